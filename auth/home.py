@@ -1,0 +1,61 @@
+"""Where Charter keeps its state: `$CHARTER_HOME` (default `~/.charter`), one database inside."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+
+
+def default_home() -> Path:
+    return Path(os.environ.get("CHARTER_HOME") or Path.home() / ".charter")
+
+
+@dataclass
+class CharterHome:
+    """A Charter home: the database (SQLite file by default, any SQLAlchemy URL), key and audit files.
+
+    Set CHARTER_DATABASE_URL to share a Postgres database between workers.
+    """
+
+    path: Path = field(default_factory=default_home)
+    database_url: str | None = None
+
+    def __post_init__(self) -> None:
+        self.path = Path(self.path)
+        self.path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.database_url = self.database_url or os.environ.get("CHARTER_DATABASE_URL")
+
+    @property
+    def database_file(self) -> Path:
+        return self.path / "charter.db"
+
+    @property
+    def key_file(self) -> Path:
+        return self.path / "vault.key"
+
+    @property
+    def audit_file(self) -> Path:
+        return self.path / "audit.jsonl"
+
+    @cached_property
+    def engine(self) -> Engine:
+        if self.database_url:
+            return create_engine(self.database_url, future=True)
+        db = self.database_file
+        if not db.exists():
+            # Created 0600 before SQLite opens it: tokens are encrypted, but metadata is private too.
+            db.touch(mode=0o600)
+        engine = create_engine(f"sqlite:///{db}", future=True)
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA busy_timeout=10000")
+            cur.close()
+
+        return engine

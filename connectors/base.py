@@ -1,0 +1,473 @@
+"""The connector interface: three verbs, declared actions, and the machinery every service shares.
+
+A connector author subclasses `Connector`, names its provider, and writes one method per action,
+decorated with `@action(...)`. The request and result models come from the method's type hints and
+the LLM-facing description from its docstring, so nothing is written twice. The base class does
+dispatch, validation, scope checks, token refresh on a rejected token, rate-limit waits, retries of
+writes under the same idempotency key, and the bookkeeping of drafts.
+"""
+
+from __future__ import annotations
+
+import inspect
+import secrets
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal, Protocol, TypeVar, get_type_hints
+
+import pydantic
+from pydantic import BaseModel
+
+from charter.auth.providers import get_provider
+from charter.schemas import (
+    AuthRequired,
+    Change,
+    ConfigurationError,
+    Draft,
+    NotFound,
+    Page,
+    RateLimited,
+    ScopeMissing,
+    UpstreamError,
+    ValidationError,
+    Verb,
+    WriteResult,
+    payload_hash,
+)
+
+Risk = Literal["external", "destructive", "sharing", "bulk"]
+RISKS: tuple[Risk, ...] = ("external", "destructive", "sharing", "bulk")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class TokenRejected(Exception):
+    """Raised by a connector when the provider rejected the access token (HTTP 401).
+
+    The base class answers it with one refresh and one retry; it never leaves the connector.
+    """
+
+
+class Credentials(Protocol):
+    """What a connector may know of a connection: a fresh access token and the granted scopes."""
+
+    @property
+    def connection_id(self) -> str: ...
+
+    @property
+    def account(self) -> str: ...
+
+    @property
+    def granted_scopes(self) -> frozenset[str]: ...
+
+    def access_token(self) -> str:
+        """A token valid now, refreshed first if it is about to expire."""
+        ...
+
+    def refresh(self, rejected: str) -> str:
+        """Refresh after the provider rejected `rejected`; single-flight across callers."""
+        ...
+
+
+class DraftStore(Protocol):
+    """Where drafts are kept between `draft` and `write`."""
+
+    def save(self, draft: Draft) -> None: ...
+
+    def get(self, draft_id: str) -> Draft | None: ...
+
+    def mark_committed(self, draft_id: str) -> None: ...
+
+
+class WriteLedger(Protocol):
+    """Idempotency keys of committed writes and what they produced."""
+
+    def get(self, key: str) -> WriteResult | None: ...
+
+    def put(self, key: str, result: WriteResult) -> None: ...
+
+
+class MemoryDraftStore:
+    """Drafts held in memory: enough for a script, lost with the process."""
+
+    def __init__(self) -> None:
+        self._drafts: dict[str, Draft] = {}
+
+    def save(self, draft: Draft) -> None:
+        self._drafts[draft.id] = draft
+
+    def get(self, draft_id: str) -> Draft | None:
+        return self._drafts.get(draft_id)
+
+    def mark_committed(self, draft_id: str) -> None:
+        draft = self._drafts[draft_id]
+        self._drafts[draft_id] = draft.model_copy(update={"committed": True})
+
+
+class MemoryWriteLedger:
+    """An idempotency ledger held in memory."""
+
+    def __init__(self) -> None:
+        self._results: dict[str, WriteResult] = {}
+
+    def get(self, key: str) -> WriteResult | None:
+        return self._results.get(key)
+
+    def put(self, key: str, result: WriteResult) -> None:
+        self._results[key] = result
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """Who is acting, so writes can say so inside the service itself."""
+
+    agent: str
+    grant_id: str
+
+    def line(self) -> str:
+        """The visible line appended to text an agent writes (comments, issues, mail)."""
+        return f"Posted by agent `{self.agent}` via Charter (grant `{self.grant_id}`)."
+
+
+@dataclass(frozen=True)
+class WriteContext:
+    """What a write handler needs besides the change itself."""
+
+    idempotency_key: str
+    attribution: Attribution | None = None
+    draft: Draft | None = None
+    attempt: int = 1
+
+    @property
+    def is_retry(self) -> bool:
+        """On a retry the previous attempt may have committed: reconcile before sending again."""
+        return self.attempt > 1
+
+
+@dataclass(frozen=True)
+class DraftPreview:
+    """What a draft handler returns: the preview a person reads, and a native ref if any."""
+
+    preview: str
+    native_ref: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """An action's declaration: everything a grant, a policy, an LLM and the contract suite read."""
+
+    name: str
+    verb: Verb
+    request: type[BaseModel]
+    result: Any
+    scopes: tuple[str, ...]
+    risks: frozenset[Risk]
+    description: str
+    commits: str | None = None
+    method: str = ""
+
+    def tool_name(self, connector: str) -> str:
+        return f"{connector}_{self.name}"
+
+
+@dataclass
+class _Declared:
+    verb: Verb
+    scopes: tuple[str, ...]
+    risks: frozenset[Risk]
+    commits: str | None
+    description: str | None
+
+
+def action(
+    verb: Verb,
+    *,
+    scopes: tuple[str, ...] | list[str],
+    risks: tuple[Risk, ...] | list[Risk] = (),
+    commits: str | None = None,
+    description: str | None = None,
+) -> Callable[[F], F]:
+    """Declare a connector method as an action.
+
+    `scopes` are the minimal provider scopes it needs; `risks` tag what policy should weigh;
+    a draft action names, in `commits`, the write action that commits its drafts.
+    """
+    unknown = set(risks) - set(RISKS)
+    if unknown:
+        raise ConfigurationError(f"unknown risk tags {sorted(unknown)}; use {RISKS}")
+    if verb == "draft" and commits is None:
+        raise ConfigurationError("a draft action must name the write action that commits it")
+
+    def mark(fn: F) -> F:
+        fn.__charter_action__ = _Declared(  # type: ignore[attr-defined]
+            verb, tuple(scopes), frozenset(risks), commits, description
+        )
+        return fn
+
+    return mark
+
+
+def _first_line(doc: str | None) -> str:
+    return inspect.cleandoc(doc or "").split("\n\n")[0].replace("\n", " ").strip()
+
+
+class Connector:
+    """Base of every connector. Subclasses set `name`, `provider` and declare actions."""
+
+    name: ClassVar[str]
+    provider: ClassVar[str]
+    display_name: ClassVar[str] = ""
+    actions: ClassVar[dict[str, ActionSpec]]
+    max_rate_limit_wait: ClassVar[float] = 30.0
+    write_attempts: ClassVar[int] = 3
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.actions = dict(getattr(cls, "actions", {}))
+        for attr, fn in list(vars(cls).items()):
+            declared: _Declared | None = getattr(fn, "__charter_action__", None)
+            if declared is not None:
+                cls.actions[attr] = _spec_from(cls, attr, fn, declared)
+        for spec in cls.actions.values():
+            if spec.commits and spec.commits not in cls.actions:
+                raise ConfigurationError(
+                    f"{cls.__name__}.{spec.name} commits {spec.commits!r}, which is not an action"
+                )
+
+    def __init__(
+        self,
+        credentials: Credentials,
+        *,
+        base_url: str | None = None,
+        drafts: DraftStore | None = None,
+        ledger: WriteLedger | None = None,
+    ) -> None:
+        self.credentials = credentials
+        self.base_url = base_url
+        self.drafts: DraftStore = drafts or MemoryDraftStore()
+        self.ledger: WriteLedger = ledger or MemoryWriteLedger()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} connection={self.credentials.connection_id!r}>"
+
+    # -- the three verbs -------------------------------------------------------------------
+
+    def read(self, request: BaseModel) -> Any:
+        """Run the read action whose request model is `type(request)`. No side effects."""
+        spec = self._spec_for(request, "read")
+        return self._call(spec, lambda: getattr(self, spec.method)(request))
+
+    def draft(self, change: BaseModel, *, attribution: Attribution | None = None) -> Draft:
+        """Prepare `change` without any effect others can see; returns the draft to review."""
+        spec = self._spec_for(change, "draft")
+        preview: DraftPreview = self._call(spec, lambda: getattr(self, spec.method)(change, attribution))
+        assert spec.commits is not None
+        payload = change.model_dump(mode="json")
+        draft = Draft(
+            id="drf_" + secrets.token_urlsafe(12),
+            connector=self.name,
+            connection=self.credentials.connection_id,
+            action=spec.commits,
+            change=payload,
+            payload_hash=payload_hash(spec.commits, payload),
+            preview=preview.preview,
+            location="native" if preview.native_ref else "store",
+            native_ref=preview.native_ref,
+            url=preview.url,
+        )
+        self.drafts.save(draft)
+        return draft
+
+    def write(
+        self,
+        change: BaseModel | str,
+        *,
+        idempotency_key: str | None = None,
+        attribution: Attribution | None = None,
+    ) -> WriteResult:
+        """Commit a change, or a draft by id, exactly once per idempotency key."""
+        draft: Draft | None = None
+        if isinstance(change, str):
+            draft = self._load_draft(change)
+            spec = self.actions[draft.action]
+            change = spec.request.model_validate(draft.change)
+            key = idempotency_key or f"draft:{draft.id}"
+        else:
+            spec = self._spec_for(change, "write")
+            key = idempotency_key or "auto:" + payload_hash(spec.name, change.model_dump(mode="json"))
+        done = self.ledger.get(key)
+        if done is not None:
+            return done.model_copy(update={"replayed": True})
+        result = self._commit(spec, change, key, attribution, draft)
+        self.ledger.put(key, result)
+        if draft is not None:
+            self.drafts.mark_committed(draft.id)
+        return result
+
+    # -- helpers for subclasses ------------------------------------------------------------
+
+    def check_scopes(self, spec: ActionSpec) -> None:
+        """Refuse before any request when the connection lacks a scope the action needs."""
+        missing = get_provider(self.provider).missing_scopes(self.credentials.granted_scopes, spec.scopes)
+        if missing:
+            raise ScopeMissing(
+                f"{spec.name} needs the {self.provider} scope(s) {', '.join(sorted(missing))}, "
+                f"which this connection was not granted; connect {self.provider} again and "
+                "approve them.",
+                missing=sorted(missing),
+            )
+
+    def collect(self, request: BaseModel, *, limit: int | None = None) -> Iterator[Any]:
+        """Every item of a paginated read, following cursors to the end."""
+        seen = 0
+        while True:
+            page = self.read(request)
+            if not isinstance(page, Page):
+                raise ConfigurationError(f"{type(request).__name__} is not a paginated read")
+            for item in page.items:
+                yield item
+                seen += 1
+                if limit is not None and seen >= limit:
+                    return
+            if page.next_cursor is None:
+                return
+            request = request.model_copy(update={"cursor": page.next_cursor})
+
+    # -- machinery -------------------------------------------------------------------------
+
+    @classmethod
+    def spec(cls, name: str) -> ActionSpec:
+        try:
+            return cls.actions[name]
+        except KeyError:
+            raise NotFound(
+                f"{cls.name} has no action {name!r}; it has {', '.join(sorted(cls.actions))}"
+            ) from None
+
+    @classmethod
+    def _spec_for(cls, request: BaseModel, verb: Verb) -> ActionSpec:
+        for spec in cls.actions.values():
+            if spec.verb == verb and type(request) is spec.request:
+                return spec
+        raise ValidationError(
+            f"{cls.name} has no {verb} action taking {type(request).__name__}; "
+            f"its {verb} actions take "
+            + ", ".join(s.request.__name__ for s in cls.actions.values() if s.verb == verb)
+        )
+
+    def _load_draft(self, draft_id: str) -> Draft:
+        draft = self.drafts.get(draft_id)
+        if draft is None or draft.connector != self.name:
+            raise NotFound(f"no {self.name} draft {draft_id!r}; create one with a draft action")
+        return draft
+
+    def _commit(
+        self,
+        spec: ActionSpec,
+        change: BaseModel,
+        key: str,
+        attribution: Attribution | None,
+        draft: Draft | None,
+    ) -> WriteResult:
+        # The same key on every attempt: a handler that sees ctx.is_retry first looks for the
+        # effect of an attempt whose answer was lost, so a 5xx or a dropped connection never
+        # commits twice.
+        for attempt in range(1, self.write_attempts + 1):
+            ctx = WriteContext(key, attribution, draft, attempt)
+            try:
+                result: WriteResult = self._call(
+                    spec, lambda ctx=ctx: getattr(self, spec.method)(change, ctx)
+                )
+            except UpstreamError:
+                if attempt == self.write_attempts:
+                    raise
+                continue
+            return result.model_copy(update={"idempotency_key": key, "draft_id": draft.id if draft else None})
+        raise AssertionError("unreachable")
+
+    def _call(self, spec: ActionSpec, run: Callable[[], Any]) -> Any:
+        self.check_scopes(spec)
+        refreshed = False
+        waited = 0.0
+        while True:
+            try:
+                return run()
+            except TokenRejected:
+                if refreshed:
+                    raise AuthRequired(
+                        f"{self.provider} rejected the token even after a refresh; "
+                        f"connect {self.provider} again (connection "
+                        f"{self.credentials.connection_id})."
+                    ) from None
+                self.credentials.refresh(self.credentials.access_token())
+                refreshed = True
+            except RateLimited as exc:
+                wait = float(exc.details.get("retry_after") or 1.0)
+                if waited + wait > self.max_rate_limit_wait:
+                    raise
+                time.sleep(wait)
+                waited += wait
+
+
+def _spec_from(cls: type, attr: str, fn: Callable[..., Any], declared: _Declared) -> ActionSpec:
+    hints = get_type_hints(fn, include_extras=False)
+    params = [p for p in inspect.signature(fn).parameters if p != "self"]
+    if not params:
+        raise ConfigurationError(f"{cls.__name__}.{attr} must take its request model")
+    request = hints.get(params[0])
+    if not (isinstance(request, type) and issubclass(request, BaseModel)):
+        raise ConfigurationError(f"{cls.__name__}.{attr}: first parameter must be a pydantic model")
+    if declared.verb in ("draft", "write") and not issubclass(request, Change):
+        raise ConfigurationError(f"{cls.__name__}.{attr}: a change model must subclass Change")
+    description = declared.description or _first_line(fn.__doc__)
+    if not description:
+        raise ConfigurationError(f"{cls.__name__}.{attr} needs a docstring: it is the tool description")
+    result = {"read": hints.get("return"), "draft": Draft, "write": WriteResult}[declared.verb]
+    return ActionSpec(
+        name=attr,
+        verb=declared.verb,
+        request=request,
+        result=result,
+        scopes=declared.scopes,
+        risks=declared.risks,
+        description=description,
+        commits=declared.commits,
+        method=attr,
+    )
+
+
+def validate_request(spec: ActionSpec, args: dict[str, Any]) -> BaseModel:
+    """Arguments from an agent → the action's request model, or a `ValidationError` saying why."""
+    try:
+        return spec.request.model_validate(args)
+    except pydantic.ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'arguments'}: {err['msg']}" for err in exc.errors()
+        )
+        raise ValidationError(
+            f"invalid arguments for {spec.name}: {problems}. Nothing was sent; fix them and call again.",
+            problems=[
+                {"field": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]} for e in exc.errors()
+            ],
+        ) from None
+
+
+__all__ = [
+    "RISKS",
+    "ActionSpec",
+    "Attribution",
+    "Connector",
+    "Credentials",
+    "DraftPreview",
+    "DraftStore",
+    "MemoryDraftStore",
+    "MemoryWriteLedger",
+    "Risk",
+    "TokenRejected",
+    "WriteContext",
+    "WriteLedger",
+    "action",
+    "validate_request",
+]

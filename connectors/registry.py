@@ -1,0 +1,48 @@
+"""Connectors are found through the entry-point group `charter.connectors`, built-ins included."""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from importlib.metadata import entry_points
+
+from charter.connectors.base import Connector
+from charter.schemas import ConfigurationError
+
+GROUP = "charter.connectors"
+BUILTIN_PREFIX = "charter."
+
+
+@cache
+def connectors() -> dict[str, type[Connector]]:
+    """Every installed connector class by name.
+
+    Set CHARTER_DISABLE_PLUGINS=1 to load only Charter's own connectors when a plugin breaks.
+    """
+    only_builtin = os.environ.get("CHARTER_DISABLE_PLUGINS") == "1"
+    found: dict[str, type[Connector]] = {}
+    for ep in entry_points(group=GROUP):
+        if only_builtin and not ep.value.startswith(BUILTIN_PREFIX):
+            continue
+        try:
+            cls = ep.load()
+        except ImportError as exc:
+            # A connector whose optional extra is not installed is simply absent.
+            if ep.value.startswith(BUILTIN_PREFIX):
+                continue
+            raise ConfigurationError(f"connector plugin {ep.name!r} failed to import: {exc}") from None
+        if not (isinstance(cls, type) and issubclass(cls, Connector)):
+            raise ConfigurationError(f"entry point {ep.name!r} does not name a Connector subclass")
+        found[cls.name] = cls
+    return found
+
+
+def get_connector(name: str) -> type[Connector]:
+    """The connector class called `name`, or an error saying which extra installs it."""
+    found = connectors()
+    if name not in found:
+        raise ConfigurationError(
+            f"no connector {name!r} is installed (installed: {', '.join(sorted(found)) or 'none'}); "
+            f"install it, e.g. pip install 'charter[{name}]'"
+        )
+    return found[name]

@@ -1,0 +1,1 @@
+"""Pytest plugin: the standard connector contract suite."""

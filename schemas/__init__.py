@@ -1,0 +1,53 @@
+"""Pydantic models shared by every part of Charter, and its error hierarchy."""
+
+from charter.schemas.approvals import ApprovalRequest, ApprovalStatus
+from charter.schemas.audit import AuditEvent, Decision, Outcome
+from charter.schemas.changes import Change, Draft, DraftLocation, WriteResult, payload_hash
+from charter.schemas.errors import (
+    ERRORS_BY_CODE,
+    ApprovalRequired,
+    AuthRequired,
+    CharterError,
+    ConfigurationError,
+    Conflict,
+    GrantDenied,
+    NotFound,
+    RateLimited,
+    ScopeMissing,
+    UpstreamError,
+    ValidationError,
+)
+from charter.schemas.grants import VERBS, GrantClaims, Verb
+from charter.schemas.resources import Page, Provenance, Resource, utcnow
+
+__all__ = [
+    "ERRORS_BY_CODE",
+    "VERBS",
+    "ApprovalRequest",
+    "ApprovalRequired",
+    "ApprovalStatus",
+    "AuditEvent",
+    "AuthRequired",
+    "Change",
+    "CharterError",
+    "ConfigurationError",
+    "Conflict",
+    "Decision",
+    "Draft",
+    "DraftLocation",
+    "GrantClaims",
+    "GrantDenied",
+    "NotFound",
+    "Outcome",
+    "Page",
+    "Provenance",
+    "RateLimited",
+    "Resource",
+    "ScopeMissing",
+    "UpstreamError",
+    "ValidationError",
+    "Verb",
+    "WriteResult",
+    "payload_hash",
+    "utcnow",
+]

@@ -1,0 +1,36 @@
+"""A paused call waiting for a person."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class ApprovalStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    DENIED = "denied"
+    EXPIRED = "expired"
+
+
+class ApprovalRequest(BaseModel):
+    """A call held for approval, bound to the hash of the exact payload the person sees."""
+
+    id: str
+    grant_id: str
+    agent: str
+    subject: str
+    tool: str
+    args: dict[str, Any]
+    payload_hash: str
+    preview: str
+    reasons: list[str]
+    status: ApprovalStatus = ApprovalStatus.PENDING
+    created_at: datetime
+    expires_at: datetime
+    decided_at: datetime | None = None
+    decided_by: str | None = None
+    consumed: bool = Field(default=False, description="The approved call has run; it never runs twice.")

@@ -1,0 +1,36 @@
+"""One audit entry per call: who, on whose behalf, what, the decision, the outcome."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+Decision = Literal["allow", "deny", "approval_required"]
+Outcome = Literal["ok", "error", "paused", "denied"]
+
+
+class AuditEvent(BaseModel):
+    """An entry of the hash-chained audit log. Arguments appear only as a digest."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    seq: int
+    at: datetime
+    actor: Literal["agent", "person"]
+    agent: str | None
+    subject: str
+    grant_id: str | None
+    action: str
+    args_digest: str | None
+    decision: Decision | None
+    reasons: tuple[str, ...] = ()
+    approval_id: str | None = None
+    approver: str | None = None
+    outcome: Outcome
+    error_code: str | None = None
+    result_ref: str | None = None
+    duration_ms: float | None = None
+    prev_hash: str
+    hash: str
