@@ -14,6 +14,7 @@ import secrets
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, ClassVar, Literal, Protocol, TypeVar, get_type_hints
 
 import pydantic
@@ -377,9 +378,7 @@ class Connector:
         for attempt in range(1, self.write_attempts + 1):
             ctx = WriteContext(key, attribution, draft, attempt)
             try:
-                result: WriteResult = self._call(
-                    spec, lambda ctx=ctx: getattr(self, spec.method)(change, ctx)
-                )
+                result: WriteResult = self._call(spec, partial(getattr(self, spec.method), change, ctx))
             except UpstreamError:
                 if attempt == self.write_attempts:
                     raise
