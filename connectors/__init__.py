@@ -15,6 +15,8 @@ from charter.connectors.base import (
     WriteContext,
     WriteLedger,
     action,
+    constrained_fields,
+    resource_field,
     validate_request,
 )
 from charter.connectors.registry import connectors, get_connector
@@ -34,7 +36,9 @@ __all__ = [
     "WriteContext",
     "WriteLedger",
     "action",
+    "constrained_fields",
     "connectors",
     "get_connector",
+    "resource_field",
     "validate_request",
 ]

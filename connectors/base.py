@@ -437,6 +437,27 @@ def _spec_from(cls: type, attr: str, fn: Callable[..., Any], declared: _Declared
     )
 
 
+CONSTRAINT_KEY = "x-charter-constraint"
+
+
+def resource_field(constraint: str, description: str, **kwargs: Any) -> Any:
+    """A request field naming a resource that grants can constrain (e.g. `repos=acme/web`).
+
+    The Toolkit refuses a call whose value for this field is outside the grant's constraint.
+    """
+    return pydantic.Field(description=description, json_schema_extra={CONSTRAINT_KEY: constraint}, **kwargs)
+
+
+def constrained_fields(model: type[BaseModel]) -> dict[str, str]:
+    """Field name → constraint name, for the fields a grant can restrict."""
+    out: dict[str, str] = {}
+    for name, info in model.model_fields.items():
+        extra = info.json_schema_extra
+        if isinstance(extra, dict) and isinstance(extra.get(CONSTRAINT_KEY), str):
+            out[name] = str(extra[CONSTRAINT_KEY])
+    return out
+
+
 def validate_request(spec: ActionSpec, args: dict[str, Any]) -> BaseModel:
     """Arguments from an agent → the action's request model, or a `ValidationError` saying why."""
     try:
@@ -468,5 +489,7 @@ __all__ = [
     "WriteContext",
     "WriteLedger",
     "action",
+    "constrained_fields",
+    "resource_field",
     "validate_request",
 ]
