@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from charter.auth.providers.base import Endpoints, Provider
+from charter.auth.providers.base import AccountLookup, ClientAuth, Endpoints, Provider, Revoker
 from charter.auth.providers.github import GITHUB, github_endpoints
 from charter.schemas import ConfigurationError
 
@@ -19,4 +19,14 @@ def get_provider(name: str) -> Provider:
         ) from None
 
 
-__all__ = ["GITHUB", "PROVIDERS", "Endpoints", "Provider", "get_provider", "github_endpoints"]
+__all__ = [
+    "GITHUB",
+    "PROVIDERS",
+    "AccountLookup",
+    "ClientAuth",
+    "Endpoints",
+    "Provider",
+    "Revoker",
+    "get_provider",
+    "github_endpoints",
+]

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from charter.schemas import ConfigurationError
+
+if TYPE_CHECKING:
+    import httpx
 
 
 @dataclass(frozen=True)
@@ -18,8 +24,28 @@ class Endpoints:
 
 
 @dataclass(frozen=True)
+class ClientAuth:
+    """The OAuth client a connection was made with; the secret is never shown."""
+
+    client_id: str
+    client_secret: str | None = field(default=None, repr=False)
+
+
+AccountLookup = Callable[["httpx.Client", Endpoints, str], str]
+"""Learns the account a fresh access token belongs to (its login or email)."""
+
+Revoker = Callable[["httpx.Client", Endpoints, ClientAuth, str], None]
+"""Revokes an access token at the provider; raises a CharterError when it could not."""
+
+
+@dataclass(frozen=True)
 class Provider:
-    """An OAuth provider. `implies` maps a scope to the narrower scopes it includes."""
+    """An OAuth provider. `implies` maps a scope to the narrower scopes it includes.
+
+    Provider quirks live in the callables: `endpoint_layout` builds the endpoints under an OAuth
+    and an API base (the real service or a sandbox), `account_lookup` names the account behind a
+    token, and `revoker` replaces RFC 7009 revocation where the provider does it differently.
+    """
 
     name: str
     display_name: str
@@ -27,6 +53,22 @@ class Provider:
     implies: Mapping[str, frozenset[str]] = field(default_factory=dict)
     supports_pkce: bool = True
     supports_device_flow: bool = False
+    default_oauth_base: str = ""
+    default_api_base: str = ""
+    endpoint_layout: Callable[[str, str], Endpoints] | None = None
+    account_lookup: AccountLookup | None = None
+    revoker: Revoker | None = None
+
+    def endpoints(self, oauth_base: str | None = None, api_base: str | None = None) -> Endpoints:
+        """The endpoints under `oauth_base` and `api_base`, the provider's own by default."""
+        if self.endpoint_layout is None:
+            raise ConfigurationError(
+                f"{self.display_name} has no endpoint layout; give the endpoints directly"
+            )
+        return self.endpoint_layout(
+            (oauth_base or self.default_oauth_base).rstrip("/"),
+            (api_base or self.default_api_base).rstrip("/"),
+        )
 
     def expand(self, scopes: Iterable[str]) -> frozenset[str]:
         """Every scope that `scopes` grant, the implied ones included."""
