@@ -1,0 +1,396 @@
+"""The vault: a person's connections and their provider tokens, encrypted at rest.
+
+Stored through SQLAlchemy in the Charter home's database (SQLite by default, Postgres by URL).
+Refresh is single-flight across threads and processes: a short lease taken by an atomic UPDATE
+decides who calls the provider, and the new tokens are saved by compare-and-swap on a version
+column, so a rotated refresh token is never lost and never used twice.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import threading
+import time
+from collections.abc import Callable, Mapping
+
+import httpx
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.engine import Row
+
+from charter.auth.consent import OAuthClient, RefreshRejected, TokenSet
+from charter.auth.crypto import KeySet, load_keys
+from charter.auth.home import CharterHome
+from charter.auth.providers import ClientAuth, Provider, get_provider
+from charter.auth.vault_table import (
+    SECRET_FIELDS,
+    Connection,
+    ConnectionStatus,
+    Revocation,
+    connection_from_row,
+    connections_table,
+    metadata,
+    slug,
+)
+from charter.schemas import AuthRequired, CharterError, NotFound, UpstreamError
+
+log = logging.getLogger("charter.auth.vault")
+
+_t = connections_table
+
+__all__ = ["Connection", "ConnectionStatus", "Revocation", "Vault", "VaultCredentials"]
+
+_process_locks: dict[tuple[str, str], threading.Lock] = {}
+_process_locks_guard = threading.Lock()
+
+
+class Vault:
+    """A person's connections; hands connectors `Credentials` that refresh themselves."""
+
+    def __init__(
+        self,
+        home: CharterHome | None = None,
+        *,
+        keys: KeySet | None = None,
+        http: httpx.Client | None = None,
+        clock: Callable[[], float] = time.time,
+        refresh_margin: float = 60.0,
+        lease_seconds: float = 30.0,
+        wait_seconds: float = 20.0,
+        poll_seconds: float = 0.02,
+    ) -> None:
+        self.home = home or CharterHome()
+        self._engine = self.home.engine
+        self._keys = keys or load_keys(self.home.key_file)
+        self._http = http or httpx.Client(timeout=15.0)
+        self._clock = clock
+        self._margin = refresh_margin
+        self._lease = lease_seconds
+        self._wait = wait_seconds
+        self._poll = poll_seconds
+        metadata.create_all(self._engine)
+
+    def __repr__(self) -> str:
+        return f"Vault(database={self._engine.url!r}, keys={self._keys!r})"
+
+    # -- connections -------------------------------------------------------------------------------
+
+    def add_connection(
+        self,
+        *,
+        service: str,
+        provider: str,
+        account: str,
+        tokens: TokenSet,
+        api_base: str,
+        oauth_base: str,
+        client_id: str,
+        client_secret: str | None = None,
+    ) -> Connection:
+        """Save a new connection, or renew the tokens of the same account's existing one."""
+        with self._engine.begin() as db:
+            existing = db.execute(
+                select(_t.c.id).where(
+                    _t.c.service == service, _t.c.account == account, _t.c.api_base == api_base
+                )
+            ).first()
+            cid = existing[0] if existing else f"{service}-{slug(account)}-{secrets.token_hex(2)}"
+            values = {
+                "provider": provider,
+                "scopes": json.dumps(sorted(tokens.scopes)),
+                "oauth_base": oauth_base,
+                "client_id": client_id,
+                "status": "active",
+                "refresh_lease_until": None,
+                **self._token_values(cid, tokens, refresh_fallback=None),
+                "client_secret": self._seal(cid, "client_secret", client_secret),
+            }
+            if existing:
+                db.execute(update(_t).where(_t.c.id == cid).values(version=_t.c.version + 1, **values))
+            else:
+                db.execute(
+                    insert(_t).values(
+                        id=cid,
+                        service=service,
+                        account=account,
+                        api_base=api_base,
+                        created_at=self._clock(),
+                        version=0,
+                        **values,
+                    )
+                )
+        log.info("saved connection %s (%s, scopes %s)", cid, service, ",".join(sorted(tokens.scopes)))
+        return self.get(cid)
+
+    def connections(self, service: str | None = None) -> list[Connection]:
+        """Every connection, or those of one service, oldest first."""
+        query = select(_t).order_by(_t.c.created_at, _t.c.id)
+        if service is not None:
+            query = query.where(_t.c.service == service)
+        with self._engine.connect() as db:
+            return [connection_from_row(r) for r in db.execute(query)]
+
+    def get(self, connection_id: str) -> Connection:
+        """One connection by id; NotFound lists the ids there are."""
+        return connection_from_row(self._row(connection_id))
+
+    def credentials(self, connection_id: str) -> VaultCredentials:
+        """The `Credentials` a connector uses for this connection."""
+        return VaultCredentials(self, self.get(connection_id))
+
+    def remove(self, connection_id: str) -> None:
+        """Forget a connection and its tokens locally (call `revoke` first to end them at the provider)."""
+        self._row(connection_id)
+        with self._engine.begin() as db:
+            db.execute(delete(_t).where(_t.c.id == connection_id))
+        log.info("removed connection %s", connection_id)
+
+    def revoke(self, connection_id: str) -> Revocation:
+        """End the token at the provider, then wipe it here and mark the connection revoked."""
+        row = self._row(connection_id)
+        remote, detail = False, "there was no token to revoke"
+        token = self._open(row, "access_token")
+        if token:
+            try:
+                self._client(row).revoke(token)
+                remote, detail = True, "the provider revoked the token"
+            except CharterError as exc:
+                detail = f"the provider did not confirm the revocation: {exc.message}"
+                log.warning(
+                    "remote revoke of %s failed; wiped locally anyway: %s", connection_id, exc.message
+                )
+        with self._engine.begin() as db:
+            db.execute(
+                update(_t)
+                .where(_t.c.id == connection_id)
+                .values(
+                    status="revoked",
+                    access_token=None,
+                    refresh_token=None,
+                    expires_at=None,
+                    refresh_expires_at=None,
+                    refresh_lease_until=None,
+                    version=_t.c.version + 1,
+                )
+            )
+        return Revocation(self.get(connection_id), remote, detail)
+
+    def rotate(self) -> int:
+        """Re-encrypt every stored secret under the newest key; returns how many rows changed."""
+        with self._engine.connect() as db:
+            ids = [r[0] for r in db.execute(select(_t.c.id))]
+        changed = sum(self._reseal(cid) for cid in ids)
+        log.info("re-encrypted %d connection(s) under key %s", changed, self._keys.primary)
+        return changed
+
+    def _reseal(self, connection_id: str) -> bool:
+        deadline = time.monotonic() + self._wait
+        while True:
+            row = self._row(connection_id)
+            m = row._mapping
+            values = {
+                f: self._seal(m["id"], f, self._open(row, f))
+                for f in SECRET_FIELDS
+                if m[f] is not None and self._keys.key_id(m[f]) != self._keys.primary
+            }
+            if not values or self._compare_and_swap(m["id"], m["version"], values, unleased=True):
+                return bool(values)
+            if time.monotonic() > deadline:
+                raise UpstreamError(
+                    f"connection {connection_id} kept changing during key rotation; run it again"
+                )
+            time.sleep(self._poll)
+
+    # -- tokens --------------------------------------------------------------------------------------
+
+    def access_token(self, connection_id: str) -> str:
+        """A valid access token, refreshed first (once for all callers) if it expires soon."""
+        return self._fresh_token(connection_id, rejected=None)
+
+    def refresh(self, connection_id: str, rejected: str) -> str:
+        """A new access token after the provider rejected `rejected`; reuses one another caller got."""
+        return self._fresh_token(connection_id, rejected=rejected)
+
+    def _fresh_token(self, connection_id: str, rejected: str | None) -> str:
+        with self._process_lock(connection_id):
+            deadline = time.monotonic() + self._wait
+            while True:
+                row = self._row(connection_id)
+                self._require_active(row)
+                current = self._open(row, "access_token") or ""
+                if rejected is not None and current != rejected:
+                    return current
+                expires = row._mapping["expires_at"]
+                if rejected is None and (expires is None or expires - self._clock() > self._margin):
+                    return current
+                if self._take_lease(row):
+                    token = self._refresh_with_lease(row)
+                    if token is not None:
+                        return token
+                    continue
+                if time.monotonic() > deadline:
+                    raise UpstreamError(
+                        f"another worker has been refreshing connection {connection_id} for too long; retry"
+                    )
+                time.sleep(self._poll)
+
+    def _take_lease(self, row: Row[tuple[object, ...]]) -> bool:
+        m, now = row._mapping, self._clock()
+        with self._engine.begin() as db:
+            taken = db.execute(
+                update(_t)
+                .where(
+                    _t.c.id == m["id"],
+                    _t.c.version == m["version"],
+                    (_t.c.refresh_lease_until.is_(None)) | (_t.c.refresh_lease_until < now),
+                )
+                .values(refresh_lease_until=now + self._lease)
+            )
+        return taken.rowcount == 1
+
+    def _refresh_with_lease(self, row: Row[tuple[object, ...]]) -> str | None:
+        m = row._mapping
+        provider = self._provider(row)
+        refresh_token = self._open(row, "refresh_token")
+        try:
+            if not refresh_token:
+                raise RefreshRejected(
+                    f"connect {provider.display_name} again: the access token expired and "
+                    "this connection has no refresh token"
+                )
+            tokens = self._client(row).refresh(refresh_token, previous_scopes=json.loads(m["scopes"]))
+        except RefreshRejected as exc:
+            self._compare_and_swap(m["id"], m["version"], {"status": "needs_reconnect"})
+            log.warning("connection %s needs reconnecting: the provider refused its refresh token", m["id"])
+            raise AuthRequired(
+                f"{exc.message} (connection {m['id']}, account {m['account']}); "
+                f"run `charter connect {m['service']}`",
+                connection_id=m["id"],
+            ) from None
+        except BaseException:
+            self._compare_and_swap(m["id"], m["version"], {})
+            raise
+        values = self._token_values(m["id"], tokens, refresh_fallback=m["refresh_token"])
+        values["scopes"] = json.dumps(sorted(tokens.scopes))
+        if not self._compare_and_swap(m["id"], m["version"], values):
+            # Only possible if our lease ran out mid-call and someone else saved first: theirs stand.
+            log.warning("connection %s changed while it was being refreshed; kept the other tokens", m["id"])
+            return None
+        log.info("refreshed connection %s", m["id"])
+        return tokens.access_token
+
+    def _compare_and_swap(
+        self, connection_id: str, version: int, values: Mapping[str, object], *, unleased: bool = False
+    ) -> bool:
+        """Write `values` only if nobody changed the row since `version`; frees the refresh lease.
+
+        With `unleased`, also only while nobody holds the lease: a refresh in flight must find the
+        row as it left it, or its new refresh token would have nowhere to go.
+        """
+        query = update(_t).where(_t.c.id == connection_id, _t.c.version == version)
+        if unleased:
+            lease = _t.c.refresh_lease_until
+            query = query.where(lease.is_(None) | (lease < self._clock()))
+        with self._engine.begin() as db:
+            done = db.execute(query.values(**values, version=version + 1, refresh_lease_until=None))
+        return done.rowcount == 1
+
+    # -- helpers -------------------------------------------------------------------------------------
+
+    def _token_values(self, cid: str, tokens: TokenSet, *, refresh_fallback: str | None) -> dict[str, object]:
+        # A provider that does not rotate sends no refresh token: keep the one we have (RFC 6749 §6).
+        refresh = (
+            self._seal(cid, "refresh_token", tokens.refresh_token)
+            if tokens.refresh_token
+            else refresh_fallback
+        )
+        return {
+            "token_type": tokens.token_type,
+            "access_token": self._seal(cid, "access_token", tokens.access_token),
+            "refresh_token": refresh,
+            "expires_at": tokens.expires_at,
+            "refresh_expires_at": tokens.refresh_expires_at,
+        }
+
+    def _seal(self, cid: str, field: str, value: str | None) -> str | None:
+        return None if value is None else self._keys.encrypt(value, f"{cid}/{field}".encode())
+
+    def _open(self, row: Row[tuple[object, ...]], field: str) -> str | None:
+        m = row._mapping
+        value = m[field]
+        return None if value is None else self._keys.decrypt(value, f"{m['id']}/{field}".encode())
+
+    def _row(self, connection_id: str) -> Row[tuple[object, ...]]:
+        with self._engine.connect() as db:
+            row = db.execute(select(_t).where(_t.c.id == connection_id)).first()
+            if row is None:
+                known = [r[0] for r in db.execute(select(_t.c.id).order_by(_t.c.id))]
+                raise NotFound(
+                    f"no connection {connection_id!r}; known connections: {', '.join(known) or 'none'} "
+                    "(connect one with `charter connect <service>`)"
+                )
+        return row
+
+    def _provider(self, row: Row[tuple[object, ...]]) -> Provider:
+        return get_provider(row._mapping["provider"])
+
+    def _client(self, row: Row[tuple[object, ...]]) -> OAuthClient:
+        m = row._mapping
+        provider = self._provider(row)
+        return OAuthClient(
+            provider=provider,
+            endpoints=provider.endpoints(m["oauth_base"], m["api_base"]),
+            client=ClientAuth(m["client_id"], self._open(row, "client_secret")),
+            http=self._http,
+            clock=self._clock,
+        )
+
+    def _require_active(self, row: Row[tuple[object, ...]]) -> None:
+        m = row._mapping
+        if m["status"] == "active":
+            return
+        name = self._provider(row).display_name
+        why = "was revoked" if m["status"] == "revoked" else "lost its authorization (refresh refused)"
+        raise AuthRequired(
+            f"connect {name} again: connection {m['id']} ({m['account']}) {why}; "
+            f"run `charter connect {m['service']}`",
+            connection_id=m["id"],
+        )
+
+    def _process_lock(self, connection_id: str) -> threading.Lock:
+        # Threads of one process queue here, so only one of them competes for the database lease.
+        key = (str(self._engine.url), connection_id)
+        with _process_locks_guard:
+            return _process_locks.setdefault(key, threading.Lock())
+
+
+class VaultCredentials:
+    """`charter.connectors.base.Credentials` backed by the vault; never shows its token."""
+
+    def __init__(self, vault: Vault, connection: Connection) -> None:
+        self._vault = vault
+        self._connection = connection
+
+    def __repr__(self) -> str:
+        return f"VaultCredentials(connection_id={self.connection_id!r}, account={self.account!r})"
+
+    @property
+    def connection_id(self) -> str:
+        return self._connection.id
+
+    @property
+    def account(self) -> str:
+        return self._connection.account
+
+    @property
+    def granted_scopes(self) -> frozenset[str]:
+        return self._connection.scopes
+
+    def access_token(self) -> str:
+        """A token valid now, refreshed first if it is about to expire."""
+        return self._vault.access_token(self.connection_id)
+
+    def refresh(self, rejected: str) -> str:
+        """Refresh after the provider rejected `rejected`; single-flight across callers."""
+        return self._vault.refresh(self.connection_id, rejected)

@@ -1,0 +1,88 @@
+"""The vault's storage: the connections table and the `Connection` record read from it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal
+
+from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text
+from sqlalchemy.engine import Row
+
+SECRET_FIELDS = ("access_token", "refresh_token", "client_secret")
+ConnectionStatus = Literal["active", "needs_reconnect", "revoked"]
+SECRET_FIELDS = ("access_token", "refresh_token", "client_secret")
+
+metadata = MetaData()
+connections_table = Table(
+    "vault_connections",
+    metadata,
+    Column("id", String(120), primary_key=True),
+    Column("service", String(64), nullable=False, index=True),
+    Column("provider", String(64), nullable=False),
+    Column("account", String(255), nullable=False),
+    Column("scopes", Text, nullable=False),
+    Column("api_base", String(500), nullable=False),
+    Column("oauth_base", String(500), nullable=False),
+    Column("client_id", String(255), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("token_type", String(40), nullable=False),
+    Column("access_token", Text),
+    Column("refresh_token", Text),
+    Column("client_secret", Text),
+    Column("expires_at", Float),
+    Column("refresh_expires_at", Float),
+    Column("version", Integer, nullable=False),
+    Column("refresh_lease_until", Float),
+)
+
+
+@dataclass(frozen=True)
+class Connection:
+    """One connected account of one service; `scopes` are those the provider granted."""
+
+    id: str
+    service: str
+    provider: str
+    account: str
+    scopes: frozenset[str]
+    api_base: str
+    oauth_base: str
+    client_id: str
+    status: ConnectionStatus
+    created_at: datetime
+    expires_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Revocation:
+    """What `Vault.revoke` did: local tokens are always wiped; `remote_revoked` says if the provider's are."""
+
+    connection: Connection
+    remote_revoked: bool
+    detail: str
+
+
+def connection_from_row(row: Row[tuple[object, ...]]) -> Connection:
+    m = row._mapping
+    expires = m["expires_at"]
+    return Connection(
+        id=m["id"],
+        service=m["service"],
+        provider=m["provider"],
+        account=m["account"],
+        scopes=frozenset(json.loads(m["scopes"])),
+        api_base=m["api_base"],
+        oauth_base=m["oauth_base"],
+        client_id=m["client_id"],
+        status=m["status"],
+        created_at=datetime.fromtimestamp(m["created_at"], UTC),
+        expires_at=datetime.fromtimestamp(expires, UTC) if expires is not None else None,
+    )
+
+
+def slug(text: str) -> str:
+    cleaned = "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-")
+    return "-".join(filter(None, cleaned.split("-")))[:40] or "account"
