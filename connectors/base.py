@@ -249,6 +249,8 @@ class Connector:
         self.base_url = base_url
         self.drafts: DraftStore = drafts or MemoryDraftStore()
         self.ledger: WriteLedger = ledger or MemoryWriteLedger()
+        # How rate-limit waits pass; tests swap in a sandbox clock's `advance` to skip real seconds.
+        self.sleep: Callable[[float], None] = time.sleep
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} connection={self.credentials.connection_id!r}>"
@@ -406,7 +408,7 @@ class Connector:
                 wait = float(exc.details.get("retry_after") or 1.0)
                 if waited + wait > self.max_rate_limit_wait:
                     raise
-                time.sleep(wait)
+                self.sleep(wait)
                 waited += wait
 
 
