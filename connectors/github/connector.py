@@ -1,0 +1,463 @@
+"""The GitHub connector: repositories, issues, pull requests, comments and files, over PyGithub."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import Any, ClassVar
+from urllib.parse import quote
+
+from pydantic import BaseModel
+
+from charter.connectors.base import (
+    Attribution,
+    Connector,
+    Credentials,
+    DraftPreview,
+    DraftStore,
+    WriteContext,
+    WriteLedger,
+    action,
+)
+from charter.connectors.github.client import GitHubApi, Json, Params, next_page, translate_errors
+from charter.connectors.github.cursors import encode_cursor, page_of
+from charter.connectors.github.markers import carries, committed_body, visible_body
+from charter.connectors.github.models import (
+    CloseIssue,
+    Comment,
+    CommitFile,
+    CreateBranch,
+    CreateIssue,
+    FileContent,
+    GetFile,
+    GetIssue,
+    GetPullRequest,
+    GetRepo,
+    Issue,
+    IssueComment,
+    ListComments,
+    ListIssues,
+    ListPullRequests,
+    ListRepos,
+    MergePullRequest,
+    OpenPullRequest,
+    PullRequest,
+    Repository,
+    SearchIssues,
+    comment_from,
+    issue_from,
+    provenance,
+    pull_request_from,
+    repo_of,
+    repository_from,
+)
+from charter.schemas import Conflict, NotFound, Page, ValidationError, WriteResult
+
+REPO = ("repo",)
+MAX_FILE_BYTES = 1_000_000
+
+
+class GitHubConnector(Connector):
+    """GitHub repositories, issues, pull requests, comments and files, for agents acting for a person."""
+
+    name = "github"
+    provider = "github"
+    display_name: ClassVar[str] = "GitHub"
+
+    def __init__(
+        self,
+        credentials: Credentials,
+        *,
+        base_url: str | None = None,
+        drafts: DraftStore | None = None,
+        ledger: WriteLedger | None = None,
+    ) -> None:
+        super().__init__(credentials, base_url=base_url, drafts=drafts, ledger=ledger)
+        self.api = GitHubApi(credentials, base_url)
+
+    # -- read ------------------------------------------------------------------------------
+
+    @action("read", scopes=REPO)
+    def list_repos(self, request: ListRepos) -> Page[Repository]:
+        """List repositories the connected account owns, collaborates on or sees through its organizations."""
+        params: dict[str, str | int] = {
+            "affiliation": ",".join(request.affiliation),
+            "per_page": request.per_page,
+        }
+        items, cursor = self._page("your repositories", "/user/repos", params, request)
+        return Page[Repository](items=[repository_from(d) for d in items], next_cursor=cursor)
+
+    @action("read", scopes=REPO)
+    def get_repo(self, request: GetRepo) -> Repository:
+        """Get one repository: visibility, default branch, description."""
+        with self._about(f"repository {request.repo}"):
+            data, _ = self.api.get(f"/repos/{request.repo}")
+        return repository_from(data)
+
+    @action("read", scopes=REPO)
+    def list_issues(self, request: ListIssues) -> Page[Issue]:
+        """List issues of a repository (pull requests excluded), newest first; filter by state and labels."""
+        params: dict[str, str | int] = {"state": request.state, "per_page": request.per_page}
+        if request.labels:
+            params["labels"] = ",".join(request.labels)
+        items, cursor = self._page(
+            f"repository {request.repo}", f"/repos/{request.repo}/issues", params, request
+        )
+        issues = [issue_from(request.repo, d) for d in items if "pull_request" not in d]
+        return Page[Issue](items=issues, next_cursor=cursor)
+
+    @action("read", scopes=REPO)
+    def get_issue(self, request: GetIssue) -> Issue:
+        """Get one issue with its body, labels and state."""
+        with self._about(f"issue {request.repo}#{request.number}"):
+            data, _ = self.api.get(f"/repos/{request.repo}/issues/{request.number}")
+        return issue_from(request.repo, data)
+
+    @action("read", scopes=REPO)
+    def list_pull_requests(self, request: ListPullRequests) -> Page[PullRequest]:
+        """List pull requests of a repository, optionally only those into one base branch."""
+        params: dict[str, str | int] = {"state": request.state, "per_page": request.per_page}
+        if request.base:
+            params["base"] = request.base
+        items, cursor = self._page(
+            f"repository {request.repo}", f"/repos/{request.repo}/pulls", params, request
+        )
+        return Page[PullRequest](
+            items=[pull_request_from(request.repo, d) for d in items], next_cursor=cursor
+        )
+
+    @action("read", scopes=REPO)
+    def get_pull_request(self, request: GetPullRequest) -> PullRequest:
+        """Get one pull request: branches, draft and merge state, description."""
+        with self._about(f"pull request {request.repo}#{request.number}"):
+            data, _ = self.api.get(f"/repos/{request.repo}/pulls/{request.number}")
+        return pull_request_from(request.repo, data)
+
+    @action("read", scopes=REPO)
+    def list_comments(self, request: ListComments) -> Page[IssueComment]:
+        """List the conversation comments of an issue or pull request, oldest first."""
+        path = f"/repos/{request.repo}/issues/{request.number}/comments"
+        subject = f"issue {request.repo}#{request.number}"
+        items, cursor = self._page(subject, path, {"per_page": request.per_page}, request)
+        comments = [comment_from(request.repo, request.number, d) for d in items]
+        return Page[IssueComment](items=comments, next_cursor=cursor)
+
+    @action("read", scopes=REPO)
+    def get_file(self, request: GetFile) -> FileContent:
+        """Read a text file of a repository at a branch, tag or commit; returns its text and blob sha."""
+        subject = f"file {request.path} in {request.repo}" + (f" at {request.ref}" if request.ref else "")
+        with self._about(subject):
+            data, _ = self.api.get(self._contents_path(request.repo, request.path), self._ref(request.ref))
+        return file_from(request.repo, request.path, request.ref, data)
+
+    @action("read", scopes=REPO)
+    def search_issues(self, request: SearchIssues) -> Page[Issue]:
+        """Search issues and pull requests of one repository (GitHub query syntax, with repo:owner/name)."""
+        params: dict[str, str | int] = {"q": request.query, "per_page": request.per_page}
+        items, cursor = self._page(f"a search in {request.repo}", "/search/issues", params, request)
+        return Page[Issue](
+            items=[issue_from(repo_of(d) or request.repo, d) for d in items], next_cursor=cursor
+        )
+
+    # -- draft -----------------------------------------------------------------------------
+
+    @action("draft", scopes=REPO, commits="create_issue")
+    def draft_issue(self, change: CreateIssue, attribution: Attribution | None) -> DraftPreview:
+        """Draft a new issue for review; nothing appears on GitHub until the draft is written."""
+        self.get_repo(GetRepo(repo=change.repo))
+        labels = ", ".join(change.labels) or "(none)"
+        preview = f"New issue in {change.repo}\nTitle: {change.title}\nLabels: {labels}\n\n" + visible_body(
+            change.body, attribution
+        )
+        return DraftPreview(preview=preview.rstrip())
+
+    @action("draft", scopes=REPO, commits="comment")
+    def draft_comment(self, change: Comment, attribution: Attribution | None) -> DraftPreview:
+        """Draft a comment on an issue or pull request for review; nothing is posted until it is written."""
+        issue = self.get_issue(GetIssue(repo=change.repo, number=change.number))
+        preview = f"Comment on {change.repo}#{change.number} ({issue.title})\n\n" + visible_body(
+            change.body, attribution
+        )
+        return DraftPreview(preview=preview, url=issue.provenance.url)
+
+    @action("draft", scopes=REPO, commits="open_pull_request")
+    def draft_pull_request(self, change: OpenPullRequest, attribution: Attribution | None) -> DraftPreview:
+        """Open a GitHub draft pull request; writing the draft marks it ready for review."""
+        body = visible_body(change.body, attribution)
+        try:
+            with self._about(f"a pull request from {change.head} into {change.base} in {change.repo}"):
+                data = self.api.send(
+                    "POST", f"/repos/{change.repo}/pulls", {**pull_fields(change, body), "draft": True}
+                )
+        except Conflict:
+            # The answer to an earlier identical draft may have been lost: adopt that draft PR.
+            data = self._open_pull_between(change)
+            if data is None or not data.get("draft") or data.get("title") != change.title:
+                raise
+        preview = (
+            f"Draft pull request {change.repo}#{data['number']}: {change.head} → {change.base}\n"
+            f"Title: {change.title}\n\n{body}"
+        )
+        return DraftPreview(
+            preview=preview.rstrip(), native_ref=str(data["number"]), url=data.get("html_url")
+        )
+
+    # -- write -----------------------------------------------------------------------------
+
+    @action("write", scopes=REPO, risks=("external",))
+    def create_issue(self, change: CreateIssue, ctx: WriteContext) -> WriteResult:
+        """Open an issue in a repository; the body ends with a line saying which agent wrote it."""
+        with self._about(f"repository {change.repo}"):
+            data = self._issue_written_by(change, ctx) if ctx.is_retry else None
+            if data is None:
+                body = committed_body(change.body, ctx.attribution, ctx.idempotency_key)
+                fields = {"title": change.title, "body": body, "labels": change.labels}
+                data = self.api.send("POST", f"/repos/{change.repo}/issues", fields)
+        return self._result("create_issue", ctx, f"{change.repo}#{data['number']}", data, "opened issue")
+
+    @action("write", scopes=REPO, risks=("external",))
+    def comment(self, change: Comment, ctx: WriteContext) -> WriteResult:
+        """Post a comment on an issue or pull request; it ends with a line saying which agent wrote it."""
+        path = f"/repos/{change.repo}/issues/{change.number}/comments"
+        with self._about(f"issue {change.repo}#{change.number}"):
+            data = self._comment_written_by(path, ctx) if ctx.is_retry else None
+            if data is None:
+                body = committed_body(change.body, ctx.attribution, ctx.idempotency_key)
+                data = self.api.send("POST", path, {"body": body})
+        target = f"{change.repo}#{change.number}"
+        return self._result("comment", ctx, f"{target}/comment:{data['id']}", data, f"commented on {target}")
+
+    @action("write", scopes=REPO, risks=("external",))
+    def close_issue(self, change: CloseIssue, ctx: WriteContext) -> WriteResult:
+        """Close an issue as completed or not planned."""
+        fields = {"state": "closed", "state_reason": change.state_reason}
+        with self._about(f"issue {change.repo}#{change.number}"):
+            data = self.api.send("PATCH", f"/repos/{change.repo}/issues/{change.number}", fields)
+        target = f"{change.repo}#{change.number}"
+        return self._result("close_issue", ctx, target, data, f"closed {target} ({change.state_reason})")
+
+    @action("write", scopes=REPO)
+    def create_branch(self, change: CreateBranch, ctx: WriteContext) -> WriteResult:
+        """Create a branch from another branch (the default branch when none is named)."""
+        source = change.from_ref or self.get_repo(GetRepo(repo=change.repo)).default_branch
+        with self._about(f"branch {source} of {change.repo}"):
+            sha = self.api.get(self._ref_path(change.repo, source))[0]["object"]["sha"]
+        with self._about(f"branch {change.branch} of {change.repo}"):
+            existing = self._maybe_get(self._ref_path(change.repo, change.branch)) if ctx.is_retry else None
+            if existing is None or existing["object"]["sha"] != sha:
+                self.api.send(
+                    "POST",
+                    f"/repos/{change.repo}/git/refs",
+                    {"ref": f"refs/heads/{change.branch}", "sha": sha},
+                )
+        return WriteResult(
+            action="create_branch",
+            id=f"{change.repo}:{change.branch}",
+            idempotency_key=ctx.idempotency_key,
+            summary=f"created branch {change.branch} from {source} at {sha[:7]}",
+        )
+
+    @action("write", scopes=REPO)
+    def commit_file(self, change: CommitFile, ctx: WriteContext) -> WriteResult:
+        """Create or replace one text file on a branch in a single commit with the given message."""
+        path = self._contents_path(change.repo, change.path)
+        with self._about(f"file {change.path} on branch {change.branch} of {change.repo}"):
+            current = self._maybe_get(path, self._ref(change.branch))
+            if isinstance(current, list) or (current is not None and current.get("type") != "file"):
+                raise ValidationError(f"{change.path} in {change.repo} is not a file; choose a file path.")
+            if ctx.is_retry and current is not None and decoded(current) == change.content.encode():
+                return self._file_result(change, ctx, current, None)
+            message = change.message + (f"\n\n{ctx.attribution.line()}" if ctx.attribution else "")
+            fields = {
+                "message": message,
+                "content": base64.b64encode(change.content.encode()).decode(),
+                "branch": change.branch,
+                **({"sha": current["sha"]} if current is not None else {}),
+            }
+            data = self.api.send("PUT", path, fields)
+        return self._file_result(change, ctx, data["content"], data.get("commit", {}).get("sha"))
+
+    @action("write", scopes=REPO, risks=("external",))
+    def open_pull_request(self, change: OpenPullRequest, ctx: WriteContext) -> WriteResult:
+        """Open a pull request from a head branch into a base branch (or mark its draft ready for review)."""
+        subject = f"a pull request from {change.head} into {change.base} in {change.repo}"
+        with self._about(subject):
+            if ctx.draft is not None and ctx.draft.native_ref:
+                data = self._ready_for_review(change.repo, int(ctx.draft.native_ref))
+            else:
+                data = self._open_pull_between(change) if ctx.is_retry else None
+                if data is None or not carries(data.get("body"), ctx.idempotency_key):
+                    body = committed_body(change.body, ctx.attribution, ctx.idempotency_key)
+                    data = self.api.send("POST", f"/repos/{change.repo}/pulls", pull_fields(change, body))
+        target = f"{change.repo}#{data['number']}"
+        return self._result("open_pull_request", ctx, target, data, f"opened pull request {target}")
+
+    @action("write", scopes=REPO, risks=("destructive",))
+    def merge_pull_request(self, change: MergePullRequest, ctx: WriteContext) -> WriteResult:
+        """Merge a pull request by merge, squash or rebase; refused for drafts and closed pull requests."""
+        target = f"{change.repo}#{change.number}"
+        with self._about(f"pull request {target}"):
+            pull, _ = self.api.get(f"/repos/{change.repo}/pulls/{change.number}")
+            if pull.get("merged") and ctx.is_retry:
+                sha = str(pull.get("merge_commit_sha"))
+            else:
+                check_mergeable(target, pull, change.expected_head_sha)
+                fields = {"merge_method": change.merge_method, "sha": pull["head"]["sha"]}
+                sha = str(
+                    self.api.send("PUT", f"/repos/{change.repo}/pulls/{change.number}/merge", fields)["sha"]
+                )
+        return WriteResult(
+            action="merge_pull_request",
+            id=sha,
+            url=pull.get("html_url"),
+            idempotency_key=ctx.idempotency_key,
+            summary=f"merged {target} by {change.merge_method} as {sha[:7]}",
+        )
+
+    # -- plumbing --------------------------------------------------------------------------
+
+    def _about(self, subject: str) -> AbstractContextManager[None]:
+        return translate_errors(subject, self.credentials.granted_scopes)
+
+    def _page(
+        self, subject: str, path: str, params: Params, request: BaseModel
+    ) -> tuple[list[Json], str | None]:
+        page = page_of(request)
+        with self._about(subject):
+            items, next_page = self.api.get_page(path, params, page)
+        return items, encode_cursor(request, next_page) if next_page else None
+
+    def _maybe_get(self, path: str, params: Params | None = None) -> Json | None:
+        try:
+            return self.api.get(path, params)[0]
+        except NotFound:
+            return None
+
+    @staticmethod
+    def _contents_path(repo: str, path: str) -> str:
+        return f"/repos/{repo}/contents/{quote(path)}"
+
+    @staticmethod
+    def _ref_path(repo: str, branch: str) -> str:
+        return f"/repos/{repo}/git/ref/heads/{quote(branch)}"
+
+    @staticmethod
+    def _ref(ref: str | None) -> Params | None:
+        return {"ref": ref} if ref else None
+
+    def _issue_written_by(self, change: CreateIssue, ctx: WriteContext) -> Json | None:
+        """The issue a lost earlier attempt opened, among the newest by this account."""
+        params = {"creator": self.api.login(), "state": "all", "sort": "created", "direction": "desc"}
+        recent, _ = self.api.get_page(f"/repos/{change.repo}/issues", {**params, "per_page": 30}, 1)
+        return _first(recent, lambda d: carries(d.get("body"), ctx.idempotency_key))
+
+    def _comment_written_by(self, path: str, ctx: WriteContext) -> Json | None:
+        """The comment a lost earlier attempt posted: it would be on the last page."""
+        data, headers = self.api.get(path, {"per_page": 100})
+        last = next_page(headers.get("link"), "last")
+        if last is not None:
+            data, _ = self.api.get(path, {"per_page": 100, "page": last})
+        return _first(reversed(data), lambda d: carries(d.get("body"), ctx.idempotency_key))
+
+    def _open_pull_between(self, change: OpenPullRequest) -> Json | None:
+        owner = change.repo.split("/")[0]
+        params: dict[str, str | int] = {"head": f"{owner}:{change.head}", "base": change.base, "per_page": 10}
+        pulls, _ = self.api.get_page(f"/repos/{change.repo}/pulls", params, 1)
+        return _first(pulls, lambda d: d["head"]["ref"] == change.head and d["base"]["ref"] == change.base)
+
+    def _ready_for_review(self, repo: str, number: int) -> Json:
+        pull, _ = self.api.get(f"/repos/{repo}/pulls/{number}")
+        if pull.get("state") != "open":
+            raise Conflict(
+                f"draft pull request {repo}#{number} was closed; draft a new one to reopen the work."
+            )
+        if pull.get("draft"):
+            self.api.mark_ready_for_review(pull)
+        return dict(pull, draft=False)
+
+    def _result(
+        self, action_name: str, ctx: WriteContext, ident: str, data: Json, summary: str
+    ) -> WriteResult:
+        return WriteResult(
+            action=action_name,
+            id=ident,
+            url=data.get("html_url"),
+            idempotency_key=ctx.idempotency_key,
+            summary=summary,
+        )
+
+    def _file_result(
+        self, change: CommitFile, ctx: WriteContext, content: Json, commit: str | None
+    ) -> WriteResult:
+        return WriteResult(
+            action="commit_file",
+            id=f"{change.repo}:{change.branch}:{change.path}@{content['sha']}",
+            url=content.get("html_url"),
+            idempotency_key=ctx.idempotency_key,
+            summary=f"committed {change.path} to {change.branch}" + (f" as {commit[:7]}" if commit else ""),
+        )
+
+
+def _first(items: Any, match: Callable[[Json], bool]) -> Json | None:
+    return next((item for item in items if match(item)), None)
+
+
+def pull_fields(change: OpenPullRequest, body: str) -> dict[str, str]:
+    return {"title": change.title, "head": change.head, "base": change.base, "body": body}
+
+
+def check_mergeable(target: str, pull: Json, expected_sha: str | None) -> None:
+    """Refuse, before sending anything, a merge GitHub would refuse or the person did not review."""
+    if pull.get("merged"):
+        raise Conflict(f"pull request {target} is already merged; nothing to do.")
+    if pull.get("state") != "open":
+        raise Conflict(f"pull request {target} is closed; reopen it before merging.")
+    if pull.get("draft"):
+        raise Conflict(
+            f"pull request {target} is a draft; mark it ready for review (write its draft) before merging."
+        )
+    if expected_sha and pull["head"]["sha"] != expected_sha:
+        raise Conflict(
+            f"pull request {target} has new commits since {expected_sha[:7]}; review them, then merge "
+            "with the new head sha."
+        )
+
+
+def decoded(content: Json) -> bytes:
+    try:
+        return base64.b64decode(content.get("content") or "")
+    except (binascii.Error, ValueError):
+        return b""
+
+
+def file_from(repo: str, path: str, ref: str | None, data: Json) -> FileContent:
+    """A file's text from the contents API, refusing what is not a readable text file."""
+    where = f"{path} in {repo}"
+    if isinstance(data, list):
+        raise ValidationError(f"{where} is a directory; ask for a file inside it.")
+    if data.get("type") != "file":
+        raise ValidationError(f"{where} is a {data.get('type')}, not a file.")
+    size = int(data.get("size") or 0)
+    if size > MAX_FILE_BYTES or data.get("encoding") == "none":
+        raise ValidationError(
+            f"{where} is {size:,} bytes; get_file reads text files up to {MAX_FILE_BYTES:,} bytes."
+        )
+    raw = decoded(data)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = "\x00"
+    if "\x00" in text:
+        raise ValidationError(f"{where} is a binary file; get_file returns text only.")
+    return FileContent(
+        id=f"{repo}:{path}@{data['sha']}",
+        provenance=provenance("blob", dict(data, id=data["sha"])),
+        repo=repo,
+        path=path,
+        ref=ref,
+        sha=data["sha"],
+        size=size,
+        text=text,
+    )
