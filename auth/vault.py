@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 import httpx
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Row
+from sqlalchemy.exc import DBAPIError
 
 from charter.auth.consent import OAuthClient, RefreshRejected, TokenSet
 from charter.auth.crypto import KeySet, load_keys
@@ -69,7 +70,11 @@ class Vault:
         self._lease = lease_seconds
         self._wait = wait_seconds
         self._poll = poll_seconds
-        metadata.create_all(self._engine)
+        try:
+            metadata.create_all(self._engine)
+        except DBAPIError:
+            # Two workers creating the table at once: the loser finds it there on a second look.
+            metadata.create_all(self._engine)
 
     def __repr__(self) -> str:
         return f"Vault(database={self._engine.url!r}, keys={self._keys!r})"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import stat
 import threading
 import time
@@ -18,6 +19,7 @@ from charter.auth.consent import TokenSet
 from charter.auth.crypto import KeySet, generate_key
 from charter.auth.home import CharterHome
 from charter.auth.vault import Vault
+from charter.auth.vault_table import connections_table
 from charter.schemas import AuthRequired, ConfigurationError, NotFound
 
 CANARY = "CANARY7f3a9"
@@ -74,9 +76,17 @@ def github() -> ScriptedGitHub:
     return ScriptedGitHub()
 
 
-@pytest.fixture
-def home(tmp_path: Path) -> CharterHome:
-    return CharterHome(tmp_path / "home")
+# Set CHARTER_TEST_POSTGRES_URL (postgresql+psycopg://...) to run every vault test on Postgres too.
+POSTGRES_URL = os.environ.get("CHARTER_TEST_POSTGRES_URL")
+
+
+@pytest.fixture(params=["sqlite", *(["postgres"] if POSTGRES_URL else [])])
+def home(request: pytest.FixtureRequest, tmp_path: Path) -> CharterHome:
+    if request.param == "sqlite":
+        return CharterHome(tmp_path / "home")
+    home = CharterHome(tmp_path / "home", database_url=POSTGRES_URL)
+    connections_table.drop(home.engine, checkfirst=True)
+    return home
 
 
 @pytest.fixture
@@ -150,11 +160,16 @@ def test_tokens_are_encrypted_at_rest_and_the_database_is_private(
 ) -> None:
     vault = make_vault(home, keys, github)
     vault.credentials(add(vault)).access_token()
-    raw = b"".join(p.read_bytes() for p in home.path.glob("charter.db*"))
-    assert b"github-mona" in raw
-    assert CANARY.encode() not in raw
-    assert b"s3cret" not in raw
-    assert stat.S_IMODE(home.database_file.stat().st_mode) == 0o600
+    with home.engine.connect() as db:
+        stored = " ".join(map(str, db.execute(text("SELECT * FROM vault_connections")).one()))
+    assert "github-mona" in stored
+    assert CANARY not in stored
+    assert "s3cret" not in stored
+    if home.database_url is None:
+        raw = b"".join(p.read_bytes() for p in home.path.glob("charter.db*"))
+        assert b"github-mona" in raw
+        assert CANARY.encode() not in raw
+        assert stat.S_IMODE(home.database_file.stat().st_mode) == 0o600
 
 
 def test_a_vault_opened_with_another_key_says_which_key_is_missing(
