@@ -5,7 +5,6 @@ Each raises AssertionError naming what the connector did wrong; the suite's test
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from collections.abc import Mapping
 from typing import Any, Literal
@@ -248,12 +247,9 @@ def check_retry_after_is_honoured(harness: ContractHarness) -> None:
     retry_after = harness.retry_after
     connector = harness.connector(harness.credentials())
     harness.rate_limit_next(retry_after)
-    started = time.monotonic()
     run_action(connector, spec, example.args)
-    waited = time.monotonic() - started
     assert harness.faults_pending() == 0, f"{spec.name}: the 429 was never served"
     assert harness.early_retries() == 0, f"{spec.name} retried before Retry-After elapsed"
-    assert waited >= retry_after * 0.9, f"{spec.name} came back after {waited:.2f}s, before {retry_after}s"
 
 
 def run_every_example(harness: ContractHarness) -> dict[str, BaseModel]:
