@@ -14,6 +14,10 @@ from charter.schemas import Page, WriteResult
 MAX_PAGES = 200
 
 
+class MissingExample(LookupError):
+    """The harness has no example for what a check needs."""
+
+
 class CountingCredentials:
     """Credentials that count the refreshes a connector asks for."""
 
@@ -48,7 +52,7 @@ def example_for(harness: ContractHarness, action: str) -> Example:
     """The harness's example for `action`; a missing one is a gap in the harness."""
     examples = harness.examples()
     if action not in examples:
-        raise LookupError(f"{type(harness).__name__}.examples() has no example for {action!r}")
+        raise MissingExample(f"{type(harness).__name__}.examples() has no example for {action!r}")
     return examples[action]
 
 
@@ -111,7 +115,7 @@ def first_with_example(harness: ContractHarness, verb: str) -> tuple[ActionSpec,
         example = examples.get(spec.name)
         if spec.verb == verb and example is not None and (verb == "read" or example.observe):
             return spec, example
-    raise LookupError(f"{type(harness).__name__}.examples() has no {verb} example")
+    raise MissingExample(f"{type(harness).__name__}.examples() has no {verb} example")
 
 
 def as_write_result(result: BaseModel) -> WriteResult:
@@ -121,6 +125,7 @@ def as_write_result(result: BaseModel) -> WriteResult:
 
 __all__ = [
     "CountingCredentials",
+    "MissingExample",
     "as_write_result",
     "commit",
     "example_for",

@@ -22,7 +22,7 @@ import pytest
 from charter.contract_tests import canary, checks
 from charter.contract_tests.declarations import action_problems, connector_problems
 from charter.contract_tests.harness import ContractHarness
-from charter.contract_tests.running import is_paginated, needed_scopes
+from charter.contract_tests.running import MissingExample, is_paginated, needed_scopes
 
 T = TypeVar("T", bound=Callable[..., None])
 _SANDBOX_ONLY = "needs the sandbox's inspection and fault injection; it runs in sandbox mode"
@@ -52,7 +52,7 @@ def _guarded(h: ContractHarness, check: Callable[[], None]) -> None:
     """Run a check; a hook or example the harness lacks fails in sandbox mode and skips in live mode."""
     try:
         check()
-    except (NotImplementedError, LookupError) as exc:
+    except (NotImplementedError, MissingExample) as exc:
         gap = str(exc) or f"{type(h).__name__} does not implement a hook this check needs"
         if h.mode == "live":
             pytest.skip(f"live mode: {gap}")
@@ -68,7 +68,9 @@ class ContractSuite:
     def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
         if "harness" in metafunc.fixturenames:
             # Live runs exist only when their credentials do; test_live_account says what to set.
-            modes = ["sandbox"] if self.harness_cls.live_missing() else ["sandbox", "live"]
+            modes: list[Any] = ["sandbox"]
+            if not self.harness_cls.live_missing():
+                modes.append(pytest.param("live", marks=pytest.mark.live))
             metafunc.parametrize("harness", modes, indirect=True, scope="class")
         kind = getattr(metafunc.function, "_charter_over", None)
         if kind is None:
