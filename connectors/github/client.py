@@ -153,6 +153,11 @@ class GitHubApi:
         _, data = self.github.requester.requestJsonAndCheck(verb, path, input=body)
         return data
 
+    def token_scopes(self) -> frozenset[str] | None:
+        """The scopes GitHub reported for the token on the last answer (None if it did not say)."""
+        reported = self.github.requester.oauth_scopes
+        return None if reported is None else GITHUB.parse_scopes(",".join(reported))
+
     def login(self) -> str:
         """The login of the account behind the connection (read once)."""
         if self._login is None:

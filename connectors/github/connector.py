@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import binascii
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any, ClassVar
@@ -11,6 +10,7 @@ from urllib.parse import quote
 
 from pydantic import BaseModel
 
+from charter.auth.providers import GITHUB
 from charter.connectors.base import (
     Attribution,
     Connector,
@@ -46,17 +46,20 @@ from charter.connectors.github.models import (
     PullRequest,
     Repository,
     SearchIssues,
+)
+from charter.connectors.github.responses import (
+    check_mergeable,
     comment_from,
+    decoded,
+    file_from,
     issue_from,
-    provenance,
     pull_request_from,
     repo_of,
     repository_from,
 )
-from charter.schemas import Conflict, NotFound, Page, ValidationError, WriteResult
+from charter.schemas import Conflict, NotFound, Page, ScopeMissing, ValidationError, WriteResult
 
 REPO = ("repo",)
-MAX_FILE_BYTES = 1_000_000
 
 
 class GitHubConnector(Connector):
@@ -327,7 +330,20 @@ class GitHubConnector(Connector):
         page = page_of(request)
         with self._about(subject):
             items, next_page = self.api.get_page(path, params, page)
+        self._confirm_token_scopes(subject)
         return items, encode_cursor(request, next_page) if next_page else None
+
+    def _confirm_token_scopes(self, subject: str) -> None:
+        # A listing without `repo` does not fail on GitHub: it silently leaves out every private
+        # repository. Refuse rather than hand back a partial answer that looks complete.
+        reported = self.api.token_scopes()
+        missing = [] if reported is None else sorted(GITHUB.missing_scopes(reported, REPO))
+        if missing:
+            raise ScopeMissing(
+                f"GitHub says this connection's token lacks {', '.join(missing)}, so listing {subject} "
+                "would leave out private repositories; connect GitHub again and approve it.",
+                missing=missing,
+            )
 
     def _maybe_get(self, path: str, params: Params | None = None) -> Json | None:
         try:
@@ -406,58 +422,3 @@ def _first(items: Any, match: Callable[[Json], bool]) -> Json | None:
 
 def pull_fields(change: OpenPullRequest, body: str) -> dict[str, str]:
     return {"title": change.title, "head": change.head, "base": change.base, "body": body}
-
-
-def check_mergeable(target: str, pull: Json, expected_sha: str | None) -> None:
-    """Refuse, before sending anything, a merge GitHub would refuse or the person did not review."""
-    if pull.get("merged"):
-        raise Conflict(f"pull request {target} is already merged; nothing to do.")
-    if pull.get("state") != "open":
-        raise Conflict(f"pull request {target} is closed; reopen it before merging.")
-    if pull.get("draft"):
-        raise Conflict(
-            f"pull request {target} is a draft; mark it ready for review (write its draft) before merging."
-        )
-    if expected_sha and pull["head"]["sha"] != expected_sha:
-        raise Conflict(
-            f"pull request {target} has new commits since {expected_sha[:7]}; review them, then merge "
-            "with the new head sha."
-        )
-
-
-def decoded(content: Json) -> bytes:
-    try:
-        return base64.b64decode(content.get("content") or "")
-    except (binascii.Error, ValueError):
-        return b""
-
-
-def file_from(repo: str, path: str, ref: str | None, data: Json) -> FileContent:
-    """A file's text from the contents API, refusing what is not a readable text file."""
-    where = f"{path} in {repo}"
-    if isinstance(data, list):
-        raise ValidationError(f"{where} is a directory; ask for a file inside it.")
-    if data.get("type") != "file":
-        raise ValidationError(f"{where} is a {data.get('type')}, not a file.")
-    size = int(data.get("size") or 0)
-    if size > MAX_FILE_BYTES or data.get("encoding") == "none":
-        raise ValidationError(
-            f"{where} is {size:,} bytes; get_file reads text files up to {MAX_FILE_BYTES:,} bytes."
-        )
-    raw = decoded(data)
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        text = "\x00"
-    if "\x00" in text:
-        raise ValidationError(f"{where} is a binary file; get_file returns text only.")
-    return FileContent(
-        id=f"{repo}:{path}@{data['sha']}",
-        provenance=provenance("blob", dict(data, id=data["sha"])),
-        repo=repo,
-        path=path,
-        ref=ref,
-        sha=data["sha"],
-        size=size,
-        text=text,
-    )

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from charter.connectors.base import resource_field
-from charter.schemas import Change, Provenance, Resource
+from charter.schemas import Change, Resource
 
 CONNECTOR = "github"
 
@@ -301,78 +301,3 @@ class FileContent(Resource):
     sha: str
     size: int
     text: str
-
-
-def provenance(kind: str, data: dict[str, Any], url_key: str = "html_url") -> Provenance:
-    """Where a GitHub object came from: its GitHub id, page, and author."""
-    author = (data.get("user") or data.get("owner") or {}).get("login")
-    return Provenance(
-        connector=CONNECTOR, id=f"{kind}:{data.get('id')}", url=data.get(url_key), author=author
-    )
-
-
-def repository_from(data: dict[str, Any]) -> Repository:
-    return Repository(
-        id=data["full_name"],
-        provenance=provenance("repo", data),
-        full_name=data["full_name"],
-        private=bool(data.get("private")),
-        default_branch=data.get("default_branch") or "main",
-        description=data.get("description"),
-        archived=bool(data.get("archived")),
-    )
-
-
-def issue_from(repo: str, data: dict[str, Any]) -> Issue:
-    return Issue(
-        id=f"{repo}#{data['number']}",
-        provenance=provenance("issue", data),
-        repo=repo,
-        number=data["number"],
-        title=data.get("title") or "",
-        state=data.get("state") or "open",
-        state_reason=data.get("state_reason"),
-        body=data.get("body") or "",
-        labels=[
-            label["name"] if isinstance(label, dict) else str(label) for label in data.get("labels") or []
-        ],
-        comments=int(data.get("comments") or 0),
-        is_pull_request="pull_request" in data,
-        created_at=data.get("created_at"),
-        closed_at=data.get("closed_at"),
-    )
-
-
-def pull_request_from(repo: str, data: dict[str, Any]) -> PullRequest:
-    return PullRequest(
-        id=f"{repo}#{data['number']}",
-        provenance=provenance("pull", data),
-        repo=repo,
-        number=data["number"],
-        title=data.get("title") or "",
-        state=data.get("state") or "open",
-        draft=bool(data.get("draft")),
-        merged=bool(data.get("merged") or data.get("merged_at")),
-        head=data["head"]["ref"],
-        head_sha=data["head"]["sha"],
-        base=data["base"]["ref"],
-        body=data.get("body") or "",
-        mergeable=data.get("mergeable"),
-        created_at=data.get("created_at"),
-    )
-
-
-def comment_from(repo: str, number: int, data: dict[str, Any]) -> IssueComment:
-    return IssueComment(
-        id=f"{repo}#{number}/comment:{data['id']}",
-        provenance=provenance("comment", data),
-        repo=repo,
-        number=number,
-        body=data.get("body") or "",
-        created_at=data.get("created_at"),
-    )
-
-
-def repo_of(data: dict[str, Any]) -> str:
-    """`owner/name` of an issue from its `repository_url` (search results span repositories)."""
-    return "/".join(str(data.get("repository_url", "")).rstrip("/").split("/")[-2:])
