@@ -1,0 +1,25 @@
+"""Local emulators of the services Charter connects to, with fault injection and inspection."""
+
+from charter.sandboxes.clock import Clock
+from charter.sandboxes.faults import FaultRule, Faults, RetryObservation
+from charter.sandboxes.framework import ConnectionDropped, Reply, Sandbox
+from charter.sandboxes.recording import Exchange, RequestLog
+from charter.sandboxes.server import SandboxServer, serve_forever
+from charter.sandboxes.tokens import IssuedTokens, TokenFormat, TokenStore
+
+__all__ = [
+    "Clock",
+    "ConnectionDropped",
+    "Exchange",
+    "FaultRule",
+    "Faults",
+    "IssuedTokens",
+    "Reply",
+    "RequestLog",
+    "RetryObservation",
+    "Sandbox",
+    "SandboxServer",
+    "TokenFormat",
+    "TokenStore",
+    "serve_forever",
+]
