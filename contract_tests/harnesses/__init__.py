@@ -1,0 +1,1 @@
+"""Contract harnesses for Charter's built-in connectors."""
