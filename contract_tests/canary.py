@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from charter.connectors.base import ActionSpec
 from charter.contract_tests.harness import ContractHarness, Example
 from charter.contract_tests.running import first_with_example, needed_scopes, run_action
+from charter.contract_tests.toolkit_canary import toolkit_exposure
 from charter.schemas import CharterError
 
 # Unique enough that no service, library or test would print it by chance.
@@ -97,6 +98,7 @@ def _failures(harness: ContractHarness, exposure: Exposure, canary: str) -> None
 def check_canary_never_leaks(harness: ContractHarness, log_text: Callable[[], str]) -> None:
     """The canary in the connection's secrets appears in no result, error, repr or log line."""
     exposure = canary_exposure(harness)
+    toolkit_exposure(harness, exposure, CANARY)
     exposure.add("logs", log_text())
     leaks = exposure.leaks(CANARY)
     assert not leaks, f"the secret canary leaked into: {', '.join(sorted(set(leaks)))}"

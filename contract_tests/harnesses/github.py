@@ -85,7 +85,9 @@ class LiveCredentials:
         return self._token
 
     def refresh(self, rejected: str) -> str:
-        raise AuthRequired(f"GitHub rejected the live token; connect again: put a valid token in {TOKEN_ENV}.")
+        raise AuthRequired(
+            f"GitHub rejected the live token; connect again: put a valid token in {TOKEN_ENV}."
+        )
 
 
 class GitHubHarness(ContractHarness):
@@ -342,7 +344,8 @@ def live_examples(repo: str) -> dict[str, Example]:
     keep = ("list_repos", "get_repo", "list_issues", "list_pull_requests", "search_issues")
     examples = {name: dataclasses.replace(reads[name], min_items=0, min_pages=1) for name in keep}
     examples["search_issues"] = Example(
-        {"repo": repo, "query": f"repo:{repo} is:issue", "per_page": 5}, invalid=reads["search_issues"].invalid
+        {"repo": repo, "query": f"repo:{repo} is:issue", "per_page": 5},
+        invalid=reads["search_issues"].invalid,
     )
     return examples
 

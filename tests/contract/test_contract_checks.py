@@ -15,6 +15,7 @@ from charter.connectors.base import Attribution, Connector, DraftPreview, WriteC
 from charter.contract_tests import canary, checks
 from charter.contract_tests.declarations import action_problems, connector_problems
 from charter.contract_tests.running import read_all
+from charter.contract_tests.toolkit_canary import toolkit_exposure
 from charter.schemas import (
     AuthRequired,
     NotFound,
@@ -258,6 +259,29 @@ def test_the_canary_run_covers_successes_and_failures(harness: NotesHarness) -> 
     places = " ".join(where for where, _ in exposure.seen)
     for expected in ("(succeeds)", "(invalid)", "(provider refuses)", "(revoked)", "(upstream fails)"):
         assert expected in places
+
+
+class TitleShowsTheToken(NotesConnector):
+    def note(self, raw: dict[str, Any]) -> Note:
+        return super().note({**raw, "title": f"{raw['title']} {self.credentials.access_token()}"})
+
+
+@broken(NotesConnector)
+def test_the_canary_also_runs_through_the_toolkit_and_its_audit_log(harness: NotesHarness) -> None:
+    exposure = canary.Exposure()
+    assert toolkit_exposure(harness, exposure, canary.CANARY)
+    places = " ".join(where for where, _ in exposure.seen)
+    for expected in ("(valid tool output)", "(invalid tool output)", "(resumed tool output)", "audit log"):
+        assert expected in places
+    assert '"seq"' in dict(exposure.seen)["audit log"]
+    assert exposure.leaks(canary.CANARY) == []
+
+
+@broken(TitleShowsTheToken)
+def test_a_token_in_tool_output_is_caught(harness: NotesHarness) -> None:
+    exposure = canary.Exposure()
+    toolkit_exposure(harness, exposure, canary.CANARY)
+    assert "notes_get_note (valid tool output)" in exposure.leaks(canary.CANARY)
 
 
 def test_every_page_of_a_read_is_collected() -> None:
