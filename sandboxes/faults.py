@@ -133,6 +133,10 @@ class Faults:
         kind: FaultKind = "drop_before" if when == "before" else "drop_after"
         self._arm(FaultRule(kind, times, method, path))
 
+    def arm(self, rule: FaultRule) -> None:
+        """Arm a rule built by the caller (e.g. a `FaultRule` subclass with its own `matches`)."""
+        self._arm(rule)
+
     def _arm(self, rule: FaultRule) -> None:
         if rule.remaining < 1:
             raise ValueError("times must be at least 1")

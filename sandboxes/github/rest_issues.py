@@ -299,7 +299,7 @@ def search_issues(ctx: Ctx) -> ApiResponse:
         found.sort(key=lambda p: p[1].created_at, reverse=reverse)
     page, links = ctx.paginate(found)
     items = [{**render.issue(ctx.base, ctx.state, r, i), "score": 1.0} for r, i in page]
-    body = {"total_count": len(found), "incomplete_results": False, "items": items}
+    body = {"total_count": len(found), "incomplete_results": False, "items": items, "search_type": "lexical"}
     return ApiResponse(body, headers=links)
 
 
