@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import tempfile
 from collections.abc import Callable, Mapping
@@ -49,12 +50,12 @@ class _HarnessVault:
 
 def toolkit_exposure(harness: ContractHarness, exposure: Exposure, canary: str) -> bool:
     """Run every example as a tool call (approving what pauses); False when there is no agent layer."""
-    try:
-        from charter.agents import ApprovalStore, Toolkit
-        from charter.auth.grants import GrantAuthority
-        from charter.auth.home import CharterHome
-    except ImportError:
+    if importlib.util.find_spec("charter.agents.toolkit") is None:
         return False
+    from charter.agents import ApprovalStore, Toolkit
+    from charter.auth.grants import GrantAuthority
+    from charter.auth.home import CharterHome
+
     cls = harness.connector_cls
     with tempfile.TemporaryDirectory() as tmp:
         home = CharterHome(Path(tmp))
