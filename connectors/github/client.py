@@ -236,8 +236,10 @@ def error_for(exc: GithubException, subject: str, granted: frozenset[str]) -> Ex
             f"GitHub refused access to {subject} ({message or 'forbidden'}); the account needs "
             "more permission on it."
         )
-    if status in (409, 405) or (status == 422 and "already exists" in message.lower()):
-        return Conflict(f"GitHub refused the change to {subject}: {message or 'conflict'}.")
+    if status in (409, 405) or (
+        status == 422 and "already exists" in describe_field_errors(message, body).lower()
+    ):
+        return Conflict(f"GitHub refused the change to {subject}: {describe_field_errors(message, body)}.")
     if status == 422:
         return ValidationError(
             f"GitHub refused the change to {subject}: {describe_field_errors(message, body)}. "

@@ -247,14 +247,14 @@ class GitHubConnector(Connector):
         source = change.from_ref or self.get_repo(GetRepo(repo=change.repo)).default_branch
         with self._about(f"branch {source} of {change.repo}"):
             sha = self.api.get(self._ref_path(change.repo, source))[0]["object"]["sha"]
-        with self._about(f"branch {change.branch} of {change.repo}"):
-            existing = self._maybe_get(self._ref_path(change.repo, change.branch)) if ctx.is_retry else None
-            if existing is None or existing["object"]["sha"] != sha:
-                self.api.send(
-                    "POST",
-                    f"/repos/{change.repo}/git/refs",
-                    {"ref": f"refs/heads/{change.branch}", "sha": sha},
-                )
+        subject = f"branch {change.branch} of {change.repo}"
+        existing = (
+            self._maybe_get(subject, self._ref_path(change.repo, change.branch)) if ctx.is_retry else None
+        )
+        if existing is None or existing["object"]["sha"] != sha:
+            with self._about(subject):
+                ref = {"ref": f"refs/heads/{change.branch}", "sha": sha}
+                self.api.send("POST", f"/repos/{change.repo}/git/refs", ref)
         return WriteResult(
             action="create_branch",
             id=f"{change.repo}:{change.branch}",
@@ -266,19 +266,20 @@ class GitHubConnector(Connector):
     def commit_file(self, change: CommitFile, ctx: WriteContext) -> WriteResult:
         """Create or replace one text file on a branch in a single commit with the given message."""
         path = self._contents_path(change.repo, change.path)
-        with self._about(f"file {change.path} on branch {change.branch} of {change.repo}"):
-            current = self._maybe_get(path, self._ref(change.branch))
-            if isinstance(current, list) or (current is not None and current.get("type") != "file"):
-                raise ValidationError(f"{change.path} in {change.repo} is not a file; choose a file path.")
-            if ctx.is_retry and current is not None and decoded(current) == change.content.encode():
-                return self._file_result(change, ctx, current, None)
-            message = change.message + (f"\n\n{ctx.attribution.line()}" if ctx.attribution else "")
-            fields = {
-                "message": message,
-                "content": base64.b64encode(change.content.encode()).decode(),
-                "branch": change.branch,
-                **({"sha": current["sha"]} if current is not None else {}),
-            }
+        subject = f"file {change.path} on branch {change.branch} of {change.repo}"
+        current = self._maybe_get(subject, path, self._ref(change.branch))
+        if isinstance(current, list) or (current is not None and current.get("type") != "file"):
+            raise ValidationError(f"{change.path} in {change.repo} is not a file; choose a file path.")
+        if ctx.is_retry and current is not None and decoded(current) == change.content.encode():
+            return self._file_result(change, ctx, current, None)
+        message = change.message + (f"\n\n{ctx.attribution.line()}" if ctx.attribution else "")
+        fields = {
+            "message": message,
+            "content": base64.b64encode(change.content.encode()).decode(),
+            "branch": change.branch,
+            **({"sha": current["sha"]} if current is not None else {}),
+        }
+        with self._about(subject):
             data = self.api.send("PUT", path, fields)
         return self._file_result(change, ctx, data["content"], data.get("commit", {}).get("sha"))
 
@@ -345,9 +346,10 @@ class GitHubConnector(Connector):
                 missing=missing,
             )
 
-    def _maybe_get(self, path: str, params: Params | None = None) -> Json | None:
+    def _maybe_get(self, subject: str, path: str, params: Params | None = None) -> Json | None:
         try:
-            return self.api.get(path, params)[0]
+            with self._about(subject):
+                return self.api.get(path, params)[0]
         except NotFound:
             return None
 
