@@ -24,5 +24,4 @@ class StateChangingRule(FaultRule):
 
 def arm_state_changing(faults: Faults, kind: str, times: int, status: int = 503) -> None:
     """Arm `kind` (fail, drop_before, drop_after) for the next `times` state-changing requests."""
-    # Faults keeps one ordered list of rules; `_arm` is how its own public methods add theirs.
-    faults._arm(StateChangingRule(cast(FaultKind, kind), times, status=status))
+    faults.arm(StateChangingRule(cast(FaultKind, kind), times, status=status))

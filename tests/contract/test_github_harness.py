@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from charter.contract_tests import checks
 from charter.contract_tests.harnesses.github import REPO_ENV, TOKEN_ENV, GitHubHarness
 from charter.contract_tests.running import is_paginated
+from charter.sandboxes import Exchange
 from charter.sandboxes.github import GitHubSandbox
 
 
@@ -48,3 +50,35 @@ def test_live_mode_names_the_variables_it_needs(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.delenv(TOKEN_ENV, raising=False)
     monkeypatch.setenv(REPO_ENV, "you/test-repo")
     assert GitHubHarness.live_missing() == [TOKEN_ENV]
+
+
+@pytest.fixture
+def sandboxed() -> Iterator[GitHubHarness]:
+    harness = GitHubHarness()
+    harness.start()
+    harness.reset()
+    yield harness
+    harness.stop()
+
+
+def test_fidelity_reports_a_response_that_breaks_the_description(sandboxed: GitHubHarness) -> None:
+    log = sandboxed.sandbox.requests
+    bad = b'{"id": "not a number", "number": 1}'
+    log.add(Exchange(log.next_seq(), 0.0, "GET", "/repos/acme/web/issues/1", "", {}, b"", 200, {}, bad))
+    problems = sandboxed.fidelity_problems()
+    assert problems
+    assert all(p.startswith("GET /repos/acme/web/issues/1 -> 200") for p in problems)
+
+
+def test_fidelity_fails_without_the_description(
+    sandboxed: GitHubHarness, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("CHARTER_OPENAPI_GITHUB", str(tmp_path / "missing.json"))
+    with pytest.raises(FileNotFoundError, match="make specs"):
+        sandboxed.fidelity_problems()
+
+
+def test_state_changing_faults_skip_the_reads_before_a_write(sandboxed: GitHubHarness) -> None:
+    checks.check_commits_exactly_once(sandboxed, "commit_file", "5xx")
+    failed = sandboxed.sandbox.requests.find(outcome="fault")
+    assert [(e.method, e.status) for e in failed] == [("PUT", 502)]
