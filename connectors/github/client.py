@@ -248,7 +248,11 @@ def error_for(exc: GithubException, subject: str, granted: frozenset[str]) -> Ex
         )
     if status >= 500:
         return UpstreamError(f"GitHub failed ({status}) while working on {subject}; try again shortly.")
-    return UpstreamError(f"GitHub answered {status} about {subject}: {message or 'unexpected response'}.")
+    # Any other refusal (400 and the like) will not change on a retry.
+    return ValidationError(
+        f"GitHub did not accept the request about {subject} ({status}: {message or 'bad request'}); "
+        "nothing was changed."
+    )
 
 
 def is_rate_limit(status: int, headers: Mapping[str, str], message: str) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any, ClassVar
@@ -60,6 +61,7 @@ from charter.connectors.github.responses import (
 from charter.schemas import Conflict, NotFound, Page, ScopeMissing, ValidationError, WriteResult
 
 REPO = ("repo",)
+SHA = re.compile(r"^[0-9a-f]{40}$")
 
 
 class GitHubConnector(Connector):
@@ -245,8 +247,11 @@ class GitHubConnector(Connector):
     def create_branch(self, change: CreateBranch, ctx: WriteContext) -> WriteResult:
         """Create a branch from another branch (the default branch when none is named)."""
         source = change.from_ref or self.get_repo(GetRepo(repo=change.repo)).default_branch
-        with self._about(f"branch {source} of {change.repo}"):
-            sha = self.api.get(self._ref_path(change.repo, source))[0]["object"]["sha"]
+        if SHA.match(source):
+            sha = source
+        else:
+            with self._about(f"branch {source} of {change.repo}"):
+                sha = self.api.get(self._ref_path(change.repo, source))[0]["object"]["sha"]
         subject = f"branch {change.branch} of {change.repo}"
         existing = (
             self._maybe_get(subject, self._ref_path(change.repo, change.branch)) if ctx.is_retry else None

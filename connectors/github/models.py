@@ -201,7 +201,7 @@ class CreateBranch(_RepoChange):
     from_ref: str | None = Field(
         default=None,
         pattern=BRANCH_PATTERN,
-        description="Branch to start from; the default branch when omitted.",
+        description="Branch or commit sha to start from; the default branch when omitted.",
     )
 
 

@@ -197,6 +197,7 @@ def github_error(
         (429, {"message": "slow down"}, {"retry-after": "5"}, RateLimited),
         (403, {"message": "API rate limit exceeded for mona."}, {"x-ratelimit-remaining": "0"}, RateLimited),
         (502, {"message": "Server Error"}, {}, UpstreamError),
+        (400, {"message": "Problems parsing JSON"}, {}, ValidationError),
     ],
 )
 def test_github_errors_map_to_charter_errors(

@@ -252,6 +252,13 @@ def test_merge_commits_exactly_once_after_a_dropped_answer(
     assert sandbox.requests.count("PUT", "/repos/acme/web/pulls/46/merge") == 1
 
 
+def test_a_branch_can_start_from_a_commit_sha(sandbox: GitHubSandbox, github: GitHubConnector) -> None:
+    repo = sandbox.state.repos["acme/web"]
+    sha = repo.git.branches["fix/typo"]
+    github.write(CreateBranch(repo="acme/web", branch="from-sha", from_ref=sha))
+    assert repo.git.branches["from-sha"] == sha
+
+
 def test_creating_an_existing_branch_is_a_conflict(github: GitHubConnector) -> None:
     with pytest.raises(Conflict, match="already exists"):
         github.write(CreateBranch(repo="acme/web", branch="feature/login"))
