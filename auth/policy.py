@@ -1,0 +1,265 @@
+"""Policy: for each call, allow, deny or require a person's approval — and say why.
+
+Decisions are pure functions of the grant's claims, the action's declaration and the rules, so they
+are testable and explainable. Grant checks (`check_grant`, `check_constraints`) come first and
+answer `grant_denied`; `Policy.decide` then applies the safe defaults and the person's rules:
+
+- reads and drafts are allowed within the grant;
+- a grant without the `write` verb never commits, whatever token sits behind it;
+- destructive actions are denied unless the grant names them, and then need approval;
+- writes tagged external, destructive or sharing need approval.
+
+Rules (YAML or dicts) can deny actions, require approval, or waive approval; a waiver applies to a
+destructive action only when the rule names that action exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Literal, Protocol
+
+import pydantic
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+from charter.auth.attenuation import matches
+from charter.auth.home import CharterHome
+from charter.schemas import ConfigurationError, GrantClaims, Verb
+
+Outcome = Literal["allow", "deny", "approval_required"]
+# The risk tags of charter.connectors.base; policy sits below the connectors and only reads them.
+RiskTag = Literal["external", "destructive", "sharing", "bulk"]
+APPROVAL_RISKS: tuple[RiskTag, ...] = ("external", "destructive", "sharing")
+POLICY_FILE = "policy.yaml"
+
+
+class ActionFacts(Protocol):
+    """What policy reads of an action (`charter.connectors.ActionSpec` fits)."""
+
+    @property
+    def verb(self) -> Verb: ...
+
+    @property
+    def risks(self) -> frozenset[str]: ...
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The outcome of a check with the reasons a person or an LLM can read."""
+
+    outcome: Outcome
+    reasons: tuple[str, ...]
+
+    @property
+    def allowed(self) -> bool:
+        return self.outcome == "allow"
+
+    def explain(self) -> str:
+        return "; ".join(self.reasons)
+
+
+def _allow(*reasons: str) -> Decision:
+    return Decision("allow", reasons)
+
+
+def _deny(*reasons: str) -> Decision:
+    return Decision("deny", reasons)
+
+
+# -- grant checks -------------------------------------------------------------------------------
+
+
+def check_grant(claims: GrantClaims, tool: str, spec: ActionFacts) -> Decision:
+    """Whether the grant itself allows `tool` (verb, action list, destructive names)."""
+    if spec.verb not in claims.verbs:
+        extra = " (draft only: it can never commit)" if spec.verb == "write" else ""
+        return _deny(
+            f"denied because {tool} is a {spec.verb} and grant {claims.id} allows only "
+            f"{', '.join(claims.verbs)}{extra}"
+        )
+    if claims.actions is not None and not any(matches(p, tool) for p in claims.actions):
+        return _deny(f"denied because grant {claims.id} does not list {tool} among its actions")
+    if "destructive" in spec.risks and tool not in claims.destructive:
+        return _deny(
+            f"denied because {tool} is tagged destructive and grant {claims.id} does not name it "
+            "in `destructive`; the person must grant it explicitly"
+        )
+    return _allow(f"{tool} is within grant {claims.id}")
+
+
+def check_constraints(claims: GrantClaims, request: BaseModel, fields: Mapping[str, str]) -> Decision:
+    """Whether each constrained field of `request` lies inside the grant's constraints.
+
+    `fields` maps a request field to its constraint name (`charter.connectors.constrained_fields`).
+    """
+    problems: list[str] = []
+    for field_name, constraint in fields.items():
+        allowed = claims.constraints.get(constraint)
+        if allowed is None:
+            continue
+        value = getattr(request, field_name)
+        values = value if isinstance(value, list | tuple | set | frozenset) else [value]
+        if value is None or not values:
+            problems.append(
+                f"grant {claims.id} is limited to {constraint} {', '.join(allowed)}: "
+                f"name one in `{field_name}`"
+            )
+            continue
+        outside = [str(v) for v in values if not any(matches(p, str(v)) for p in allowed)]
+        if outside:
+            problems.append(
+                f"denied because {field_name}={', '.join(outside)} is outside grant {claims.id}, "
+                f"which allows {constraint} {', '.join(allowed)}"
+            )
+    return _deny(*problems) if problems else _allow("resources within the grant's constraints")
+
+
+# -- rules --------------------------------------------------------------------------------------
+
+
+class Rule(BaseModel):
+    """One policy rule: when it applies (all given selectors must match) and its outcome."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    outcome: Outcome
+    actions: tuple[str, ...] = Field(default=("*",), description="Tool name patterns, e.g. github_*.")
+    verbs: tuple[Verb, ...] = ()
+    risks: tuple[RiskTag, ...] = ()
+    agents: tuple[str, ...] = ()
+    reason: str | None = None
+
+    def applies(self, claims: GrantClaims, tool: str, spec: ActionFacts) -> bool:
+        return (
+            any(matches(p, tool) for p in self.actions)
+            and (not self.verbs or spec.verb in self.verbs)
+            and (not self.risks or bool(spec.risks & set(self.risks)))
+            and (not self.agents or any(matches(p, claims.agent) for p in self.agents))
+        )
+
+    def names(self, tool: str) -> bool:
+        """Whether the rule names `tool` exactly rather than through a pattern."""
+        return tool in self.actions
+
+    def describe(self, tool: str) -> str:
+        if self.reason:
+            return self.reason
+        verb = {"allow": "allows", "deny": "denies", "approval_required": "requires approval for"}
+        return f"a policy rule {verb[self.outcome]} {tool}"
+
+
+class _PolicyFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    approval_ttl_minutes: int = Field(default=24 * 60, gt=0)
+    rules: list[Rule] = []
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The safe defaults plus the person's rules; `decide` explains every outcome."""
+
+    rules: tuple[Rule, ...] = ()
+    approval_ttl: timedelta = timedelta(hours=24)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, object]) -> Policy:
+        """A policy from plain data: {approval_ttl_minutes: int, rules: [{outcome, actions, ...}]}."""
+        try:
+            parsed = _PolicyFile.model_validate(dict(data))
+        except pydantic.ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc']) or 'policy'}: {e['msg']}" for e in exc.errors()
+            )
+            raise ConfigurationError(f"invalid policy: {problems}") from None
+        return cls(tuple(parsed.rules), timedelta(minutes=parsed.approval_ttl_minutes))
+
+    @classmethod
+    def from_yaml(cls, text: str) -> Policy:
+        try:
+            data = yaml.safe_load(text) or {}
+        except yaml.YAMLError as exc:
+            raise ConfigurationError(f"the policy is not valid YAML: {exc}") from None
+        if not isinstance(data, dict):
+            raise ConfigurationError("a policy file must be a mapping with `rules:`")
+        return cls.from_dict(data)
+
+    @classmethod
+    def load(cls, path: Path) -> Policy:
+        return cls.from_yaml(path.read_text())
+
+    @classmethod
+    def for_home(cls, home: CharterHome) -> Policy:
+        """The home's `policy.yaml` if the person wrote one, else the safe defaults."""
+        path = home.path / POLICY_FILE
+        return cls.load(path) if path.exists() else cls()
+
+    def decide(self, claims: GrantClaims, tool: str, spec: ActionFacts) -> Decision:
+        """Allow, deny or require approval for `tool` under `claims`, with the reasons."""
+        if spec.verb == "write" and "write" not in claims.verbs:
+            return _deny(f"denied because grant {claims.id} is draft only: {tool} would commit")
+        destructive = "destructive" in spec.risks
+        if destructive and tool not in claims.destructive:
+            return _deny(
+                f"denied because {tool} is tagged destructive and grant {claims.id} does not name it"
+            )
+        matched = [r for r in self.rules if r.applies(claims, tool, spec)]
+        denies = [r.describe(tool) for r in matched if r.outcome == "deny"]
+        if denies:
+            return _deny(*(f"denied because {d}" for d in denies))
+        required = [r.describe(tool) for r in matched if r.outcome == "approval_required"]
+        baseline = _baseline(claims, tool, spec)
+        if required:
+            extra = baseline.reasons if baseline.outcome == "approval_required" else ()
+            return Decision("approval_required", (*extra, *(f"approval required: {d}" for d in required)))
+        if baseline.outcome == "approval_required":
+            waivers = [r for r in matched if r.outcome == "allow" and (not destructive or r.names(tool))]
+            if waivers:
+                return _allow(*(f"approval waived: {r.describe(tool)}" for r in waivers))
+        return baseline
+
+
+def _baseline(claims: GrantClaims, tool: str, spec: ActionFacts) -> Decision:
+    if spec.verb != "write":
+        return _allow(f"allowed: {tool} is a {spec.verb} within grant {claims.id}")
+    risky = [r for r in APPROVAL_RISKS if r in spec.risks]
+    if risky:
+        return Decision(
+            "approval_required",
+            tuple(f"approval required because {tool} is tagged {r}" for r in risky),
+        )
+    return _allow(
+        f"allowed: {tool} writes within grant {claims.id} and is not tagged external, destructive or sharing"
+    )
+
+
+def decide_all(
+    policy: Policy,
+    claims: GrantClaims,
+    tool: str,
+    spec: ActionFacts,
+    request: BaseModel,
+    fields: Mapping[str, str],
+) -> Decision:
+    """Grant check, then resource constraints, then policy: the first refusal wins."""
+    for decision in (check_grant(claims, tool, spec), check_constraints(claims, request, fields)):
+        if decision.outcome == "deny":
+            return decision
+    return policy.decide(claims, tool, spec)
+
+
+__all__ = [
+    "APPROVAL_RISKS",
+    "ActionFacts",
+    "Decision",
+    "Outcome",
+    "Policy",
+    "RiskTag",
+    "Rule",
+    "check_constraints",
+    "check_grant",
+    "decide_all",
+]
