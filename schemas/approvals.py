@@ -33,4 +33,5 @@ class ApprovalRequest(BaseModel):
     expires_at: datetime
     decided_at: datetime | None = None
     decided_by: str | None = None
+    deny_reason: str | None = None
     consumed: bool = Field(default=False, description="The approved call has run; it never runs twice.")

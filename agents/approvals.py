@@ -1,0 +1,301 @@
+"""Approvals: calls paused until a person says yes, each bound to the hash of its exact payload.
+
+Every state change is one conditional UPDATE, so two people deciding at once, or two workers
+resuming at once, cannot both win: an approval is decided once and its call runs once.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Boolean, Column, MetaData, Row, String, Table, Text, select, update
+
+from charter.agents.audit import AuditLog
+from charter.auth.home import CharterHome
+from charter.auth.storage import UTCDateTime, create_tables
+from charter.schemas import (
+    ApprovalRequest,
+    ApprovalRequired,
+    ApprovalStatus,
+    CharterError,
+    Conflict,
+    GrantDenied,
+    NotFound,
+    ValidationError,
+    payload_hash,
+    utcnow,
+)
+
+_metadata = MetaData()
+approvals_table = Table(
+    "charter_approvals",
+    _metadata,
+    Column("id", String(64), primary_key=True),
+    Column("grant_id", String(64), nullable=False, index=True),
+    Column("agent", String(255), nullable=False),
+    Column("subject", String(255), nullable=False),
+    Column("tool", String(255), nullable=False),
+    Column("args", Text, nullable=False),
+    Column("payload_hash", String(64), nullable=False),
+    Column("preview", Text, nullable=False),
+    Column("reasons", Text, nullable=False),
+    Column("status", String(16), nullable=False, index=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("decided_at", UTCDateTime, nullable=True),
+    Column("decided_by", String(255), nullable=True),
+    Column("deny_reason", Text, nullable=True),
+    Column("consumed", Boolean, nullable=False),
+    Column("consumed_at", UTCDateTime, nullable=True),
+)
+_t = approvals_table
+_COLUMNS = (
+    _t.c.id, _t.c.grant_id, _t.c.agent, _t.c.subject, _t.c.tool, _t.c.args, _t.c.payload_hash,
+    _t.c.preview, _t.c.reasons, _t.c.status, _t.c.created_at, _t.c.expires_at, _t.c.decided_at,
+    _t.c.decided_by, _t.c.deny_reason, _t.c.consumed,
+)  # fmt: skip
+
+
+class ApprovalAlreadyUsed(Conflict):
+    """The approved call has already run (or is running); it never runs twice."""
+
+
+class ApprovalStore:
+    """Paused calls and the person's decisions on them, in the Charter database."""
+
+    def __init__(
+        self,
+        home: CharterHome | None = None,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        audit: AuditLog | None = None,
+    ) -> None:
+        self.home = home or CharterHome()
+        self._engine = self.home.engine
+        create_tables(_metadata, self._engine)
+        self._clock = clock
+        self._audit = audit
+
+    def __repr__(self) -> str:
+        return f"<ApprovalStore home={str(self.home.path)!r}>"
+
+    def create(
+        self,
+        *,
+        grant_id: str,
+        agent: str,
+        subject: str,
+        tool: str,
+        args: dict[str, Any],
+        preview: str,
+        reasons: Sequence[str],
+        ttl: timedelta = timedelta(hours=24),
+        payload_hash: str | None = None,
+    ) -> ApprovalRequest:
+        """Hold a call for approval; it is bound to `payload_hash` (by default, of `tool` and `args`)."""
+        now = self._clock()
+        request = ApprovalRequest(
+            id="apr_" + secrets.token_urlsafe(12),
+            grant_id=grant_id,
+            agent=agent,
+            subject=subject,
+            tool=tool,
+            args=args,
+            payload_hash=payload_hash or _hash(tool, args),
+            preview=preview,
+            reasons=list(reasons),
+            created_at=now,
+            expires_at=now + ttl,
+        )
+        with self._engine.begin() as conn:
+            conn.execute(
+                _t.insert().values(
+                    **request.model_dump(exclude={"args", "reasons", "status"}),
+                    args=json.dumps(args, sort_keys=True),
+                    reasons=json.dumps(list(reasons)),
+                    status=request.status.value,
+                )
+            )
+        return request
+
+    def get(self, approval_id: str) -> ApprovalRequest:
+        """One request, with a pending one past its expiry shown (and stored) as expired."""
+        self._expire(_t.c.id == approval_id)
+        with self._engine.connect() as conn:
+            row = conn.execute(select(*_COLUMNS).where(_t.c.id == approval_id)).first()
+        if row is None:
+            raise NotFound(f"no approval request {approval_id!r}; list them with `charter approvals list`")
+        return _request_from(row)
+
+    def list(self, status: ApprovalStatus | str | None = None) -> list[ApprovalRequest]:
+        """Requests, newest first, optionally only those with `status`."""
+        self._expire()
+        query = select(*_COLUMNS).order_by(_t.c.created_at.desc())
+        if status is not None:
+            query = query.where(_t.c.status == ApprovalStatus(status).value)
+        with self._engine.connect() as conn:
+            return [_request_from(row) for row in conn.execute(query)]
+
+    def find_open(self, grant_id: str, tool: str, payload_hash: str) -> ApprovalRequest | None:
+        """A pending, or approved and unused, request for exactly this call, if there is one."""
+        self._expire(_t.c.grant_id == grant_id)
+        query = (
+            select(*_COLUMNS)
+            .where(
+                _t.c.grant_id == grant_id,
+                _t.c.tool == tool,
+                _t.c.payload_hash == payload_hash,
+                _t.c.consumed.is_(False),
+                _t.c.status.in_((ApprovalStatus.PENDING.value, ApprovalStatus.APPROVED.value)),
+            )
+            .order_by(_t.c.created_at.desc())
+        )
+        with self._engine.connect() as conn:
+            row = conn.execute(query).first()
+        return None if row is None else _request_from(row)
+
+    def approve(self, approval_id: str, by: str) -> ApprovalRequest:
+        """Approve a pending request; an expired or already decided one is refused with `conflict`."""
+        return self._decide(approval_id, ApprovalStatus.APPROVED, by, None)
+
+    def deny(self, approval_id: str, by: str, reason: str = "") -> ApprovalRequest:
+        """Deny a pending request; the agent is told the reason."""
+        return self._decide(approval_id, ApprovalStatus.DENIED, by, reason or None)
+
+    def expire_due(self) -> int:
+        """Mark every pending request past its expiry as expired; returns how many."""
+        return self._expire()
+
+    def consume(self, approval_id: str, payload_hash: str) -> ApprovalRequest:
+        """Mark an approved request used, only if `payload_hash` is the one the person approved.
+
+        One conditional UPDATE: of two racing callers exactly one succeeds; the other gets
+        `ApprovalAlreadyUsed`.
+        """
+        with self._engine.begin() as conn:
+            done = conn.execute(
+                update(_t)
+                .where(
+                    _t.c.id == approval_id,
+                    _t.c.status == ApprovalStatus.APPROVED.value,
+                    _t.c.consumed.is_(False),
+                    _t.c.payload_hash == payload_hash,
+                )
+                .values(consumed=True, consumed_at=self._clock())
+            )
+        request = self.get(approval_id)
+        if done.rowcount == 1:
+            return request
+        raise refusal(request, payload_hash)
+
+    # -- internals -----------------------------------------------------------------------------
+
+    def _decide(
+        self, approval_id: str, status: ApprovalStatus, by: str, reason: str | None
+    ) -> ApprovalRequest:
+        if not by:
+            raise ValidationError("say who decides: approvals and denials are recorded by name")
+        now = self._clock()
+        self._expire(_t.c.id == approval_id)
+        with self._engine.begin() as conn:
+            done = conn.execute(
+                update(_t)
+                .where(_t.c.id == approval_id, _t.c.status == ApprovalStatus.PENDING.value)
+                .values(status=status.value, decided_at=now, decided_by=by, deny_reason=reason)
+            )
+        request = self.get(approval_id)
+        if done.rowcount != 1:
+            raise _already_decided(request)
+        if self._audit is not None:
+            self._audit.record(
+                actor="person",
+                subject=request.subject,
+                action=f"approval.{'approve' if status is ApprovalStatus.APPROVED else 'deny'}",
+                outcome="ok",
+                agent=request.agent,
+                grant_id=request.grant_id,
+                approval_id=request.id,
+                approver=by,
+                reasons=(reason,) if reason else (),
+                result_ref=request.tool,
+            )
+        return request
+
+    def _expire(self, *where: Any) -> int:
+        with self._engine.begin() as conn:
+            done = conn.execute(
+                update(_t)
+                .where(
+                    _t.c.status == ApprovalStatus.PENDING.value,
+                    _t.c.expires_at <= self._clock(),
+                    *where,
+                )
+                .values(status=ApprovalStatus.EXPIRED.value)
+            )
+        return int(done.rowcount)
+
+
+def _hash(tool: str, args: dict[str, Any]) -> str:
+    return payload_hash(tool, args)
+
+
+def _request_from(row: Row[*tuple[Any, ...]]) -> ApprovalRequest:
+    data = dict(row._mapping)
+    data["args"] = json.loads(data["args"])
+    data["reasons"] = json.loads(data["reasons"])
+    data["consumed"] = bool(data["consumed"])
+    return ApprovalRequest.model_validate(data)
+
+
+def _already_decided(request: ApprovalRequest) -> Conflict:
+    if request.status is ApprovalStatus.EXPIRED:
+        return Conflict(
+            f"approval {request.id} expired at {request.expires_at.isoformat()} before anyone decided; "
+            "the agent must ask again",
+            status=request.status.value,
+        )
+    return Conflict(
+        f"approval {request.id} was already {request.status.value} by {request.decided_by}; "
+        "a decision cannot be changed",
+        status=request.status.value,
+    )
+
+
+def refusal(request: ApprovalRequest, given_hash: str) -> CharterError:
+    """Why the call held by `request` cannot run now with a payload hashing to `given_hash`."""
+    if request.status is ApprovalStatus.PENDING:
+        return ApprovalRequired(
+            f"approval {request.id} is still waiting for a person; call resume again after they approve",
+            approval_id=request.id,
+        )
+    if request.status is ApprovalStatus.DENIED:
+        why = f": {request.deny_reason}" if request.deny_reason else ""
+        return GrantDenied(
+            f"a person denied this call{why}. Do not retry it unchanged.",
+            reason="approval_denied",
+            approval_id=request.id,
+        )
+    if request.status is ApprovalStatus.EXPIRED:
+        return GrantDenied(
+            f"approval {request.id} expired before a person decided; call the tool again to ask again",
+            reason="approval_expired",
+            approval_id=request.id,
+        )
+    if request.payload_hash != given_hash:
+        return GrantDenied(
+            f"approval {request.id} was given for a different payload; the change differs from what "
+            "the person approved, so it was not run. Call the tool again to ask for a new approval.",
+            reason="payload_changed",
+            approval_id=request.id,
+        )
+    return ApprovalAlreadyUsed(
+        f"approval {request.id} has already been used; its call runs only once",
+        approval_id=request.id,
+    )
+
+
+__all__ = ["ApprovalAlreadyUsed", "ApprovalStore", "approvals_table", "refusal"]

@@ -1,0 +1,392 @@
+"""The agent runtime: a grant's actions as tools, and every call through grant, policy, approval, audit.
+
+`Toolkit(grant_token).tools()` lists exactly what the grant allows. `call(name, args)` runs:
+verify grant → find the tool → validate arguments → resource constraints → policy → (pause for
+approval) → budget → connector → audit. A paused call returns `approval_required` with an id;
+after a person approves, `resume(id)` runs it exactly once. Every call, whatever its outcome,
+writes exactly one audit entry.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from time import perf_counter
+from typing import Any, cast
+
+from pydantic import BaseModel
+
+from charter.agents.approvals import ApprovalAlreadyUsed, ApprovalStore, refusal
+from charter.agents.audit import AuditLog, redact, redact_data
+from charter.agents.catalog import Catalog, Entry, VaultLike
+from charter.agents.drafts import SQLDraftStore, SQLWriteLedger
+from charter.agents.tools import (
+    ApprovalPause,
+    Tool,
+    ToolResult,
+    draft_data,
+    read_data,
+    read_ref,
+    write_data,
+    write_ref,
+)
+from charter.auth.grants import GrantAuthority
+from charter.auth.home import CharterHome
+from charter.auth.policy import Decision, Policy, decide_all
+from charter.connectors.base import (
+    ActionSpec,
+    Attribution,
+    Connector,
+    DraftStore,
+    WriteLedger,
+    constrained_fields,
+    validate_request,
+)
+from charter.connectors.registry import get_connector
+from charter.schemas import (
+    ApprovalRequest,
+    ApprovalStatus,
+    CharterError,
+    Conflict,
+    GrantClaims,
+    GrantDenied,
+    Outcome,
+    UpstreamError,
+    payload_hash,
+    utcnow,
+)
+from charter.schemas import Decision as DecisionOutcome
+
+COMMIT_DRAFT = "commit_draft"
+
+
+@dataclass
+class _Trace:
+    """What one call's audit entry will say; filled in as the call proceeds."""
+
+    tool: str
+    args: object
+    started: float = field(default_factory=perf_counter)
+    claims: GrantClaims | None = None
+    decision: DecisionOutcome | None = None
+    reasons: tuple[str, ...] = ()
+    approval_id: str | None = None
+    approver: str | None = None
+    result_ref: str | None = None
+
+
+@dataclass(frozen=True)
+class _Work:
+    """A call ready to run: the action, its validated request (or draft id) and its idempotency key."""
+
+    entry: Entry
+    spec: ActionSpec
+    base: str
+    request: BaseModel
+    target: BaseModel | str
+    key: str | None
+    payload_hash: str
+    preview: str
+
+
+class Toolkit:
+    """The actions one grant allows, as tools an agent framework can call."""
+
+    def __init__(
+        self,
+        grant_token: str,
+        *,
+        home: CharterHome | None = None,
+        vault: VaultLike | None = None,
+        authority: GrantAuthority | None = None,
+        policy: Policy | None = None,
+        audit: AuditLog | None = None,
+        approvals: ApprovalStore | None = None,
+        drafts: DraftStore | None = None,
+        ledger: WriteLedger | None = None,
+        connectors: Mapping[str, type[Connector]] | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.home = home or CharterHome()
+        self._token = grant_token
+        self._audit = audit or AuditLog(self.home, clock=clock)
+        self._authority = authority or GrantAuthority(self.home, clock=clock, audit=self._audit)
+        self._policy = policy or Policy.for_home(self.home)
+        self._approvals = approvals or ApprovalStore(self.home, clock=clock, audit=self._audit)
+        self._drafts = drafts or SQLDraftStore(self.home)
+        self._ledger = ledger or SQLWriteLedger(self.home)
+        self._vault = vault or _default_vault(self.home)
+        self._connector_classes = connectors
+        self._lock = threading.Lock()
+        self._decoded: GrantClaims | None = None
+        self._built: Catalog | None = None
+
+    def __repr__(self) -> str:
+        grant = self._decoded.id if self._decoded else "unverified"
+        return f"<Toolkit grant={grant}>"
+
+    # -- public --------------------------------------------------------------------------------
+
+    @property
+    def claims(self) -> GrantClaims:
+        """The grant's claims, verified now (raises `GrantDenied` if it is no longer valid)."""
+        return self._claims()
+
+    def tools(self) -> list[Tool]:
+        """Exactly the actions this grant allows, plus `<service>_commit_draft` when it may write."""
+        self._claims()
+        return self._catalog().allowed()
+
+    def call(
+        self, name: str, args: Mapping[str, Any] | None = None, *, idempotency_key: str | None = None
+    ) -> ToolResult:
+        """Run one tool call through grant, policy, approval, connector and audit."""
+        trace = _Trace(name, dict(args or {}))
+        return self._finish(trace, lambda: self._call(trace, idempotency_key))
+
+    def resume(self, approval_id: str) -> ToolResult:
+        """Run a call a person approved, exactly once; a repeat returns the first result."""
+        trace = _Trace("", {})
+        trace.approval_id = approval_id
+        return self._finish(trace, lambda: self._resume(trace, approval_id))
+
+    # -- the call pipeline ---------------------------------------------------------------------
+
+    def _call(self, trace: _Trace, idempotency_key: str | None) -> ToolResult:
+        claims = trace.claims = self._claims()
+        entry = self._catalog().entry(trace.tool)
+        args = cast(dict[str, Any], trace.args)
+        work = self._prepare(claims, entry, args, idempotency_key)
+        decision = self._decide(trace, claims, work)
+        if decision.outcome == "approval_required":
+            return self._pause(trace, claims, work)
+        self._authority.consume(claims.id)
+        return self._run(trace, claims, work)
+
+    def _resume(self, trace: _Trace, approval_id: str) -> ToolResult:
+        claims = trace.claims = self._claims()
+        approval = self._approvals.get(approval_id)
+        trace.tool, trace.args = approval.tool, approval.args
+        if approval.grant_id != claims.id:
+            raise GrantDenied(
+                f"approval {approval.id} belongs to another grant; only that grant's agent can resume it",
+                reason="other_grant",
+            )
+        entry = self._catalog().entry(approval.tool)
+        if approval.status is ApprovalStatus.PENDING:
+            trace.decision, trace.reasons = "approval_required", tuple(approval.reasons)
+            return _paused(trace.tool, approval)
+        if approval.status is not ApprovalStatus.APPROVED:
+            trace.decision = "deny"
+            raise refusal(approval, approval.payload_hash)
+        work = self._prepare(claims, entry, approval.args, None)
+        self._decide(trace, claims, work)
+        return self._run_approved(trace, claims, work, approval)
+
+    def _prepare(
+        self,
+        claims: GrantClaims,
+        entry: Entry,
+        args: dict[str, Any],
+        idempotency_key: str | None,
+    ) -> _Work:
+        """Validate the arguments before anything is sent; for a commit, load and check the draft."""
+        if entry.spec is None:
+            draft, spec = self._catalog().load_draft(entry, args)
+            request = validate_request(spec, draft.change)
+            return _Work(
+                entry, spec, f"{entry.tool.service}_{draft.action}", request, draft.id,
+                f"draft:{draft.id}", draft.payload_hash, draft.preview,
+            )  # fmt: skip
+        request = validate_request(entry.spec, args)
+        payload = request.model_dump(mode="json")
+        # Namespaced by grant, so one agent's key can never replay another grant's write.
+        key = f"agent:{claims.id}:{idempotency_key}" if idempotency_key else None
+        return _Work(
+            entry, entry.spec, entry.base, request, request, key,
+            payload_hash(entry.tool.name, payload), self._preview(entry, payload),
+        )  # fmt: skip
+
+    def _decide(self, trace: _Trace, claims: GrantClaims, work: _Work) -> Decision:
+        fields = constrained_fields(type(work.request))
+        decision = decide_all(self._policy, claims, work.base, work.spec, work.request, fields)
+        trace.decision, trace.reasons = decision.outcome, decision.reasons
+        if decision.outcome == "deny":
+            raise GrantDenied(
+                f"{decision.explain()}. Nothing was sent.",
+                reason="not_allowed",
+                reasons=list(decision.reasons),
+            )
+        return decision
+
+    def _pause(self, trace: _Trace, claims: GrantClaims, work: _Work) -> ToolResult:
+        tool = work.entry.tool.name
+        open_request = self._approvals.find_open(claims.id, tool, work.payload_hash)
+        if open_request is not None and open_request.status is ApprovalStatus.APPROVED:
+            # The person already approved exactly this payload: the repeated call is the resume.
+            return self._run_approved(trace, claims, work, open_request)
+        approval = open_request or self._approvals.create(
+            grant_id=claims.id,
+            agent=claims.agent,
+            subject=claims.subject,
+            tool=tool,
+            args=cast(dict[str, Any], trace.args) if work.entry.spec is None else _json(work.request),
+            preview=work.preview,
+            reasons=trace.reasons,
+            ttl=self._policy.approval_ttl,
+            payload_hash=work.payload_hash,
+        )
+        trace.approval_id = approval.id
+        return _paused(tool, approval)
+
+    def _run_approved(
+        self, trace: _Trace, claims: GrantClaims, work: _Work, approval: ApprovalRequest
+    ) -> ToolResult:
+        trace.approval_id, trace.approver = approval.id, approval.decided_by
+        # A draft commits under its own key; a direct write under one derived from the approval.
+        key = work.key if work.entry.spec is None else f"approval:{approval.id}"
+        work = replace(work, key=key)
+        try:
+            self._approvals.consume(approval.id, work.payload_hash)
+        except ApprovalAlreadyUsed:
+            done = self._ledger.get(key) if key and work.spec.verb == "write" else None
+            if done is None:
+                raise Conflict(
+                    f"approval {approval.id} has already been used, or its call is running right now; "
+                    "it runs only once. Call resume again in a moment to get the result of a write.",
+                    approval_id=approval.id,
+                ) from None
+            replayed = done.model_copy(update={"replayed": True})
+            trace.result_ref = write_ref(replayed)
+            return ToolResult(status="ok", tool=trace.tool, data=write_data(replayed))
+        self._authority.consume(claims.id)
+        return self._run(trace, claims, work)
+
+    def _run(self, trace: _Trace, claims: GrantClaims, work: _Work) -> ToolResult:
+        connector = self._catalog().connector(work.entry.tool.connection)
+        attribution = Attribution(agent=claims.agent, grant_id=claims.id)
+        if work.spec.verb == "read":
+            result = connector.read(work.request)
+            trace.result_ref = read_ref(result)
+            data: Any = read_data(result, work.entry.tool.service)
+        elif work.spec.verb == "draft":
+            draft = connector.draft(work.request, attribution=attribution)
+            trace.result_ref = f"draft:{draft.id}"
+            data = draft_data(draft, self._catalog().commit_tool_for(work.entry))
+        else:
+            written = connector.write(work.target, idempotency_key=work.key, attribution=attribution)
+            trace.result_ref = write_ref(written)
+            data = write_data(written)
+        return ToolResult(status="ok", tool=trace.tool, data=data)
+
+    # -- ending a call: one audit entry whatever happened ----------------------------------------
+
+    def _finish(self, trace: _Trace, run: Callable[[], ToolResult]) -> ToolResult:
+        try:
+            result = run()
+        except CharterError as exc:
+            result = self._failure(trace, exc)
+        except Exception as exc:
+            # A connector bug must not crash the agent's loop, nor leak its text (it may hold a token).
+            failure = UpstreamError(
+                f"{trace.tool or 'the call'} failed unexpectedly inside Charter or the connector "
+                f"({type(exc).__name__}); report it if it repeats."
+            )
+            result = self._failure(trace, failure)
+        self._record(trace, result)
+        return result
+
+    def _failure(self, trace: _Trace, exc: CharterError) -> ToolResult:
+        if isinstance(exc, GrantDenied) and trace.decision != "deny":
+            trace.decision, trace.reasons = "deny", (exc.message,)
+        trace.result_ref = f"error:{exc.code}"
+        return ToolResult(status="error", tool=trace.tool, error=redact_data(exc.to_dict()))
+
+    def _record(self, trace: _Trace, result: ToolResult) -> None:
+        claims = trace.claims or self._decoded
+        outcome: Outcome
+        if result.status == "ok":
+            outcome = "ok"
+        elif result.status == "approval_required":
+            outcome = "paused"
+        else:
+            outcome = "denied" if trace.decision == "deny" else "error"
+        self._audit.record(
+            actor="agent",
+            subject=claims.subject if claims else "unknown",
+            action=trace.tool or "resume",
+            outcome=outcome,
+            agent=claims.agent if claims else None,
+            grant_id=claims.id if claims else None,
+            args=trace.args,
+            decision=trace.decision,
+            reasons=trace.reasons,
+            approval_id=trace.approval_id,
+            approver=trace.approver,
+            error_code=(result.error or {}).get("error"),
+            result_ref=trace.result_ref,
+            duration_ms=(perf_counter() - trace.started) * 1000,
+        )
+
+    # -- grant, catalog, connectors, drafts ----------------------------------------------------
+
+    def _claims(self) -> GrantClaims:
+        # The signature is checked once; revocation, expiry and budget on every call.
+        if self._decoded is None:
+            self._decoded = self._authority.decode(self._token)
+        self._authority.check(self._decoded)
+        return self._decoded
+
+    def _catalog(self) -> Catalog:
+        with self._lock:
+            if self._built is None:
+                self._built = Catalog(
+                    self._claims(),
+                    vault=self._vault,
+                    policy=self._policy,
+                    resolve=self._connector_class,
+                    drafts=self._drafts,
+                    ledger=self._ledger,
+                )
+            return self._built
+
+    def _connector_class(self, service: str) -> type[Connector]:
+        if self._connector_classes is not None and service in self._connector_classes:
+            return self._connector_classes[service]
+        return get_connector(service)
+
+    def _preview(self, entry: Entry, payload: Mapping[str, Any]) -> str:
+        body = json.dumps(payload, indent=2, sort_keys=True, default=str)
+        return redact(f"{entry.tool.name} — {entry.tool.description}\nwith arguments:\n{body}")
+
+
+def _paused(tool: str, approval: ApprovalRequest) -> ToolResult:
+    pause = ApprovalPause(
+        approval_id=approval.id,
+        preview=approval.preview,
+        reasons=list(approval.reasons),
+        expires_at=approval.expires_at,
+        how_to_resume=(
+            f"A person must approve this call (`charter approvals approve {approval.id}`). Then call "
+            f"resume({approval.id!r}), or repeat this exact call; it runs once. If they deny it or it "
+            "expires, resume says so."
+        ),
+    )
+    return ToolResult(status="approval_required", tool=tool, approval=pause)
+
+
+def _json(model: BaseModel) -> dict[str, Any]:
+    return model.model_dump(mode="json")
+
+
+def _default_vault(home: CharterHome) -> VaultLike:
+    # Imported when needed: the vault pulls in the OAuth clients, which a test with its own vault skips.
+    module = importlib.import_module("charter.auth.vault")
+    return cast(VaultLike, module.Vault(home))
+
+
+__all__ = ["Toolkit"]
