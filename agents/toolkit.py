@@ -9,7 +9,6 @@ writes exactly one audit entry.
 
 from __future__ import annotations
 
-import importlib
 import json
 import threading
 from collections.abc import Callable, Mapping
@@ -384,9 +383,10 @@ def _json(model: BaseModel) -> dict[str, Any]:
 
 
 def _default_vault(home: CharterHome) -> VaultLike:
-    # Imported when needed: the vault pulls in the OAuth clients, which a test with its own vault skips.
-    module = importlib.import_module("charter.auth.vault")
-    return cast(VaultLike, module.Vault(home))
+    # Imported when needed: the vault pulls in the OAuth clients, which a caller with its own vault skips.
+    from charter.auth.vault import Vault
+
+    return Vault(home)
 
 
 __all__ = ["Toolkit"]
