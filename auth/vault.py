@@ -266,7 +266,8 @@ class Vault:
                 )
             tokens = self._client(row).refresh(refresh_token, previous_scopes=json.loads(m["scopes"]))
         except RefreshRejected as exc:
-            self._compare_and_swap(m["id"], m["version"], {"status": "needs_reconnect"})
+            if not self._compare_and_swap(m["id"], m["version"], {"status": "needs_reconnect"}):
+                return None  # someone saved newer tokens meanwhile: ours was stale, theirs may work
             log.warning("connection %s needs reconnecting: the provider refused its refresh token", m["id"])
             raise AuthRequired(
                 f"{exc.message} (connection {m['id']}, account {m['account']}); "

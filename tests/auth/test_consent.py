@@ -74,7 +74,12 @@ def test_authorization_url_carries_pkce_state_and_scopes() -> None:
 
 def test_a_callback_with_the_wrong_state_is_refused_before_any_exchange() -> None:
     calls: list[httpx.Request] = []
-    client = client_for(lambda r: calls.append(r) or httpx.Response(500))
+
+    def record(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        return httpx.Response(500)
+
+    client = client_for(record)
     with pytest.raises(StateMismatch, match="start the connection again"):
         complete(client, "http://127.0.0.1:1/callback?code=abc&state=forged", state="real", code_verifier="v")
     with pytest.raises(StateMismatch):
