@@ -173,41 +173,37 @@ class GitHubConnector(Connector):
         """Draft a new issue for review; nothing appears on GitHub until the draft is written."""
         self.get_repo(GetRepo(repo=change.repo))
         labels = ", ".join(change.labels) or "(none)"
-        preview = f"New issue in {change.repo}\nTitle: {change.title}\nLabels: {labels}\n\n" + visible_body(
-            change.body, attribution
-        )
-        return DraftPreview(preview=preview.rstrip())
+        heading = f"New issue in {change.repo}\nTitle: {change.title}\nLabels: {labels}"
+        return DraftPreview(preview=f"{heading}\n\n{visible_body(change.body, attribution)}".rstrip())
 
     @action("draft", scopes=REPO, commits="comment")
     def draft_comment(self, change: Comment, attribution: Attribution | None) -> DraftPreview:
         """Draft a comment on an issue or pull request for review; nothing is posted until it is written."""
         issue = self.get_issue(GetIssue(repo=change.repo, number=change.number))
-        preview = f"Comment on {change.repo}#{change.number} ({issue.title})\n\n" + visible_body(
-            change.body, attribution
+        heading = f"Comment on {change.repo}#{change.number} ({issue.title})"
+        return DraftPreview(
+            preview=f"{heading}\n\n{visible_body(change.body, attribution)}", url=issue.provenance.url
         )
-        return DraftPreview(preview=preview, url=issue.provenance.url)
 
     @action("draft", scopes=REPO, commits="open_pull_request")
     def draft_pull_request(self, change: OpenPullRequest, attribution: Attribution | None) -> DraftPreview:
         """Open a GitHub draft pull request; writing the draft marks it ready for review."""
         body = visible_body(change.body, attribution)
+        subject = f"a pull request from {change.head} into {change.base} in {change.repo}"
+        fields = {**pull_fields(change, body), "draft": True}
         try:
-            with self._about(f"a pull request from {change.head} into {change.base} in {change.repo}"):
-                data = self.api.send(
-                    "POST", f"/repos/{change.repo}/pulls", {**pull_fields(change, body), "draft": True}
-                )
+            with self._about(subject):
+                data = self.api.send("POST", f"/repos/{change.repo}/pulls", fields)
         except Conflict:
             # The answer to an earlier identical draft may have been lost: adopt that draft PR.
-            data = self._open_pull_between(change)
-            if data is None or not data.get("draft") or data.get("title") != change.title:
+            with self._about(subject):
+                found = self._open_pull_between(change)
+            if found is None or not found.get("draft") or found.get("title") != change.title:
                 raise
-        preview = (
-            f"Draft pull request {change.repo}#{data['number']}: {change.head} → {change.base}\n"
-            f"Title: {change.title}\n\n{body}"
-        )
-        return DraftPreview(
-            preview=preview.rstrip(), native_ref=str(data["number"]), url=data.get("html_url")
-        )
+            data = found
+        heading = f"Draft pull request {change.repo}#{data['number']}: {change.head} → {change.base}"
+        preview = f"{heading}\nTitle: {change.title}\n\n{body}".rstrip()
+        return DraftPreview(preview=preview, native_ref=str(data["number"]), url=data.get("html_url"))
 
     # -- write -----------------------------------------------------------------------------
 
@@ -314,9 +310,8 @@ class GitHubConnector(Connector):
             else:
                 check_mergeable(target, pull, change.expected_head_sha)
                 fields = {"merge_method": change.merge_method, "sha": pull["head"]["sha"]}
-                sha = str(
-                    self.api.send("PUT", f"/repos/{change.repo}/pulls/{change.number}/merge", fields)["sha"]
-                )
+                merged = self.api.send("PUT", f"/repos/{change.repo}/pulls/{change.number}/merge", fields)
+                sha = str(merged["sha"])
         return WriteResult(
             action="merge_pull_request",
             id=sha,
