@@ -8,21 +8,13 @@ exhausting an ancestor stops its descendants too.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import hmac
-import json
-import os
 import secrets
-import stat
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
 from typing import Literal, Protocol
 
-import pydantic
 from sqlalchemy import (
     Column,
     Integer,
@@ -42,13 +34,10 @@ from charter.auth.attenuation import (
     check_patterns,
     check_verbs,
 )
+from charter.auth.grant_tokens import canonical, decode, denied, encode, signing_key
 from charter.auth.home import CharterHome
 from charter.auth.storage import UTCDateTime, create_tables
-from charter.schemas import ConfigurationError, GrantClaims, GrantDenied, ValidationError, utcnow
-
-TOKEN_PREFIX = "chg_"
-KEY_ENV = "CHARTER_GRANT_KEY"
-KEY_FILE = "grant-signing.key"
+from charter.schemas import GrantClaims, GrantDenied, ValidationError, utcnow
 
 GrantStatus = Literal["active", "expired", "revoked", "exhausted"]
 
@@ -135,54 +124,6 @@ class GrantRecord:
         if self.remaining == 0:
             return "exhausted"
         return "active"
-
-
-def _b64encode(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
-def _b64decode(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def _canonical(claims: GrantClaims) -> str:
-    return json.dumps(claims.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
-
-
-def _denied(reason: str, message: str, **details: object) -> GrantDenied:
-    return GrantDenied(message, reason=reason, **details)
-
-
-def signing_key(home: CharterHome) -> bytes:
-    """The grant-signing key: `CHARTER_GRANT_KEY` (base64url) or a 0600 file in the home."""
-    configured = os.environ.get(KEY_ENV)
-    if configured:
-        try:
-            key = _b64decode(configured.strip())
-        except (binascii.Error, ValueError):
-            key = b""
-        if len(key) < 32:
-            raise ConfigurationError(f"{KEY_ENV} must be at least 32 bytes, base64url encoded")
-        return key
-    path = home.path / KEY_FILE
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        mode = path.stat().st_mode
-        if mode & (stat.S_IRWXG | stat.S_IRWXO):
-            raise ConfigurationError(
-                f"{path} is readable by other users; run `chmod 600 {path}` (anyone who reads it can "
-                "forge grants)"
-            ) from None
-        key = path.read_bytes()
-        if len(key) < 32:
-            raise ConfigurationError(
-                f"{path} is damaged (too short); remove it and issue grants again"
-            ) from None
-        return key
-    with os.fdopen(fd, "wb") as out:
-        out.write(secrets.token_bytes(32))
-    return path.read_bytes()
 
 
 class GrantAuthority:
@@ -289,7 +230,7 @@ class GrantAuthority:
             raise ValidationError("budget must be a positive number of calls")
         problem = attenuation_problem(parent, child, remaining)
         if problem is not None:
-            raise _denied(
+            raise denied(
                 "wider_than_parent",
                 f"attenuation refused: {problem[1]}. A child grant can only narrow its parent {parent.id}.",
                 axis=problem[0],
@@ -303,25 +244,7 @@ class GrantAuthority:
 
     def decode(self, token: str) -> GrantClaims:
         """The claims of a token whose signature is valid; no server-side checks."""
-        if not isinstance(token, str) or not token.startswith(TOKEN_PREFIX) or token.count(".") != 1:
-            raise _malformed()
-        body, signature = token.split(".")
-        expected = hmac.new(self._key, body.encode(), hashlib.sha256).digest()
-        try:
-            given = _b64decode(signature)
-            raw = _b64decode(body[len(TOKEN_PREFIX) :])
-        except (binascii.Error, ValueError):
-            raise _malformed() from None
-        if not hmac.compare_digest(expected, given):
-            raise _denied(
-                "forged",
-                "this grant token's signature does not match: it was altered or issued by another "
-                "Charter home. Ask the person for a new grant.",
-            )
-        try:
-            return GrantClaims.model_validate_json(raw)
-        except pydantic.ValidationError:
-            raise _malformed() from None
+        return decode(self._key, token)
 
     def check(self, claims: GrantClaims) -> None:
         """Server-side checks of decoded claims: known, unexpired, unrevoked, budget left (chain too)."""
@@ -332,9 +255,9 @@ class GrantAuthority:
         if own is None:
             raise _unknown(claims.id)
         if own.claims.model_dump() != claims.model_dump():
-            raise _denied("forged", f"grant {claims.id} does not match its record; ask for a new grant.")
+            raise denied("forged", f"grant {claims.id} does not match its record; ask for a new grant.")
         if claims.expires_at <= now:
-            raise _denied(
+            raise denied(
                 "expired",
                 f"grant {claims.id} expired at {claims.expires_at.isoformat()}; "
                 "ask the person for a new grant.",
@@ -344,7 +267,7 @@ class GrantAuthority:
             row = rows.get(gid)
             whose = "" if gid == claims.id else f" (its ancestor grant {gid})"
             if row is None or row.revoked_at is not None:
-                raise _denied(
+                raise denied(
                     "revoked",
                     f"grant {claims.id} was revoked{whose}; ask the person for a new grant.",
                     grant_id=claims.id,
@@ -381,7 +304,7 @@ class GrantAuthority:
             row = self.get(spent.grant_id)
             whose = "" if spent.grant_id == grant_id else f" (its ancestor grant {spent.grant_id})"
             if row.revoked_at is not None:
-                raise _denied(
+                raise denied(
                     "revoked",
                     f"grant {grant_id} was revoked{whose}; ask the person for a new grant.",
                     grant_id=grant_id,
@@ -434,8 +357,6 @@ class GrantAuthority:
         return GrantClaims.model_validate({"id": "grt_" + secrets.token_urlsafe(12), **fields})
 
     def _store(self, claims: GrantClaims, lineage: tuple[str, ...]) -> IssuedGrant:
-        body = TOKEN_PREFIX + _b64encode(_canonical(claims).encode())
-        signature = _b64encode(hmac.new(self._key, body.encode(), hashlib.sha256).digest())
         with self._engine.begin() as conn:
             conn.execute(
                 grants_table.insert().values(
@@ -444,7 +365,7 @@ class GrantAuthority:
                     lineage=" ".join(lineage),
                     subject=claims.subject,
                     agent=claims.agent,
-                    claims=_canonical(claims),
+                    claims=canonical(claims),
                     budget=claims.budget,
                     used=0,
                     issued_at=claims.issued_at,
@@ -452,7 +373,7 @@ class GrantAuthority:
                 )
             )
         self._lineage[claims.id] = lineage
-        return IssuedGrant(token=f"{body}.{signature}", claims=claims)
+        return IssuedGrant(token=encode(self._key, claims), claims=claims)
 
     def _chain(self, grant_id: str) -> tuple[str, ...]:
         """Ancestors root first, then the grant itself."""
@@ -504,16 +425,8 @@ def _record_from(row: Row[str, int, datetime | None]) -> GrantRecord:
     return GrantRecord(GrantClaims.model_validate_json(claims_json), int(used), revoked_at)
 
 
-def _malformed() -> GrantDenied:
-    return _denied(
-        "malformed",
-        "this grant token is malformed (a grant token starts with chg_ and comes from "
-        "`charter grant create`); ask the person for a valid grant.",
-    )
-
-
 def _unknown(grant_id: str) -> GrantDenied:
-    return _denied(
+    return denied(
         "unknown",
         f"grant {grant_id} is not known to this Charter home (removed, or issued elsewhere); "
         "ask the person for a new grant.",
@@ -522,7 +435,7 @@ def _unknown(grant_id: str) -> GrantDenied:
 
 
 def _exhausted(grant_id: str, row: GrantRecord, whose: str) -> GrantDenied:
-    return _denied(
+    return denied(
         "budget_exhausted",
         f"grant {grant_id} has used its budget of {row.claims.budget} calls{whose}; "
         "ask the person for a new grant or a larger budget.",
@@ -531,13 +444,10 @@ def _exhausted(grant_id: str, row: GrantRecord, whose: str) -> GrantDenied:
 
 
 __all__ = [
-    "KEY_ENV",
-    "TOKEN_PREFIX",
     "UNSET",
     "GrantAudit",
     "GrantAuthority",
     "GrantRecord",
     "GrantStatus",
     "IssuedGrant",
-    "signing_key",
 ]

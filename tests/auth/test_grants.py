@@ -14,7 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import update
 
-from charter.auth.grants import KEY_FILE, GrantAuthority, grants_table
+from charter.auth.grant_tokens import KEY_FILE
+from charter.auth.grants import GrantAuthority, grants_table
 from charter.auth.home import CharterHome
 from charter.schemas import ConfigurationError, GrantDenied, ValidationError
 
