@@ -34,6 +34,7 @@ Outcome = Literal["allow", "deny", "approval_required"]
 RiskTag = Literal["external", "destructive", "sharing", "bulk"]
 APPROVAL_RISKS: tuple[RiskTag, ...] = ("external", "destructive", "sharing")
 POLICY_FILE = "policy.yaml"
+DEFAULT_POLICY_FILE = Path(__file__).with_name("policy.yaml")
 
 
 class ActionFacts(Protocol):
@@ -193,9 +194,9 @@ class Policy:
 
     @classmethod
     def for_home(cls, home: CharterHome) -> Policy:
-        """The home's `policy.yaml` if the person wrote one, else the safe defaults."""
+        """The home's `policy.yaml` if the person wrote one, else the default shipped with Charter."""
         path = home.path / POLICY_FILE
-        return cls.load(path) if path.exists() else cls()
+        return cls.load(path if path.exists() else DEFAULT_POLICY_FILE)
 
     def decide(self, claims: GrantClaims, tool: str, spec: ActionFacts) -> Decision:
         """Allow, deny or require approval for `tool` under `claims`, with the reasons."""

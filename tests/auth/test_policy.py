@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
+from charter.auth.home import CharterHome
 from charter.auth.policy import Policy, Rule, check_constraints, check_grant, decide_all
 from charter.connectors.base import constrained_fields, resource_field
 from charter.schemas import ConfigurationError, GrantClaims, Verb
@@ -197,3 +199,12 @@ def test_no_rule_lets_an_unnamed_destructive_action_or_a_draft_only_grant_commit
     waived = any(r.outcome == "allow" and r.names("github_merge") for r in rules)
     assert named.outcome != "allow" or waived
     assert named.reasons
+
+
+def test_home_policy_file_overrides_the_shipped_default(tmp_path: Path) -> None:
+    home = CharterHome(tmp_path / "home")
+    shipped = Policy.for_home(home)
+    assert shipped.rules == ()
+    assert shipped.approval_ttl == timedelta(hours=24)
+    (home.path / "policy.yaml").write_text("rules:\n  - outcome: deny\n    actions: [github_comment]\n")
+    assert Policy.for_home(home).decide(grant(), "github_comment", WRITE).outcome == "deny"
