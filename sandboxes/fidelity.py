@@ -30,6 +30,10 @@ GITHUB_SPEC_ENV = "CHARTER_OPENAPI_GITHUB"
 GITHUB_SPEC_DEFAULT = ".cache/octokit-openapi-23.0.2/api.github.com.json"
 # Exchanges on github.com's OAuth host and GraphQL are not part of the REST description.
 GITHUB_NOT_IN_REST_DESCRIPTION = ("/login/*", "/graphql")
+# GitHub answers these on any operation (conditional GETs, bad credentials, missing access, rate
+# limits, outages) even where the description lists only the success; their bodies must still be
+# GitHub's basic error shape.
+UNIVERSAL_ERRORS = frozenset({401, 403, 404, 429, 500, 502, 503, 504})
 # OpenAPI-only keywords with no JSON Schema meaning.
 _DROP = frozenset({"nullable", "discriminator", "xml", "externalDocs", "example", "examples", "deprecated"})
 
@@ -129,6 +133,28 @@ class OpenAPISpec:
             self._converted[name] = DRAFT7.create_resource(to_json_schema(self._schemas[name]))
         return self._converted[name]
 
+    def _registry_for(self, schema: Any) -> Registry[Any]:
+        """The registry holding every schema `schema` reaches, crawled once and kept for next time."""
+        missing: list[str] = []
+        todo = [schema]
+        while todo:
+            node = todo.pop()
+            if isinstance(node, dict):
+                ref = str(node.get("$ref", ""))
+                fresh = ref.startswith(SCHEMA_URN) and ref not in missing
+                if fresh and ref not in self._registry:
+                    missing.append(ref)
+                    todo.append(self._retrieve(ref).contents)
+                todo.extend(node.values())
+            elif isinstance(node, list):
+                todo.extend(node)
+        if missing:
+            # Registries are immutable: without this each $ref lookup re-crawls a fresh copy.
+            self._registry = self._registry.with_resources(
+                (uri, self._retrieve(uri)) for uri in missing
+            ).crawl()
+        return self._registry
+
     def match(self, method: str, path: str) -> tuple[str, dict[str, Any]] | None:
         """(template, operation) for a concrete request, or None when the description has none."""
         paths = self.document.get("paths", {})
@@ -160,6 +186,10 @@ class OpenAPISpec:
             return [f"no operation {method.upper()} {path} in the description"]
         template, operation = found
         documented, schema = self.response_schema(operation, status)
+        if not documented and status == 304 and method.upper() == "GET":
+            documented, schema = True, None
+        elif not documented and status in UNIVERSAL_ERRORS and "basic-error" in self._schemas:
+            documented, schema = True, {"$ref": SCHEMA_URN + "basic-error"}
         if not documented:
             return [f"status {status} is not documented for {method.upper()} {template}"]
         if schema is None:
@@ -168,7 +198,7 @@ class OpenAPISpec:
             instance = json.loads(body)
         except ValueError:
             return [f"body is not JSON: {body[:80]!r}"]
-        validator = Draft7Validator(schema, registry=self._registry)
+        validator = Draft7Validator(schema, registry=self._registry_for(schema))
         return [_describe(e) for e in validator.iter_errors(instance) if not _overlapping_one_of(e)]
 
     def validate_exchanges(

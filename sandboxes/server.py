@@ -29,6 +29,15 @@ def _config(app: ASGIApp, port: int, host: str, log_level: str) -> uvicorn.Confi
     )
 
 
+def _listening_socket(host: str, port: int) -> socket.socket:
+    # proto=IPPROTO_TCP matters: asyncio only disables Nagle on accepted sockets whose proto says
+    # TCP, and with Nagle on, uvicorn's separate header and body writes cost a 40 ms delayed ACK.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    return sock
+
+
 class SandboxServer:
     """One ASGI app served on a free loopback port by a daemon thread."""
 
@@ -59,9 +68,7 @@ class SandboxServer:
         """Bind, start serving in the background and return once requests are accepted."""
         if self.running:
             return
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self._host, self._port))
+        sock = _listening_socket(self._host, self._port)
         self._bound_port = sock.getsockname()[1]
         server = uvicorn.Server(_config(self._app, self._bound_port, self._host, "error"))
         self._server = server
@@ -89,4 +96,5 @@ class SandboxServer:
 
 def serve_forever(app: ASGIApp, *, port: int, host: str = HOST, log_level: str = "info") -> None:
     """Serve `app` in the foreground until interrupted (for `charter sandbox up`)."""
-    uvicorn.Server(_config(app, port, host, log_level)).run()
+    sock = _listening_socket(host, port)
+    uvicorn.Server(_config(app, port, host, log_level)).run(sockets=[sock])

@@ -230,6 +230,8 @@ def _matches(repo: Repo, issue: Issue, terms: list[str]) -> bool:
             ok = repo.owner.lower() == value
         elif key in ("is", "type", "state"):
             ok = _is(issue, value, kind_pr)
+        elif key == "draft":
+            ok = issue.pull is not None and issue.pull.draft == (value == "true")
         elif key == "label":
             ok = value in {name.lower() for name in issue.labels}
         elif key == "author":
