@@ -16,10 +16,11 @@ import pytest
 from sqlalchemy import text
 
 from charter.auth.consent import TokenSet
-from charter.auth.crypto import KeySet, generate_key
+from charter.auth.crypto import KeySet, add_key_to_file, drop_keys_from_file, generate_key, load_keys
 from charter.auth.home import CharterHome
 from charter.auth.vault import Vault
 from charter.auth.vault_table import connections_table
+from charter.connectors.base import Credentials
 from charter.schemas import AuthRequired, ConfigurationError, NotFound
 
 CANARY = "CANARY7f3a9"
@@ -193,6 +194,30 @@ def test_rotation_re_encrypts_every_secret_under_the_newest_key(
     only_new = Vault(home, keys=KeySet.parse(f"k2:{newest}", source="test"))
     assert [only_new.access_token(c) for c in cids] == [f"ghu_{CANARY}_start"] * 2
     assert Vault(home, keys=old_and_new).rotate() == 0
+
+
+def test_rotating_the_key_file_keeps_every_connection_readable(
+    tmp_path: Path, github: ScriptedGitHub
+) -> None:
+    home = CharterHome(tmp_path / "home")
+    cid = add(Vault(home, keys=load_keys(home.key_file, {}), http=httpx.Client(transport=github.transport())))
+    old_kid = load_keys(home.key_file, {}).primary
+    new_kid = add_key_to_file(home.key_file)
+    assert Vault(home, keys=load_keys(home.key_file, {})).rotate() == 1
+    drop_keys_from_file(home.key_file, {new_kid})
+    rotated = Vault(home, keys=load_keys(home.key_file, {}))
+    assert rotated.access_token(cid) == f"ghu_{CANARY}_start"
+    assert old_kid not in rotated._keys.kids
+
+
+def test_vault_credentials_fit_the_connector_protocol(
+    home: CharterHome, keys: KeySet, github: ScriptedGitHub
+) -> None:
+    vault = make_vault(home, keys, github)
+    creds: Credentials = vault.credentials(add(vault))
+    assert (creds.connection_id.startswith("github-mona-"), creds.account) == (True, "mona")
+    assert creds.granted_scopes == {"repo"}
+    assert creds.access_token() == f"ghu_{CANARY}_start"
 
 
 def test_expiring_token_is_refreshed_once_for_many_threads(
