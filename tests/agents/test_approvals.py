@@ -120,3 +120,12 @@ def test_find_open_returns_pending_or_unused_approved_requests_only(env: Env) ->
     env.approvals.approve(request.id, by="mona")
     env.approvals.consume(request.id, request.payload_hash)
     assert env.approvals.find_open("grt_1", "notes_post_note", request.payload_hash) is None
+
+
+def test_grant_issue_and_revoke_are_audited_as_the_persons_actions(env: Env) -> None:
+    issued = env.grant()
+    env.authority.revoke(issued.id)
+    issue, revoke = env.audit.tail(2)
+    assert (issue.actor, issue.action, issue.grant_id) == ("person", "grant.issue", issued.id)
+    assert (revoke.actor, revoke.action, revoke.subject) == ("person", "grant.revoke", "mona")
+    assert env.audit.verify().ok

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -15,8 +15,8 @@ from charter.auth.home import CharterHome
 
 
 @pytest.fixture
-def log(tmp_path: Path) -> AuditLog:
-    return AuditLog(CharterHome(tmp_path / "home"))
+def log(home: CharterHome) -> AuditLog:
+    return AuditLog(home)
 
 
 def _fill(log: AuditLog, n: int) -> None:
@@ -163,9 +163,9 @@ def test_redaction_keeps_ordinary_words_and_tool_names() -> None:
     assert redact(text) == text
 
 
-def test_several_processes_append_one_unbroken_chain(tmp_path: Path) -> None:
-    home = tmp_path / "home"
-    AuditLog(CharterHome(home))
+def test_several_processes_append_one_unbroken_chain(home: CharterHome) -> None:
+    AuditLog(home)
+    env = {**os.environ, **({"CHARTER_DATABASE_URL": home.database_url} if home.database_url else {})}
     script = (
         "import sys\n"
         "from charter.agents.audit import AuditLog\n"
@@ -174,8 +174,8 @@ def test_several_processes_append_one_unbroken_chain(tmp_path: Path) -> None:
         "for i in range(25):\n"
         "    log.record(actor='agent', subject='mona', action='x', args={'i': i}, outcome='ok')\n"
     )
-    procs = [subprocess.Popen([sys.executable, "-c", script, str(home)]) for _ in range(3)]
+    procs = [subprocess.Popen([sys.executable, "-c", script, str(home.path)], env=env) for _ in range(3)]
     assert [p.wait(60) for p in procs] == [0, 0, 0]
-    report = AuditLog(CharterHome(home)).verify()
+    report = AuditLog(home).verify()
     assert report.ok, report.problem
     assert report.entries == 75

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from charter.agents.drafts import SQLDraftStore, SQLWriteLedger
@@ -25,11 +23,10 @@ def _draft() -> Draft:
     )
 
 
-def test_draft_survives_a_new_store_and_is_marked_committed(tmp_path: Path) -> None:
-    home = CharterHome(tmp_path / "home")
+def test_draft_survives_a_new_store_and_is_marked_committed(home: CharterHome) -> None:
     draft = _draft()
     SQLDraftStore(home).save(draft)
-    store = SQLDraftStore(CharterHome(tmp_path / "home"))
+    store = SQLDraftStore(CharterHome(home.path, database_url=home.database_url))
     assert store.get("drf_1") == draft
     store.mark_committed("drf_1")
     loaded = store.get("drf_1")
@@ -40,8 +37,8 @@ def test_draft_survives_a_new_store_and_is_marked_committed(tmp_path: Path) -> N
         store.mark_committed("drf_missing")
 
 
-def test_saving_a_draft_again_updates_it(tmp_path: Path) -> None:
-    store = SQLDraftStore(CharterHome(tmp_path / "home"))
+def test_saving_a_draft_again_updates_it(home: CharterHome) -> None:
+    store = SQLDraftStore(home)
     store.save(_draft())
     store.save(_draft().model_copy(update={"url": "https://notes.test/d/1"}))
     loaded = store.get("drf_1")
@@ -49,8 +46,7 @@ def test_saving_a_draft_again_updates_it(tmp_path: Path) -> None:
     assert loaded.url == "https://notes.test/d/1"
 
 
-def test_ledger_keeps_the_first_result_for_a_key(tmp_path: Path) -> None:
-    home = CharterHome(tmp_path / "home")
+def test_ledger_keeps_the_first_result_for_a_key(home: CharterHome) -> None:
     ledger = SQLWriteLedger(home)
     first = WriteResult(action="post_note", id="1", idempotency_key="k")
     ledger.put("k", first)
