@@ -51,7 +51,9 @@ _SECRETS = [
         r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*",
         r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----",
         # Long random-looking runs (letters and digits mixed): most bearer secrets look like this.
-        r"(?<![A-Za-z0-9_-])(?=[A-Za-z0-9_-]*\d)(?=[A-Za-z0-9_-]*[A-Za-z])[A-Za-z0-9_-]{32,}(?![A-Za-z0-9_-])",
+        # Git SHAs and SHA-256 digests (40 or 64 lowercase hex) are kept: a person needs to see them.
+        r"(?<![A-Za-z0-9_-])(?![0-9a-f]{40}(?![A-Za-z0-9_-]))(?![0-9a-f]{64}(?![A-Za-z0-9_-]))"
+        r"(?=[A-Za-z0-9_-]*\d)(?=[A-Za-z0-9_-]*[A-Za-z])[A-Za-z0-9_-]{32,}(?![A-Za-z0-9_-])",
     )
 ]
 

@@ -158,9 +158,12 @@ def test_free_text_is_redacted_before_it_is_written(log: AuditLog, secret: str) 
     assert log.verify().ok
 
 
-def test_redaction_keeps_ordinary_words_and_tool_names() -> None:
+def test_redaction_keeps_ordinary_words_tool_names_and_commit_shas() -> None:
     text = "approval required because sharepoint_update_list_item_properties is tagged external"
     assert redact(text) == text
+    sha = "merge only at 9fceb02d0ae598e95dc970b74767f19372d61af8 (digest " + "ab12" * 16 + ")"
+    assert redact(sha) == sha
+    assert redact("9fceb02d0ae598e95dc970b74767f19372d61af8ff") == "[redacted]"
 
 
 def test_several_processes_append_one_unbroken_chain(home: CharterHome) -> None:
