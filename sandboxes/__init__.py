@@ -1,5 +1,6 @@
 """Local emulators of the services Charter connects to, with fault injection and inspection."""
 
+from charter.sandboxes.catalog import SANDBOXES, create_sandbox, sandbox_names, serve
 from charter.sandboxes.clock import Clock
 from charter.sandboxes.faults import FaultRule, Faults, RetryObservation
 from charter.sandboxes.framework import ConnectionDropped, Reply, Sandbox
@@ -8,6 +9,7 @@ from charter.sandboxes.server import SandboxServer, serve_forever
 from charter.sandboxes.tokens import IssuedTokens, TokenFormat, TokenStore
 
 __all__ = [
+    "SANDBOXES",
     "Clock",
     "ConnectionDropped",
     "Exchange",
@@ -21,5 +23,8 @@ __all__ = [
     "SandboxServer",
     "TokenFormat",
     "TokenStore",
+    "create_sandbox",
+    "sandbox_names",
+    "serve",
     "serve_forever",
 ]

@@ -15,7 +15,15 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from charter.sandboxes.github.api import ApiError, ApiResponse, Ctx, endpoint, not_found, validation_failed
+from charter.sandboxes.github.api import (
+    ApiError,
+    ApiResponse,
+    Ctx,
+    endpoint,
+    not_found,
+    request_id,
+    validation_failed,
+)
 from charter.sandboxes.github.oauth import (
     AuthorizationCode,
     DeviceGrant,
@@ -36,15 +44,19 @@ ERROR_URI = (
 USER_CODE_ALPHABET = "BCDFGHJKLMNPQRSTVWXZ"
 
 
+def _headers() -> dict[str, str]:
+    return {"x-github-request-id": request_id()}
+
+
 def _redirect(uri: str, params: dict[str, str]) -> Response:
     sep = "&" if urlsplit(uri).query else "?"
-    return RedirectResponse(f"{uri}{sep}{urlencode(params)}", status_code=302)
+    return RedirectResponse(f"{uri}{sep}{urlencode(params)}", status_code=302, headers=_headers())
 
 
 def _page(title: str, text: str, status: int = 200) -> Response:
     heading, para = html.escape(title), html.escape(text)
     body = f"<!doctype html><title>{heading}</title><h1>{heading}</h1><p>{para}</p>"
-    return HTMLResponse(body, status_code=status)
+    return HTMLResponse(body, status_code=status, headers=_headers())
 
 
 async def _params(request: Request) -> dict[str, str]:
@@ -53,7 +65,10 @@ async def _params(request: Request) -> dict[str, str]:
     raw = await request.body()
     if raw:
         if "json" in request.headers.get("content-type", ""):
-            data = json.loads(raw)
+            try:
+                data = json.loads(raw)
+            except ValueError:
+                data = None
             params.update({k: str(v) for k, v in data.items()} if isinstance(data, dict) else {})
         else:
             params.update(dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True)))
@@ -69,10 +84,12 @@ async def _params(request: Request) -> dict[str, str]:
 
 
 def _answer(request: Request, body: dict[str, str | int | float]) -> Response:
+    # RFC 6749 §5.1: token answers must not be cached.
+    headers = _headers() | {"cache-control": "no-store", "pragma": "no-cache"}
     if "application/json" in request.headers.get("accept", ""):
-        return JSONResponse(body)
+        return JSONResponse(body, headers=headers)
     form = urlencode({k: str(v) for k, v in body.items()})
-    return Response(form, media_type="application/x-www-form-urlencoded; charset=utf-8")
+    return Response(form, media_type="application/x-www-form-urlencoded; charset=utf-8", headers=headers)
 
 
 def _error(request: Request, error: str, description: str, **extra: str | int | float) -> Response:

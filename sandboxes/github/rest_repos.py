@@ -9,7 +9,7 @@ from starlette.routing import Route
 
 from charter.sandboxes.github import render
 from charter.sandboxes.github.api import ApiError, ApiResponse, Ctx, endpoint, not_found
-from charter.sandboxes.github.git import Commit
+from charter.sandboxes.github.git import Commit, tree_sha
 from charter.sandboxes.github.state import Repo
 
 
@@ -97,17 +97,11 @@ def get_contents(ctx: Ctx) -> ApiResponse:
     for child, sha_or_dir in sorted(children.items()):
         if sha_or_dir == "dir":
             sub = {p: s for p, s in commit.tree.items() if p.startswith(child + "/")}
-            listing.append(render.content_entry(ctx.base, repo, child, ref, _dir_sha(sub), 0, "dir"))
+            listing.append(render.content_entry(ctx.base, repo, child, ref, tree_sha(sub), 0, "dir"))
         else:
             size = len(repo.git.blobs[sha_or_dir])
             listing.append(render.content_entry(ctx.base, repo, child, ref, sha_or_dir, size, "file"))
     return ApiResponse(listing)
-
-
-def _dir_sha(tree: dict[str, str]) -> str:
-    from charter.sandboxes.github.git import tree_sha
-
-    return tree_sha(tree)
 
 
 def _required(body: dict[str, object], name: str) -> str:
