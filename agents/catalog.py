@@ -81,6 +81,7 @@ class Catalog:
         self._ledger = ledger
         self._lock = threading.Lock()
         self._connectors: dict[str, Connector] = {}
+        self._grant_id = claims.id
         self.entries = self._build(claims)
 
     def allowed(self) -> list[Tool]:
@@ -132,6 +133,12 @@ class Catalog:
         if draft is None or draft.connection != entry.tool.connection:
             raise NotFound(
                 f"no draft {draft_id!r} for {entry.tool.name}; create one with a draft action first"
+            )
+        if draft.grant_id != self._grant_id:
+            # A draft is reviewed as the work of the agent that made it; another grant must not adopt it.
+            raise GrantDenied(
+                f"draft {draft_id} was not made under this grant; only the agent that drafted it can commit it",
+                reason="other_grant",
             )
         spec = self._resolve(entry.tool.service).actions.get(draft.action)
         if spec is None or spec.verb != "write":

@@ -35,7 +35,7 @@ from charter.agents.tools import (
 )
 from charter.auth.grants import GrantAuthority
 from charter.auth.home import CharterHome
-from charter.auth.policy import Decision, Policy, decide_all
+from charter.auth.policy import Decision, Policy, check_constraints, decide_all
 from charter.connectors.base import (
     ActionSpec,
     Attribution,
@@ -54,6 +54,7 @@ from charter.schemas import (
     GrantClaims,
     GrantDenied,
     Outcome,
+    Page,
     UpstreamError,
     payload_hash,
     utcnow,
@@ -269,7 +270,7 @@ class Toolkit:
         connector = self._catalog().connector(work.entry.tool.connection)
         attribution = Attribution(agent=claims.agent, grant_id=claims.id)
         if work.spec.verb == "read":
-            result = connector.read(work.request)
+            result = _within_constraints(claims, connector.read(work.request))
             trace.result_ref = read_ref(result)
             data: Any = read_data(result, work.entry.tool.service)
         elif work.spec.verb == "draft":
@@ -376,6 +377,17 @@ def _paused(tool: str, approval: ApprovalRequest) -> ToolResult:
         ),
     )
     return ToolResult(status="approval_required", tool=tool, approval=pause)
+
+
+def _within_constraints(claims: GrantClaims, result: Any) -> Any:
+    """Drop listed items the grant's constraints exclude (a listing with no repo argument, say)."""
+    if not claims.constraints or not isinstance(result, Page) or not result.items:
+        return result
+    fields = constrained_fields(type(result.items[0]))
+    if not fields:
+        return result
+    kept = [item for item in result.items if check_constraints(claims, item, fields).outcome == "allow"]
+    return result.model_copy(update={"items": kept})
 
 
 def _json(model: BaseModel) -> dict[str, Any]:

@@ -279,6 +279,8 @@ class Connector:
             location="native" if preview.native_ref else "store",
             native_ref=preview.native_ref,
             url=preview.url,
+            agent=attribution.agent if attribution else None,
+            grant_id=attribution.grant_id if attribution else None,
         )
         self.drafts.save(draft)
         return draft

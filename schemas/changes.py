@@ -48,6 +48,8 @@ class Draft(BaseModel):
         default=None, description="The service's own id for a native draft (e.g. a draft PR)."
     )
     url: str | None = None
+    agent: str | None = Field(default=None, description="The agent that drafted it, if one did.")
+    grant_id: str | None = Field(default=None, description="The grant it was drafted under.")
     created_at: datetime = Field(default_factory=utcnow)
     committed: bool = False
 

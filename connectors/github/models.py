@@ -243,7 +243,7 @@ class MergePullRequest(_RepoChange):
 class Repository(Resource):
     """A GitHub repository."""
 
-    full_name: str
+    full_name: str = resource_field("repos", "owner/name")
     private: bool
     default_branch: str
     description: str | None = None

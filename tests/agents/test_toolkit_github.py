@@ -102,3 +102,35 @@ def test_agent_reads_drafts_and_comments_once_after_approval(
     assert token not in outputs
     assert token not in home.audit_file.read_text()
     assert AuditLog(home).verify().ok
+
+
+def test_listing_without_a_repo_argument_shows_only_the_granted_repos(
+    home: CharterHome, vault: Vault, sb: GitHubSandbox, connection_id: str
+) -> None:
+    grant = GrantAuthority(home).issue(
+        "mona", "triage-bot", (connection_id,), ("read",), constraints={"repos": ("acme/web",)}
+    )
+    unconstrained = GrantAuthority(home).issue("mona", "triage-bot", (connection_id,), ("read",))
+
+    listed = Toolkit(grant.token, home=home, vault=vault).call("github_list_repos", {})
+    everything = Toolkit(unconstrained.token, home=home, vault=vault).call("github_list_repos", {})
+
+    assert listed.ok and everything.ok
+    assert [r["data"]["full_name"] for r in listed.data["items"]] == ["acme/web"]
+    assert len(everything.data["items"]) > 1
+
+
+def test_a_draft_cannot_be_committed_under_another_grant(
+    home: CharterHome, vault: Vault, sb: GitHubSandbox, connection_id: str
+) -> None:
+    authority = GrantAuthority(home)
+    verbs = ("read", "draft", "write")
+    drafter = Toolkit(authority.issue("mona", "bot-a", (connection_id,), verbs).token, home=home, vault=vault)
+    other = Toolkit(authority.issue("mona", "bot-b", (connection_id,), verbs).token, home=home, vault=vault)
+    drafted = drafter.call("github_draft_issue", {"repo": "acme/web", "title": "Flaky login test"})
+    assert drafted.ok, drafted.error
+
+    adopted = other.call("github_commit_draft", {"draft_id": drafted.data["draft_id"]})
+
+    assert adopted.error is not None and adopted.error["error"] == "grant_denied"
+    assert "not made under this grant" in adopted.error["message"]
