@@ -54,7 +54,10 @@ def test_no_source_file_imports_a_folder_bare() -> None:
 
 def test_bare_import_is_impossible_from_an_installed_environment(tmp_path: Path) -> None:
     # Run from an unrelated folder, as a user of the package would: only charter.* exists.
-    code = "import importlib.util as u; print(u.find_spec('auth') is None, u.find_spec('charter.auth') is not None)"
+    code = (
+        "import importlib.util as u; "
+        "print(u.find_spec('auth') is None, u.find_spec('charter.auth') is not None)"
+    )
     out = subprocess.run(
         [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True
     ).stdout.split()

@@ -115,7 +115,8 @@ def test_listing_without_a_repo_argument_shows_only_the_granted_repos(
     listed = Toolkit(grant.token, home=home, vault=vault).call("github_list_repos", {})
     everything = Toolkit(unconstrained.token, home=home, vault=vault).call("github_list_repos", {})
 
-    assert listed.ok and everything.ok
+    assert listed.ok
+    assert everything.ok
     assert [r["data"]["full_name"] for r in listed.data["items"]] == ["acme/web"]
     assert len(everything.data["items"]) > 1
 
@@ -132,5 +133,6 @@ def test_a_draft_cannot_be_committed_under_another_grant(
 
     adopted = other.call("github_commit_draft", {"draft_id": drafted.data["draft_id"]})
 
-    assert adopted.error is not None and adopted.error["error"] == "grant_denied"
+    assert adopted.error is not None
+    assert adopted.error["error"] == "grant_denied"
     assert "not made under this grant" in adopted.error["message"]
