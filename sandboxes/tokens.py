@@ -136,16 +136,7 @@ class TokenStore:
         with self._lock:
             self._access[access.value] = access
             if refresh:
-                rt = RefreshToken(
-                    value=random_token(fmt.refresh_prefix, fmt.refresh_length),
-                    login=login,
-                    scopes=granted,
-                    client_id=client_id,
-                    expires_at=None if fmt.refresh_ttl is None else now + fmt.refresh_ttl,
-                    family=fam,
-                )
-                self._refresh[rt.value] = rt
-                refresh_value = rt.value
+                refresh_value = self._add_refresh(login, granted, client_id, fam, now)
         return IssuedTokens(
             access_token=access.value,
             refresh_token=refresh_value,
@@ -154,6 +145,21 @@ class TokenStore:
             refresh_token_expires_in=fmt.refresh_ttl if refresh else None,
             login=login,
         )
+
+    def _add_refresh(
+        self, login: str, scopes: frozenset[str], client_id: str, family: str, now: float
+    ) -> str:
+        fmt = self.format
+        token = RefreshToken(
+            value=random_token(fmt.refresh_prefix, fmt.refresh_length),
+            login=login,
+            scopes=scopes,
+            client_id=client_id,
+            expires_at=None if fmt.refresh_ttl is None else now + fmt.refresh_ttl,
+            family=family,
+        )
+        self._refresh[token.value] = token
+        return token.value
 
     def lookup(self, value: str) -> AccessToken | None:
         """The access token if it exists and is valid now, else None."""

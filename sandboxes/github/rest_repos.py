@@ -7,7 +7,7 @@ import binascii
 
 from starlette.routing import Route
 
-from charter.sandboxes.github import render
+from charter.sandboxes.github import render, render_git
 from charter.sandboxes.github.api import ApiError, ApiResponse, Ctx, endpoint, not_found
 from charter.sandboxes.github.git import Commit, tree_sha
 from charter.sandboxes.github.state import Repo
@@ -84,7 +84,7 @@ def get_contents(ctx: Ctx) -> ApiResponse:
     ref, commit = _commit_for(repo, ctx.query.get("ref"))
     if path in commit.tree:
         sha = commit.tree[path]
-        return ApiResponse(render.content_file(ctx.base, repo, path, ref, sha, repo.git.blobs[sha]))
+        return ApiResponse(render_git.content_file(ctx.base, repo, path, ref, sha, repo.git.blobs[sha]))
     prefix = f"{path}/" if path else ""
     children: dict[str, str] = {}
     for file_path, sha in commit.tree.items():
@@ -97,10 +97,10 @@ def get_contents(ctx: Ctx) -> ApiResponse:
     for child, sha_or_dir in sorted(children.items()):
         if sha_or_dir == "dir":
             sub = {p: s for p, s in commit.tree.items() if p.startswith(child + "/")}
-            listing.append(render.content_entry(ctx.base, repo, child, ref, tree_sha(sub), 0, "dir"))
+            listing.append(render_git.content_entry(ctx.base, repo, child, ref, tree_sha(sub), 0, "dir"))
         else:
             size = len(repo.git.blobs[sha_or_dir])
-            listing.append(render.content_entry(ctx.base, repo, child, ref, sha_or_dir, size, "file"))
+            listing.append(render_git.content_entry(ctx.base, repo, child, ref, sha_or_dir, size, "file"))
     return ApiResponse(listing)
 
 
@@ -134,8 +134,8 @@ def put_contents(ctx: Ctx) -> ApiResponse:
     commit = repo.git.commit(branch, {path: content}, message, _author(ctx, body), ctx.state.now())
     repo.pushed_at = repo.updated_at = commit.date
     sha = commit.tree[path]
-    entry = render.content_entry(ctx.base, repo, path, branch, sha, len(content), "file")
-    result = {"content": entry, "commit": render.git_commit_summary(ctx.base, repo, commit)}
+    entry = render_git.content_entry(ctx.base, repo, path, branch, sha, len(content), "file")
+    result = {"content": entry, "commit": render_git.git_commit_summary(ctx.base, repo, commit)}
     return ApiResponse(result, status=200 if existing is not None else 201)
 
 
@@ -154,7 +154,7 @@ def get_ref(ctx: Ctx) -> ApiResponse:
     name = ref.removeprefix("heads/")
     if not ref.startswith("heads/") or name not in repo.git.branches:
         raise not_found()
-    return ApiResponse(render.git_ref(ctx.base, repo, name, repo.git.branches[name]))
+    return ApiResponse(render_git.git_ref(ctx.base, repo, name, repo.git.branches[name]))
 
 
 def get_refs(ctx: Ctx) -> ApiResponse:
@@ -164,7 +164,7 @@ def get_refs(ctx: Ctx) -> ApiResponse:
     if ref.startswith("heads/") and ref.removeprefix("heads/") in repo.git.branches:
         return get_ref(ctx)
     matching = [
-        render.git_ref(ctx.base, repo, name, sha)
+        render_git.git_ref(ctx.base, repo, name, sha)
         for name, sha in sorted(repo.git.branches.items())
         if f"heads/{name}".startswith(ref)
     ]
@@ -188,7 +188,7 @@ def create_ref(ctx: Ctx) -> ApiResponse:
     if sha not in repo.git.commits:
         raise ApiError(422, "Object does not exist")
     repo.git.branches[name] = sha
-    return ApiResponse(render.git_ref(ctx.base, repo, name, sha), status=201)
+    return ApiResponse(render_git.git_ref(ctx.base, repo, name, sha), status=201)
 
 
 def get_branch(ctx: Ctx) -> ApiResponse:
@@ -201,7 +201,7 @@ def get_branch(ctx: Ctx) -> ApiResponse:
     api = f"{ctx.base}/repos/{repo.full_name}/branches/{name}"
     body = {
         "name": name,
-        "commit": render.commit(ctx.base, ctx.state, repo, commit),
+        "commit": render_git.commit(ctx.base, ctx.state, repo, commit),
         "_links": {"self": api, "html": f"{ctx.base}/{repo.full_name}/tree/{name}"},
         "protected": False,
         "protection": {
