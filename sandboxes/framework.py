@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
@@ -27,6 +28,7 @@ from charter.sandboxes.server import SandboxServer, serve_forever
 from charter.sandboxes.tokens import TokenFormat, TokenStore
 
 CONTROL_PREFIX = "/_sandbox"
+logger = logging.getLogger("charter.sandboxes")
 
 
 @dataclass
@@ -247,7 +249,13 @@ class ExchangeMiddleware:
             self._record(scope, body, reply, "fault")
             await reply.send(send)
             return
-        reply = await run_buffered(self.service, scope, body)
+        try:
+            reply = await run_buffered(self.service, scope, body)
+        except Exception as exc:
+            # A defect in the emulator itself: answer and record it so the test shows what broke.
+            logger.exception("the %s sandbox failed on %s %s", self.sandbox.name, method, path)
+            message = {"message": "Internal Server Error", "sandbox_error": repr(exc)[:500]}
+            reply = Reply(500, [("content-type", "application/json")], json.dumps(message).encode())
         if decision.kind == "drop_after":
             self._record(scope, body, reply, "dropped_after")
             await drop_connection(send)

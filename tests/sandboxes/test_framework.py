@@ -72,3 +72,14 @@ def test_no_repr_shows_a_token(sb: GitHubSandbox) -> None:
 
     assert issued.access_token not in shown
     assert "client-secret" not in shown
+
+
+def test_a_defect_in_the_emulator_is_answered_500_and_recorded(sb: GitHubSandbox, api: httpx.Client) -> None:
+    # Corrupt the state so the handler fails in a way no request could cause.
+    sb.state.repo("acme/web").issues[1].labels = None  # type: ignore[assignment]
+
+    answer = api.get("/repos/acme/web/issues/1")
+
+    assert answer.status_code == 500
+    assert "sandbox_error" in answer.json()
+    assert sb.requests.count(status=500) == 1
