@@ -6,6 +6,7 @@ import base64
 import re
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from functools import cached_property
 from typing import Any, ClassVar
 from urllib.parse import quote
 
@@ -15,11 +16,8 @@ from charter.auth.providers import GITHUB
 from charter.connectors.base import (
     Attribution,
     Connector,
-    Credentials,
     DraftPreview,
-    DraftStore,
     WriteContext,
-    WriteLedger,
     action,
 )
 from charter.connectors.github.client import GitHubApi, Json, Params, next_page, translate_errors
@@ -71,16 +69,10 @@ class GitHubConnector(Connector):
     provider = "github"
     display_name: ClassVar[str] = "GitHub"
 
-    def __init__(
-        self,
-        credentials: Credentials,
-        *,
-        base_url: str | None = None,
-        drafts: DraftStore | None = None,
-        ledger: WriteLedger | None = None,
-    ) -> None:
-        super().__init__(credentials, base_url=base_url, drafts=drafts, ledger=ledger)
-        self.api = GitHubApi(credentials, base_url)
+    @cached_property
+    def api(self) -> GitHubApi:
+        """The REST client for this connection, built on first use."""
+        return GitHubApi(self.credentials, self.base_url)
 
     # -- read ------------------------------------------------------------------------------
 
