@@ -1,0 +1,56 @@
+"""`python -m benchmarks`: run the benchmarks and print a table (or JSON with --json)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from benchmarks.suite import Options, run
+
+
+def parse_options(argv: Sequence[str] | None = None) -> tuple[Options, bool]:
+    """The run's options and whether to print JSON, from the command line."""
+    default = Options()
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description="Benchmarks of Charter's GitHub slice against the in-process sandbox; "
+        "figures are ratios against a baseline measured in the same run.",
+    )
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, a few seconds (smoke test)")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument("--calls", type=int, default=default.calls, help="reads per client, 0 ms latency")
+    parser.add_argument(
+        "--latency-calls", type=int, default=default.latency_calls, help="reads per client with latency"
+    )
+    parser.add_argument("--rounds", type=int, default=default.rounds, help="interleaved rounds per client")
+    parser.add_argument(
+        "--latency-ms", type=float, default=default.latency_ms, help="injected latency per request"
+    )
+    parser.add_argument(
+        "--backlog", type=int, default=default.backlog, help="open issues in the pagination repository"
+    )
+    args = parser.parse_args(argv)
+    if args.quick:
+        return Options.quick(), args.json
+    for name in ("calls", "latency_calls", "rounds", "backlog"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be at least 1")
+    if args.latency_ms < 0:
+        parser.error("--latency-ms must be 0 or more")
+    options = Options(args.calls, args.latency_calls, args.rounds, args.latency_ms, args.backlog)
+    return options, args.json
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmarks and print their figures."""
+    options, as_json = parse_options(argv)
+    if not as_json:
+        print(f"running: {options.command()}", file=sys.stderr, flush=True)
+    report = run(options)
+    print(report.to_json() if as_json else report.to_table())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
