@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -16,18 +15,6 @@ from charter.auth.grants import GrantAuthority
 from charter.auth.home import CharterHome
 from charter.auth.vault import Vault
 from charter.sandboxes.github import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, GitHubSandbox
-
-
-@pytest.fixture(scope="module")
-def running_sandbox() -> Iterator[GitHubSandbox]:
-    with GitHubSandbox() as sandbox:
-        yield sandbox
-
-
-@pytest.fixture
-def sb(running_sandbox: GitHubSandbox) -> GitHubSandbox:
-    running_sandbox.reset()
-    return running_sandbox
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -15,18 +14,6 @@ from charter.auth.home import CharterHome
 from charter.auth.vault import Vault
 from charter.sandboxes.github import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, GitHubSandbox
 from charter.schemas import ConfigurationError
-
-
-@pytest.fixture(scope="module")
-def running_sandbox() -> Iterator[GitHubSandbox]:
-    with GitHubSandbox() as sandbox:
-        yield sandbox
-
-
-@pytest.fixture
-def sb(running_sandbox: GitHubSandbox) -> GitHubSandbox:
-    running_sandbox.reset()
-    return running_sandbox
 
 
 @pytest.fixture

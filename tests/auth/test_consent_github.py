@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import httpx
@@ -23,18 +22,6 @@ from charter.auth.consent import (
 )
 from charter.auth.providers import GITHUB, ClientAuth
 from charter.sandboxes.github import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, GitHubSandbox
-
-
-@pytest.fixture(scope="module")
-def running_sandbox() -> Iterator[GitHubSandbox]:
-    with GitHubSandbox() as sandbox:
-        yield sandbox
-
-
-@pytest.fixture
-def sb(running_sandbox: GitHubSandbox) -> GitHubSandbox:
-    running_sandbox.reset()
-    return running_sandbox
 
 
 @pytest.fixture

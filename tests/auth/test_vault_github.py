@@ -8,7 +8,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -22,18 +21,6 @@ from charter.sandboxes.github import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, G
 from charter.schemas import AuthRequired
 
 TOKEN_PATH = "/login/oauth/access_token"
-
-
-@pytest.fixture(scope="module")
-def running_sandbox() -> Iterator[GitHubSandbox]:
-    with GitHubSandbox() as sandbox:
-        yield sandbox
-
-
-@pytest.fixture
-def sb(running_sandbox: GitHubSandbox) -> GitHubSandbox:
-    running_sandbox.reset()
-    return running_sandbox
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""One GitHub sandbox per session, reset before each test, and clients pointed at it."""
+"""Clients pointed at the session's GitHub sandbox (tests/conftest.py starts it)."""
 
 from __future__ import annotations
 
@@ -9,18 +9,6 @@ import pytest
 from github import Auth, Github, GithubRetry
 
 from charter.sandboxes.github import GitHubSandbox
-
-
-@pytest.fixture(scope="session")
-def github_sandbox_session() -> Iterator[GitHubSandbox]:
-    with GitHubSandbox() as sandbox:
-        yield sandbox
-
-
-@pytest.fixture
-def sb(github_sandbox_session: GitHubSandbox) -> GitHubSandbox:
-    github_sandbox_session.reset()
-    return github_sandbox_session
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -67,12 +67,6 @@ class SandboxCredentials:
         self._access, self._refresh = answer["access_token"], answer.get("refresh_token")
         self._claimed = GITHUB.parse_scopes(answer.get("scope")) or self._claimed
         return self._access
-
-
-@pytest.fixture(scope="session")
-def github_sandbox() -> Iterator[GitHubSandbox]:
-    with GitHubSandbox() as sandbox:
-        yield sandbox
 
 
 @pytest.fixture
