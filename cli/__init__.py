@@ -1,0 +1,1 @@
+"""The `charter` command line: connect accounts, grant agents, approve calls, read the audit log."""

@@ -1,0 +1,56 @@
+"""The `charter` command tree: one Typer app, a sub-app per area, and the home it works on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from charter.cli.approvals import approvals_app
+from charter.cli.audit import audit_app
+from charter.cli.connections import connect_app, connections_app
+from charter.cli.context import Local
+from charter.cli.demo import demo_command
+from charter.cli.grants import grant_app
+from charter.cli.sandbox import sandbox_app
+
+app = typer.Typer(
+    name="charter",
+    help=(
+        "Let AI agents act on your accounts safely: connect services, issue scoped grants to agents, "
+        "approve paused calls, read the audit log."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    home: Annotated[
+        Path | None,
+        typer.Option(
+            "--home",
+            envvar="CHARTER_HOME",
+            show_envvar=True,
+            help="The Charter home (vault, grants, approvals, audit log); default ~/.charter.",
+        ),
+    ] = None,
+) -> None:
+    """Charter: scoped grants, human approval and an audit trail for AI agents."""
+    ctx.obj = Local(home)
+
+
+app.add_typer(connect_app, name="connect")
+app.add_typer(connections_app, name="connections")
+app.add_typer(grant_app, name="grant")
+app.add_typer(approvals_app, name="approvals")
+app.add_typer(audit_app, name="audit")
+app.add_typer(sandbox_app, name="sandbox")
+app.command("demo")(demo_command)
+
+__all__ = ["app"]

@@ -1,0 +1,145 @@
+"""`charter approvals [list|approve|deny]`: the person's decisions on calls paused for approval."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.panel import Panel
+from rich.table import Table
+
+from charter.cli.context import Local, local
+from charter.cli.output import Cancelled, UsageProblem, age, console, excerpt, plain, until
+from charter.schemas import ApprovalRequest, ApprovalStatus, Conflict
+
+approvals_app = typer.Typer(help="Review, approve or deny paused agent calls.", no_args_is_help=True)
+
+ByOption = Annotated[
+    str | None,
+    typer.Option("--by", help="Who decides, as recorded in the audit log; default: the grant's subject."),
+]
+YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+
+
+def show_request(request: ApprovalRequest) -> None:
+    """The full preview of a paused call, with who asks and why it needs a person."""
+    console.print(
+        Panel(
+            plain(request.preview),
+            title=f"{request.id} · {plain(request.agent)} wants to run {request.tool}",
+            subtitle=f"grant {request.grant_id} · expires {until(request.expires_at)}",
+            title_align="left",
+            subtitle_align="left",
+            border_style="cyan",
+        )
+    )
+    for reason in request.reasons:
+        console.print(f"  [yellow]why a person must decide:[/] {plain(reason)}")
+
+
+def pending(here: Local, approval_id: str) -> ApprovalRequest:
+    """The request, refused with `conflict` unless it is still waiting for a decision."""
+    request = here.approvals.get(approval_id)
+    if request.status is ApprovalStatus.PENDING:
+        return request
+    if request.status is ApprovalStatus.EXPIRED:
+        raise Conflict(f"approval {approval_id} expired before anyone decided; the agent must ask again")
+    raise Conflict(
+        f"approval {approval_id} was already {request.status.value} by {request.decided_by}; "
+        "a decision cannot be changed"
+    )
+
+
+def approve_request(
+    here: Local, approval_id: str, *, by: str | None = None, yes: bool = False
+) -> ApprovalRequest:
+    """Show the preview, confirm unless `yes`, and approve as the person (audited as actor "person")."""
+    request = pending(here, approval_id)
+    show_request(request)
+    if not yes and not typer.confirm(f"Approve {approval_id}?", default=False):
+        raise Cancelled(f"{approval_id} was not approved; it is still pending")
+    decided = here.approvals.approve(approval_id, by=by or request.subject)
+    console.print(
+        f"[green]✓[/] approved {approval_id} (by {plain(decided.decided_by or '')}); "
+        f"the agent's call runs once when it resumes"
+    )
+    return decided
+
+
+def deny_request(
+    here: Local, approval_id: str, *, reason: str = "", by: str | None = None
+) -> ApprovalRequest:
+    """Deny as the person; the agent is told `reason`."""
+    request = pending(here, approval_id)
+    show_request(request)
+    decided = here.approvals.deny(approval_id, by=by or request.subject, reason=reason)
+    console.print(f"[red]✗[/] denied {approval_id}" + (f": {plain(reason)}" if reason else ""))
+    return decided
+
+
+@approvals_app.command("list")
+def list_command(
+    ctx: typer.Context,
+    status: Annotated[
+        str, typer.Option("--status", help="pending, approved, denied, expired or all.")
+    ] = "pending",
+) -> None:
+    """List paused calls (pending ones by default) with a preview excerpt and the reasons."""
+    wanted = None if status == "all" else _status(status)
+    requests = local(ctx).approvals.list(wanted)
+    if not requests:
+        console.print(f"No {'' if wanted is None else status + ' '}approval requests.")
+        return
+    table = Table("id", "agent", "tool", "preview", "why", "age", *(["status"] if wanted is None else []))
+    for r in requests:
+        row = [
+            r.id,
+            plain(r.agent),
+            r.tool,
+            plain(excerpt(_body(r.preview))),
+            plain("; ".join(r.reasons)),
+            age(r.created_at),
+        ]
+        table.add_row(*row, *([r.status.value] if wanted is None else []))
+    console.print(table)
+    if wanted is ApprovalStatus.PENDING:
+        console.print("Review one with `charter approvals approve ID` (it shows the full preview first).")
+
+
+@approvals_app.command("approve")
+def approve_command(
+    ctx: typer.Context,
+    approval_id: Annotated[str, typer.Argument(metavar="ID", help="The approval id (see `approvals list`).")],
+    yes: YesOption = False,
+    by: ByOption = None,
+) -> None:
+    """Show the full preview of a paused call, then approve it."""
+    approve_request(local(ctx), approval_id, by=by, yes=yes)
+
+
+@approvals_app.command("deny")
+def deny_command(
+    ctx: typer.Context,
+    approval_id: Annotated[str, typer.Argument(metavar="ID", help="The approval id (see `approvals list`).")],
+    reason: Annotated[str, typer.Option("--reason", help="Told to the agent.")] = "",
+    by: ByOption = None,
+) -> None:
+    """Deny a paused call; the agent is told it was denied, and why."""
+    deny_request(local(ctx), approval_id, reason=reason, by=by)
+
+
+def _status(value: str) -> ApprovalStatus:
+    try:
+        return ApprovalStatus(value)
+    except ValueError:
+        choices = ", ".join([*(s.value for s in ApprovalStatus), "all"])
+        raise UsageProblem(f"unknown status {value!r}; choose one of {choices}") from None
+
+
+def _body(preview: str) -> str:
+    # Previews start with a heading line ("Comment on acme/web#5 (...)"); the text follows it.
+    lines = [line for line in preview.splitlines() if line.strip()]
+    return " · ".join(lines[:2]) if lines else ""
+
+
+__all__ = ["approvals_app", "approve_request", "deny_request", "pending", "show_request"]

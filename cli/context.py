@@ -1,0 +1,57 @@
+"""The Charter home a command works on, and its stores, opened only when a command needs them."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+import typer
+
+from charter.agents.approvals import ApprovalStore
+from charter.agents.audit import AuditLog
+from charter.auth.grants import GrantAuthority
+from charter.auth.home import CharterHome, default_home
+from charter.auth.vault import Vault
+
+
+class Local:
+    """One Charter home as the CLI sees it: vault, grants, approvals and the audit log."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or default_home()
+
+    def __repr__(self) -> str:
+        return f"<Local home={str(self.path)!r}>"
+
+    @cached_property
+    def home(self) -> CharterHome:
+        return CharterHome(self.path)
+
+    @cached_property
+    def audit(self) -> AuditLog:
+        return AuditLog(self.home)
+
+    @cached_property
+    def vault(self) -> Vault:
+        return Vault(self.home)
+
+    @cached_property
+    def grants(self) -> GrantAuthority:
+        # Given the audit log, issuing and revoking are recorded as the person's actions.
+        return GrantAuthority(self.home, audit=self.audit)
+
+    @cached_property
+    def approvals(self) -> ApprovalStore:
+        # Given the audit log, approvals and denials are recorded with actor "person".
+        return ApprovalStore(self.home, audit=self.audit)
+
+
+def local(ctx: typer.Context) -> Local:
+    """The home chosen by `charter --home` / $CHARTER_HOME for this invocation."""
+    root = ctx.find_root()
+    if not isinstance(root.obj, Local):
+        root.obj = Local()
+    return root.obj
+
+
+__all__ = ["Local", "local"]

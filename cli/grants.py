@@ -1,0 +1,234 @@
+"""`charter grant [create|list|revoke|attenuate]`: the scoped, expiring credentials agents act with."""
+
+from __future__ import annotations
+
+import sys
+from datetime import timedelta
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from charter.auth.grants import UNSET, GrantAuthority, GrantRecord, IssuedGrant
+from charter.cli.context import Local, local
+from charter.cli.options import parse_constraints, parse_duration, split_csv
+from charter.cli.output import UsageProblem, console, plain, print_secret_line, until
+from charter.schemas import GrantClaims
+
+grant_app = typer.Typer(help="Issue, list, revoke and narrow grants for agents.", no_args_is_help=True)
+
+VerbsOption = Annotated[str | None, typer.Option("--verbs", help="Comma list of read, draft, write.")]
+ActionOption = Annotated[
+    list[str] | None,
+    typer.Option("--action", help="Only these tools, e.g. github_list_issues (repeatable; `*` suffix ok)."),
+]
+DestructiveOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--destructive", help="A destructive tool the agent may ask for, e.g. github_merge_pull_request."
+    ),
+]
+ConstraintOption = Annotated[
+    list[str] | None,
+    typer.Option("--constraint", help="Resource limit name=value[,value], e.g. repos=acme/web."),
+]
+BudgetOption = Annotated[int | None, typer.Option("--budget", min=1, help="Maximum number of calls.")]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print only the token (for piping).")]
+
+
+def create_grant(
+    here: Local,
+    *,
+    agent: str,
+    connections: list[str],
+    verbs: list[str],
+    actions: list[str] | None = None,
+    destructive: list[str] | None = None,
+    constraints: dict[str, list[str]] | None = None,
+    budget: int | None = None,
+    ttl: timedelta = timedelta(hours=8),
+    subject: str | None = None,
+) -> IssuedGrant:
+    """Issue a root grant; the subject defaults to the account of the first connection."""
+    for cid in connections:
+        here.vault.get(cid)  # an unknown id fails here, naming the connections there are
+    who = subject or here.vault.get(connections[0]).account
+    return here.grants.issue(
+        who,
+        agent,
+        connections,
+        verbs,
+        actions=actions or None,
+        destructive=destructive or (),
+        constraints=constraints or {},
+        budget=budget,
+        ttl=ttl,
+    )
+
+
+def describe(claims: GrantClaims) -> str:
+    """One line saying what a grant allows."""
+    parts = [", ".join(claims.verbs)]
+    if claims.actions is not None:
+        parts.append("actions " + ", ".join(claims.actions))
+    parts.extend(f"{name}={','.join(values)}" for name, values in claims.constraints.items())
+    if claims.destructive:
+        parts.append("destructive " + ", ".join(claims.destructive))
+    parts.append(f"budget {claims.budget if claims.budget is not None else 'unlimited'}")
+    return "; ".join(parts)
+
+
+def print_issued(issued: IssuedGrant, quiet: bool) -> None:
+    """The new grant, then its token on a line of its own; with `quiet`, the token only."""
+    if not quiet:
+        c = issued.claims
+        who = f"agent [bold]{plain(c.agent)}[/] on behalf of {plain(c.subject)}"
+        console.print(f"[green]✓[/] grant [bold]{c.id}[/] for {who}")
+        console.print(f"  allows: {plain(describe(c))}")
+        console.print(f"  expires: {c.expires_at:%Y-%m-%d %H:%M} UTC ({until(c.expires_at)})")
+        console.print("  token (shown once; give it to the agent, it is the agent's only credential):")
+    print_secret_line(issued.token)
+
+
+@grant_app.command("create")
+def create_command(
+    ctx: typer.Context,
+    agent: Annotated[str, typer.Option("--agent", help="The agent's name, e.g. triage-bot.")],
+    connection: Annotated[
+        list[str], typer.Option("--connection", help="Connection id the agent may use (repeatable).")
+    ],
+    verbs: VerbsOption = "read,draft",
+    action: ActionOption = None,
+    destructive: DestructiveOption = None,
+    constraint: ConstraintOption = None,
+    budget: BudgetOption = None,
+    ttl: Annotated[str, typer.Option("--ttl", help="Lifetime, e.g. 30m, 8h, 2d.")] = "8h",
+    subject: Annotated[
+        str | None, typer.Option("--subject", help="On whose behalf; default: the connection's account.")
+    ] = None,
+    quiet: QuietOption = False,
+) -> None:
+    """Issue a grant to an agent and print its token once."""
+    issued = create_grant(
+        local(ctx),
+        agent=agent,
+        connections=split_csv(connection),
+        verbs=split_csv([verbs or ""]),
+        actions=split_csv(action) or None,
+        destructive=split_csv(destructive),
+        constraints=parse_constraints(constraint),
+        budget=budget,
+        ttl=parse_duration(ttl),
+        subject=subject,
+    )
+    print_issued(issued, quiet)
+
+
+@grant_app.command("list")
+def list_command(
+    ctx: typer.Context,
+    agent: Annotated[str | None, typer.Option("--agent", help="Only this agent's grants.")] = None,
+) -> None:
+    """List grants, newest first, with their usage and status; tokens are never shown."""
+    records = local(ctx).grants.list(agent=agent)
+    if not records:
+        console.print("No grants yet. Issue one with `charter grant create`.")
+        return
+    table = Table("id", "agent", "subject", "allows", "used", "expires", "status")
+    for r in records:
+        table.add_row(
+            r.id + (f"\n[dim]↳ {r.claims.parent_id}[/]" if r.claims.parent_id else ""),
+            plain(r.claims.agent), plain(r.claims.subject), plain(describe(r.claims)), _usage(r),
+            until(r.claims.expires_at), _status(r),
+        )  # fmt: skip
+    console.print(table)
+
+
+@grant_app.command("revoke")
+def revoke_command(
+    ctx: typer.Context,
+    grant_id: Annotated[str, typer.Argument(metavar="ID", help="The grant id (see `grant list`).")],
+) -> None:
+    """Revoke a grant and every grant attenuated from it."""
+    revoked = local(ctx).grants.revoke(grant_id)
+    if not revoked:
+        console.print(f"{grant_id} was already revoked; nothing changed.")
+        return
+    console.print(f"[green]✓[/] revoked {', '.join(revoked)}")
+
+
+@grant_app.command("attenuate")
+def attenuate_command(
+    ctx: typer.Context,
+    token: Annotated[
+        str, typer.Argument(metavar="TOKEN", help="The parent grant's token, or - to read it from stdin.")
+    ],
+    agent: Annotated[str | None, typer.Option("--agent", help="The sub-agent's name.")] = None,
+    verbs: VerbsOption = None,
+    action: ActionOption = None,
+    destructive: DestructiveOption = None,
+    constraint: ConstraintOption = None,
+    budget: BudgetOption = None,
+    ttl: Annotated[str | None, typer.Option("--ttl", help="Lifetime; never past the parent's.")] = None,
+    quiet: QuietOption = False,
+) -> None:
+    """Issue a narrower child grant; anything wider than the parent is refused."""
+    issued = attenuate(
+        local(ctx).grants,
+        _read_token(token),
+        agent=agent,
+        verbs=split_csv([verbs]) if verbs else None,
+        actions=split_csv(action) or None,
+        destructive=split_csv(destructive) or None,
+        constraints=parse_constraints(constraint),
+        budget=budget,
+        ttl=parse_duration(ttl) if ttl else None,
+    )
+    print_issued(issued, quiet)
+
+
+def attenuate(
+    authority: GrantAuthority,
+    token: str,
+    *,
+    agent: str | None,
+    verbs: list[str] | None,
+    actions: list[str] | None,
+    destructive: list[str] | None,
+    constraints: dict[str, list[str]],
+    budget: int | None,
+    ttl: timedelta | None,
+) -> IssuedGrant:
+    """A child of the grant holding `token`; omitted axes are inherited, the budget too."""
+    return authority.attenuate(
+        token,
+        agent=agent,
+        verbs=verbs,
+        actions=actions,
+        destructive=destructive,
+        constraints=constraints or None,
+        budget=UNSET if budget is None else budget,
+        ttl=ttl,
+    )
+
+
+def _read_token(token: str) -> str:
+    # Reading from stdin keeps the token out of the shell history and the process list.
+    value = sys.stdin.readline().strip() if token == "-" else token.strip()
+    if not value:
+        raise UsageProblem("no grant token given; pass it as TOKEN or pipe it in with -")
+    return value
+
+
+def _usage(record: GrantRecord) -> str:
+    budget = record.claims.budget
+    return f"{record.used}/{budget}" if budget is not None else f"{record.used}"
+
+
+def _status(record: GrantRecord) -> str:
+    status = record.status()
+    colour = {"active": "green", "expired": "yellow", "revoked": "red", "exhausted": "yellow"}[status]
+    return f"[{colour}]{status}[/]"
+
+
+__all__ = ["attenuate", "create_grant", "describe", "grant_app", "print_issued"]

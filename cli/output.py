@@ -1,0 +1,107 @@
+"""How the `charter` command talks: rich output on stdout, one-line coded errors on stderr."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+from typing import ClassVar
+
+from rich.console import Console
+from rich.markup import escape
+
+from charter.agents.audit import redact
+from charter.schemas import CharterError, utcnow
+
+# Console() resolves sys.stdout at each write, so output captured by tests or pipes lands right.
+console = Console(highlight=False)
+
+
+class AuditChainBroken(CharterError):
+    """`charter audit verify` found an edited, deleted or reordered entry."""
+
+    code: ClassVar[str] = "audit_broken"
+
+
+class UsageProblem(CharterError):
+    """The command line itself is wrong: an unknown option, a missing argument, a bad value."""
+
+    code: ClassVar[str] = "usage_error"
+
+
+class Cancelled(CharterError):
+    """The person declined a confirmation, or input ended before an answer."""
+
+    code: ClassVar[str] = "aborted"
+
+
+class InternalError(CharterError):
+    """Something Charter did not expect; the message names the exception type only."""
+
+    code: ClassVar[str] = "internal_error"
+
+
+def one_line(text: str) -> str:
+    """`text` with its whitespace runs (newlines included) collapsed, redacted of anything secret-looking."""
+    return " ".join(redact(text).split())
+
+
+def error_line(exc: CharterError) -> str:
+    """The single line an error is reported with: `error[<code>]: <message>`."""
+    return f"error[{exc.code}]: {one_line(exc.message)}"
+
+
+def print_error(exc: CharterError) -> None:
+    """Write the error line on stderr, unwrapped, whatever the terminal width."""
+    sys.stderr.write(error_line(exc) + "\n")
+    sys.stderr.flush()
+
+
+def print_secret_line(value: str) -> None:
+    """Write `value` alone on a plain line of stdout: no wrapping or styling, so it can be piped."""
+    sys.stdout.write(value + "\n")
+    sys.stdout.flush()
+
+
+def age(moment: datetime, now: datetime | None = None) -> str:
+    """How long ago `moment` was, compactly: `12s`, `5m`, `3h`, `2d`."""
+    seconds = max(int(((now or utcnow()) - moment).total_seconds()), 0)
+    for size, unit in ((86400, "d"), (3600, "h"), (60, "m")):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def until(moment: datetime, now: datetime | None = None) -> str:
+    """How long until `moment`, compactly (`in 59m`), or `expired`."""
+    seconds = int((moment - (now or utcnow())).total_seconds())
+    if seconds <= 0:
+        return "expired"
+    return "in " + age(now or utcnow(), moment)
+
+
+def excerpt(text: str, width: int = 60) -> str:
+    """The first line of `text`, cut to `width` characters."""
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    return first if len(first) <= width else first[: width - 1] + "…"
+
+
+def plain(text: str) -> str:
+    """Text shown as is, never read as rich markup (it may come from a service or an agent)."""
+    return escape(text)
+
+
+__all__ = [
+    "AuditChainBroken",
+    "Cancelled",
+    "InternalError",
+    "UsageProblem",
+    "age",
+    "console",
+    "error_line",
+    "excerpt",
+    "one_line",
+    "plain",
+    "print_error",
+    "print_secret_line",
+    "until",
+]

@@ -1,0 +1,76 @@
+"""`charter sandbox up`: serve a service's local emulator in the foreground for manual exploration."""
+
+from __future__ import annotations
+
+import errno
+import socket
+from typing import Annotated
+
+import typer
+
+from charter.cli.output import console
+from charter.sandboxes import Sandbox
+from charter.schemas import ConfigurationError
+
+sandbox_app = typer.Typer(
+    help="Run local emulators of the services Charter connects to.", no_args_is_help=True
+)
+
+SERVICES = ("github",)
+
+
+def make_sandbox(service: str) -> Sandbox:
+    """A fresh, seeded sandbox for `service`."""
+    if service == "github":
+        from charter.sandboxes.github import GitHubSandbox
+
+        return GitHubSandbox()
+    raise ConfigurationError(f"there is no sandbox for {service!r}; available: {', '.join(SERVICES)}")
+
+
+def print_banner(service: str, url: str) -> None:
+    """Where the sandbox answers and how to connect to it."""
+    from charter.sandboxes.github import DEFAULT_CLIENT_ID
+
+    console.print(f"[bold]{service} sandbox[/] on {url}  (seeded: acme/web, acme/api, mona/notes)")
+    console.print(f"  REST API and OAuth server  {url}")
+    console.print(f"  inspection API             {url}/_sandbox/state  (also /requests, /faults, /reset)")
+    console.print(
+        f"  OAuth client id            {DEFAULT_CLIENT_ID}  (consent is granted automatically, as mona)"
+    )
+    console.print(f"Connect to it:  charter connect github --sandbox {url}")
+    console.print(
+        f"  with --device, approve the code:  curl -X POST {url}/_sandbox/oauth/device "
+        '-d \'{"user_code": "XXXX-XXXX"}\''
+    )
+    console.print("Press Ctrl-C to stop.")
+
+
+@sandbox_app.command("up")
+def up_command(
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port on 127.0.0.1.")] = 8765,
+    service: Annotated[
+        str, typer.Option("--service", help=f"Which service: {', '.join(SERVICES)}.")
+    ] = "github",
+) -> None:
+    """Serve a sandbox on 127.0.0.1 in the foreground, printing its URLs; Ctrl-C stops it."""
+    sandbox = make_sandbox(service)
+    try:
+        _check_port(port)
+        print_banner(service, f"http://127.0.0.1:{port}")
+        sandbox.serve(port)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise ConfigurationError(f"port {port} is already in use; choose another with --port") from None
+        raise ConfigurationError(f"cannot serve on 127.0.0.1:{port}: {exc.strerror or exc}") from None
+    console.print("sandbox stopped")
+
+
+def _check_port(port: int) -> None:
+    # Fail before printing URLs nobody will answer on.
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind(("127.0.0.1", port))
+
+
+__all__ = ["SERVICES", "make_sandbox", "print_banner", "sandbox_app"]
