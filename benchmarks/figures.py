@@ -15,7 +15,7 @@ class Figure:
 
     bench: str
     scenario: str
-    calls: int
+    runs: int
     requests: int
     not_modified: int
     body_bytes: int
@@ -24,19 +24,19 @@ class Figure:
     baseline: bool = False
 
     @property
-    def per_call_ms(self) -> float:
-        """Wall time per call, in milliseconds."""
-        return self.seconds * 1000 / max(1, self.calls)
+    def per_run_ms(self) -> float:
+        """Wall time per run (one read, or one whole listing), in milliseconds."""
+        return self.seconds * 1000 / max(1, self.runs)
 
 
 def against_baseline(bench: str, baseline: str, rows: Sequence[tuple[str, Sample, int]]) -> list[Figure]:
-    """Figures for `rows` (scenario, sample, calls), each timed as a ratio of the row named `baseline`."""
+    """Figures for `rows` (scenario, sample, runs), each timed as a ratio of the row named `baseline`."""
     base = next(sample for name, sample, _ in rows if name == baseline)
     return [
         Figure(
             bench=bench,
             scenario=name,
-            calls=calls,
+            runs=runs,
             requests=sample.requests,
             not_modified=sample.not_modified,
             body_bytes=sample.body_bytes,
@@ -44,7 +44,7 @@ def against_baseline(bench: str, baseline: str, rows: Sequence[tuple[str, Sample
             ratio=sample.seconds / base.seconds if base.seconds > 0 else float("nan"),
             baseline=name == baseline,
         )
-        for name, sample, calls in rows
+        for name, sample, runs in rows
     ]
 
 
@@ -72,7 +72,7 @@ class Report:
             "command": self.command,
             "options": self.options,
             "environment": self.environment,
-            "figures": [{**asdict(f), "per_call_ms": f.per_call_ms} for f in self.figures],
+            "figures": [{**asdict(f), "per_run_ms": f.per_run_ms} for f in self.figures],
             "summary": self.summary,
             "notes": self.notes,
         }
@@ -80,7 +80,7 @@ class Report:
 
     def to_table(self) -> str:
         """A compact text table: scenario, HTTP requests, 304s, bytes received, wall time, ratio."""
-        header = ("scenario", "requests", "304s", "received", "wall", "per call", "ratio")
+        header = ("scenario", "requests", "304s", "received", "wall", "per run", "ratio")
         lines: list[str] = []
         bench = None
         for fig in self.figures:
@@ -96,7 +96,7 @@ class Report:
                         str(fig.not_modified),
                         _size(fig.body_bytes),
                         _duration(fig.seconds),
-                        f"{fig.per_call_ms:.2f} ms" if fig.calls > 1 else "",
+                        f"{fig.per_run_ms:.2f} ms" if fig.runs > 1 else "",
                         f"{fig.ratio:.2f}x",
                     )
                 )

@@ -64,7 +64,7 @@ def measure_overhead(rig: GitHubRig, bench: str, calls: int, rounds: int) -> Ove
             totals[name] = totals[name] + rig.measure(work, per_round)
     done = per_round * rounds
     figures = against_baseline(bench, RAW, [(name, sample, done) for name, sample in totals.items()])
-    ms = {f.scenario: f.per_call_ms for f in figures}
+    ms = {f.scenario: f.per_run_ms for f in figures}
     return Overhead(figures, ms[TOOLKIT], ms[CONNECTOR], ms[RAW])
 
 

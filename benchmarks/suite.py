@@ -60,7 +60,9 @@ def run(options: Options) -> Report:
             rig, OVERHEAD_RTT.format(latency=options.latency_ms), options.latency_calls, options.rounds
         )
         report.figures += [*bare.figures, *slow.figures]
-        report.figures += measure_repeat_reads(rig, REPEAT_READS.format(latency=options.latency_ms))
+        report.figures += measure_repeat_reads(
+            rig, REPEAT_READS.format(latency=options.latency_ms), options.rounds
+        )
         report.figures += measure_pagination(
             rig, PAGINATION.format(issues=options.backlog, latency=options.latency_ms)
         )
@@ -81,27 +83,14 @@ def environment(rig: GitHubRig) -> dict[str, object]:
 
 
 def summarise(report: Report, options: Options, bare: Overhead, slow: Overhead) -> None:
-    """The headline numbers, and one line of prose for each."""
+    """The headline numbers, and one line of prose for each benchmark."""
     latency = options.latency_ms
-    reads = REPEAT_READS.format(latency=latency)
-    pages = PAGINATION.format(issues=options.backlog, latency=latency)
-    first, repeat = report.figure(reads, FIRST), report.figure(reads, REPEAT)
-    naive = report.figure(reads, NAIVE_REPEAT)
-    by_page = {name: report.figure(pages, name).requests for name in (NAIVE, DEFAULT, FLOOR)}
     report.summary.update(
         runtime_overhead_ms=bare.runtime_ms,
         charter_overhead_ms=bare.charter_ms,
         runtime_overhead_ms_with_latency=slow.runtime_ms,
         round_trip_ms=slow.raw_ms,
         runtime_overhead_share_of_round_trip=bare.runtime_ms / slow.raw_ms,
-        repeat_read_requests=repeat.requests,
-        repeat_read_not_modified=repeat.not_modified,
-        repeat_read_rate_limited=repeat.requests - repeat.not_modified,
-        repeat_read_ratio_vs_naive=repeat.ratio,
-        pages_naive=by_page[NAIVE],
-        pages_default=by_page[DEFAULT],
-        pages_per_page_100=by_page[FLOOR],
-        pages_floor=floor(options.backlog),
     )
     report.notes += [
         f"Agent runtime overhead per call (Toolkit - connector): {bare.runtime_ms:.2f} ms at 0 ms "
@@ -109,13 +98,42 @@ def summarise(report: Report, options: Options, bare: Overhead, slow: Overhead) 
         f"one {slow.raw_ms:.1f} ms round trip (raw PyGithub at {latency:g} ms).",
         f"Charter overall (Toolkit - raw PyGithub): {bare.charter_ms:+.2f} ms per call at 0 ms latency "
         "(the connector's repeat reads are conditional: 304s).",
-        f"Repeat read: {repeat.not_modified} of {repeat.requests} requests answered 304 (first read "
-        f"{first.requests}), {repeat.requests - repeat.not_modified} counted against GitHub's rate limit, "
-        f"{_kb(repeat.body_bytes)} received; the naive client: {naive.requests} counted, "
-        f"{_kb(naive.body_bytes)}; {repeat.ratio:.2f}x its time.",
-        f"Pagination: {by_page[FLOOR]} requests at per_page=100 (floor {floor(options.backlog)}) vs "
-        f"{by_page[DEFAULT]} at the tool's default page size and {by_page[NAIVE]} for naive PyGithub.",
     ]
+    _summarise_repeat_reads(report, REPEAT_READS.format(latency=latency))
+    _summarise_pagination(report, PAGINATION.format(issues=options.backlog, latency=latency), options)
+
+
+def _summarise_repeat_reads(report: Report, bench: str) -> None:
+    first, repeat = report.figure(bench, FIRST), report.figure(bench, REPEAT)
+    naive = report.figure(bench, NAIVE_REPEAT)
+    runs = repeat.runs
+    counted = (repeat.requests - repeat.not_modified) // runs
+    report.summary.update(
+        repeat_read_requests=repeat.requests // runs,
+        repeat_read_not_modified=repeat.not_modified // runs,
+        repeat_read_rate_limited=counted,
+        repeat_read_ratio_vs_naive=repeat.ratio,
+    )
+    report.notes.append(
+        f"Repeat read (per listing): {repeat.not_modified // runs} of {repeat.requests // runs} requests "
+        f"answered 304 (first read {first.requests // runs}); {counted} counted against GitHub's rate "
+        f"limit, {_kb(repeat.body_bytes // runs)} received; the naive client: {naive.requests // runs} "
+        f"counted, {_kb(naive.body_bytes // runs)}; {repeat.ratio:.2f}x its time."
+    )
+
+
+def _summarise_pagination(report: Report, bench: str, options: Options) -> None:
+    by_page = {name: report.figure(bench, name).requests for name in (NAIVE, DEFAULT, FLOOR)}
+    report.summary.update(
+        pages_naive=by_page[NAIVE],
+        pages_default=by_page[DEFAULT],
+        pages_per_page_100=by_page[FLOOR],
+        pages_floor=floor(options.backlog),
+    )
+    report.notes.append(
+        f"Pagination: {by_page[FLOOR]} requests at per_page=100 (floor {floor(options.backlog)}) vs "
+        f"{by_page[DEFAULT]} at the tool's default page size and {by_page[NAIVE]} for naive PyGithub."
+    )
 
 
 def _kb(count: int) -> str:

@@ -96,7 +96,7 @@ def test_json_output_carries_figures_summary_and_command(
     data = json.loads(capsys.readouterr().out)
     assert data["command"] == ".venv/bin/python -m benchmarks --quick"
     assert len(data["figures"]) == len(report.figures)
-    assert {"requests", "not_modified", "seconds", "ratio", "per_call_ms"} <= data["figures"][0].keys()
+    assert {"requests", "not_modified", "seconds", "ratio", "per_run_ms", "runs"} <= data["figures"][0].keys()
     assert data["summary"]["pages_per_page_100"] == 2
     assert data["environment"]["database"]
 
