@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.padding import Padding
 from rich.panel import Panel
 from rich.table import Table
 
@@ -90,20 +91,18 @@ def list_command(
     if not requests:
         console.print(f"No {'' if wanted is None else status + ' '}approval requests.")
         return
-    table = Table("id", "agent", "tool", "preview", "why", "age", *(["status"] if wanted is None else []))
     for r in requests:
-        row = [
-            r.id,
-            plain(r.agent),
-            r.tool,
-            plain(excerpt(_body(r.preview))),
-            plain("; ".join(r.reasons)),
-            age(r.created_at),
-        ]
-        table.add_row(*row, *([r.status.value] if wanted is None else []))
-    console.print(table)
+        state = "" if wanted is not None else f" · {r.status.value}"
+        console.print(f"[bold]{r.id}[/]  {plain(r.agent)} · {r.tool} · {age(r.created_at)} ago{state}")
+        details = Table.grid(padding=(0, 2))
+        details.add_column(style="dim", no_wrap=True)
+        details.add_column()
+        details.add_row("preview", plain(excerpt(" ".join(r.preview.split()), 110)))
+        for reason in r.reasons:
+            details.add_row("why", plain(reason))
+        console.print(Padding(details, (0, 0, 0, 2)))
     if wanted is ApprovalStatus.PENDING:
-        console.print("Review one with `charter approvals approve ID` (it shows the full preview first).")
+        console.print("Review one with `charter approvals approve ID`: it shows the full preview first.")
 
 
 @approvals_app.command("approve")
@@ -134,12 +133,6 @@ def _status(value: str) -> ApprovalStatus:
     except ValueError:
         choices = ", ".join([*(s.value for s in ApprovalStatus), "all"])
         raise UsageProblem(f"unknown status {value!r}; choose one of {choices}") from None
-
-
-def _body(preview: str) -> str:
-    # Previews start with a heading line ("Comment on acme/web#5 (...)"); the text follows it.
-    lines = [line for line in preview.splitlines() if line.strip()]
-    return " · ".join(lines[:2]) if lines else ""
 
 
 __all__ = ["approvals_app", "approve_request", "deny_request", "pending", "show_request"]

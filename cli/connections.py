@@ -7,13 +7,12 @@ from collections.abc import Callable
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from charter.auth.connect import connect
 from charter.auth.vault import Connection
 from charter.cli.context import Local, local
 from charter.cli.options import split_csv
-from charter.cli.output import console, plain
+from charter.cli.output import console, make_table, plain
 from charter.connectors.registry import get_connector
 from charter.schemas import ConfigurationError
 
@@ -154,12 +153,12 @@ def list_connections(ctx: typer.Context) -> None:
     if not found:
         console.print("No connections yet. Connect one with `charter connect github`.")
         return
-    table = Table("id", "service", "account", "scopes", "status", "api", "connected")
+    table = make_table("id", "service", "account", "scopes", "status", "api")
+    table.columns[-1].overflow = "fold"
     for c in found:
         status = c.status if c.status != "active" else "[green]active[/]"
         table.add_row(
             c.id, c.service, plain(c.account), ", ".join(sorted(c.scopes)), status, plain(c.api_base),
-            c.created_at.strftime("%Y-%m-%d %H:%M"),
         )  # fmt: skip
     console.print(table)
 

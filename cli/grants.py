@@ -7,12 +7,11 @@ from datetime import timedelta
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from charter.auth.grants import UNSET, GrantAuthority, GrantRecord, IssuedGrant
 from charter.cli.context import Local, local
 from charter.cli.options import parse_constraints, parse_duration, split_csv
-from charter.cli.output import UsageProblem, console, plain, print_secret_line, until
+from charter.cli.output import UsageProblem, console, make_table, plain, print_secret_line, until
 from charter.schemas import GrantClaims
 
 grant_app = typer.Typer(help="Issue, list, revoke and narrow grants for agents.", no_args_is_help=True)
@@ -66,8 +65,8 @@ def create_grant(
     )
 
 
-def describe(claims: GrantClaims) -> str:
-    """One line saying what a grant allows."""
+def describe(claims: GrantClaims, sep: str = "; ") -> str:
+    """What a grant allows, its parts joined by `sep`."""
     parts = [", ".join(claims.verbs)]
     if claims.actions is not None:
         parts.append("actions " + ", ".join(claims.actions))
@@ -75,7 +74,7 @@ def describe(claims: GrantClaims) -> str:
     if claims.destructive:
         parts.append("destructive " + ", ".join(claims.destructive))
     parts.append(f"budget {claims.budget if claims.budget is not None else 'unlimited'}")
-    return "; ".join(parts)
+    return sep.join(parts)
 
 
 def print_issued(issued: IssuedGrant, quiet: bool) -> None:
@@ -134,11 +133,13 @@ def list_command(
     if not records:
         console.print("No grants yet. Issue one with `charter grant create`.")
         return
-    table = Table("id", "agent", "subject", "allows", "used", "expires", "status")
+    table = make_table("id", "agent", "allows", "used", "expires", "status")
+    table.columns[2].overflow = "fold"  # constraint values are what a person checks: never cut them
     for r in records:
         table.add_row(
             r.id + (f"\n[dim]↳ {r.claims.parent_id}[/]" if r.claims.parent_id else ""),
-            plain(r.claims.agent), plain(r.claims.subject), plain(describe(r.claims)), _usage(r),
+            f"{plain(r.claims.agent)}\n[dim]for {plain(r.claims.subject)}[/]",
+            plain(describe(r.claims, "\n")), _usage(r),
             until(r.claims.expires_at), _status(r),
         )  # fmt: skip
     console.print(table)

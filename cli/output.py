@@ -6,8 +6,10 @@ import sys
 from datetime import datetime
 from typing import ClassVar
 
+from rich import box
 from rich.console import Console
 from rich.markup import escape
+from rich.table import Table
 
 from charter.agents.audit import redact
 from charter.schemas import CharterError, utcnow
@@ -85,6 +87,17 @@ def excerpt(text: str, width: int = 60) -> str:
     return first if len(first) <= width else first[: width - 1] + "…"
 
 
+def make_table(*headers: str, ids: int = 1) -> Table:
+    """A light table whose first `ids` columns (identifiers to copy) are never wrapped or cut."""
+    table = Table(box=box.SIMPLE_HEAD)
+    for index, header in enumerate(headers):
+        if index < ids:
+            table.add_column(header, no_wrap=True, min_width=8)
+        else:
+            table.add_column(header)
+    return table
+
+
 def plain(text: str) -> str:
     """Text shown as is, never read as rich markup (it may come from a service or an agent)."""
     return escape(text)
@@ -99,6 +112,7 @@ __all__ = [
     "console",
     "error_line",
     "excerpt",
+    "make_table",
     "one_line",
     "plain",
     "print_error",

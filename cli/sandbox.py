@@ -59,6 +59,8 @@ def up_command(
         _check_port(port)
         print_banner(service, f"http://127.0.0.1:{port}")
         sandbox.serve(port)
+    except KeyboardInterrupt:
+        pass  # Ctrl-C is how a foreground sandbox is meant to stop
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             raise ConfigurationError(f"port {port} is already in use; choose another with --port") from None
