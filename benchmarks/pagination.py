@@ -10,8 +10,8 @@ from benchmarks.figures import Figure, against_baseline
 from benchmarks.rig import BACKLOG, GitHubRig, Sample, list_all
 
 NAIVE = "naive PyGithub, default 30 per page"
-DEFAULT = "Charter Toolkit, per_page default (30)"
-FLOOR = "Charter Toolkit, per_page=100"
+DEFAULT = "Charter Toolkit, default page size"
+FLOOR = "Charter Toolkit, per_page=100 (the floor)"
 
 
 def floor(items: int) -> int:

@@ -23,7 +23,9 @@ MAX_BODY = 65_000
 QUALIFIER = re.compile(r"(?:^|\s)-?(repo|org|user|owner):(\"[^\"]*\"|\S+)", re.IGNORECASE)
 
 IssueState = Literal["open", "closed", "all"]
-PerPage = Annotated[int, Field(ge=1, le=100, description="Items per page, 1 to 100.")]
+# GitHub's maximum: fewer, larger pages are the cheapest way through a listing.
+MAX_PAGE = 100
+PerPage = Annotated[int, Field(ge=1, le=MAX_PAGE, description="Items per page, 1 to 100.")]
 Number = Annotated[int, Field(gt=0, description="The issue or pull request number, e.g. 42.")]
 Cursor = Annotated[
     str | None,
@@ -75,7 +77,7 @@ class ListRepos(_Request):
         min_length=1,
         description="Which relationships to include: owner, collaborator, organization_member.",
     )
-    per_page: PerPage = 30
+    per_page: PerPage = MAX_PAGE
     cursor: Cursor = None
 
 
@@ -90,7 +92,7 @@ class ListIssues(_RepoRequest):
     labels: list[Label] = Field(
         default_factory=list, max_length=20, description="Only issues carrying every one of these labels."
     )
-    per_page: PerPage = 30
+    per_page: PerPage = MAX_PAGE
     cursor: Cursor = None
 
 
@@ -105,7 +107,7 @@ class ListPullRequests(_RepoRequest):
 
     state: IssueState = Field(default="open", description="open, closed or all.")
     base: str | None = Field(default=None, pattern=BRANCH_PATTERN, description="Only PRs into this branch.")
-    per_page: PerPage = 30
+    per_page: PerPage = MAX_PAGE
     cursor: Cursor = None
 
 
@@ -119,7 +121,7 @@ class ListComments(_RepoRequest):
     """The conversation comments of an issue or pull request, oldest first."""
 
     number: Number
-    per_page: PerPage = 30
+    per_page: PerPage = MAX_PAGE
     cursor: Cursor = None
 
 
@@ -144,7 +146,7 @@ class SearchIssues(_RepoRequest):
         description="GitHub search syntax; must include `repo:<owner/name>` naming `repo`, e.g. "
         "`repo:acme/web is:open label:bug crash`.",
     )
-    per_page: PerPage = 30
+    per_page: PerPage = MAX_PAGE
     cursor: Cursor = None
 
     @model_validator(mode="after")
