@@ -1,0 +1,83 @@
+"""`charter connect github` and `charter connections`, through the real consent flows against the sandbox."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from charter.cli.context import Local
+from charter.sandboxes.github import GitHubSandbox
+
+if TYPE_CHECKING:
+    from conftest import Run
+
+
+def test_connect_runs_the_loopback_flow_and_records_the_granted_scopes(
+    run: Run, local_home: Local, sandbox: GitHubSandbox, browser: list[str]
+) -> None:
+    ran = run("connect", "github", "--sandbox", sandbox.url)
+    assert ran.code == 0, ran.err
+    query = parse_qs(urlsplit(browser[0]).query)
+    assert query["code_challenge_method"] == ["S256"]
+    assert query["state"][0]
+    assert query["redirect_uri"][0].startswith("http://127.0.0.1:")
+    assert browser[0] in ran.out.replace("\n", "")  # printed too, for a machine without a browser
+
+    [connection] = local_home.vault.connections()
+    assert connection.account == "mona"
+    assert connection.scopes == frozenset({"repo"})
+    assert f"connected mona as {connection.id}" in ran.text
+    token = local_home.vault.access_token(connection.id)
+    assert token not in ran.out + ran.err
+    entry = local_home.audit.tail(1)[0]
+    assert (entry.actor, entry.action, entry.result_ref) == ("person", "connection.connect", connection.id)
+
+
+def test_connect_says_which_requested_scopes_were_not_granted(
+    run: Run, sandbox: GitHubSandbox, browser: list[str]
+) -> None:
+    sandbox.oauth.grant_only({"repo"})
+    ran = run("connect", "github", "--sandbox", sandbox.url, "--scopes", "repo,read:org")
+    assert ran.code == 0, ran.err
+    assert "scopes granted: repo" in ran.text
+    assert "not granted: read:org" in ran.text
+
+
+def test_device_flow_shows_the_code_and_polls_until_approved(
+    run: Run, local_home: Local, sandbox: GitHubSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sandbox.oauth.device_interval = 0.01
+    shown: list[str] = []
+
+    def person_enters_the_code(user_code: str, verification_uri: str) -> None:
+        shown.append(user_code)
+        sandbox.oauth.approve_device(user_code)
+
+    monkeypatch.setattr("charter.cli.connections._show_user_code", person_enters_the_code)
+    ran = run("connect", "github", "--device", "--sandbox", sandbox.url)
+    assert ran.code == 0, ran.err
+    assert len(shown) == 1
+    assert [c.account for c in local_home.vault.connections()] == ["mona"]
+
+
+def test_list_and_revoke_end_the_token_at_the_provider(
+    run: Run, local_home: Local, sandbox: GitHubSandbox, browser: list[str]
+) -> None:
+    assert "No connections yet" in run("connections").text
+    run("connect", "github", "--sandbox", sandbox.url)
+    [connection] = local_home.vault.connections()
+    token = local_home.vault.access_token(connection.id)
+
+    listed = run("connections")
+    assert connection.id in listed.out
+    assert "active" in listed.out
+    assert token not in listed.out
+
+    ran = run("connections", "revoke", connection.id)
+    assert ran.code == 0, ran.err
+    assert "the provider revoked the token" in ran.text
+    assert sandbox.tokens.lookup(token) is None
+    assert "revoked" in run("connections", "list").out
+    assert local_home.audit.tail(1)[0].action == "connection.revoke"
