@@ -49,8 +49,8 @@ def demo_command(
         float | None, typer.Option("--pace", min=0.0, help="Seconds per beat; 0 runs at full speed.")
     ] = None,
 ) -> None:
-    """Watch an agent triage a GitHub issue: consent, grant, approval pause, approve, audit (~20 s)."""
-    beat = pace if pace is not None else (0.35 if sys.stdout.isatty() else 0.0)
+    """Watch an agent triage a GitHub issue: consent, grant, approval pause, approve, audit (~15 s)."""
+    beat = pace if pace is not None else (0.5 if sys.stdout.isatty() else 0.0)
     with _demo_home(home) as path:
         run_demo(Local(path), Narrator(beat))
 
