@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import typer
+from rich.panel import Panel
 from rich.syntax import Syntax
 
 from charter.agents import SQLDraftStore, ToolResult
@@ -24,7 +25,7 @@ from charter.cli import demo_agent
 from charter.cli.connections import connect_github_account, default_scopes
 from charter.cli.context import Local
 from charter.cli.grants import create_grant, describe
-from charter.cli.narration import NarratedToolkit, Narrator
+from charter.cli.narration import NarratedToolkit, Narrator, indent
 from charter.cli.output import console, plain
 from charter.sandboxes.github import GitHubSandbox
 from charter.schemas import CharterError, UpstreamError
@@ -72,8 +73,8 @@ def run_demo(here: Local, narrator: Narrator) -> None:
     """The five scenes, against a GitHub sandbox started in this process."""
     console.print("[bold]Charter demo[/]: an agent triages a GitHub issue; a person stays in control.")
     with GitHubSandbox() as sandbox:
-        console.print(f"  GitHub sandbox: {sandbox.url} (in this process)")
-        console.print(f"  Charter home:   {here.path}")
+        indent(f"GitHub sandbox: {sandbox.url} (in this process)", 2)
+        indent(f"Charter home:   {here.path}", 2)
         connection = scene_connect(here, narrator, sandbox)
         grant = scene_grant(here, narrator, connection)
         kit = NarratedToolkit(grant.token, home=here.home, vault=here.vault)
@@ -83,9 +84,9 @@ def run_demo(here: Local, narrator: Narrator) -> None:
         scene_audit(here, narrator)
     console.print()
     console.print("[bold]Try next[/]")
-    console.print("  charter --help         every command; `charter sandbox up` to explore by hand")
-    console.print("  README.md              the 5-minute tour: grants, policy, approvals, audit")
-    console.print("  docs/                  the security model; writing and testing a connector")
+    indent("charter --help         every command; `charter sandbox up` to explore by hand", 2)
+    indent("README.md              the 5-minute tour: grants, policy, approvals, audit", 2)
+    indent("docs/                  the security model; writing and testing a connector", 2)
 
 
 def scene_connect(here: Local, narrator: Narrator, sandbox: GitHubSandbox) -> Connection:
@@ -96,21 +97,19 @@ def scene_connect(here: Local, narrator: Narrator, sandbox: GitHubSandbox) -> Co
     def browser(url: str) -> None:
         query = parse_qs(urlsplit(url).query)
         shown = {k: query[k][0] for k in ("client_id", "scope", "code_challenge_method") if k in query}
-        console.print(
-            f"  browser → {urlsplit(url).path}  {plain(' '.join(f'{k}={v}' for k, v in shown.items()))}"
-        )
+        indent(f"browser → {urlsplit(url).path}  {plain(' '.join(f'{k}={v}' for k, v in shown.items()))}", 2)
         answer = httpx.get(url, follow_redirects=True, timeout=10.0)
         callback = urlsplit(str(answer.url))
-        console.print(
-            f"  redirected to {callback.scheme}://{callback.netloc}{callback.path} with a code and the state"
+        indent(
+            f"redirected to {callback.scheme}://{callback.netloc}{callback.path} with a code and the state", 2
         )
 
     connection = connect_github_account(
         here, scopes=default_scopes("github"), sandbox=sandbox.url, open_browser=browser, timeout=15.0
     )
-    console.print(f"  [green]✓[/] connected [bold]{connection.account}[/] as {connection.id}")
-    console.print(f"    scopes granted by GitHub: {', '.join(sorted(connection.scopes))}")
-    narrator.say("    tokens are stored AES-GCM encrypted in the vault; the agent never sees them.")
+    indent(f"[green]✓[/] connected [bold]{connection.account}[/] as {connection.id}", 2)
+    indent(f"scopes granted by GitHub: {', '.join(sorted(connection.scopes))}", 4)
+    narrator.say("tokens are stored AES-GCM encrypted in the vault; the agent never sees them.", 4)
     return connection
 
 
@@ -129,8 +128,8 @@ def scene_grant(here: Local, narrator: Narrator, connection: Connection) -> Issu
         budget=20,
         ttl=timedelta(hours=1),
     )
-    console.print(f"  [green]✓[/] grant [bold]{grant.id}[/]: {plain(describe(grant.claims))}, expires in 1 h")
-    narrator.say(f"  token {grant.token[:10]}… (signed; the agent's only credential, handed to it once)")
+    indent(f"[green]✓[/] grant [bold]{grant.id}[/]: {plain(describe(grant.claims))}, expires in 1 h", 2)
+    narrator.say(f"token {grant.token[:10]}… (signed; the agent's only credential, handed to it once)", 2)
     return grant
 
 
@@ -139,10 +138,13 @@ def scene_agent(
 ) -> tuple[ToolResult, int]:
     narrator.scene(3, f"{AGENT} goes to work")
     narrator.say("The agent is a few lines of ordinary code. Its tools are exactly what the grant allows:")
-    console.print("  " + ", ".join(t.name.removeprefix("github_") for t in kit.tools()))
+    indent(", ".join(t.name.removeprefix("github_") for t in kit.tools()), 2)
     source = inspect.getsource(demo_agent.triage)
-    code = f"from charter.agents import Toolkit\n\n{source}\n\nresult = triage(Toolkit(grant_token))\n"
-    console.print(Syntax(code, "python", theme="ansi_dark", background_color="default", word_wrap=True))
+    code = (
+        f"from charter.agents import Toolkit, ToolResult\n\n{source}\n\nresult = triage(Toolkit(grant_token))"
+    )
+    syntax = Syntax(code, "python", theme="ansi_dark", background_color="default", word_wrap=True)
+    console.print(Panel(syntax, title="the agent (charter.cli.demo_agent)", title_align="left"))
     narrator.pause(2.0)
     paused = demo_agent.triage(kit)
     if paused.approval is None:
@@ -179,8 +181,9 @@ def scene_approve(
             f"expected exactly 1 comment by {AGENT} on {REPO}#{number}, the sandbox has {posted}"
         )
     narrator.say(
-        f"  sandbox inspection API: [bold]{posted}[/] comment on {REPO}#{number} carries {AGENT}'s "
-        "attribution line, after two resumes"
+        f"sandbox inspection API: [bold]{posted}[/] comment on {REPO}#{number} carries {AGENT}'s "
+        "attribution line, after two resumes",
+        2,
     )
 
 

@@ -13,7 +13,7 @@ def triage(kit: Toolkit, repo: str = "acme/web") -> ToolResult:
     where = {"repo": repo, "number": issue["number"]}
     thread = kit.call("github_list_comments", where).data["items"]
     body = (
-        f"Triage: confirmed bug; {len(thread)} comment(s) here reproduce it. "
+        f"Triage: confirmed bug ({len(thread)} comment(s) in this thread). "
         "Priority P2: it needs an owner before the next release."
     )
     draft = kit.call("github_draft_comment", {**where, "body": body})

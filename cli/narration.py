@@ -6,10 +6,16 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from rich.padding import Padding
 from rich.panel import Panel
 
 from charter.agents import Toolkit, ToolResult
 from charter.cli.output import console, excerpt, plain
+
+
+def indent(text: str, spaces: int = 2) -> None:
+    """Print markup `text` with a hanging indent, so wrapped lines stay aligned."""
+    console.print(Padding(text, (0, 0, 0, spaces), expand=False))
 
 
 class Narrator:
@@ -23,13 +29,13 @@ class Narrator:
         console.print()
         console.rule(f"[bold cyan]{number} · {title}[/]", align="left")
 
-    def say(self, text: str) -> None:
-        console.print(text)
+    def say(self, text: str, spaces: int = 0) -> None:
+        indent(text, spaces)
         self.pause(0.5)
 
     def command(self, line: str) -> None:
         """A command as the person would type it."""
-        console.print(f"[bold]$ {plain(line)}[/]")
+        indent(f"[bold]$ {plain(line)}[/]", 0)
         self.pause(0.5)
 
     def pause(self, beats: float = 1.0) -> None:
@@ -46,14 +52,14 @@ class NarratedToolkit(Toolkit):
         self, name: str, args: Mapping[str, Any] | None = None, *, idempotency_key: str | None = None
     ) -> ToolResult:
         shown = " ".join(f"{k}={v!r}" for k, v in (args or {}).items() if k != "body")
-        console.print(f"  [magenta]agent →[/] [bold]{name}[/] {plain(shown)}")
+        indent(f"[magenta]agent →[/] [bold]{name}[/] {plain(shown)}", 2)
         result = super().call(name, args, idempotency_key=idempotency_key)
         report(result)
         self.narrator.pause(0.6)
         return result
 
     def resume(self, approval_id: str) -> ToolResult:
-        console.print(f"  [magenta]agent →[/] [bold]resume[/] {approval_id}")
+        indent(f"[magenta]agent →[/] [bold]resume[/] {approval_id}", 2)
         result = super().resume(approval_id)
         report(result)
         self.narrator.pause(0.6)
@@ -64,12 +70,12 @@ def report(result: ToolResult) -> None:
     """One or two lines on what a call came to; a draft's preview in a panel."""
     if result.status == "error":
         error = result.error or {}
-        console.print(f"    [red]✗ {error.get('error')}[/]: {plain(str(error.get('message', '')))}")
+        indent(f"[red]✗ {error.get('error')}[/]: {plain(str(error.get('message', '')))}", 4)
     elif result.approval is not None:
         pause = result.approval
-        console.print(f"    [yellow]⏸ paused for a person's approval: {pause.approval_id}[/]")
+        indent(f"[yellow]⏸ paused for a person's approval: {pause.approval_id}[/]", 4)
         for reason in pause.reasons:
-            console.print(f"      {plain(reason)}")
+            indent(plain(reason), 6)
     elif isinstance(result.data, dict) and "items" in result.data:
         _report_items(result.data["items"])
     elif isinstance(result.data, dict) and "preview" in result.data:
@@ -83,18 +89,18 @@ def report(result: ToolResult) -> None:
             if result.data.get("replayed")
             else ""
         )
-        console.print(f"    [green]✓[/] {plain(str(result.data.get('summary', 'done')))}{replayed}")
+        indent(f"[green]✓[/] {plain(str(result.data.get('summary', 'done')))}{replayed}", 4)
 
 
 def _report_items(items: list[dict[str, Any]]) -> None:
-    console.print(f"    [green]✓[/] {len(items)} item(s), wrapped as untrusted data with provenance")
+    indent(f"[green]✓[/] {len(items)} item(s), wrapped as untrusted data with provenance", 4)
     for item in items[:3]:
         data, source = item.get("data", {}), item.get("provenance", {})
         if "title" in data:
             line = f"#{data.get('number')} {data['title']} {data.get('labels', [])}"
         else:
             line = f"{source.get('author', '?')}: {excerpt(str(data.get('body', '')), 70)}"
-        console.print(f"      {plain(line)}")
+        indent(plain(line), 6)
 
 
-__all__ = ["NarratedToolkit", "Narrator", "report"]
+__all__ = ["NarratedToolkit", "Narrator", "indent", "report"]
