@@ -12,6 +12,7 @@ from charter.agents.audit import AuditLog
 from charter.auth.grants import GrantAuthority
 from charter.auth.home import CharterHome, default_home
 from charter.auth.vault import Vault
+from charter.schemas import ConfigurationError
 
 
 class Local:
@@ -25,7 +26,13 @@ class Local:
 
     @cached_property
     def home(self) -> CharterHome:
-        return CharterHome(self.path)
+        try:
+            return CharterHome(self.path)
+        except OSError as exc:
+            raise ConfigurationError(
+                f"cannot use {self.path} as the Charter home ({exc.strerror or type(exc).__name__}); "
+                "choose another with --home or CHARTER_HOME"
+            ) from None
 
     @cached_property
     def audit(self) -> AuditLog:

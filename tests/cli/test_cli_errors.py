@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
 from charter.agents.audit import AuditLog
+from charter.cli.main import main
 
 if TYPE_CHECKING:
     from conftest import Run
@@ -85,3 +87,14 @@ def test_sandbox_up_refuses_an_unknown_service(run: Run) -> None:
     assert ran.code == 1
     _one_coded_line(ran.err, "configuration_error")
     assert "github" in ran.err
+
+
+def test_an_unusable_home_is_a_configuration_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    assert main(["--home", str(blocker / "home"), "grant", "list"]) == 1
+    err = capsys.readouterr().err
+    _one_coded_line(err, "configuration_error")
+    assert "--home" in err
