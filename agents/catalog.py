@@ -137,7 +137,8 @@ class Catalog:
         if draft.grant_id != self._grant_id:
             # A draft is reviewed as the work of the agent that made it; another grant must not adopt it.
             raise GrantDenied(
-                f"draft {draft_id} was not made under this grant; only the agent that drafted it can commit it",
+                f"draft {draft_id} was not made under this grant; "
+                "only the agent that drafted it can commit it",
                 reason="other_grant",
             )
         spec = self._resolve(entry.tool.service).actions.get(draft.action)
