@@ -78,7 +78,8 @@ class ApprovalStore:
         self._engine = self.home.engine
         create_tables(_metadata, self._engine)
         self._clock = clock
-        self._audit = audit
+        # The person's decisions are always audited: a store without a log would lose them silently.
+        self._audit = audit or AuditLog(self.home, clock=clock)
 
     def __repr__(self) -> str:
         return f"<ApprovalStore home={str(self.home.path)!r}>"
@@ -210,19 +211,18 @@ class ApprovalStore:
         request = self.get(approval_id)
         if done.rowcount != 1:
             raise _already_decided(request)
-        if self._audit is not None:
-            self._audit.record(
-                actor="person",
-                subject=request.subject,
-                action=f"approval.{'approve' if status is ApprovalStatus.APPROVED else 'deny'}",
-                outcome="ok",
-                agent=request.agent,
-                grant_id=request.grant_id,
-                approval_id=request.id,
-                approver=by,
-                reasons=(reason,) if reason else (),
-                result_ref=request.tool,
-            )
+        self._audit.record(
+            actor="person",
+            subject=request.subject,
+            action=f"approval.{'approve' if status is ApprovalStatus.APPROVED else 'deny'}",
+            outcome="ok",
+            agent=request.agent,
+            grant_id=request.grant_id,
+            approval_id=request.id,
+            approver=by,
+            reasons=(reason,) if reason else (),
+            result_ref=request.tool,
+        )
         return request
 
     def _expire(self, *where: Any) -> int:
