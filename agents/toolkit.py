@@ -213,7 +213,10 @@ class Toolkit:
 
     def _decide(self, trace: _Trace, claims: GrantClaims, work: _Work) -> Decision:
         fields = constrained_fields(type(work.request))
-        decision = decide_all(self._policy, claims, work.base, work.spec, work.request, fields)
+        connector = self._catalog().connector(work.entry.tool.connection)
+        # Some risks depend on the arguments (an invitation outside the domain is external).
+        spec = replace(work.spec, risks=connector.risks_for(work.spec, work.request))
+        decision = decide_all(self._policy, claims, work.base, spec, work.request, fields)
         trace.decision, trace.reasons = decision.outcome, decision.reasons
         if decision.outcome == "deny":
             raise GrantDenied(

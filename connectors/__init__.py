@@ -16,6 +16,8 @@ from charter.connectors.base import (
     WriteLedger,
     action,
     constrained_fields,
+    recipient_field,
+    recipient_fields,
     resource_field,
     validate_request,
 )
@@ -39,6 +41,8 @@ __all__ = [
     "connectors",
     "constrained_fields",
     "get_connector",
+    "recipient_field",
+    "recipient_fields",
     "resource_field",
     "validate_request",
 ]

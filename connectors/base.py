@@ -313,6 +313,13 @@ class Connector:
 
     # -- helpers for subclasses ------------------------------------------------------------
 
+    def risks_for(self, spec: ActionSpec, request: BaseModel) -> frozenset[Risk]:
+        """The risks of this particular call; override when they depend on the arguments.
+
+        E.g. an invitation is `external` only when an attendee is outside the account's domain.
+        """
+        return spec.risks
+
     def check_scopes(self, spec: ActionSpec) -> None:
         """Refuse before any request when the connection lacks a scope the action needs."""
         missing = get_provider(self.provider).missing_scopes(self.credentials.granted_scopes, spec.scopes)
@@ -452,6 +459,26 @@ def resource_field(constraint: str, description: str, **kwargs: Any) -> Any:
     return pydantic.Field(description=description, json_schema_extra={CONSTRAINT_KEY: constraint}, **kwargs)
 
 
+RECIPIENTS_KEY = "x-charter-recipients"
+
+
+def recipient_field(description: str, **kwargs: Any) -> Any:
+    """A request field holding email addresses a change reaches (to, cc, bcc, attendees).
+
+    Policy reads these to apply recipient-domain rules and recipient limits.
+    """
+    return pydantic.Field(description=description, json_schema_extra={RECIPIENTS_KEY: True}, **kwargs)
+
+
+def recipient_fields(model: type[BaseModel]) -> tuple[str, ...]:
+    """Names of the fields of `model` marked with `recipient_field`."""
+    return tuple(
+        name
+        for name, info in model.model_fields.items()
+        if isinstance(info.json_schema_extra, dict) and info.json_schema_extra.get(RECIPIENTS_KEY)
+    )
+
+
 def constrained_fields(model: type[BaseModel]) -> dict[str, str]:
     """Field name → constraint name, for the fields a grant can restrict."""
     out: dict[str, str] = {}
@@ -494,6 +521,8 @@ __all__ = [
     "WriteLedger",
     "action",
     "constrained_fields",
+    "recipient_field",
+    "recipient_fields",
     "resource_field",
     "validate_request",
 ]

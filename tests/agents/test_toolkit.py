@@ -378,3 +378,24 @@ def test_secret_canary_never_reaches_results_audit_or_approvals(env: Env, canary
     text += json.dumps([a.model_dump(mode="json") for a in env.approvals.list()])
     assert canary not in text
     assert "CANARY" not in text
+
+
+def test_risks_that_depend_on_the_arguments_reach_the_policy(env: Env) -> None:
+    from conftest import NotesConnector
+
+    from charter.connectors import ActionSpec
+    from charter.connectors.base import Risk
+
+    class PublicLabels(NotesConnector):
+        def risks_for(self, spec: ActionSpec, request: Any) -> frozenset[Risk]:
+            if spec.name == "label_note" and request.label == "public":
+                return spec.risks | {"external"}
+            return spec.risks
+
+    kit = env.toolkit(env.grant().token, connectors={"notes": PublicLabels})
+    quiet = kit.call("notes_label_note", {"repo": "acme/web", "number": 1, "label": "bug"})
+    loud = kit.call("notes_label_note", {"repo": "acme/web", "number": 1, "label": "public"})
+
+    assert quiet.status == "ok"
+    assert loud.status == "approval_required"
+    assert env.service.writes == ["label:1:bug"]
