@@ -14,7 +14,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from charter.agents.tools import COMMIT_DRAFT_DESCRIPTION, COMMIT_DRAFT_SCHEMA, Tool, input_schema
+from charter.agents.tools import COMMIT_DRAFT_DESCRIPTION, COMMIT_DRAFT_SCHEMA, Tool
+from charter.agents.toolschema import WRITE_OUTPUT_SCHEMA, input_schema, output_schema
 from charter.auth.policy import Policy, check_grant
 from charter.connectors.base import ActionSpec, Connector, Credentials, DraftStore, WriteLedger
 from charter.schemas import Draft, GrantClaims, GrantDenied, NotFound, ValidationError, payload_hash
@@ -185,6 +186,7 @@ class Catalog:
             service=conn.service,
             connection=conn.id,
             action=spec.name,
+            output_schema=output_schema(spec.verb, spec.result),
         )
         allowed = decision.outcome != "deny"
         return Entry(tool, base, spec, allowed, () if allowed else decision.reasons)
@@ -208,6 +210,7 @@ def _commit_entry(
         service=conn.service,
         connection=conn.id,
         action=COMMIT_DRAFT,
+        output_schema=WRITE_OUTPUT_SCHEMA,
     )
     return Entry(tool, f"{conn.service}_{COMMIT_DRAFT}", None, True)
 

@@ -7,11 +7,11 @@ provenance, so a framework can show an LLM where it came from and that it is not
 from __future__ import annotations
 
 from datetime import datetime
-from functools import cache
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from charter.agents.toolschema import input_schema
 from charter.schemas import Draft, Page, Resource, Verb, WriteResult
 
 UNTRUSTED_NOTICE = (
@@ -32,6 +32,9 @@ class Tool(BaseModel):
     service: str
     connection: str
     action: str = Field(description="The connector action, or `commit_draft`.")
+    output_schema: dict[str, Any] | None = Field(
+        default=None, description="JSON Schema of `ToolResult.data` when the call succeeds."
+    )
 
     def to_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
@@ -65,34 +68,6 @@ class ToolResult(BaseModel):
         return self.model_dump(mode="json", exclude_none=True)
 
 
-def _inline(node: Any, defs: dict[str, Any], depth: int = 0) -> Any:
-    if isinstance(node, dict):
-        ref = node.get("$ref")
-        if isinstance(ref, str) and ref.startswith("#/$defs/") and depth < 8:
-            target = _inline(defs[ref.removeprefix("#/$defs/")], defs, depth + 1)
-            rest = {k: v for k, v in node.items() if k != "$ref"}
-            return {**target, **_inline(rest, defs, depth)}
-        return {
-            k: _inline(v, defs, depth)
-            for k, v in node.items()
-            if k not in ("title", "$defs") and not k.startswith("x-")
-        }
-    if isinstance(node, list):
-        return [_inline(v, defs, depth) for v in node]
-    return node
-
-
-@cache
-def input_schema(model: type[BaseModel]) -> dict[str, Any]:
-    """A compact JSON Schema for a request model: references inlined, titles and extensions dropped."""
-    schema = model.model_json_schema()
-    defs = schema.get("$defs", {})
-    compact = _inline(schema, defs)
-    compact.setdefault("type", "object")
-    compact.setdefault("properties", {})
-    return dict(compact)
-
-
 COMMIT_DRAFT_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
@@ -112,7 +87,7 @@ COMMIT_DRAFT_DESCRIPTION = (
 def _wrap(resource: Resource) -> dict[str, Any]:
     return {
         "provenance": resource.provenance.model_dump(mode="json", exclude_none=True),
-        "data": resource.model_dump(mode="json", exclude={"provenance"}),
+        "data": resource.model_dump(mode="json", exclude={"provenance"}, exclude_none=True),
     }
 
 
@@ -121,13 +96,17 @@ def read_data(result: object, service: str) -> dict[str, Any]:
     notice = UNTRUSTED_NOTICE.format(service=service)
     if isinstance(result, Page):
         items = [
-            _wrap(i) if isinstance(i, Resource) else {"data": i.model_dump(mode="json")} for i in result.items
+            _wrap(i) if isinstance(i, Resource) else {"data": i.model_dump(mode="json", exclude_none=True)}
+            for i in result.items
         ]
-        return {"untrusted": notice, "items": items, "next_cursor": result.next_cursor}
+        page: dict[str, Any] = {"untrusted": notice, "items": items}
+        if result.next_cursor is not None:
+            page["next_cursor"] = result.next_cursor
+        return page
     if isinstance(result, Resource):
         return {"untrusted": notice, **_wrap(result)}
     if isinstance(result, BaseModel):
-        return {"untrusted": notice, "data": result.model_dump(mode="json")}
+        return {"untrusted": notice, "data": result.model_dump(mode="json", exclude_none=True)}
     return {"untrusted": notice, "data": result}
 
 
@@ -147,8 +126,9 @@ def draft_data(draft: Draft, commit_tool: str | None) -> dict[str, Any]:
         "action": draft.action,
         "preview": draft.preview,
         "location": draft.location,
-        "url": draft.url,
     }
+    if draft.url is not None:
+        data["url"] = draft.url
     if commit_tool is not None:
         data["next"] = f"call {commit_tool} with draft_id={draft.id!r} to commit it"
     else:

@@ -238,6 +238,11 @@ class Env:
         args.update(overrides)
         return Toolkit(token, **args)
 
+    @property
+    def connector_class(self) -> type[NotesConnector]:
+        """The fake connector, for tests that subclass it (importing conftest is ambiguous)."""
+        return NotesConnector
+
     def audit_lines(self) -> int:
         return len(list(self.audit.entries()))
 

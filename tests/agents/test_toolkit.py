@@ -381,12 +381,10 @@ def test_secret_canary_never_reaches_results_audit_or_approvals(env: Env, canary
 
 
 def test_risks_that_depend_on_the_arguments_reach_the_policy(env: Env) -> None:
-    from conftest import NotesConnector
-
     from charter.connectors import ActionSpec
     from charter.connectors.base import Risk
 
-    class PublicLabels(NotesConnector):
+    class PublicLabels(env.connector_class):  # type: ignore[name-defined,misc]
         def risks_for(self, spec: ActionSpec, request: Any) -> frozenset[Risk]:
             if spec.name == "label_note" and request.label == "public":
                 return spec.risks | {"external"}
