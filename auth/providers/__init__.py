@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from charter.auth.providers.base import AccountLookup, ClientAuth, Endpoints, Provider, Revoker
 from charter.auth.providers.github import GITHUB, github_endpoints
+from charter.auth.providers.google import GOOGLE, google_endpoints
 from charter.schemas import ConfigurationError
 
-PROVIDERS: dict[str, Provider] = {p.name: p for p in (GITHUB,)}
+PROVIDERS: dict[str, Provider] = {p.name: p for p in (GITHUB, GOOGLE)}
 
 
 def get_provider(name: str) -> Provider:
@@ -21,6 +22,7 @@ def get_provider(name: str) -> Provider:
 
 __all__ = [
     "GITHUB",
+    "GOOGLE",
     "PROVIDERS",
     "AccountLookup",
     "ClientAuth",
@@ -29,4 +31,5 @@ __all__ = [
     "Revoker",
     "get_provider",
     "github_endpoints",
+    "google_endpoints",
 ]

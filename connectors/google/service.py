@@ -1,0 +1,173 @@
+"""google-api-python-client for a Charter connection: static discovery, a base URL, batches.
+
+The service is built from the discovery document shipped inside google-api-python-client, with its
+`rootUrl` set to the connection's API base, so method and batch URLs both point there (Google, or a
+sandbox on loopback) and nothing is fetched from the network to build it.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from googleapiclient.discovery import build_from_document
+from googleapiclient.discovery_cache import get_static_doc
+from googleapiclient.errors import HttpError
+from googleapiclient.http import BatchHttpRequest, HttpRequest
+
+from charter.connectors.base import Credentials
+from charter.connectors.google.errors import error_from_http, translate_errors
+from charter.connectors.google.transport import ConnectionCredentials, ConnectionHttp
+from charter.schemas import CharterError, ConfigurationError, RateLimited
+
+API_BASE = "https://www.googleapis.com"
+# Google refuses a batch of more than 100 calls.
+MAX_BATCH = 100
+Json = Any
+
+
+@lru_cache(maxsize=8)
+def discovery_text(name: str, version: str) -> str:
+    """The discovery document google-api-python-client ships for an API, as text."""
+    text = get_static_doc(name, version)
+    if text is None:
+        raise ConfigurationError(
+            f"google-api-python-client ships no discovery document for {name} {version}; upgrade it "
+            "(pip install -U google-api-python-client)"
+        )
+    return str(text)
+
+
+def discovery_document(name: str, version: str) -> dict[str, Any]:
+    """A fresh parsed copy of the shipped discovery document (the client library mutates it)."""
+    doc: dict[str, Any] = json.loads(discovery_text(name, version))
+    return doc
+
+
+def api_root(base_url: str | None) -> str:
+    """The root every Google API path hangs from, with the trailing slash discovery expects."""
+    return (base_url or API_BASE).rstrip("/") + "/"
+
+
+def build_service(name: str, version: str, http: ConnectionHttp, base_url: str | None = None) -> Any:
+    """A client-library service object for `name` `version` under `base_url`, using `http`."""
+    doc = discovery_document(name, version)
+    doc["rootUrl"] = api_root(base_url)
+    # Never switch to the mTLS host: the base URL given is where this connection's API lives.
+    doc.pop("mtlsRootUrl", None)
+    return build_from_document(doc, http=http)
+
+
+@dataclass(frozen=True)
+class BatchFailure:
+    """A call of a batch that failed on its own while the others succeeded."""
+
+    error: CharterError
+
+
+class GoogleService:
+    """One Google API (e.g. gmail v1) for one connection: built lazily, shared by threads.
+
+    `sleep` is how quota waits between batch rounds pass (a sandbox clock's `advance` in tests).
+    """
+
+    def __init__(
+        self,
+        credentials: Credentials,
+        name: str,
+        version: str,
+        *,
+        base_url: str | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        max_wait: float = 30.0,
+    ) -> None:
+        self.name = name
+        self.version = version
+        self.base_url = (base_url or API_BASE).rstrip("/")
+        self.http = ConnectionHttp(ConnectionCredentials(credentials))
+        self.sleep = sleep
+        self._max_wait = max_wait
+        self._service: Any = None
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"<GoogleService {self.name} {self.version} at {self.base_url} {self.http.credentials!r}>"
+
+    @property
+    def service(self) -> Any:
+        """The client library's service object (e.g. `service.users().messages()`)."""
+        with self._lock:
+            if self._service is None:
+                self._service = build_service(self.name, self.version, self.http, self.base_url)
+            return self._service
+
+    @property
+    def batch_uri(self) -> str:
+        """The API's own batch endpoint, e.g. `…/batch/gmail/v1`."""
+        return f"{self.base_url}/batch/{self.name}/{self.version}"
+
+    def execute(self, request: HttpRequest, subject: str) -> Json:
+        """Run one request; Google's errors become Charter errors naming `subject`."""
+        with translate_errors(subject):
+            return request.execute()
+
+    def batch(self, requests: Sequence[HttpRequest], subject: str, *, size: int = MAX_BATCH) -> list[Json]:
+        """Run calls in batches of at most `size`; results (or `BatchFailure`s) in request order.
+
+        Calls refused for quota are sent again, alone, after Google's wait, within `max_wait`.
+        """
+        if not 1 <= size <= MAX_BATCH:
+            raise ConfigurationError(f"a Google batch holds 1 to {MAX_BATCH} calls, not {size}")
+        results: list[Json] = [None] * len(requests)
+        pending = list(range(len(requests)))
+        waited = 0.0
+        while pending:
+            limited: list[tuple[int, RateLimited]] = []
+            for start in range(0, len(pending), size):
+                chunk = pending[start : start + size]
+                for index, outcome in self._send_batch(requests, chunk, subject):
+                    if isinstance(outcome, BatchFailure) and isinstance(outcome.error, RateLimited):
+                        limited.append((index, outcome.error))
+                    else:
+                        results[index] = outcome
+            if not limited:
+                break
+            wait = max(float(err.details.get("retry_after") or 1.0) for _, err in limited)
+            if waited + wait > self._max_wait:
+                raise limited[0][1]
+            self.sleep(wait)
+            waited += wait
+            pending = [index for index, _ in limited]
+        return results
+
+    def _send_batch(
+        self, requests: Sequence[HttpRequest], chunk: Sequence[int], subject: str
+    ) -> list[tuple[int, Json]]:
+        answers: dict[str, Json] = {}
+
+        def collect(request_id: str, response: Json, exception: Exception | None) -> None:
+            if isinstance(exception, HttpError):
+                error = error_from_http(exception, subject)
+                answers[request_id] = BatchFailure(error) if isinstance(error, CharterError) else error
+            elif exception is not None:
+                answers[request_id] = exception
+            else:
+                answers[request_id] = response
+
+        batch = BatchHttpRequest(callback=collect, batch_uri=self.batch_uri)
+        for index in chunk:
+            batch.add(requests[index], request_id=str(index))
+        with translate_errors(subject):
+            batch.execute()
+        out: list[tuple[int, Json]] = []
+        for index in chunk:
+            answer = answers.get(str(index))
+            if isinstance(answer, BaseException):
+                raise answer
+            out.append((index, answer))
+        return out
