@@ -13,6 +13,7 @@ from charter.cli.connections import connect_app, connections_app
 from charter.cli.context import Local
 from charter.cli.demo import demo_command
 from charter.cli.grants import grant_app
+from charter.cli.mcp import mcp_app
 from charter.cli.sandbox import sandbox_app
 
 app = typer.Typer(
@@ -51,6 +52,7 @@ app.add_typer(grant_app, name="grant")
 app.add_typer(approvals_app, name="approvals")
 app.add_typer(audit_app, name="audit")
 app.add_typer(sandbox_app, name="sandbox")
+app.add_typer(mcp_app, name="mcp")
 app.command("demo")(demo_command)
 
 __all__ = ["app"]

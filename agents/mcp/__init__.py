@@ -1,0 +1,27 @@
+"""The MCP server: one grant's tools for any MCP client, over stdio or streamable HTTP on loopback.
+
+Built on the official `mcp` SDK's low-level `Server`, so the tool list is exactly the grant's
+(names, descriptions, input and output schemas) and every call runs through the `Toolkit`. A call
+that needs a person's approval neither fails nor hangs: it returns `approval_required` with the
+approval id; once a person approves, the agent calls `charter_resume` (or repeats the call).
+Over HTTP every request must carry the grant itself as `Authorization: Bearer <token>`.
+"""
+
+from charter.agents.mcp.http import MCP_PATH, GrantBearer, http_app, loopback_socket, serve_http
+from charter.agents.mcp.results import RESUME_TOOL, call_result, mcp_tool, output_schema, resume_tool
+from charter.agents.mcp.server import CharterMCP, serve_stdio
+
+__all__ = [
+    "MCP_PATH",
+    "RESUME_TOOL",
+    "CharterMCP",
+    "GrantBearer",
+    "call_result",
+    "http_app",
+    "loopback_socket",
+    "mcp_tool",
+    "output_schema",
+    "resume_tool",
+    "serve_http",
+    "serve_stdio",
+]

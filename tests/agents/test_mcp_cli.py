@@ -1,0 +1,62 @@
+"""`charter mcp serve`: where the grant comes from, and failures reported before anything is served."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+
+from charter.auth.grants import GrantAuthority
+from charter.auth.home import CharterHome
+from charter.cli.main import main
+from charter.cli.mcp import GRANT_ENV, read_grant
+from charter.cli.output import UsageProblem
+
+
+@pytest.fixture(autouse=True)
+def _no_grant_in_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(GRANT_ENV, raising=False)
+
+
+def test_grant_comes_from_the_option_then_the_file_then_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(GRANT_ENV, "chg_from_env")
+    assert read_grant("chg_from_option", None) == "chg_from_option"
+    grant_file = tmp_path / "grant"
+    grant_file.write_text("chg_from_file\n")
+    assert read_grant(None, grant_file) == "chg_from_file"
+    assert read_grant(None, None) == "chg_from_env"
+
+
+def test_no_grant_or_two_grants_is_a_usage_problem(tmp_path: Path) -> None:
+    with pytest.raises(UsageProblem, match=GRANT_ENV):
+        read_grant(None, None)
+    with pytest.raises(UsageProblem, match="either --grant or --grant-file"):
+        read_grant("chg_a", tmp_path / "grant")
+    with pytest.raises(UsageProblem, match="cannot read the grant file"):
+        read_grant(None, tmp_path / "missing")
+
+
+def test_invalid_grant_fails_on_stderr_before_serving(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["--home", str(tmp_path / "home"), "mcp", "serve", "--grant", "chg_bogus.token"])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert "error[grant_denied]" in captured.err
+    assert captured.out == ""  # on stdio, stdout belongs to the MCP client
+
+
+def test_port_in_use_is_a_configuration_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    home = CharterHome(tmp_path / "home")
+    grant = GrantAuthority(home).issue("mona", "triage-bot", ("github-mona",), ("read",))
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = str(taken.getsockname()[1])
+        serve = ["mcp", "serve", "--http", "--port", port, "--grant", grant.token]
+        code = main(["--home", str(home.path), *serve])
+    assert code == 1
+    assert f"error[configuration_error]: port {port} is already in use" in capsys.readouterr().err

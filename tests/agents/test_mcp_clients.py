@@ -1,0 +1,191 @@
+"""`charter mcp serve` as a real process, driven by the official `mcp` client over stdio and HTTP.
+
+The server acts on the GitHub sandbox through a connection made by the consent flow; the person
+approves the paused write with `charter approvals approve` in another process.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import anyio
+import httpx
+import httpx2
+import mcp_types as types
+import pytest
+from mcp import ClientSession
+from mcp.client.stdio import StdioServerParameters, stdio_client
+from mcp.client.streamable_http import streamable_http_client
+
+from charter.agents import Toolkit
+from charter.agents.mcp import RESUME_TOOL
+from charter.auth.connect import connect_github
+from charter.auth.grants import GrantAuthority, IssuedGrant
+from charter.auth.home import CharterHome
+from charter.auth.vault import Vault
+from charter.sandboxes.github import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, GitHubSandbox
+
+CHARTER = str(Path(sys.executable).with_name("charter"))
+COMMENT = {"repo": "acme/web", "number": 3, "body": "Reproduced on 2.4; a fix is on the way."}
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> CharterHome:
+    return CharterHome(tmp_path / "home")
+
+
+@pytest.fixture
+def grant(home: CharterHome, sb: GitHubSandbox) -> IssuedGrant:
+    connection = connect_github(
+        Vault(home),
+        scopes=["repo"],
+        client_id=DEFAULT_CLIENT_ID,
+        client_secret=DEFAULT_CLIENT_SECRET,
+        oauth_base=sb.url,
+        api_base=sb.url,
+        open_browser=lambda url: httpx.get(url, follow_redirects=True),
+        timeout=5,
+    )
+    verbs = ("read", "draft", "write")
+    return GrantAuthority(home).issue(
+        "mona", "triage-bot", (connection.id,), verbs, constraints={"repos": ("acme/web",)}
+    )
+
+
+@pytest.fixture
+def environ(home: CharterHome) -> dict[str, str]:
+    """The server's and the CLI's environment: the same Charter home as the test."""
+    env = {k: v for k, v in os.environ.items() if k != "CHARTER_GRANT"}
+    env["CHARTER_HOME"] = str(home.path)
+    return env
+
+
+@pytest.fixture
+def errlog(tmp_path: Path) -> Iterator[Any]:
+    with (tmp_path / "server.err").open("w+") as log:
+        yield log
+
+
+async def approve_in_cli(approval_id: str, environ: dict[str, str]) -> str:
+    done = await anyio.run_process([CHARTER, "approvals", "approve", approval_id, "--yes"], env=environ)
+    return done.stdout.decode()
+
+
+def body(result: types.CallToolResult) -> dict[str, Any]:
+    assert result.structured_content is not None, result.content
+    return result.structured_content
+
+
+async def agent_session(
+    session: ClientSession, grant: IssuedGrant, home: CharterHome, sb: GitHubSandbox, environ: dict[str, str]
+) -> None:
+    """What an agent does: list tools, read, write (pauses), wait for the person, resume."""
+    await session.initialize()
+    listed = {t.name for t in (await session.list_tools()).tools}
+    assert listed == {t.name for t in Toolkit(grant.token, home=home).tools()} | {RESUME_TOOL}
+    assert "github_merge_pull_request" not in listed
+
+    issues = await session.call_tool("github_list_issues", {"repo": "acme/web"})
+    assert not issues.is_error, issues.content
+    assert body(issues)["data"]["items"][0]["provenance"]["connector"] == "github"
+
+    before = len(sb.state.comments("acme/web", 3))
+    paused = await session.call_tool("github_comment", COMMENT)
+    assert not paused.is_error, paused.content
+    assert body(paused)["status"] == "approval_required"
+    approval_id = body(paused)["approval_id"]
+    assert len(sb.state.comments("acme/web", 3)) == before
+
+    shown = await approve_in_cli(approval_id, environ)
+    assert "Reproduced on 2.4" in shown
+
+    done = await session.call_tool(RESUME_TOOL, {"approval_id": approval_id})
+    assert body(done)["status"] == "ok", done.content
+    again = await session.call_tool(RESUME_TOOL, {"approval_id": approval_id})
+    assert body(again)["data"]["replayed"] is True
+    comments = sb.state.comments("acme/web", 3)
+    assert len(comments) == before + 1
+    assert comments[-1].body.startswith(COMMENT["body"])
+
+
+@pytest.mark.anyio
+async def test_stdio_client_lists_reads_pauses_and_resumes_once_after_cli_approval(
+    grant: IssuedGrant, home: CharterHome, sb: GitHubSandbox, environ: dict[str, str], errlog: Any
+) -> None:
+    args = ["mcp", "serve", "--grant", grant.token]
+    server = StdioServerParameters(command=CHARTER, args=args, env=environ)
+    with anyio.fail_after(30):
+        async with (
+            stdio_client(server, errlog=errlog) as (read, write),
+            ClientSession(read, write) as session,
+        ):
+            await agent_session(session, grant, home, sb, environ)
+
+
+@pytest.fixture
+def http_server(grant: IssuedGrant, environ: dict[str, str], errlog: Any) -> Iterator[str]:
+    """`charter mcp serve --http --port 0` running; yields its endpoint URL."""
+    environ = {**environ, "CHARTER_GRANT": grant.token}
+    process = subprocess.Popen(
+        [CHARTER, "mcp", "serve", "--http", "--port", "0"],
+        env=environ,
+        stdout=subprocess.PIPE,
+        stderr=errlog,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        assert line.startswith("MCP endpoint: http://127.0.0.1:"), line + _read(errlog)
+        yield line.split()[-1]
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def _read(log: Any) -> str:
+    log.seek(0)
+    return str(log.read())
+
+
+@pytest.mark.anyio
+async def test_http_client_with_the_grant_as_bearer_lists_reads_pauses_and_resumes_once(
+    grant: IssuedGrant, home: CharterHome, sb: GitHubSandbox, environ: dict[str, str], http_server: str
+) -> None:
+    bearer = {"Authorization": f"Bearer {grant.token}"}
+    with anyio.fail_after(30):
+        async with (
+            httpx2.AsyncClient(headers=bearer) as http,
+            streamable_http_client(http_server, http_client=http) as (read, write),
+            ClientSession(read, write) as session,
+        ):
+            await agent_session(session, grant, home, sb, environ)
+
+
+def test_http_refuses_requests_without_the_grant_before_any_mcp(
+    grant: IssuedGrant, home: CharterHome, http_server: str
+) -> None:
+    hello = {"jsonrpc": "2.0", "id": 1, "method": "ping"}
+    other = GrantAuthority(home).issue("mona", "other-bot", grant.claims.connections, ("read",))
+    for headers, reason in [
+        ({}, "missing_credential"),
+        ({"Authorization": "Basic bW9uYTpodW50ZXIy"}, "missing_credential"),
+        ({"Authorization": "Bearer chg_forged.token"}, "malformed"),
+        ({"Authorization": f"Bearer {other.token}"}, "other_grant"),
+    ]:
+        response = httpx.post(http_server, json=hello, headers=headers)
+        assert response.status_code == 401, headers
+        assert response.headers["www-authenticate"].startswith("Bearer ")
+        assert response.json()["error"] == "grant_denied"
+        assert response.json()["details"]["reason"] == reason
+        assert grant.token not in response.text
