@@ -10,6 +10,7 @@ from charter.schemas import ConfigurationError
 # Imported on demand so that naming one sandbox never loads the others.
 SANDBOXES: dict[str, str] = {
     "github": "charter.sandboxes.github:GitHubSandbox",
+    "google": "charter.sandboxes.google:GoogleSandbox",
 }
 
 

@@ -169,8 +169,12 @@ class TokenStore:
             return None
         return token
 
-    def rotate(self, refresh_value: str, client_id: str) -> IssuedTokens:
-        """Exchange a refresh token for new tokens; the old refresh token stops working."""
+    def rotate(self, refresh_value: str, client_id: str, *, keep: bool = False) -> IssuedTokens:
+        """Exchange a refresh token for new tokens; the old refresh token stops working.
+
+        With `keep` (Google's behaviour) only a new access token is issued and the refresh token
+        stays valid; the result's `refresh_token` is then None.
+        """
         with self._lock:
             rt = self._refresh.get(refresh_value)
             if rt is None or rt.client_id != client_id or rt.revoked:
@@ -180,8 +184,10 @@ class TokenStore:
                 raise RefreshRejected("refresh token already used")
             if rt.expires_at is not None and self.clock.now() >= rt.expires_at:
                 raise RefreshRejected("refresh token expired")
-            rt.rotated = True
             self.refreshes += 1
+            if keep:
+                return self.issue(rt.login, rt.scopes, client_id, family=rt.family, refresh=False)
+            rt.rotated = True
             return self.issue(rt.login, rt.scopes, client_id, family=rt.family)
 
     def revoke(self, access_value: str) -> bool:
@@ -192,6 +198,29 @@ class TokenStore:
                 return False
             self._revoke_family(token.family)
             return True
+
+    def revoke_grant(self, value: str) -> bool:
+        """Revoke every token its account holds for the same client, found by any one of them.
+
+        This is what revoking does at Google: the app loses the whole grant, not only the token sent.
+        """
+        with self._lock:
+            token: AccessToken | RefreshToken | None = self._access.get(value) or self._refresh.get(value)
+            if token is None:
+                return False
+            login, client_id = token.login, token.client_id
+            for access in self._access.values():
+                if access.login == login and access.client_id == client_id:
+                    access.revoked = True
+            for refresh in self._refresh.values():
+                if refresh.login == login and refresh.client_id == client_id:
+                    refresh.revoked = True
+            return True
+
+    def lookup_refresh(self, value: str) -> RefreshToken | None:
+        """The refresh token if it exists, whatever its state (for inspection in tests)."""
+        with self._lock:
+            return self._refresh.get(value)
 
     def _revoke_family(self, family: str) -> None:
         for a in self._access.values():

@@ -1,0 +1,1 @@
+"""Calendar v3 on the Google sandbox."""

@@ -1,0 +1,1 @@
+"""Gmail v1 on the Google sandbox."""
