@@ -16,9 +16,24 @@ from typing import Any, Protocol
 
 from charter.agents.tools import COMMIT_DRAFT_DESCRIPTION, COMMIT_DRAFT_SCHEMA, Tool
 from charter.agents.toolschema import WRITE_OUTPUT_SCHEMA, input_schema, output_schema
-from charter.auth.policy import Policy, check_grant
-from charter.connectors.base import ActionSpec, Connector, Credentials, DraftStore, WriteLedger
-from charter.schemas import Draft, GrantClaims, GrantDenied, NotFound, ValidationError, payload_hash
+from charter.auth.policy import Policy, check_constraints, check_grant
+from charter.connectors.base import (
+    ActionSpec,
+    Connector,
+    Credentials,
+    DraftStore,
+    WriteLedger,
+    constrained_fields,
+)
+from charter.schemas import (
+    Draft,
+    GrantClaims,
+    GrantDenied,
+    NotFound,
+    Page,
+    ValidationError,
+    payload_hash,
+)
 
 COMMIT_DRAFT = "commit_draft"
 
@@ -215,4 +230,15 @@ def _commit_entry(
     return Entry(tool, f"{conn.service}_{COMMIT_DRAFT}", None, True)
 
 
-__all__ = ["COMMIT_DRAFT", "Catalog", "ConnectionInfo", "Entry", "VaultLike"]
+def within_constraints(claims: GrantClaims, result: Any) -> Any:
+    """Drop listed items the grant's constraints exclude (a listing with no repo argument, say)."""
+    if not claims.constraints or not isinstance(result, Page) or not result.items:
+        return result
+    fields = constrained_fields(type(result.items[0]))
+    if not fields:
+        return result
+    kept = [item for item in result.items if check_constraints(claims, item, fields).outcome == "allow"]
+    return result.model_copy(update={"items": kept})
+
+
+__all__ = ["COMMIT_DRAFT", "Catalog", "ConnectionInfo", "Entry", "VaultLike", "within_constraints"]

@@ -1,17 +1,18 @@
 """The agent runtime: a grant's actions as tools, and every call through grant, policy, approval, audit.
 
-`Toolkit(grant_token).tools()` lists exactly what the grant allows. `call(name, args)` runs:
-verify grant → find the tool → validate arguments → resource constraints → policy → (pause for
-approval) → budget → connector → audit. A paused call returns `approval_required` with an id;
-after a person approves, `resume(id)` runs it exactly once. Every call, whatever its outcome,
-writes exactly one audit entry.
+`Toolkit(grant_token).tools()` lists exactly what the grant allows, grouped into `toolsets()` an
+agent can load on demand. `call(name, args)` runs: verify grant → find the tool → validate
+arguments → resource constraints → policy → recipient rules and taint → (pause for approval) →
+budget → connector → audit. A paused call returns `approval_required` with an id; after a person
+approves, `resume(id)` runs it exactly once. Every call, whatever its outcome, writes exactly one
+audit entry. Text a session reads is delimited as untrusted data and remembered as fingerprints.
 """
 
 from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from time import perf_counter
@@ -21,21 +22,23 @@ from pydantic import BaseModel
 
 from charter.agents.approvals import ApprovalAlreadyUsed, ApprovalStore, refusal
 from charter.agents.audit import AuditLog, redact, redact_data
-from charter.agents.catalog import Catalog, Entry, VaultLike
+from charter.agents.catalog import Catalog, Entry, VaultLike, within_constraints
 from charter.agents.drafts import SQLDraftStore, SQLWriteLedger
+from charter.agents.guards import SessionGuards
 from charter.agents.tools import (
-    ApprovalPause,
     Tool,
     ToolResult,
     draft_data,
+    paused,
     read_data,
     read_ref,
     write_data,
     write_ref,
 )
+from charter.agents.toolsets import LOAD_TOOLSET, Toolset, Toolsets, group
 from charter.auth.grants import GrantAuthority
 from charter.auth.home import CharterHome
-from charter.auth.policy import Decision, Policy, check_constraints, decide_all
+from charter.auth.policy import Decision, Policy, combine, decide_all
 from charter.connectors.base import (
     ActionSpec,
     Attribution,
@@ -54,7 +57,6 @@ from charter.schemas import (
     GrantClaims,
     GrantDenied,
     Outcome,
-    Page,
     UpstreamError,
     payload_hash,
     utcnow,
@@ -124,6 +126,8 @@ class Toolkit:
         self._lock = threading.Lock()
         self._decoded: GrantClaims | None = None
         self._built: Catalog | None = None
+        self._guards = SessionGuards(self._policy)
+        self._toolsets = Toolsets()
 
     def __repr__(self) -> str:
         grant = self._decoded.id if self._decoded else "unverified"
@@ -136,16 +140,28 @@ class Toolkit:
         """The grant's claims, verified now (raises `GrantDenied` if it is no longer valid)."""
         return self._claims()
 
-    def tools(self) -> list[Tool]:
-        """Exactly the actions this grant allows, plus `<service>_commit_draft` when it may write."""
+    def tools(self, toolsets: Sequence[str] | None = None, *, on_demand: bool = False) -> list[Tool]:
+        """The tools this grant allows (`<service>_commit_draft` included when it may write).
+
+        `toolsets` narrows the list to those toolsets (`github.read`, ...). With `on_demand`, the
+        list is the `charter_load_toolset` meta tool plus the toolsets loaded so far (and `toolsets`);
+        the agent loads more by calling it. Loading changes what is listed, never what is allowed.
+        """
         self._claims()
-        return self._catalog().allowed()
+        return self._toolsets.view(self._catalog().allowed(), toolsets, on_demand)
+
+    def toolsets(self) -> list[Toolset]:
+        """The grant's tools grouped per service and verb, e.g. `github.read`, `gmail.write`."""
+        self._claims()
+        return group(self._catalog().allowed())
 
     def call(
         self, name: str, args: Mapping[str, Any] | None = None, *, idempotency_key: str | None = None
     ) -> ToolResult:
         """Run one tool call through grant, policy, approval, connector and audit."""
         trace = _Trace(name, dict(args or {}))
+        if name == LOAD_TOOLSET:
+            return self._finish(trace, lambda: self._load(trace))
         return self._finish(trace, lambda: self._call(trace, idempotency_key))
 
     def resume(self, approval_id: str) -> ToolResult:
@@ -155,6 +171,12 @@ class Toolkit:
         return self._finish(trace, lambda: self._resume(trace, approval_id))
 
     # -- the call pipeline ---------------------------------------------------------------------
+
+    def _load(self, trace: _Trace) -> ToolResult:
+        trace.claims = self._claims()
+        data = self._toolsets.load_call(self._catalog().allowed(), cast(dict[str, Any], trace.args))
+        trace.decision, trace.result_ref = "allow", f"loaded {', '.join(data['loaded'])}"
+        return ToolResult(status="ok", tool=trace.tool, data=data)
 
     def _call(self, trace: _Trace, idempotency_key: str | None) -> ToolResult:
         claims = trace.claims = self._claims()
@@ -179,7 +201,7 @@ class Toolkit:
         entry = self._catalog().entry(approval.tool)
         if approval.status is ApprovalStatus.PENDING:
             trace.decision, trace.reasons = "approval_required", tuple(approval.reasons)
-            return _paused(trace.tool, approval)
+            return paused(trace.tool, approval)
         if approval.status is not ApprovalStatus.APPROVED:
             trace.decision = "deny"
             raise refusal(approval, approval.payload_hash)
@@ -217,6 +239,9 @@ class Toolkit:
         # Some risks depend on the arguments (an invitation outside the domain is external).
         spec = replace(work.spec, risks=connector.risks_for(work.spec, work.request))
         decision = decide_all(self._policy, claims, work.base, spec, work.request, fields)
+        if decision.outcome != "deny" and spec.verb == "write":
+            account = self._vault.get(work.entry.tool.connection).account
+            decision = combine(decision, self._guards.check(work.base, spec, work.request, account))
         trace.decision, trace.reasons = decision.outcome, decision.reasons
         if decision.outcome == "deny":
             raise GrantDenied(
@@ -244,7 +269,7 @@ class Toolkit:
             payload_hash=work.payload_hash,
         )
         trace.approval_id = approval.id
-        return _paused(tool, approval)
+        return paused(tool, approval)
 
     def _run_approved(
         self, trace: _Trace, claims: GrantClaims, work: _Work, approval: ApprovalRequest
@@ -273,7 +298,8 @@ class Toolkit:
         connector = self._catalog().connector(work.entry.tool.connection)
         attribution = Attribution(agent=claims.agent, grant_id=claims.id)
         if work.spec.verb == "read":
-            result = _within_constraints(claims, connector.read(work.request))
+            result = within_constraints(claims, connector.read(work.request))
+            self._guards.record_read(result, work.entry.tool.service)
             trace.result_ref = read_ref(result)
             data: Any = read_data(result, work.entry.tool.service)
         elif work.spec.verb == "draft":
@@ -365,32 +391,6 @@ class Toolkit:
     def _preview(self, entry: Entry, payload: Mapping[str, Any]) -> str:
         body = json.dumps(payload, indent=2, sort_keys=True, default=str)
         return redact(f"{entry.tool.name} — {entry.tool.description}\nwith arguments:\n{body}")
-
-
-def _paused(tool: str, approval: ApprovalRequest) -> ToolResult:
-    pause = ApprovalPause(
-        approval_id=approval.id,
-        preview=approval.preview,
-        reasons=list(approval.reasons),
-        expires_at=approval.expires_at,
-        how_to_resume=(
-            f"A person must approve this call (`charter approvals approve {approval.id}`). Then call "
-            f"resume({approval.id!r}), or repeat this exact call; it runs once. If they deny it or it "
-            "expires, resume says so."
-        ),
-    )
-    return ToolResult(status="approval_required", tool=tool, approval=pause)
-
-
-def _within_constraints(claims: GrantClaims, result: Any) -> Any:
-    """Drop listed items the grant's constraints exclude (a listing with no repo argument, say)."""
-    if not claims.constraints or not isinstance(result, Page) or not result.items:
-        return result
-    fields = constrained_fields(type(result.items[0]))
-    if not fields:
-        return result
-    kept = [item for item in result.items if check_constraints(claims, item, fields).outcome == "allow"]
-    return result.model_copy(update={"items": kept})
 
 
 def _json(model: BaseModel) -> dict[str, Any]:

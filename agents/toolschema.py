@@ -1,8 +1,11 @@
 """Compact JSON Schemas for tools: what an agent may pass (input) and what it gets back (output).
 
 Every character of a tool list costs context in every turn of an agent, so the schemas drop what
-an LLM does not need: titles, `$defs` (references are inlined), Charter's `x-` extensions,
-`null` branches of optional fields and defaults that say nothing (`null`, `""`, `[]`, `false`).
+an LLM does not need: titles, `$defs` (references are inlined), Charter's `x-` extensions, the
+model's docstring (the tool description says it), `null` branches of optional fields, defaults that
+say nothing (`null`, `""`, `[]`, `false`), long regular expressions and size limits no model
+reaches. The request models still validate every call in full; an LLM that misses a rule gets an
+error saying which one.
 """
 
 from __future__ import annotations
@@ -17,20 +20,32 @@ from charter.schemas import Page, Resource, Verb
 
 _EMPTY_DEFAULTS: tuple[object, ...] = (None, "", [], {}, False)
 _NULL = {"type": "null"}
+# A pattern longer than this is a validation detail (the field's description gives the format).
+MAX_PATTERN = 40
+# Limits at or above this are never near what a model writes into one argument.
+MAX_LIMIT = 1000
+_LIMITS = ("maxLength", "maxItems")
 
 
 def _unwrap_nullable(node: dict[str, Any]) -> dict[str, Any]:
+    """An optional field's `anyOf [X, null]` as X: omitting the field is how an LLM says null."""
     branches = node.get("anyOf")
-    if isinstance(branches, list) and len(branches) == 2 and _NULL in branches:
-        other = next(b for b in branches if b != _NULL)
-        rest = {k: v for k, v in node.items() if k != "anyOf"}
-        return {**other, **rest}
-    return node
+    if not (isinstance(branches, list) and _NULL in branches):
+        return node
+    others = [b for b in branches if b != _NULL]
+    rest = {k: v for k, v in node.items() if k != "anyOf"}
+    if len(others) == 1:
+        return {**others[0], **rest}
+    return {**rest, "anyOf": others}
 
 
 def _keep(key: str, value: object) -> bool:
     if key in ("title", "$defs") or key.startswith("x-"):
         return False
+    if key == "pattern":
+        return isinstance(value, str) and len(value) <= MAX_PATTERN
+    if key in _LIMITS:
+        return isinstance(value, int) and value < MAX_LIMIT
     return not (key == "default" and any(value == e and type(value) is type(e) for e in _EMPTY_DEFAULTS))
 
 
@@ -61,6 +76,7 @@ def input_schema(model: type[BaseModel]) -> dict[str, Any]:
     """A compact JSON Schema for a request model."""
     schema = model.model_json_schema()
     out = compact(schema, schema.get("$defs", {}))
+    out.pop("description", None)
     out.setdefault("type", "object")
     out.setdefault("properties", {})
     return dict(out)
@@ -70,19 +86,26 @@ def _nullable(annotation: object) -> bool:
     return get_origin(annotation) in (Union, UnionType) and NoneType in get_args(annotation)
 
 
+def _or_null(prop: dict[str, Any]) -> dict[str, Any]:
+    kind = prop.get("type")
+    if isinstance(kind, str):
+        return {**prop, "type": [kind, "null"]}
+    return {"anyOf": [prop, _NULL]}
+
+
 def _data_schema(model: object) -> dict[str, Any]:
-    """One item as agents receive it: no provenance (it sits beside), no empty values (they are dropped)."""
+    """One item as agents receive it: every field but the provenance (it sits beside), maybe null."""
     if not (isinstance(model, type) and issubclass(model, BaseModel)):
         return {}
     schema = input_schema(model)
-    absent = {"provenance"} | {n for n, f in model.model_fields.items() if _nullable(f.annotation)}
-    props = {k: {n: v for n, v in p.items() if n != "default"} for k, p in schema["properties"].items()}
-    return {
-        **schema,
-        "properties": {k: v for k, v in props.items() if k != "provenance"},
-        # Every field is in the dump; only those that may be None can be missing from it.
-        "required": [n for n in model.model_fields if n not in absent],
+    fields = {n: f for n, f in model.model_fields.items() if n != "provenance"}
+    props = {
+        name: _or_null(bare) if _nullable(fields[name].annotation) else bare
+        for name, prop in schema["properties"].items()
+        if name in fields
+        for bare in [{k: v for k, v in prop.items() if k != "default"}]
     }
+    return {**schema, "properties": props, "required": list(fields)}
 
 
 PROVENANCE_SCHEMA: dict[str, Any] = {
@@ -118,9 +141,12 @@ def read_output_schema(result: object) -> dict[str, Any]:
             "properties": {
                 "untrusted": UNTRUSTED_SCHEMA,
                 "items": {"type": "array", "items": _wrapped(args[0] if args else None)},
-                "next_cursor": {"type": "string", "description": "Pass back as `cursor` for the next page."},
+                "next_cursor": {
+                    "type": ["string", "null"],
+                    "description": "Pass back as `cursor` for the next page; null on the last.",
+                },
             },
-            "required": ["untrusted", "items"],
+            "required": ["untrusted", "items", "next_cursor"],
         }
     wrapped = _wrapped(result)
     return {
@@ -137,10 +163,10 @@ DRAFT_OUTPUT_SCHEMA: dict[str, Any] = {
         "action": {"type": "string", "description": "The write action that commits it."},
         "preview": {"type": "string", "description": "What a person reviews before it is committed."},
         "location": {"enum": ["native", "store"]},
-        "url": {"type": "string"},
+        "url": {"type": ["string", "null"]},
         "next": {"type": "string", "description": "How to commit it."},
     },
-    "required": ["draft_id", "action", "preview", "location", "next"],
+    "required": ["draft_id", "action", "preview", "location", "url", "next"],
 }
 WRITE_OUTPUT_SCHEMA: dict[str, Any] = {
     "type": "object",

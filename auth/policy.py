@@ -11,12 +11,16 @@ answer `grant_denied`; `Policy.decide` then applies the safe defaults and the pe
 
 Rules (YAML or dicts) can deny actions, require approval, or waive approval; a waiver applies to a
 destructive action only when the rule names that action exactly.
+
+Two checks look at a call's arguments and can only tighten a decision, never waive one:
+`Policy.check_recipients` (domain rules and a maximum count for every address a write reaches) and
+`taint_decision` (an external write that quotes text read in the same session needs approval).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Literal, Protocol
@@ -152,11 +156,48 @@ class Rule(BaseModel):
         return f"a policy rule {verb[self.outcome]} {tool}"
 
 
+class DomainRule(BaseModel):
+    """What to do with an address in one of `domains` (`acme.com`, `*.acme.com`, `*`)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    domains: tuple[str, ...] = Field(min_length=1)
+    outcome: Outcome
+    reason: str | None = None
+
+    def covers(self, domain: str) -> bool:
+        return any(_domain_matches(p.lower().removeprefix("@"), domain) for p in self.domains)
+
+
+class RecipientRules(BaseModel):
+    """Rules for the addresses a write reaches (every `recipient_field`: to, cc, bcc, attendees).
+
+    The first domain rule that covers an address decides for it; an address no rule covers is
+    allowed in the connection account's own domain and needs approval anywhere else.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max: int = Field(default=50, gt=0, description="Deny a write reaching more addresses than this.")
+    domains: tuple[DomainRule, ...] = ()
+
+
+class TaintRules(BaseModel):
+    """When a write's arguments count as carrying text the session read."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    quote_words: int = Field(default=12, ge=6, le=500, description="Consecutive words always caught.")
+    token_chars: int = Field(default=24, ge=12, description="A single letters-and-digits token this long.")
+
+
 class _PolicyFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     approval_ttl_minutes: int = Field(default=24 * 60, gt=0)
     rules: list[Rule] = []
+    recipients: RecipientRules = RecipientRules()
+    taint: TaintRules = TaintRules()
 
 
 @dataclass(frozen=True)
@@ -165,6 +206,8 @@ class Policy:
 
     rules: tuple[Rule, ...] = ()
     approval_ttl: timedelta = timedelta(hours=24)
+    recipients: RecipientRules = field(default_factory=RecipientRules)
+    taint: TaintRules = field(default_factory=TaintRules)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, object]) -> Policy:
@@ -176,7 +219,12 @@ class Policy:
                 f"{'.'.join(str(p) for p in e['loc']) or 'policy'}: {e['msg']}" for e in exc.errors()
             )
             raise ConfigurationError(f"invalid policy: {problems}") from None
-        return cls(tuple(parsed.rules), timedelta(minutes=parsed.approval_ttl_minutes))
+        return cls(
+            tuple(parsed.rules),
+            timedelta(minutes=parsed.approval_ttl_minutes),
+            parsed.recipients,
+            parsed.taint,
+        )
 
     @classmethod
     def from_yaml(cls, text: str) -> Policy:
@@ -222,6 +270,69 @@ class Policy:
                 return _allow(*(f"approval waived: {r.describe(tool)}" for r in waivers))
         return baseline
 
+    def check_recipients(self, tool: str, addresses: Sequence[str], own_domain: str | None) -> Decision:
+        """Domain rules and the maximum count for the addresses a write to `tool` reaches."""
+        unique = list(dict.fromkeys(a.strip().lower() for a in addresses if a.strip()))
+        limit = self.recipients.max
+        if len(unique) > limit:
+            return _deny(
+                f"denied because {tool} would reach {len(unique)} addresses and the policy allows at "
+                f"most {limit}; send to fewer people or ask the person to do it"
+            )
+        verdicts = [self._recipient(tool, a, own_domain) for a in unique]
+        return combine(_allow(f"{tool} reaches {len(unique)} allowed address(es)"), *verdicts)
+
+    def _recipient(self, tool: str, address: str, own_domain: str | None) -> Decision:
+        domain = address.rpartition("@")[2]
+        if "@" not in address or not domain:
+            return Decision("approval_required", (f"approval required because {address!r} has no domain",))
+        for rule in self.recipients.domains:
+            if rule.covers(domain):
+                why = rule.reason or f"a recipient rule covers {domain}"
+                return Decision(rule.outcome, (_recipient_reason(rule.outcome, address, why),))
+        if own_domain and domain == own_domain.lower():
+            return _allow(f"{address} is in the account's own domain")
+        return Decision(
+            "approval_required",
+            (f"approval required because {tool} reaches {address}, outside the account's own domain",),
+        )
+
+
+def _recipient_reason(outcome: Outcome, address: str, why: str) -> str:
+    if outcome == "allow":
+        return f"allowed {address}: {why}"
+    prefix = "denied because" if outcome == "deny" else "approval required because"
+    return f"{prefix} {why} ({address})"
+
+
+def _domain_matches(pattern: str, domain: str) -> bool:
+    if pattern == "*":
+        return True
+    if pattern.startswith("*."):
+        return domain.endswith(pattern[1:])
+    return domain == pattern
+
+
+def combine(*decisions: Decision) -> Decision:
+    """Several checks as one: any deny wins with its reasons, then any approval, else allow."""
+    strict: tuple[Outcome, ...] = ("deny", "approval_required")
+    for outcome in strict:
+        reasons = tuple(r for d in decisions if d.outcome == outcome for r in d.reasons)
+        if reasons:
+            return Decision(outcome, reasons)
+    return decisions[0] if decisions else _allow("no checks apply")
+
+
+def taint_decision(tool: str, spec: ActionFacts, tainted: Sequence[str]) -> Decision:
+    """An external write whose arguments quote text read in this session needs approval.
+
+    `tainted` holds one description per tainted argument, e.g. "the body quotes text read from
+    gmail message 18c…". No rule and no grant waives this: approval is the person's look at it.
+    """
+    if spec.verb != "write" or "external" not in spec.risks or not tainted:
+        return _allow(f"{tool} carries no text read in this session to an external place")
+    return Decision("approval_required", tuple(f"approval required because {t}" for t in tainted))
+
 
 def _baseline(claims: GrantClaims, tool: str, spec: ActionFacts) -> Decision:
     if spec.verb != "write":
@@ -256,11 +367,16 @@ __all__ = [
     "APPROVAL_RISKS",
     "ActionFacts",
     "Decision",
+    "DomainRule",
     "Outcome",
     "Policy",
+    "RecipientRules",
     "RiskTag",
     "Rule",
+    "TaintRules",
     "check_constraints",
     "check_grant",
+    "combine",
     "decide_all",
+    "taint_decision",
 ]

@@ -25,6 +25,7 @@ from charter.connectors.base import (
     DraftPreview,
     WriteContext,
     action,
+    recipient_field,
     resource_field,
 )
 from charter.schemas import Change, NotFound, Page, Provenance, Resource, WriteResult
@@ -154,6 +155,65 @@ class NotesConnector(Connector):
         return WriteResult(action="delete_note", id=str(change.number), idempotency_key=ctx.idempotency_key)
 
 
+class Message(Resource):
+    subject: str
+    body: str
+    sender: str
+
+
+class GetMessage(BaseModel):
+    id: str = Field(description="Message id.")
+
+
+class SendMail(Change):
+    to: list[str] = recipient_field("Recipients.", min_length=1)
+    cc: list[str] = recipient_field("Copies.", default_factory=list)
+    bcc: str = recipient_field("Blind copies, comma separated.", default="")
+    subject: str = ""
+    body: str = ""
+
+
+@dataclass
+class Mailbox:
+    """The fake mail service: messages to read and what was sent."""
+
+    messages: dict[str, Message] = field(default_factory=dict)
+    sent: list[SendMail] = field(default_factory=list)
+
+    def deliver(self, msg_id: str, sender: str, subject: str, body: str) -> None:
+        prov = Provenance(connector="mail", id=msg_id, url=f"https://mail.test/{msg_id}", author=sender)
+        self.messages[msg_id] = Message(id=msg_id, provenance=prov, subject=subject, body=body, sender=sender)
+
+
+MAILBOX = Mailbox()
+
+
+class MailConnector(Connector):
+    """A mail-like connector: messages to read, mail to draft and send to recipients."""
+
+    name = "mail"
+    provider = "github"
+
+    @action("read", scopes=("repo",))
+    def get_message(self, request: GetMessage) -> Message:
+        """Get one message."""
+        msg = MAILBOX.messages.get(request.id)
+        if msg is None:
+            raise NotFound(f"no message {request.id}")
+        return msg
+
+    @action("draft", scopes=("repo",), commits="send_mail")
+    def draft_mail(self, change: SendMail, attribution: Attribution | None) -> DraftPreview:
+        """Draft a message for review."""
+        return DraftPreview(preview=f"To: {', '.join(change.to)}\n{change.subject}\n\n{change.body}")
+
+    @action("write", scopes=("repo",), risks=("external",))
+    def send_mail(self, change: SendMail, ctx: WriteContext) -> WriteResult:
+        """Send a message."""
+        MAILBOX.sent.append(change)
+        return WriteResult(action="send_mail", id=str(len(MAILBOX.sent)), idempotency_key=ctx.idempotency_key)
+
+
 @dataclass(frozen=True)
 class FakeConnection:
     id: str
@@ -211,6 +271,7 @@ class Env:
     approvals: ApprovalStore
     vault: FakeVault
     service: NotesService
+    mailbox: Mailbox
     policy: Policy = field(default_factory=Policy)
 
     def grant(self, **overrides: Any) -> IssuedGrant:
@@ -232,11 +293,15 @@ class Env:
             "policy": self.policy,
             "audit": self.audit,
             "approvals": self.approvals,
-            "connectors": {"notes": NotesConnector},
+            "connectors": {"notes": NotesConnector, "mail": MailConnector},
             "clock": self.clock,
         }
         args.update(overrides)
         return Toolkit(token, **args)
+
+    def fake_vault(self, *connections: tuple[str, str, str]) -> FakeVault:
+        """A vault holding (id, service, account) connections, for grants over other services."""
+        return FakeVault(*(FakeConnection(*c) for c in connections))
 
     @property
     def connector_class(self) -> type[NotesConnector]:
@@ -268,8 +333,9 @@ def home(request: pytest.FixtureRequest, tmp_path: Path) -> CharterHome:
 
 @pytest.fixture
 def env(home: CharterHome) -> Env:
-    global SERVICE
+    global SERVICE, MAILBOX
     SERVICE = NotesService()
+    MAILBOX = Mailbox()
     SERVICE.seed("acme/web", 3)
     clock = Clock()
     audit = AuditLog(home, clock=clock)
@@ -282,8 +348,10 @@ def env(home: CharterHome) -> Env:
         vault=FakeVault(
             FakeConnection("notes-mona", "notes", "mona"),
             FakeConnection("notes-work", "notes", "mona@work"),
+            FakeConnection("mail-mona", "mail", "mona@acme.test"),
         ),
         service=SERVICE,
+        mailbox=MAILBOX,
     )
 
 

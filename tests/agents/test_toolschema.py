@@ -9,8 +9,8 @@ import jsonschema
 import pytest
 
 from charter.agents.toolschema import input_schema, output_schema
-from charter.connectors.base import Connector
 from charter.connectors.github import GitHubConnector
+from charter.connectors.registry import connectors
 
 if TYPE_CHECKING:
     from conftest import Env
@@ -24,15 +24,27 @@ def test_a_field_named_title_survives_compaction() -> None:
     assert set(schema["required"]) <= set(schema["properties"])
 
 
-@pytest.mark.parametrize("connector", [GitHubConnector])
-def test_schemas_drop_titles_nulls_and_empty_defaults(connector: type[Connector]) -> None:
-    for spec in connector.actions.values():
-        text = json.dumps([input_schema(spec.request), output_schema(spec.verb, spec.result)])
-        assert '"title": {"type"' not in text.replace('"title": {"type": "string"', "")
-        assert '"$defs"' not in text
-        assert '{"type": "null"}' not in text
+def _keys(node: object) -> set[str]:
+    if isinstance(node, dict):
+        props = node.get("properties", {})
+        inner = [v for k, v in node.items() if k != "properties"] + list(props.values())
+        return set(node) - {"properties"} | {k for v in inner for k in _keys(v)}
+    if isinstance(node, list):
+        return {k for v in node for k in _keys(v)}
+    return set()
+
+
+@pytest.mark.parametrize("name", sorted(connectors()))
+def test_input_schemas_drop_what_a_model_does_not_need(name: str) -> None:
+    for spec in connectors()[name].actions.values():
+        schema = input_schema(spec.request)
+        assert not _keys(schema) & {"title", "$defs", "$ref"}, spec.name
+        assert "description" not in schema  # the tool's description says it
+        text = json.dumps(schema)
+        assert '{"type": "null"}' not in text, spec.name
         assert '"default": null' not in text
         assert '"default": ""' not in text
+        assert "x-charter" not in text
 
 
 def test_every_tool_publishes_an_output_schema_that_its_results_satisfy(env: Env) -> None:
@@ -58,3 +70,12 @@ def test_output_schema_rejects_a_result_of_another_shape(env: Env) -> None:
     tool = next(t for t in env.toolkit(env.grant().token).tools() if t.name == "notes_get_note")
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({"untrusted": "x", "data": {"text": 1}}, tool.output_schema or {})
+
+
+@pytest.mark.parametrize("name", sorted(connectors()))
+def test_output_schemas_are_valid_json_schema_objects(name: str) -> None:
+    for spec in connectors()[name].actions.values():
+        schema = output_schema(spec.verb, spec.result)
+        jsonschema.Draft202012Validator.check_schema(schema)
+        assert schema["type"] == "object"
+        assert "untrusted" in schema["required"] or spec.verb != "read"

@@ -1,0 +1,102 @@
+"""The untrusted-content boundary: third-party text in tool results, delimited and labelled as data.
+
+Every prose string a read returns is wrapped as
+`<untrusted-data source="gmail" id="18c…" author="eve@example.com" url="…">text</untrusted-data>`.
+Anything in the text that looks like one of these markers (in any case, with spaces, zero-width
+characters or look-alike brackets) is neutralised first, so injected text can neither close the
+block it sits in nor forge a block with provenance of its own choosing.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any
+
+from pydantic import BaseModel
+
+from charter.schemas import Provenance, Resource
+
+TAG = "untrusted-data"
+CLOSE = f"</{TAG}>"
+# Characters an LLM may read as `<` that NFKC does not fold to it.
+_ANGLE_LOOKALIKES = frozenset("\u2039\u3008\u27e8\u276e\u276c\u29fc\u2329\u02c2\u1438\u16b2")
+_MARKER = re.compile(r"<\s*/?\s*untrusted[\s_-]*data", re.IGNORECASE)
+# Short single tokens (ids, states, labels, timestamps, addresses) and bare URLs stay bare.
+_ATOM = re.compile(r"[\w.@:/#+=~-]{1,40}")
+_URL = re.compile(r"https?://\S{1,2048}")
+
+
+def _normalised(text: str) -> tuple[str, list[int]]:
+    """`text` folded the way a reader might see it, and the original index of each folded char."""
+    chars: list[str] = []
+    index: list[int] = []
+    for i, c in enumerate(text):
+        if unicodedata.category(c) == "Cf":
+            continue  # zero-width and other invisible format characters
+        folded = "<" if c in _ANGLE_LOOKALIKES else unicodedata.normalize("NFKC", c).casefold()
+        chars.extend(folded)
+        index.extend([i] * len(folded))
+    return "".join(chars), index
+
+
+def neutralise(text: str) -> str:
+    """`text` with every look-alike of an untrusted-data marker defused (its `<` becomes `&lt;`)."""
+    folded, index = _normalised(text)
+    starts = sorted({index[m.start()] for m in _MARKER.finditer(folded)})
+    if not starts:
+        return text
+    out: list[str] = []
+    last = 0
+    for start in starts:
+        out.append(text[last:start])
+        out.append("&lt;")
+        last = start + 1
+    out.append(text[last:])
+    return "".join(out)
+
+
+def _attr(value: str) -> str:
+    escaped = neutralise(value).replace("&", "&amp;").replace('"', "&quot;")
+    return escaped.replace("<", "&lt;").replace(">", "&gt;").replace("\n", " ")
+
+
+def is_prose(value: str) -> bool:
+    """Whether a string is free text a third party wrote, rather than an id, state or URL."""
+    return not (_ATOM.fullmatch(value) or _URL.fullmatch(value))
+
+
+def delimit(text: str, source: str, provenance: Provenance | None = None) -> str:
+    """`text` as one delimited block of untrusted data with its provenance."""
+    attrs: list[tuple[str, str | None]] = [("source", source)]
+    if provenance is not None:
+        attrs += [("id", provenance.id), ("author", provenance.author), ("url", provenance.url)]
+    head = " ".join(f'{k}="{_attr(v)}"' for k, v in attrs if v)
+    return f"<{TAG} {head}>{neutralise(text)}{CLOSE}"
+
+
+def mark(value: Any, source: str, provenance: Provenance | None = None) -> Any:
+    """JSON data with every prose string delimited; other values unchanged."""
+    if isinstance(value, str):
+        return delimit(value, source, provenance) if is_prose(value) else value
+    if isinstance(value, list):
+        return [mark(v, source, provenance) for v in value]
+    if isinstance(value, dict):
+        return {k: mark(v, source, provenance) for k, v in value.items()}
+    return value
+
+
+def mark_item(item: BaseModel, service: str) -> dict[str, Any]:
+    """One read item as agent data: its provenance beside its fields, their text delimited."""
+    if not isinstance(item, Resource):
+        return {"data": mark(item.model_dump(mode="json"), service)}
+    provenance = item.provenance
+    data = item.model_dump(mode="json", exclude={"provenance"})
+    prov = {k: neutralise(v) if isinstance(v, str) else v for k, v in provenance.model_dump().items()}
+    return {
+        "provenance": {k: v for k, v in prov.items() if v is not None},
+        "data": mark(data, service, provenance),
+    }
+
+
+__all__ = ["CLOSE", "TAG", "delimit", "is_prose", "mark", "mark_item", "neutralise"]
