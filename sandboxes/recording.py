@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import re
 import threading
 from collections import deque
 from collections.abc import Mapping
@@ -29,6 +30,7 @@ SECRET_FIELDS = frozenset(
     }
 )
 SECRET_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization", "set-cookie"})
+_EMBEDDED_AUTH = re.compile(rb"(?im)^((?:proxy-)?authorization:[ \t]*[A-Za-z]+)[ \t]+[^\r\n]+")
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,9 @@ def redact_body(body: bytes, content_type: str) -> bytes:
             data = {k: (REDACTED if k in SECRET_FIELDS and v else v) for k, v in data.items()}
             return json.dumps(data).encode()
         return body
+    if "multipart/" in content_type:
+        # Batch requests embed whole HTTP requests, each with its own Authorization header.
+        return _EMBEDDED_AUTH.sub(rb"\1 " + REDACTED.encode(), body)
     if "x-www-form-urlencoded" in content_type:
         pairs = parse_qsl(body.decode("latin-1"), keep_blank_values=True)
         if any(k in SECRET_FIELDS for k, _ in pairs):

@@ -9,12 +9,8 @@ else the outer one), scope-checked, charged against quota and subject to the arm
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, field
-from email import policy
-from email.parser import BytesParser
 from http import HTTPStatus
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -22,57 +18,12 @@ from starlette.responses import Response
 from charter.sandboxes.framework import Reply
 from charter.sandboxes.google.api import JSON_TYPE, dispatch
 from charter.sandboxes.google.errors import GoogleError
+from charter.sandboxes.google.multipart import BatchPart, parse_batch
 
 if TYPE_CHECKING:
     from charter.sandboxes.google.sandbox import GoogleSandbox
 
 MAX_PARTS = 100
-
-
-@dataclass
-class BatchPart:
-    """One request inside a batch."""
-
-    content_id: str
-    method: str
-    path: str
-    query: str
-    headers: dict[str, str]
-    body: bytes = field(repr=False)
-
-
-def parse_http_request(data: bytes, content_id: str) -> BatchPart:
-    """An embedded `application/http` request: request line, headers, blank line, body."""
-    text = data.replace(b"\r\n", b"\n")
-    head, _, body = text.partition(b"\n\n")
-    lines = head.decode("utf-8", "replace").split("\n")
-    method, target, *_ = ([*lines[0].split(" "), "", ""])[:3]
-    url = urlsplit(target)
-    headers: dict[str, str] = {}
-    for line in lines[1:]:
-        name, sep, value = line.partition(":")
-        if sep:
-            headers[name.strip().lower()] = value.strip()
-    return BatchPart(
-        content_id, method.upper(), url.path, url.query, headers, body.rstrip(b"\n") if body else b""
-    )
-
-
-def parse_batch(content_type: str, body: bytes) -> list[BatchPart]:
-    """The parts of a multipart/mixed batch body; ValueError when it is not one."""
-    if not content_type.lower().startswith("multipart/mixed"):
-        raise ValueError("a batch request must be multipart/mixed")
-    message = BytesParser(policy=policy.compat32).parsebytes(
-        b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body
-    )
-    if not message.is_multipart():
-        raise ValueError("the batch body has no parts")
-    parts: list[BatchPart] = []
-    for i, part in enumerate(message.get_payload()):
-        raw = part.get_payload(decode=False)
-        data = raw.encode("utf-8") if isinstance(raw, str) else b""
-        parts.append(parse_http_request(data, str(part.get("Content-ID", f"<item{i}>")).strip()))
-    return parts
 
 
 def _response_id(content_id: str) -> str:

@@ -9,6 +9,7 @@ a 64-bit number sent as a JSON number or a `date-time` that is not RFC 3339.
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import re
 from collections.abc import Iterable
@@ -19,6 +20,9 @@ from typing import Any, Literal
 
 from jsonschema import Draft7Validator  # type: ignore[import-untyped]
 from jsonschema.exceptions import best_match  # type: ignore[import-untyped]
+
+from charter.sandboxes.google.multipart import parse_batch, parse_batch_answer
+from charter.sandboxes.recording import Exchange
 
 Api = Literal["gmail", "calendar"]
 DOCUMENTS: dict[Api, str] = {"gmail": "gmail.v1.json", "calendar": "calendar.v3.json"}
@@ -242,3 +246,119 @@ def validate_response(method_id: str, body: object, status: int = 200) -> list[s
     if spec.response is None:
         return [] if body in (None, b"", "") else [f"{method_id} answers with no body, got one"]
     return _problems(_validator(spec.api, spec.response), body)
+
+
+_TOKEN_ANSWER = {
+    "type": "object",
+    "required": ["access_token", "expires_in", "token_type", "scope"],
+    "additionalProperties": False,
+    "properties": {
+        "access_token": {"type": "string"},
+        "expires_in": {"type": "integer"},
+        "refresh_token": {"type": "string"},
+        "refresh_token_expires_in": {"type": "integer"},
+        "scope": {"type": "string"},
+        "token_type": {"const": "Bearer"},
+        "id_token": {"type": "string"},
+    },
+}
+_OAUTH_ERROR = {
+    "type": "object",
+    "required": ["error", "error_description"],
+    "additionalProperties": False,
+    "properties": {"error": {"type": "string"}, "error_description": {"type": "string"}},
+}
+_USERINFO = {
+    "type": "object",
+    "required": ["sub"],
+    "properties": {
+        "sub": {"type": "string"},
+        "email": {"type": "string"},
+        "email_verified": {"type": "boolean"},
+    },
+}
+# Google's OAuth endpoints, with the answer they give on success (None: an empty object or a redirect).
+OAUTH_ANSWERS: dict[str, dict[str, Any] | None] = {
+    "/token": _TOKEN_ANSWER,
+    "/o/oauth2/token": _TOKEN_ANSWER,
+    "/revoke": {"type": "object", "maxProperties": 0},
+    "/o/oauth2/revoke": {"type": "object", "maxProperties": 0},
+    "/oauth2/v3/userinfo": _USERINFO,
+    "/oauth2/v3/tokeninfo": None,
+    "/o/oauth2/v2/auth": None,
+    "/o/oauth2/auth": None,
+}
+
+
+def _json_body(raw: bytes) -> tuple[object, str | None]:
+    if not raw.strip():
+        return None, None
+    try:
+        return json.loads(raw), None
+    except ValueError:
+        return None, f"body is not JSON: {raw[:80]!r}"
+
+
+def _validate_call(method_name: str, path: str, status: int, raw: bytes) -> list[str]:
+    found = match(method_name, path.split("?", 1)[0])
+    if found is None:
+        return [f"no discovery method for {method_name} {path}"]
+    body, problem = _json_body(raw)
+    if problem:
+        return [problem]
+    return [f"{found[0].id}: {p}" for p in validate_response(found[0].id, body, status)]
+
+
+def _validate_oauth(path: str, status: int, raw: bytes) -> list[str]:
+    schema = OAUTH_ANSWERS[path]
+    body, problem = _json_body(raw)
+    if problem and (schema is not None or status >= 400):
+        return [problem]
+    if status >= 400 and path not in ("/o/oauth2/v2/auth", "/o/oauth2/auth"):
+        return _problems(Draft7Validator(_OAUTH_ERROR), body)
+    return [] if schema is None or status >= 300 else _problems(Draft7Validator(schema), body)
+
+
+def _validate_batch(exchange: Exchange) -> list[str]:
+    if exchange.status != 200:
+        body, problem = _json_body(exchange.response_body)
+        return [problem] if problem else _problems(_ERROR_VALIDATOR, body)
+    try:
+        asked = parse_batch(exchange.request_headers.get("content-type", ""), exchange.request_body)
+        answered = parse_batch_answer(
+            exchange.response_headers.get("content-type", ""), exchange.response_body
+        )
+    except ValueError as exc:
+        return [f"batch body unreadable: {exc}"]
+    if len(asked) != len(answered):
+        return [f"batch of {len(asked)} requests got {len(answered)} answers"]
+    problems: list[str] = []
+    for request, answer in zip(asked, answered, strict=True):
+        inner = request.content_id.strip("<>")
+        if answer.content_id != f"<response-{inner}>":
+            problems.append(f"answer {answer.content_id} does not match request <{inner}>")
+        for p in _validate_call(request.method, request.path, answer.status, answer.body):
+            problems.append(f"part {request.content_id}: {p}")
+    return problems
+
+
+def validate_exchange(exchange: Exchange) -> list[str]:
+    """Every way one recorded exchange differs from Google's documents (a batch: each of its parts)."""
+    if exchange.status is None or exchange.path.startswith("/_sandbox"):
+        return []
+    if exchange.path in OAUTH_ANSWERS:
+        return _validate_oauth(exchange.path, exchange.status, exchange.response_body)
+    if fnmatch.fnmatchcase(exchange.path, "/batch*"):
+        return _validate_batch(exchange)
+    return _validate_call(exchange.method, exchange.path, exchange.status, exchange.response_body)
+
+
+def validate_exchanges(exchanges: Iterable[Exchange]) -> list[str]:
+    """Problems of every recorded exchange, one line each, prefixed by its request (empty: all conform)."""
+    out: list[str] = []
+    for exchange in exchanges:
+        out += [
+            f"{exchange.method} {exchange.path} -> {exchange.status}: {p}"
+            for p in validate_exchange(exchange)
+        ]
+    return out

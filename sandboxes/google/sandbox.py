@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 from starlette.applications import Starlette
@@ -29,6 +30,8 @@ from charter.sandboxes.google.oauth import GOOGLE_TOKENS, GoogleOAuth
 from charter.sandboxes.google.quota import Quota
 from charter.sandboxes.tokens import TokenFormat
 
+TEMPLATE_MAX_AGE = 600.0
+
 
 @dataclass(frozen=True)
 class GoogleSeed:
@@ -50,6 +53,15 @@ class GoogleState:
         if seed.messages or seed.events:
             self.add_bulk(seed.messages, seed.events, now)
 
+    def clone(self) -> GoogleState:
+        """An independent copy (resets copy a template instead of generating mail again)."""
+        twin = copy.copy(self)
+        twin.accounts = dict(self.accounts)
+        twin.gmail = self.gmail.clone()
+        twin.mailboxes = {**self.mailboxes, self.gmail.email: twin.gmail}
+        twin.calendar = self.calendar.clone()
+        return twin
+
     def __repr__(self) -> str:
         return (
             f"GoogleState(accounts={sorted(self.accounts)}, gmail={self.gmail!r}, calendar={self.calendar!r})"
@@ -70,7 +82,8 @@ class GoogleSandbox(Sandbox):
     def __init__(self, *, clock: Clock | None = None, seed: GoogleSeed | None = None) -> None:
         super().__init__(clock=clock)
         self._seed = seed or GoogleSeed()
-        self.state = GoogleState(self.clock, self._seed)
+        self._template: tuple[float, GoogleState] | None = None
+        self.state = self._fresh_state()
         self.quota = Quota(self.clock)
         self.oauth = GoogleOAuth(self)
 
@@ -78,9 +91,21 @@ class GoogleSandbox(Sandbox):
         """`ya29.…` access tokens (3599 s) and `1//…` refresh tokens."""
         return GOOGLE_TOKENS
 
+    def _fresh_state(self) -> GoogleState:
+        now = self.clock.now()
+        # Seed dates are relative to now; a template a few minutes old is still "now" enough.
+        if self._template is None or abs(now - self._template[0]) > TEMPLATE_MAX_AGE:
+            self._template = (now, GoogleState(self.clock, self._seed))
+        return self._template[1].clone()
+
+    def reset(self) -> None:
+        """Back to real time first, so the fresh seed is dated from today, then the usual reset."""
+        self.clock.reset()
+        super().reset()
+
     def restore_seed(self) -> None:
         """Fresh mailbox and calendars, full quota, default OAuth settings."""
-        self.state = GoogleState(self.clock, self._seed)
+        self.state = self._fresh_state()
         self.quota.reset()
         self.oauth.reset()
 

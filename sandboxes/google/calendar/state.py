@@ -9,6 +9,8 @@ incremental sync can report them.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import itertools
 import secrets
 from dataclasses import dataclass, field
@@ -109,6 +111,17 @@ class CalendarState:
     def __repr__(self) -> str:
         counts = {c: len(cal.events) for c, cal in self.calendars.items()}
         return f"CalendarState({self.owner!r}, events={counts})"
+
+    def clone(self) -> CalendarState:
+        """An independent copy sharing only the clock."""
+        twin = CalendarState(self.owner, self.clock)
+        for ident, calendar in self.calendars.items():
+            twin.calendars[ident] = dataclasses.replace(
+                calendar, events=copy.deepcopy(calendar.events), changed=dict(calendar.changed)
+            )
+        twin.notifications = list(self.notifications)
+        twin._etags = itertools.count(next(copy.copy(self._etags)))
+        return twin
 
     def add_calendar(self, calendar: Calendar) -> Calendar:
         """Put a calendar on the list."""

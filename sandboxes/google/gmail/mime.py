@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import policy
+from email.header import decode_header, make_header
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
 from email.utils import format_datetime, getaddresses, make_msgid
@@ -59,6 +60,10 @@ def build_message(
     message_id: str | None = None,
 ) -> bytes:
     """An RFC 822 message with CRLF line ends: plain text, optionally HTML and attachments."""
+    if html_body is None and not attachments:
+        plain = _plain_message(sender, to, cc, bcc, subject, text, at, in_reply_to, references, message_id)
+        if plain is not None:
+            return plain
     msg = EmailMessage(policy=policy.SMTP)
     msg["From"] = sender
     msg["To"] = ", ".join(to)
@@ -85,6 +90,39 @@ def build_message(
     return msg.as_bytes()
 
 
+def _plain_message(
+    sender: str,
+    to: list[str],
+    cc: list[str] | None,
+    bcc: list[str] | None,
+    subject: str,
+    text: str,
+    at: float,
+    in_reply_to: str | None,
+    references: list[str] | None,
+    message_id: str | None,
+) -> bytes | None:
+    """A single-part ASCII message written directly: the email package's header objects are slow."""
+    headers = [("From", sender), ("To", ", ".join(to))]
+    headers += [("Cc", ", ".join(cc))] if cc else []
+    headers += [("Bcc", ", ".join(bcc))] if bcc else []
+    headers += [("Subject", subject), ("Date", format_datetime(datetime.fromtimestamp(at, tz=UTC)))]
+    domain = sender.rpartition("@")[2].strip(">") or "mail.gmail.com"
+    headers.append(("Message-ID", message_id or make_msgid(domain=domain)))
+    headers += [("In-Reply-To", in_reply_to)] if in_reply_to else []
+    headers += [("References", " ".join(references))] if references else []
+    headers += [
+        ("MIME-Version", "1.0"),
+        ("Content-Type", 'text/plain; charset="utf-8"'),
+        ("Content-Transfer-Encoding", "7bit"),
+    ]
+    body = text.replace("\r\n", "\n").replace("\n", "\r\n")
+    head = "".join(f"{k}: {v}\r\n" for k, v in headers)
+    if not (head + body).isascii() or any(len(line) > 900 for line in body.split("\r\n")):
+        return None
+    return (head + "\r\n" + body).encode("ascii")
+
+
 @dataclass
 class ParsedMessage:
     """What Gmail derives from a raw message."""
@@ -109,14 +147,25 @@ class ParsedMessage:
 
 def parse_raw(raw: bytes, message_id: str) -> ParsedMessage:
     """Parse a message into Gmail's payload tree; attachment ids are derived from `message_id`."""
-    msg = BytesParser(policy=policy.default).parsebytes(raw)
+    msg = BytesParser(policy=policy.compat32).parsebytes(raw)
     attachments: dict[str, bytes] = {}
     filenames: list[str] = []
     texts: list[str] = []
     payload = _part(msg, "", message_id, attachments, filenames, texts)
     text = texts[0] if texts else ""
-    headers = [(k, str(v)) for k, v in msg.items()]
+    headers = [(k, _header_text(v)) for k, v in msg.items()]
     return ParsedMessage(headers, payload, make_snippet(text), text, attachments, filenames)
+
+
+def _header_text(value: object) -> str:
+    """A header value unfolded, with RFC 2047 encoded words decoded."""
+    text = re.sub(r"\r?\n[ \t]+", " ", str(value))
+    if "=?" not in text:
+        return text
+    try:
+        return str(make_header(decode_header(text)))
+    except (ValueError, LookupError):
+        return text
 
 
 def make_snippet(text: str) -> str:
@@ -144,7 +193,7 @@ def _part(
         "partId": part_id,
         "mimeType": msg.get_content_type(),
         "filename": filename,
-        "headers": [{"name": k, "value": str(v)} for k, v in msg.items()],
+        "headers": [{"name": k, "value": _header_text(v)} for k, v in msg.items()],
     }
     if msg.is_multipart():
         out["body"] = {"size": 0}

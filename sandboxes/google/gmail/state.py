@@ -7,6 +7,8 @@ for a limited time only (`truncate_history()` simulates that).
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import itertools
 import re
 from dataclasses import dataclass, field
@@ -145,6 +147,20 @@ class Mailbox:
     def __repr__(self) -> str:
         return f"Mailbox({self.email!r}, messages={len(self.messages)}, history_id={self.history_id})"
 
+    def clone(self) -> Mailbox:
+        """An independent copy; raw bytes and parsed forms, never changed in place, are shared."""
+        twin = copy.copy(self)
+        twin.messages = {
+            k: dataclasses.replace(m, label_ids=list(m.label_ids)) for k, m in self.messages.items()
+        }
+        twin.drafts = {k: dataclasses.replace(d) for k, d in self.drafts.items()}
+        twin.labels = dict(self.labels)
+        twin.sent = list(self.sent)
+        twin.history = list(self.history)
+        twin._ids = itertools.count(next(copy.copy(self._ids)))
+        twin._label_ids = itertools.count(next(copy.copy(self._label_ids)))
+        return twin
+
     # Ids.
     def new_message_id(self, internal_date: int) -> str:
         """A 16-hex-digit id that grows with time, like Gmail's."""
@@ -164,8 +180,10 @@ class Mailbox:
         """A label by id or by name (case-insensitive; `-` may stand for a space as in search)."""
         if name in self.labels:
             return self.labels[name]
-        wanted = name.lower().replace("-", " ")
-        return next((lb for lb in self.labels.values() if lb.name.lower().replace("-", " ") == wanted), None)
+        wanted = re.sub(r"[-/ ]", " ", name.lower())
+        return next(
+            (lb for lb in self.labels.values() if re.sub(r"[-/ ]", " ", lb.name.lower()) == wanted), None
+        )
 
     # Changes.
     def _record(self, kind: HistoryKind, msg: StoredMessage, labels: tuple[str, ...] = ()) -> None:
