@@ -6,6 +6,7 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from charter.agents.formats.strict import strict_schema, without_nulls
@@ -15,6 +16,23 @@ from charter.schemas import ValidationError
 
 # The name pattern both OpenAI and Anthropic enforce for tools.
 TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+
+RESUME_TOOL = "charter_resume"
+RESUME_DESCRIPTION = (
+    "Continue a call that paused for a person's approval, once they approved it; it runs exactly once. "
+    "Returns approval_required again while the person has not decided."
+)
+RESUME_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "approval_id": {
+            "type": "string",
+            "description": "The approval_id of a call that returned status approval_required.",
+        }
+    },
+    "required": ["approval_id"],
+    "additionalProperties": False,
+}
 
 
 def wire_name(name: str) -> str:
@@ -26,9 +44,41 @@ def wire_name(name: str) -> str:
     return f"{re.sub(r'[^a-zA-Z0-9_-]', '_', name)[:55]}_{digest}"
 
 
-def result_text(result: ToolResult) -> str:
-    """A tool result as the JSON text sent back to the model, untrusted-data envelope included."""
-    return json.dumps(result.to_dict(), ensure_ascii=False)
+def result_text(result: ToolResult, *, resume_tool: bool = True) -> str:
+    """A tool result as the JSON text sent back to the model, untrusted-data envelope included.
+
+    A pause says how to go on with the tools this model has: `charter_resume` when it is offered.
+    """
+    data = result.to_dict()
+    if result.approval is not None:
+        data["approval"]["how_to_resume"] = how_to_resume(
+            result.approval.approval_id, resume_tool=resume_tool
+        )
+    return json.dumps(data, ensure_ascii=False)
+
+
+def how_to_resume(approval_id: str, *, resume_tool: bool = True) -> str:
+    """What a model does after a pause: wait for the person, then resume or repeat the call."""
+    then = f"call {RESUME_TOOL} with approval_id={approval_id!r}, or repeat" if resume_tool else "repeat"
+    return (
+        f"Not done yet: a person must approve it first (`charter approvals approve {approval_id}`). "
+        f"Then {then} this exact call; it runs once. If they deny it or it expires, that call says so."
+    )
+
+
+def offers_resume(tools: Sequence[Tool]) -> bool:
+    """Whether `charter_resume` goes with these tools: when a call among them can change anything."""
+    return any(t.verb != "read" for t in tools)
+
+
+def approval_id_of(args: Mapping[str, Any]) -> str:
+    """The `approval_id` argument of a `charter_resume` call; `ValidationError` when it is missing."""
+    approval_id = args.get("approval_id")
+    if not isinstance(approval_id, str) or not approval_id:
+        raise ValidationError(
+            f"{RESUME_TOOL} needs approval_id, the id of an approval_required result; nothing was run."
+        )
+    return approval_id
 
 
 def field(item: object, key: str) -> Any:
@@ -66,6 +116,16 @@ def parse_arguments(raw: object) -> dict[str, Any]:
     return dict(value)
 
 
+@dataclass(frozen=True)
+class Offer:
+    """One tool as a model API lists it: API-safe name, description, schema, and its strict form."""
+
+    name: str
+    description: str
+    parameters: dict[str, Any]
+    strict_parameters: dict[str, Any] | None
+
+
 class ToolCalls:
     """Runs the model's tool calls through one Toolkit, mapping API-safe names back to tools."""
 
@@ -74,16 +134,22 @@ class ToolCalls:
     ) -> None:
         self.toolkit = toolkit
         self._chosen = list(tools) if tools is not None else None
-        self.strict = strict
+        self._strict = strict
         self._by_wire: dict[str, Tool] | None = None
+        self._resume = False
 
-    def tools(self) -> list[Tool]:
-        """The tools offered to the model: the chosen ones, or all the grant allows."""
-        return list(self._chosen) if self._chosen is not None else self.toolkit.tools()
-
-    def strict_parameters(self, tool: Tool) -> dict[str, Any] | None:
-        """The tool's schema in strict form when strict mode is on and can express it."""
-        return strict_schema(tool.input_schema) if self.strict else None
+    def offers(self) -> list[Offer]:
+        """The tools to give the model: the chosen ones or all the grant allows, and `charter_resume`."""
+        tools = self._tools()
+        offers = [
+            Offer(wire_name(t.name), t.description, t.input_schema, self._strict_form(t.input_schema))
+            for t in tools
+        ]
+        if offers_resume(tools):
+            offers.append(
+                Offer(RESUME_TOOL, RESUME_DESCRIPTION, RESUME_SCHEMA, self._strict_form(RESUME_SCHEMA))
+            )
+        return offers
 
     def run(self, name: object, arguments: object) -> ToolResult:
         """One call by its API name and raw arguments; a malformed call is an error result, never raised."""
@@ -91,16 +157,47 @@ class ToolCalls:
         tool_name = tool.name if tool is not None else str(name or "")
         try:
             args = parse_arguments(arguments)
+            if tool_name == RESUME_TOOL and self._resume:
+                return self.toolkit.resume(approval_id_of(args))
         except ValidationError as exc:
             return ToolResult(status="error", tool=tool_name, error=exc.to_dict())
-        if tool is not None and self.strict_parameters(tool) is not None:
+        if tool is not None and self._strict_form(tool.input_schema) is not None:
             args = without_nulls(args, tool.input_schema)
         return self.toolkit.call(tool_name, args)
 
+    def text(self, result: ToolResult) -> str:
+        """The result as JSON text for the model, its pause naming the tools this model has."""
+        return result_text(result, resume_tool=self._resume)
+
+    def _tools(self) -> list[Tool]:
+        tools = list(self._chosen) if self._chosen is not None else self.toolkit.tools()
+        self._by_wire = {wire_name(t.name): t for t in tools}
+        self._resume = offers_resume(tools)
+        return tools
+
+    def _strict_form(self, schema: dict[str, Any]) -> dict[str, Any] | None:
+        return strict_schema(schema) if self._strict else None
+
     def _lookup(self, name: str) -> Tool | None:
-        if self._by_wire is None or name not in self._by_wire:
-            self._by_wire = {wire_name(t.name): t for t in self.tools()}
+        if self._by_wire is None or (name not in self._by_wire and name != RESUME_TOOL):
+            self._tools()
+        assert self._by_wire is not None
         return self._by_wire.get(name)
 
 
-__all__ = ["TOOL_NAME", "ToolCalls", "field", "listed", "parse_arguments", "result_text", "wire_name"]
+__all__ = [
+    "RESUME_DESCRIPTION",
+    "RESUME_SCHEMA",
+    "RESUME_TOOL",
+    "TOOL_NAME",
+    "Offer",
+    "ToolCalls",
+    "approval_id_of",
+    "field",
+    "how_to_resume",
+    "listed",
+    "offers_resume",
+    "parse_arguments",
+    "result_text",
+    "wire_name",
+]

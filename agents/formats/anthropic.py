@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from charter.agents.formats._calls import ToolCalls, field, listed, result_text, wire_name
+from charter.agents.formats._calls import ToolCalls, field, listed
 from charter.agents.toolkit import Toolkit
 from charter.agents.tools import Tool
 
@@ -19,8 +19,8 @@ class AnthropicTools:
     def tools(self) -> list[dict[str, Any]]:
         """Tool definitions for `tools=` of `client.messages.create`."""
         return [
-            {"name": wire_name(tool.name), "description": tool.description, "input_schema": tool.input_schema}
-            for tool in self._calls.tools()
+            {"name": offer.name, "description": offer.description, "input_schema": offer.parameters}
+            for offer in self._calls.offers()
         ]
 
     def run(self, message: object) -> list[dict[str, Any]]:
@@ -38,7 +38,7 @@ class AnthropicTools:
                 {
                     "type": "tool_result",
                     "tool_use_id": field(block, "id"),
-                    "content": result_text(result),
+                    "content": self._calls.text(result),
                     "is_error": result.status == "error",
                 }
             )

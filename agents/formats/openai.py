@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from charter.agents.formats._calls import ToolCalls, field, listed, result_text, wire_name
+from charter.agents.formats._calls import Offer, ToolCalls, field, listed
 from charter.agents.toolkit import Toolkit
 from charter.agents.tools import Tool
 
@@ -24,11 +24,11 @@ class OpenAITools:
 
     def responses_tools(self) -> list[dict[str, Any]]:
         """Tool definitions for the Responses API (`tools=` of `client.responses.create`)."""
-        return [{"type": "function", **self._function(tool)} for tool in self._calls.tools()]
+        return [{"type": "function", **_function(offer)} for offer in self._calls.offers()]
 
     def chat_tools(self) -> list[dict[str, Any]]:
         """Tool definitions for Chat Completions (`tools=` of `client.chat.completions.create`)."""
-        return [{"type": "function", "function": self._function(tool)} for tool in self._calls.tools()]
+        return [{"type": "function", "function": _function(offer)} for offer in self._calls.offers()]
 
     def run_responses(self, response: object) -> list[dict[str, Any]]:
         """Run a response's `function_call` items; returns the `function_call_output` items to send next.
@@ -44,7 +44,7 @@ class OpenAITools:
                 {
                     "type": "function_call_output",
                     "call_id": field(item, "call_id"),
-                    "output": result_text(result),
+                    "output": self._calls.text(result),
                 }
             )
         return outputs
@@ -61,18 +61,18 @@ class OpenAITools:
             function = field(call, "function")
             result = self._calls.run(field(function, "name"), field(function, "arguments"))
             replies.append(
-                {"role": "tool", "tool_call_id": field(call, "id"), "content": result_text(result)}
+                {"role": "tool", "tool_call_id": field(call, "id"), "content": self._calls.text(result)}
             )
         return replies
 
-    def _function(self, tool: Tool) -> dict[str, Any]:
-        strict = self._calls.strict_parameters(tool)
-        return {
-            "name": wire_name(tool.name),
-            "description": tool.description,
-            "parameters": strict if strict is not None else tool.input_schema,
-            "strict": strict is not None,
-        }
+
+def _function(offer: Offer) -> dict[str, Any]:
+    return {
+        "name": offer.name,
+        "description": offer.description,
+        "parameters": offer.strict_parameters or offer.parameters,
+        "strict": offer.strict_parameters is not None,
+    }
 
 
 __all__ = ["OpenAITools"]

@@ -71,7 +71,7 @@ def approve(agent: Agent, result: dict[str, Any]) -> None:
 def test_openai_definitions_have_each_api_shape_and_safe_names(agent: Agent) -> None:
     tools = OpenAITools(agent.kit)
     responses, chat = tools.responses_tools(), tools.chat_tools()
-    names = [t.name for t in agent.kit.tools()]
+    names = [t.name for t in agent.kit.tools()] + ["charter_resume"]
 
     assert [t["name"] for t in responses] == names
     assert all(set(t) == {"type", "name", "description", "parameters", "strict"} for t in responses)
@@ -99,7 +99,7 @@ def test_strict_openai_definitions_keep_strict_rules(agent: Agent) -> None:
 def test_anthropic_definitions_carry_name_description_and_input_schema(agent: Agent) -> None:
     tools = AnthropicTools(agent.kit).tools()
 
-    assert [t["name"] for t in tools] == [t.name for t in agent.kit.tools()]
+    assert [t["name"] for t in tools] == [t.name for t in agent.kit.tools()] + ["charter_resume"]
     assert all(set(t) == {"name", "description", "input_schema"} for t in tools)
     assert all(t["input_schema"]["type"] == "object" and t["description"] for t in tools)
 
@@ -211,8 +211,24 @@ def test_chat_approval_result_tells_the_model_how_to_go_on(agent: Agent) -> None
 
     result = json.loads(reply["content"])
     assert result["status"] == "approval_required"
-    assert result["approval"]["approval_id"] in result["approval"]["how_to_resume"]
+    approval_id = result["approval"]["approval_id"]
+    assert f"call charter_resume with approval_id='{approval_id}'" in result["approval"]["how_to_resume"]
     assert "Flaky login test" in result["approval"]["preview"]
+
+    arguments = json.dumps({"approval_id": approval_id})
+    resume = {
+        "id": "call_y",
+        "type": "function",
+        "function": {"name": "charter_resume", "arguments": arguments},
+    }
+    (waiting,) = tools.run_chat({"role": "assistant", "tool_calls": [resume]})
+    assert json.loads(waiting["content"])["status"] == "approval_required"  # the person has not decided
+
+    approve(agent, result)
+    before = len(agent.sb.state.issues("acme/web"))
+    (done,) = tools.run_chat({"role": "assistant", "tool_calls": [resume]})
+    assert json.loads(done["content"])["status"] == "ok"
+    assert len(agent.sb.state.issues("acme/web")) == before + 1
 
 
 # -- Anthropic Messages --------------------------------------------------------------------------
@@ -241,13 +257,11 @@ def test_anthropic_tool_use_blocks_run_into_tool_results(agent: Agent) -> None:
     assert agent.comments() == before
 
     approve(agent, pause)
-    (done,) = tools.run(
-        [tool_use("toolu_4", "github_comment", {"repo": "acme/web", "number": 3, "body": "On it."})]
-    )
-    assert done["is_error"] is False
-    assert json.loads(done["content"])["status"] == "ok"
-    assert agent.comments() == before + 1
-    assert agent.kit.resume(pause["approval"]["approval_id"]).data["replayed"] is True
+    resume = tool_use("toolu_4", "charter_resume", {"approval_id": pause["approval"]["approval_id"]})
+    done, again = tools.run([resume]), tools.run([{**resume, "id": "toolu_5"}])
+    assert done[0]["is_error"] is False
+    assert json.loads(done[0]["content"])["status"] == "ok"
+    assert json.loads(again[0]["content"])["data"]["replayed"] is True
     assert agent.comments() == before + 1
 
 
@@ -263,3 +277,24 @@ def test_anthropic_sdk_message_object_and_bad_input_are_handled(agent: Agent) ->
     assert wrong["is_error"]
     assert json.loads(missing["content"])["error"]["error"] == "validation_error"
     assert "JSON object" in json.loads(wrong["content"])["error"]["message"]
+
+
+def test_charter_resume_without_a_known_approval_is_an_error_result(agent: Agent) -> None:
+    no_id, unknown = AnthropicTools(agent.kit).run([
+        tool_use("toolu_1", "charter_resume", {}),
+        tool_use("toolu_2", "charter_resume", {"approval_id": "apr_nothing"}),
+    ])  # fmt: skip
+
+    assert json.loads(no_id["content"])["error"]["error"] == "validation_error"
+    assert "approval_id" in json.loads(no_id["content"])["error"]["message"]
+    assert unknown["is_error"]
+    assert json.loads(unknown["content"])["error"]["error"] == "not_found"
+
+
+def test_a_read_only_grant_gets_no_resume_tool(agent: Agent) -> None:
+    reads = [t for t in agent.kit.tools() if t.verb == "read"]
+
+    assert "charter_resume" not in [t["name"] for t in AnthropicTools(agent.kit, tools=reads).tools()]
+    assert "charter_resume" not in [
+        t["function"]["name"] for t in OpenAITools(agent.kit, tools=reads).chat_tools()
+    ]

@@ -104,7 +104,7 @@ def test_a_langchain_agent_triages_an_issue_pausing_for_approval(
 
     run_agent(model.bind_tools(tools), tools, messages)
 
-    assert {t["function"]["name"] for t in model.bound} == {t.name for t in kit.tools()}
+    assert {t["function"]["name"] for t in model.bound} == {t.name for t in kit.tools()} | {"charter_resume"}
     paused = [m for m in messages if isinstance(m, ToolMessage) and isinstance(m.artifact, ToolResult)]
     assert paused[-1].artifact.status == "approval_required"
     approval_id = paused[-1].artifact.approval.approval_id
@@ -160,6 +160,34 @@ def test_a_read_keeps_the_untrusted_envelope_and_the_result_as_artifact(
     assert content["data"]["untrusted"]
     assert content["data"]["provenance"]["connector"] == "github"
     assert tool.metadata == {"charter_tool": "github_get_issue", "verb": "read", "risks": []}
+
+
+def test_charter_resume_finishes_an_approved_call(
+    setup: tuple[CharterHome, Toolkit], sb: GitHubSandbox
+) -> None:
+    home, kit = setup
+    tools = {t.name: t for t in charter_tools(kit)}
+    before = len(sb.state.comments("acme/web", 3))
+    paused = tools["github_comment"].invoke(
+        {"name": "github_comment", "args": {"repo": "acme/web", "number": 3, "body": "Fixed in 2.5."},
+         "id": "c1", "type": "tool_call"}
+    )  # fmt: skip
+    approval_id = paused.artifact.approval.approval_id
+    assert f"call charter_resume with approval_id='{approval_id}'" in paused.content
+
+    ApprovalStore(home).approve(approval_id, by="mona")
+    done = tools["charter_resume"].invoke(
+        {"name": "charter_resume", "args": {"approval_id": approval_id}, "id": "c2", "type": "tool_call"}
+    )
+    missing = tools["charter_resume"].invoke(
+        {"name": "charter_resume", "args": {}, "id": "c3", "type": "tool_call"}
+    )
+
+    assert done.status == "success"
+    assert done.artifact.status == "ok"
+    assert len(sb.state.comments("acme/web", 3)) == before + 1
+    assert missing.status == "error"
+    assert json.loads(missing.content)["error"]["error"] == "validation_error"
 
 
 def test_only_the_chosen_tools_are_made(setup: tuple[CharterHome, Toolkit]) -> None:
