@@ -21,6 +21,7 @@ import pytest
 
 from charter.contract_tests import canary, checks
 from charter.contract_tests.declarations import action_problems, connector_problems
+from charter.contract_tests.google_scopes import action_scope_problems
 from charter.contract_tests.harness import ContractHarness
 from charter.contract_tests.running import MissingExample, is_paginated, needed_scopes
 
@@ -84,7 +85,12 @@ class ContractSuite:
             ]
             metafunc.parametrize(("action", "scope"), pairs, ids=[f"{a}-{s}" for a, s in pairs])
             return
-        names = [spec.name for spec in actions.values() if _kind_matches(kind, spec)]
+        if kind == "discovery":
+            # Only a harness naming its API's discovery document gets these checks.
+            declared = getattr(self.harness_cls, "discovery_api", None)
+            names = sorted(actions) if declared else []
+        else:
+            names = [spec.name for spec in actions.values() if _kind_matches(kind, spec)]
         metafunc.parametrize("action", names)
 
     @pytest.fixture(scope="class")
@@ -147,6 +153,11 @@ class ContractSuite:
     @_sandbox_only
     def test_declared_scopes_are_sufficient(self, h: ContractHarness, action: str) -> None:
         _guarded(h, lambda: checks.check_declared_scopes_suffice(h, action))
+
+    @_over("discovery")
+    def test_declared_scopes_are_sufficient_and_minimal_per_the_api_description(self, action: str) -> None:
+        problems = action_scope_problems(self.harness_cls, action) or []
+        assert not problems, "\n".join(problems)
 
     # -- 3. reads -----------------------------------------------------------------------------
 

@@ -7,11 +7,12 @@ Scopes are written as Google grants them (full URLs). Two relations are kept apa
   (tests/auth/test_google_provider.py checks this against the discovery documents).
 - `PRIVILEGE` (a total order, least privileged first): what "least privileged" means when an
   action could be served by several scopes. The reasoning, per API:
-  Gmail — metadata and labels see no message bodies; send and insert can only add mail; readonly
-  reads everything; compose reads and sends drafts; modify also relabels and trashes;
-  mail.google.com also deletes permanently. Calendar — free/busy sees only busy times; the list and
-  settings read-only scopes see no events; events.readonly sees events; calendar.readonly sees
-  everything; the write scopes follow the same ladder up to `calendar` (everything, incl. sharing).
+  Gmail — labels sees no mail at all; metadata sees headers but no bodies; send and insert can
+  only add mail; readonly reads everything; compose reads and sends drafts; modify also relabels
+  and trashes; mail.google.com also deletes permanently. Calendar — free/busy sees only busy
+  times; the list and settings read-only scopes see no events; events.readonly sees events;
+  calendar.readonly sees everything; the write scopes follow the same ladder up to `calendar`
+  (everything, sharing included).
 Some scopes are accepted by a method but do not serve every use of it; `SCOPE_LIMITS` names the uses
 they cannot serve (e.g. gmail.metadata cannot read a body or run a search query).
 """
@@ -64,8 +65,8 @@ IDENTITY_SCOPES = (OPENID, USERINFO_EMAIL)
 
 # Least privileged first; scopes on one line are equally privileged.
 PRIVILEGE: tuple[tuple[str, ...], ...] = (
-    (GMAIL_METADATA, GMAIL_LABELS, CALENDAR_FREEBUSY, CALENDAR_EVENTS_FREEBUSY),
-    (GMAIL_SEND, GMAIL_INSERT, CALENDAR_CALENDARLIST_READONLY, CALENDAR_CALENDARS_READONLY),
+    (GMAIL_LABELS, CALENDAR_FREEBUSY, CALENDAR_EVENTS_FREEBUSY),
+    (GMAIL_METADATA, GMAIL_SEND, GMAIL_INSERT, CALENDAR_CALENDARLIST_READONLY, CALENDAR_CALENDARS_READONLY),
     (CALENDAR_SETTINGS_READONLY, CALENDAR_EVENTS_PUBLIC_READONLY),
     (GMAIL_READONLY, CALENDAR_EVENTS_OWNED_READONLY, CALENDAR_EVENTS_READONLY, CALENDAR_ACLS_READONLY),
     (GMAIL_COMPOSE, GMAIL_SETTINGS_BASIC, CALENDAR_READONLY, CALENDAR_APP_CREATED),

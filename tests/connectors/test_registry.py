@@ -49,5 +49,5 @@ def test_an_entry_point_that_is_not_a_connector_is_refused(monkeypatch: pytest.M
 
 
 def test_an_unknown_connector_says_which_extra_installs_it() -> None:
-    with pytest.raises(ConfigurationError, match=r"pip install 'charter\[gmail\]'"):
-        registry.get_connector("gmail")
+    with pytest.raises(ConfigurationError, match=r"pip install 'charter\[notion\]'"):
+        registry.get_connector("notion")
