@@ -65,6 +65,7 @@ class Quota:
         self._lock = threading.Lock()
         self._gmail: dict[str, _Bucket] = {}
         self._calendar: dict[str, tuple[int, int]] = {}
+        self._blocked: dict[tuple[str, str], float] = {}
         self.reset()
 
     def __repr__(self) -> str:
@@ -85,6 +86,7 @@ class Quota:
             self.refused = 0
             self._gmail.clear()
             self._calendar.clear()
+            self._blocked.clear()
 
     @property
     def gmail_capacity(self) -> float:
@@ -97,7 +99,13 @@ class Quota:
             return None
         api = method_id.split(".", 1)[0]
         with self._lock:
-            wait = self._charge_gmail(method_id, user) if api == "gmail" else self._charge_calendar(user)
+            blocked = self._blocked.get((api, user), 0.0) - self.clock.now()
+            if blocked > 0:
+                wait: float | None = blocked
+            elif api == "gmail":
+                wait = self._charge_gmail(method_id, user)
+            else:
+                wait = self._charge_calendar(user)
             if wait is None:
                 return None
             self.refused += 1
@@ -139,14 +147,12 @@ class Quota:
             429, "rateLimitExceeded", f"User-rate limit exceeded.  Retry after {when}", retry_after
         )
 
-    def exhaust(self, api: Literal["gmail", "calendar"] = "gmail", user: str = "mona@acme.com") -> None:
-        """Spend `user`'s whole budget now: the next call is refused until the clock moves on."""
-        now = self.clock.now()
+    def exhaust(
+        self, api: Literal["gmail", "calendar"] = "gmail", user: str = "mona@acme.com", seconds: float = 1.0
+    ) -> None:
+        """Refuse every call of `user` to `api` for the next `seconds` (advance the clock to lift it)."""
         with self._lock:
-            if api == "gmail":
-                self._gmail[user] = _Bucket(0.0, now)
-            else:
-                self._calendar[user] = (int(now // 60), self.calendar_per_minute)
+            self._blocked[(api, user)] = self.clock.now() + seconds
 
     def remaining(self, api: Literal["gmail", "calendar"] = "gmail", user: str = "mona@acme.com") -> float:
         """What `user` may still spend right now (units for Gmail, requests for Calendar)."""

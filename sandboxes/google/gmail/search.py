@@ -1,10 +1,11 @@
 """A subset of Gmail's search syntax for messages.list `q`.
 
-Supported: from:, to:, cc:, bcc:, subject:, label:, in: (inbox, sent, drafts, trash, spam, starred,
-anywhere), is: (unread, read, starred, important), has:attachment, filename:, newer_than: and
-older_than: (d, m, y), after: and before: (YYYY/MM/DD or epoch seconds), rfc822msgid:, quoted
-phrases, free words, and `-` to negate any of them. Unknown operators are searched as words, as
-Gmail does. Spam and trash are left out unless the query names them or asks for `in:anywhere`.
+Supported: terms joined by AND, `OR` and `{a b}` alternatives; from:, to:, cc:, bcc:, subject:,
+label:, in: (inbox, sent, drafts, trash, spam, starred, anywhere), is: (unread, read, starred,
+important), has:attachment, filename:, newer_than: and older_than: (d, m, y), after: and before:
+(YYYY/MM/DD or epoch seconds), rfc822msgid:, quoted phrases, free words, and `-` to negate any of
+them. Unknown operators are searched as words, as Gmail does. Spam and trash are left out unless the
+query names them or asks for `in:anywhere`.
 """
 
 from __future__ import annotations
@@ -122,22 +123,47 @@ def _negated(predicate: Predicate) -> Predicate:
     return lambda m: not predicate(m)
 
 
+def _term(mailbox: Mailbox, token: str, now_ms: int) -> tuple[Predicate, bool]:
+    """One search term as a predicate, and whether it reaches spam or trash."""
+    negate = token.startswith("-") and len(token) > 1
+    term = token[1:] if negate else token
+    key, sep, value = term.partition(":")
+    predicate = _operator(mailbox, key.lower(), value, now_ms) if sep and value else None
+    hidden = predicate is not None and key.lower() == "in" and value.lower() in ("trash", "spam", "anywhere")
+    if predicate is None:
+        predicate = _word(term)
+    return (_negated(predicate) if negate else predicate), hidden
+
+
+def _either(first: Predicate, second: Predicate) -> Predicate:
+    return lambda m: first(m) or second(m)
+
+
 def compile_query(mailbox: Mailbox, query: str, now_ms: int) -> tuple[list[Predicate], bool]:
-    """(predicates every message must pass, whether the query itself reaches spam or trash)."""
+    """(predicates every message must pass, whether the query itself reaches spam or trash).
+
+    Terms are joined by AND; `OR` (and a `{…}` group) binds its neighbours into one alternative.
+    """
     predicates: list[Predicate] = []
-    reaches_hidden = False
-    for token in _tokens(query):
-        if token in ("OR", "AND"):
+    reaches_hidden = join_next = in_group = False
+    for token in _tokens(query.replace("{", " { ").replace("}", " } ")):
+        if token == "{":
+            predicates.append(lambda m: False)
+            in_group = join_next = True
             continue
-        negate = token.startswith("-") and len(token) > 1
-        term = token[1:] if negate else token
-        key, sep, value = term.partition(":")
-        predicate = _operator(mailbox, key.lower(), value, now_ms) if sep and value else None
-        if predicate is None:
-            predicate = _word(term)
-        elif key.lower() == "in" and value.lower() in ("trash", "spam", "anywhere"):
-            reaches_hidden = True
-        predicates.append(_negated(predicate) if negate else predicate)
+        if token == "}":
+            in_group = join_next = False
+            continue
+        if token == "OR":
+            join_next = bool(predicates)
+            continue
+        predicate, hidden = _term(mailbox, token, now_ms)
+        reaches_hidden = reaches_hidden or hidden
+        if join_next:
+            predicates[-1] = _either(predicates[-1], predicate)
+        else:
+            predicates.append(predicate)
+        join_next = in_group
     return predicates, reaches_hidden
 
 

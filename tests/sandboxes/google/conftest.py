@@ -72,3 +72,9 @@ def calendar(build: Build) -> Any:
 def http() -> Iterator[httpx.Client]:
     with httpx.Client(timeout=10, follow_redirects=False) as client:
         yield client
+
+
+@pytest.fixture
+def gsb_token(gsb: GoogleSandbox) -> str:
+    """An access token of mona with every Gmail and Calendar scope these tests use."""
+    return gsb.oauth.issue_token("mona@acme.com", GMAIL_ALL + CALENDAR_ALL)[0]
