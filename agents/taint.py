@@ -109,14 +109,28 @@ class TaintTracker:
         """Remember the prose of a read result: each item's text under its own provenance."""
         items = result.items if isinstance(result, Page) else [result]
         for item in items:
-            if not isinstance(item, BaseModel):
+            if isinstance(item, BaseModel):
+                self._record_model(item, service, describe(item, service))
+
+    def _record_model(self, model: BaseModel, service: str, source: str) -> None:
+        for name in type(model).model_fields:
+            if name == "provenance" and isinstance(model, Resource):
                 continue
-            source = describe(item, service)
-            skip = {"provenance"} if isinstance(item, Resource) else None
-            data = item.model_dump(mode="json", exclude=skip)
-            for _, text in _strings(data):
-                if is_prose(text):
-                    self.record_text(text, source)
+            self._record_value(getattr(model, name), service, source)
+
+    def _record_value(self, value: object, service: str, source: str) -> None:
+        if isinstance(value, BaseModel):
+            # A message inside a thread is named as itself in reasons, not as the thread.
+            inner = describe(value, service) if isinstance(value, Resource) else source
+            self._record_model(value, service, inner)
+        elif isinstance(value, list | tuple):
+            for item in value:
+                self._record_value(item, service, source)
+        elif isinstance(value, dict):
+            for item in value.values():
+                self._record_value(item, service, source)
+        elif isinstance(value, str) and is_prose(value):
+            self.record_text(value, source)
 
     def check(self, arguments: BaseModel | dict[str, Any]) -> list[TaintHit]:
         """The arguments that carry text this session read, each with the sources it came from."""

@@ -86,17 +86,37 @@ def mark(value: Any, source: str, provenance: Provenance | None = None) -> Any:
     return value
 
 
-def mark_item(item: BaseModel, service: str) -> dict[str, Any]:
-    """One read item as agent data: its provenance beside its fields, their text delimited."""
-    if not isinstance(item, Resource):
-        return {"data": mark(item.model_dump(mode="json"), service)}
-    provenance = item.provenance
-    data = item.model_dump(mode="json", exclude={"provenance"})
-    prov = {k: neutralise(v) if isinstance(v, str) else v for k, v in provenance.model_dump().items()}
+def _provenance(provenance: Provenance) -> dict[str, Any]:
+    return {k: neutralise(v) if isinstance(v, str) else v for k, v in provenance.model_dump().items()}
+
+
+def _value(raw: object, dumped: Any, service: str, provenance: Provenance | None) -> Any:
+    if isinstance(raw, Resource):
+        # A message inside a thread has its own author: its text is labelled with its own provenance.
+        return {**fields(raw, service, raw.provenance), "provenance": _provenance(raw.provenance)}
+    if isinstance(raw, BaseModel):
+        return fields(raw, service, provenance)
+    if isinstance(raw, list | tuple) and isinstance(dumped, list) and len(raw) == len(dumped):
+        return [_value(r, d, service, provenance) for r, d in zip(raw, dumped, strict=True)]
+    return mark(dumped, service, provenance)
+
+
+def fields(model: BaseModel, service: str, provenance: Provenance | None) -> dict[str, Any]:
+    """A model's fields as JSON with their prose delimited; a resource's own provenance left out."""
+    dumped = model.model_dump(mode="json")
     return {
-        "provenance": {k: v for k, v in prov.items() if v is not None},
-        "data": mark(data, service, provenance),
+        name: _value(getattr(model, name), dumped.get(name), service, provenance)
+        for name in type(model).model_fields
+        if not (name == "provenance" and isinstance(model, Resource))
     }
 
 
-__all__ = ["CLOSE", "TAG", "delimit", "is_prose", "mark", "mark_item", "neutralise"]
+def mark_item(item: BaseModel, service: str) -> dict[str, Any]:
+    """One read item as agent data: its provenance beside its fields, their text delimited."""
+    if not isinstance(item, Resource):
+        return {"data": fields(item, service, None)}
+    prov = {k: v for k, v in _provenance(item.provenance).items() if v is not None}
+    return {"provenance": prov, "data": fields(item, service, item.provenance)}
+
+
+__all__ = ["CLOSE", "TAG", "delimit", "fields", "is_prose", "mark", "mark_item", "neutralise"]
