@@ -50,15 +50,11 @@ def group(tools: Iterable[Tool]) -> list[Toolset]:
     return sorted(sets, key=lambda s: (s.name.rpartition(".")[0], _VERB_ORDER[s.verb]))
 
 
-def _short(tool: Tool) -> str:
-    return tool.action
-
-
 def load_tool(tools: Sequence[Tool]) -> Tool:
     """The meta tool: its description is the menu of toolsets, one line each."""
     sets = group(tools)
     by_name = {t.name: t for t in tools}
-    menu = "; ".join(f"{s.name}: {' '.join(_short(by_name[n]) for n in s.tools)}" for s in sets)
+    menu = "; ".join(f"{s.name}: {' '.join(by_name[n].action for n in s.tools)}" for s in sets)
     return Tool(
         name=LOAD_TOOLSET,
         description=f"Load tools by toolset before using them. Toolsets: {menu}.",
