@@ -9,27 +9,39 @@ from typing import Annotated
 import typer
 
 from charter.cli.output import console
-from charter.sandboxes import Sandbox
+from charter.sandboxes import Sandbox, create_sandbox, sandbox_names
 from charter.schemas import ConfigurationError
 
 sandbox_app = typer.Typer(
     help="Run local emulators of the services Charter connects to.", no_args_is_help=True
 )
 
-SERVICES = ("github",)
+SERVICES = tuple(sandbox_names())
 
 
 def make_sandbox(service: str) -> Sandbox:
     """A fresh, seeded sandbox for `service`."""
-    if service == "github":
-        from charter.sandboxes.github import GitHubSandbox
+    if service not in SERVICES:
+        raise ConfigurationError(f"there is no sandbox for {service!r}; available: {', '.join(SERVICES)}")
+    return create_sandbox(service)
 
-        return GitHubSandbox()
-    raise ConfigurationError(f"there is no sandbox for {service!r}; available: {', '.join(SERVICES)}")
+
+def _print_google_banner(url: str) -> None:
+    from charter.sandboxes.google import DEFAULT_CLIENT_ID
+
+    console.print(f"[bold]google sandbox[/] on {url}  (seeded: Gmail and Calendar of mona@acme.com)")
+    console.print(f"  Gmail, Calendar and batch   {url}/gmail/v1, {url}/calendar/v3, {url}/batch")
+    console.print(f"  OAuth server                {url}/o/oauth2/v2/auth, {url}/token, {url}/revoke")
+    console.print(f"  inspection API              {url}/_sandbox/state  (also /requests, /faults, /quota)")
+    console.print(f"  OAuth client id             {DEFAULT_CLIENT_ID}  (consent is granted automatically)")
+    console.print("Press Ctrl-C to stop.")
 
 
 def print_banner(service: str, url: str) -> None:
     """Where the sandbox answers and how to connect to it."""
+    if service == "google":
+        _print_google_banner(url)
+        return
     from charter.sandboxes.github import DEFAULT_CLIENT_ID
 
     console.print(f"[bold]{service} sandbox[/] on {url}  (seeded: acme/web, acme/api, mona/notes)")

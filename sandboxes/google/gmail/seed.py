@@ -292,6 +292,29 @@ THREADS: list[ThreadSeed] = [
         [Note("priya", ["mona", "lee", "sam"], "Heads up: the platform and infra teams merge next month.")],
     ),
     ThreadSeed(
+        "Offsite agenda",
+        1.0,
+        [
+            Note("priya", ["mona"], "Draft agenda for Thursday: roadmap, hiring, budget. Anything to add?"),
+            Note("mona", ["priya"], "Add 30 minutes for the partner renewal.", ["lee"]),
+        ],
+        labels=["Projects/Atlas"],
+    ),
+    ThreadSeed(
+        "Vendor security questionnaire",
+        6.5,
+        [
+            Note(
+                "dana",
+                ["mona"],
+                "Our security team sent the annual questionnaire; due end of month.",
+                ["legal"],
+            ),
+            Note("mona", ["dana"], "Received, Sam will fill in the infrastructure part.", ["sam", "legal"]),
+        ],
+        labels=["Partners"],
+    ),
+    ThreadSeed(
         "You won a prize!!!",
         3.5,
         [Note("spam", ["mona"], "Claim your prize now by sending your bank details.")],
