@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import cached_property
 from typing import Any, ClassVar
 
@@ -187,7 +188,8 @@ class CalendarConnector(Connector):
     @action("draft", scopes=WRITE_EVENTS, commits="create_event")
     def draft_event(self, change: CreateEvent, attribution: Attribution | None) -> DraftPreview:
         """Propose an event for review; nothing reaches the calendar or any attendee until it is written."""
-        zone = change.time_zone or self._calendar_zone(change.calendar)
+        timed = isinstance(change.start, datetime)
+        zone = change.time_zone or (self._calendar_zone(change.calendar) if timed else None)
         preview = event_preview(change, account=self.credentials.account, zone=zone, attribution=attribution)
         return DraftPreview(preview=preview)
 
@@ -329,7 +331,11 @@ class CalendarConnector(Connector):
             # The id is derived from the idempotency key: if it exists, this write already happened.
             data = self._written(calendar, event_id, digest)
             if data is None:
-                raise
+                raise Conflict(
+                    f"event id {event_id}, derived from this write's idempotency key, is taken on "
+                    f"calendar {calendar} by an event that is not this write's (or was deleted since); "
+                    "write again with a new idempotency key."
+                ) from None
             return data
 
     def _check_etag(self, calendar: str, event_id: str, current: Json, expected: str | None) -> None:

@@ -225,3 +225,20 @@ def test_a_grant_limited_to_one_calendar_refuses_another() -> None:
     fields = constrained_fields(ListEvents)
     assert check_constraints(limited, ListEvents(), fields).outcome == "allow"
     assert check_constraints(limited, ListEvents(calendar=TEAM), fields).outcome == "deny"
+
+
+def test_a_key_whose_event_was_deleted_cannot_create_it_again(connect: Any, gsb: GoogleSandbox) -> None:
+    first = connect()
+    created = first.write(meeting(gsb), idempotency_key="plan-1")
+    first.write(DeleteEvent(calendar="primary", event_id=created.id.split(":", 1)[1]))
+    with pytest.raises(Conflict, match="new idempotency key"):
+        connect().write(meeting(gsb), idempotency_key="plan-1")
+    assert stored(gsb, "Renewal prep") == []
+
+
+def test_an_all_day_draft_needs_no_request(calendar: CalendarConnector, gsb: GoogleSandbox) -> None:
+    before = len(gsb.requests)
+    change = CreateEvent.model_validate({"title": "Offsite", "start": "2030-05-02", "end": "2030-05-04"})
+    draft = calendar.draft(change)
+    assert "Thu 02 May 2030 - Fri 03 May 2030, all day (2 days)" in draft.preview
+    assert len(gsb.requests) == before
