@@ -20,7 +20,7 @@ from charter.sandboxes.google.calendar import reads as _calendar_reads  # noqa: 
 from charter.sandboxes.google.calendar import writes as _calendar_writes  # noqa: F401
 from charter.sandboxes.google.calendar.seed import add_bulk_events, build_calendars
 from charter.sandboxes.google.calendar.state import CalendarState
-from charter.sandboxes.google.control import control_routes
+from charter.sandboxes.google.control import GoogleControl
 from charter.sandboxes.google.errors import GoogleError
 from charter.sandboxes.google.gmail import drafts as _gmail_drafts  # noqa: F401
 from charter.sandboxes.google.gmail import messages as _gmail_messages  # noqa: F401
@@ -182,4 +182,4 @@ class GoogleSandbox(Sandbox):
 
     def control_routes(self) -> list[BaseRoute]:
         """`/_sandbox/oauth/...`, `/_sandbox/quota`, `/_sandbox/gmail/...` knobs over HTTP."""
-        return control_routes(self)
+        return GoogleControl(self).routes()
