@@ -93,10 +93,15 @@ class GoogleSandbox(Sandbox):
 
     def _fresh_state(self) -> GoogleState:
         now = self.clock.now()
-        # Seed dates are relative to now; a template a few minutes old is still "now" enough.
-        if self._template is None or abs(now - self._template[0]) > TEMPLATE_MAX_AGE:
-            self._template = (now, GoogleState(self.clock, self._seed))
-        return self._template[1].clone()
+        # Seed dates are relative to today; a template a few minutes old from the same day still fits.
+        template = self._template
+        if (
+            template is None
+            or abs(now - template[0]) > TEMPLATE_MAX_AGE
+            or now // 86_400 != template[0] // 86_400
+        ):
+            template = self._template = (now, GoogleState(self.clock, self._seed))
+        return template[1].clone()
 
     def reset(self) -> None:
         """Back to real time first, so the fresh seed is dated from today, then the usual reset."""

@@ -129,21 +129,21 @@ def test_quota_can_answer_403_user_rate_limit_exceeded(
 def test_gmail_units_run_out_at_the_per_second_rate(
     gsb: GoogleSandbox, gsb_token: str, http: httpx.Client
 ) -> None:
-    # 5 units a second with a 10-second burst: ten messages.list calls (5 units each), then 429
-    # until about a second has passed; the little real time the calls take refills too little.
-    gsb.quota.gmail_units_per_second = 5
+    # 50 units of burst refilled at 1 unit a second: ten messages.list calls (5 units each), then 429
+    # until five seconds have passed; the real time the calls take refills far too little to matter.
+    gsb.quota.gmail_units_per_second, gsb.quota.gmail_burst_seconds = 1, 50
     headers = {"Authorization": f"Bearer {gsb_token}"}
     statuses = [
-        http.get(gsb.url + "/gmail/v1/users/me/messages", headers=headers).status_code for _ in range(13)
+        http.get(gsb.url + "/gmail/v1/users/me/messages", headers=headers).status_code for _ in range(12)
     ]
-    assert statuses[:10] == [200] * 10
-    assert statuses[-1] == 429
-    gsb.clock.advance(1)
+    assert statuses == [200] * 10 + [429] * 2
+    gsb.clock.advance(5)
     assert http.get(gsb.url + "/gmail/v1/users/me/messages", headers=headers).status_code == 200
 
 
 def test_calendar_counts_requests_per_minute(gsb: GoogleSandbox, calendar: Any) -> None:
     gsb.quota.calendar_per_minute = 2
+    gsb.clock.advance(60 - gsb.clock.now() % 60)  # start of a minute: the window cannot roll over mid-test
     calendar.calendarList().list().execute()
     calendar.calendarList().list().execute()
     with pytest.raises(HttpError) as limited:
