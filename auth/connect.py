@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 import httpx
 
@@ -29,11 +29,13 @@ def connect(
     timeout: float = 300.0,
     sleep: Callable[[float], object] = time.sleep,
     http: httpx.Client | None = None,
+    authorize_params: Mapping[str, str] | None = None,
 ) -> Connection:
     """Ask the person for consent (browser, or device code when `device`) and save the connection.
 
     `service` is the connector name (the provider's name by default); the vault records the scopes
-    the provider granted, which may be fewer than `scopes`.
+    the provider granted, which may be fewer than `scopes`. `authorize_params` add to the
+    authorize URL (browser flow only).
     """
     p = get_provider(provider) if isinstance(provider, str) else provider
     if device and not p.supports_device_flow:
@@ -49,7 +51,9 @@ def connect(
     if device:
         tokens = run_device_flow(client, scopes=scopes, show=show, sleep=sleep)
     else:
-        tokens = run_loopback_flow(client, scopes=scopes, open_browser=open_browser, timeout=timeout)
+        tokens = run_loopback_flow(
+            client, scopes=scopes, open_browser=open_browser, timeout=timeout, extra=authorize_params
+        )
     return vault.add_connection(
         service=service or p.name,
         provider=p.name,

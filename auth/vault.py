@@ -96,11 +96,13 @@ class Vault:
         """Save a new connection, or renew the tokens of the same account's existing one."""
         with self._engine.begin() as db:
             existing = db.execute(
-                select(_t.c.id).where(
+                select(_t.c.id, _t.c.refresh_token).where(
                     _t.c.service == service, _t.c.account == account, _t.c.api_base == api_base
                 )
             ).first()
             cid = existing[0] if existing else f"{service}-{slug(account)}-{secrets.token_hex(2)}"
+            # A provider answering a repeat consent without a refresh token (Google) keeps the old one.
+            kept = existing[1] if existing else None
             values = {
                 "provider": provider,
                 "scopes": json.dumps(sorted(tokens.scopes)),
@@ -108,7 +110,7 @@ class Vault:
                 "client_id": client_id,
                 "status": "active",
                 "refresh_lease_until": None,
-                **self._token_values(cid, tokens, refresh_fallback=None),
+                **self._token_values(cid, tokens, refresh_fallback=kept),
                 "client_secret": self._seal(cid, "client_secret", client_secret),
             }
             if existing:
@@ -156,6 +158,8 @@ class Vault:
         row = self._row(connection_id)
         remote, detail = False, "there was no token to revoke"
         token = self._open(row, "access_token")
+        if self._provider(row).revoke_refresh_token:
+            token = self._open(row, "refresh_token") or token
         if token:
             try:
                 self._client(row).revoke(token)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import threading
 import webbrowser
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from charter.auth.consent.errors import ConsentTimeout
@@ -67,6 +67,7 @@ def run_loopback_flow(
     scopes: Iterable[str],
     open_browser: Callable[[str], object] | None = None,
     timeout: float = 300.0,
+    extra: Mapping[str, str] | None = None,
 ) -> TokenSet:
     """Ask for consent in the browser and return the tokens, PKCE and state checked."""
     requested = frozenset(scopes)
@@ -74,7 +75,7 @@ def run_loopback_flow(
     server = threading.Thread(target=listener.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     server.start()
     try:
-        request = authorization_url(client, redirect_uri=listener.redirect_uri, scopes=requested)
+        request = authorization_url(client, redirect_uri=listener.redirect_uri, scopes=requested, extra=extra)
         (open_browser or open_in_browser)(request.url)
         if not listener.arrived.wait(timeout) or listener.callback_url is None:
             raise ConsentTimeout(

@@ -62,10 +62,21 @@ class OAuthClient:
         return " ".join(sorted(set(scopes)))
 
     def authorization_url(
-        self, *, redirect_uri: str, scopes: Iterable[str], state: str, code_challenge: str
+        self,
+        *,
+        redirect_uri: str,
+        scopes: Iterable[str],
+        state: str,
+        code_challenge: str,
+        extra: Mapping[str, str] | None = None,
     ) -> str:
-        """The URL that asks the person for consent, with PKCE S256 and `state`."""
+        """The URL that asks the person for consent, with PKCE S256 and `state`.
+
+        `extra` adds provider parameters to the provider's own (e.g. Google's `prompt=consent`).
+        """
         query = {
+            **self.provider.authorize_params,
+            **(extra or {}),
             "response_type": "code",
             "client_id": self.client.client_id,
             "redirect_uri": redirect_uri,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hmac
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
@@ -25,12 +25,20 @@ class AuthorizationRequest(NamedTuple):
 
 
 def authorization_url(
-    client: OAuthClient, *, redirect_uri: str, scopes: Iterable[str]
+    client: OAuthClient,
+    *,
+    redirect_uri: str,
+    scopes: Iterable[str],
+    extra: Mapping[str, str] | None = None,
 ) -> AuthorizationRequest:
     """Start consent: a fresh state and PKCE verifier, and the URL to send the person to."""
     state, verifier = make_state(), make_verifier()
     url = client.authorization_url(
-        redirect_uri=redirect_uri, scopes=scopes, state=state, code_challenge=s256_challenge(verifier)
+        redirect_uri=redirect_uri,
+        scopes=scopes,
+        state=state,
+        code_challenge=s256_challenge(verifier),
+        extra=extra,
     )
     return AuthorizationRequest(url, state, verifier)
 

@@ -58,6 +58,10 @@ class Provider:
     endpoint_layout: Callable[[str, str], Endpoints] | None = None
     account_lookup: AccountLookup | None = None
     revoker: Revoker | None = None
+    # Extra query parameters of every authorize URL (e.g. Google's incremental authorization).
+    authorize_params: Mapping[str, str] = field(default_factory=dict)
+    # Revoke with the refresh token when there is one: an expired access token cannot end the grant.
+    revoke_refresh_token: bool = False
 
     def endpoints(self, oauth_base: str | None = None, api_base: str | None = None) -> Endpoints:
         """The endpoints under `oauth_base` and `api_base`, the provider's own by default."""

@@ -65,8 +65,9 @@ IDENTITY_SCOPES = (OPENID, USERINFO_EMAIL)
 
 # Least privileged first; scopes on one line are equally privileged.
 PRIVILEGE: tuple[tuple[str, ...], ...] = (
-    (GMAIL_LABELS, CALENDAR_FREEBUSY, CALENDAR_EVENTS_FREEBUSY),
-    (GMAIL_METADATA, GMAIL_SEND, GMAIL_INSERT, CALENDAR_CALENDARLIST_READONLY, CALENDAR_CALENDARS_READONLY),
+    (GMAIL_LABELS, CALENDAR_FREEBUSY),
+    (GMAIL_METADATA, GMAIL_SEND, GMAIL_INSERT, CALENDAR_EVENTS_FREEBUSY),
+    (CALENDAR_CALENDARLIST_READONLY, CALENDAR_CALENDARS_READONLY),
     (CALENDAR_SETTINGS_READONLY, CALENDAR_EVENTS_PUBLIC_READONLY),
     (GMAIL_READONLY, CALENDAR_EVENTS_OWNED_READONLY, CALENDAR_EVENTS_READONLY, CALENDAR_ACLS_READONLY),
     (GMAIL_COMPOSE, GMAIL_SETTINGS_BASIC, CALENDAR_READONLY, CALENDAR_APP_CREATED),
@@ -245,4 +246,7 @@ GOOGLE = Provider(
     endpoint_layout=google_endpoints,
     account_lookup=google_account,
     revoker=revoke_google_token,
+    authorize_params=AUTHORIZE_PARAMS,
+    # Revoking the refresh token ends the whole grant even after the access token has expired.
+    revoke_refresh_token=True,
 )
