@@ -21,6 +21,9 @@ ID_PATTERN = r"^[0-9a-zA-Z_-]{1,64}$"
 # A practical address check: one @, no spaces or angle brackets; Gmail validates the rest.
 ADDRESS_PATTERN = r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$"
 
+# One header line: no control characters or the line separators mail headers may not hold.
+SUBJECT_PATTERN = r"^[^\x00-\x1f\x7f\x85\u2028\u2029]*$"
+
 Address = Annotated[str, Field(pattern=ADDRESS_PATTERN, max_length=320)]
 GmailId = Annotated[
     str, Field(pattern=ID_PATTERN, description="A Gmail message id, e.g. `18c2f0a1b2c3d4e5`.")
@@ -111,7 +114,7 @@ class NewMessage(_Mail):
     """A new message, started as a Gmail draft."""
 
     to: list[Address] = _recipients("To addresses.", required=True)
-    subject: str = Field(min_length=1, max_length=900, description="Subject line.")
+    subject: str = Field(min_length=1, max_length=900, pattern=SUBJECT_PATTERN, description="Subject line.")
 
 
 class ReplyMessage(_Mail):
@@ -122,7 +125,10 @@ class ReplyMessage(_Mail):
         "Who the reply goes to, usually the sender of the message answered.", required=True
     )
     subject: str | None = Field(
-        default=None, max_length=900, description="Subject; `Re: <original subject>` when omitted."
+        default=None,
+        max_length=900,
+        pattern=SUBJECT_PATTERN,
+        description="Subject; `Re: <original subject>` when omitted.",
     )
 
 
@@ -133,7 +139,9 @@ class SendDraft(_Mail):
     """
 
     to: list[Address] = _recipients("To addresses.", required=True)
-    subject: str | None = Field(default=None, max_length=900, description="Subject line.")
+    subject: str | None = Field(
+        default=None, max_length=900, pattern=SUBJECT_PATTERN, description="Subject line."
+    )
     message_id: str | None = Field(
         default=None, pattern=ID_PATTERN, description="For a reply: the Gmail id of the message answered."
     )
