@@ -108,8 +108,9 @@ class GmailConnector(Connector):
             max_wait=self.max_rate_limit_wait,
         )
 
-    @property
+    @cached_property
     def users(self) -> Any:
+        """The client library's `users` resource (building one costs a walk of the discovery tree)."""
         return self.google.service.users()
 
     # -- read ------------------------------------------------------------------------------
@@ -245,9 +246,9 @@ class GmailConnector(Connector):
 
     def metadata(self, ids: list[str], headers: tuple[str, ...]) -> list[Json]:
         """messages.get with format=metadata for each id, batched; skips messages that are gone."""
+        messages = self.users.messages()
         calls = [
-            self.users.messages().get(userId="me", id=i, format="metadata", metadataHeaders=list(headers))
-            for i in ids
+            messages.get(userId="me", id=i, format="metadata", metadataHeaders=list(headers)) for i in ids
         ]
         out: list[Json] = []
         for result in self.google.batch(calls, "messages of the mailbox"):

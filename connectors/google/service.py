@@ -17,11 +17,11 @@ from typing import Any
 
 from googleapiclient.discovery import build_from_document
 from googleapiclient.discovery_cache import get_static_doc
-from googleapiclient.errors import HttpError
-from googleapiclient.http import BatchHttpRequest, HttpRequest
+from googleapiclient.http import HttpRequest
 
 from charter.connectors.base import Credentials
-from charter.connectors.google.errors import error_from_http, translate_errors
+from charter.connectors.google.batch import decode_batch, encode_batch
+from charter.connectors.google.errors import error_for, read_error, translate_errors
 from charter.connectors.google.transport import ConnectionCredentials, ConnectionHttp
 from charter.schemas import CharterError, ConfigurationError, RateLimited
 
@@ -148,26 +148,21 @@ class GoogleService:
     def _send_batch(
         self, requests: Sequence[HttpRequest], chunk: Sequence[int], subject: str
     ) -> list[tuple[int, Json]]:
-        answers: dict[str, Json] = {}
-
-        def collect(request_id: str, response: Json, exception: Exception | None) -> None:
-            if isinstance(exception, HttpError):
-                error = error_from_http(exception, subject)
-                answers[request_id] = BatchFailure(error) if isinstance(error, CharterError) else error
-            elif exception is not None:
-                answers[request_id] = exception
-            else:
-                answers[request_id] = response
-
-        batch = BatchHttpRequest(callback=collect, batch_uri=self.batch_uri)
-        for index in chunk:
-            batch.add(requests[index], request_id=str(index))
-        with translate_errors(subject):
-            batch.execute()
+        content_type, body = encode_batch({str(index): requests[index] for index in chunk})
+        resp, content = self.http.request(
+            self.batch_uri, "POST", body=body, headers={"content-type": content_type}
+        )
+        if resp.status >= 300:
+            raise error_for(read_error(resp.status, content, resp), subject)
+        answers = decode_batch(resp.get("content-type", ""), content, [str(i) for i in chunk])
         out: list[tuple[int, Json]] = []
         for index in chunk:
-            answer = answers.get(str(index))
-            if isinstance(answer, BaseException):
-                raise answer
-            out.append((index, answer))
+            part, data = answers[str(index)]
+            if part.status >= 300:
+                error = error_for(read_error(part.status, data, part), subject)
+                if not isinstance(error, CharterError):
+                    raise error
+                out.append((index, BatchFailure(error)))
+            else:
+                out.append((index, requests[index].postproc(part, data)))
         return out

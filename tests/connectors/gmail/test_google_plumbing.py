@@ -19,6 +19,7 @@ from charter.connectors.google import (
     error_for,
     read_error,
 )
+from charter.connectors.google.batch import decode_batch, encode_batch
 from charter.schemas import ConfigurationError, NotFound, RateLimited, ScopeMissing, UpstreamError
 
 Handler = Callable[[httpx.Request], httpx.Response]
@@ -200,3 +201,29 @@ def test_a_batch_size_over_googles_limit_is_refused() -> None:
     api = service(lambda request: httpx.Response(200))
     with pytest.raises(ConfigurationError):
         api.batch([], "messages", size=101)
+
+
+def test_a_batch_answer_with_bare_line_feeds_and_lengths_is_read() -> None:
+    body = (
+        b"--b\nContent-Type: application/http\nContent-ID: <response-1>\n\n"
+        b'HTTP/1.1 200 OK\nContent-Type: application/json\nContent-Length: 9\n\n{"a": 1}\n\n'
+        b"--b--\n"
+    )
+    [(resp, content)] = decode_batch("multipart/mixed; boundary=b", body, ["1"]).values()
+    assert resp.status == 200
+    assert json.loads(content) == {"a": 1}
+
+
+def test_a_batch_answer_missing_a_call_is_an_upstream_error() -> None:
+    with pytest.raises(UpstreamError, match="lacks 1"):
+        decode_batch("multipart/mixed; boundary=b", b"--b--\r\n", ["1"])
+
+
+def test_a_batch_request_names_each_call_once_without_its_own_token() -> None:
+    api = service(lambda request: httpx.Response(200))
+    calls = {str(i): api.service.users().messages().get(userId="me", id=f"m{i}") for i in range(3)}
+    content_type, body = encode_batch(calls)
+    assert content_type.startswith("multipart/mixed; boundary=")
+    assert body.count(b"Content-ID: <") == 3
+    assert b"GET /gmail/v1/users/me/messages/m2?alt=json HTTP/1.1" in body
+    assert b"authorization" not in body.lower()
