@@ -11,6 +11,8 @@ from charter.schemas import ConfigurationError
 
 GROUP = "charter.connectors"
 BUILTIN_PREFIX = "charter."
+# The pip extra that installs each built-in connector's client library, where it differs from its name.
+EXTRAS = {"gmail": "google", "calendar": "google", "sharepoint": "microsoft"}
 
 
 @cache
@@ -43,6 +45,6 @@ def get_connector(name: str) -> type[Connector]:
     if name not in found:
         raise ConfigurationError(
             f"no connector {name!r} is installed (installed: {', '.join(sorted(found)) or 'none'}); "
-            f"install it, e.g. pip install 'charter[{name}]'"
+            f"install it, e.g. pip install 'charter[{EXTRAS.get(name, name)}]'"
         )
     return found[name]

@@ -51,3 +51,10 @@ def test_an_entry_point_that_is_not_a_connector_is_refused(monkeypatch: pytest.M
 def test_an_unknown_connector_says_which_extra_installs_it() -> None:
     with pytest.raises(ConfigurationError, match=r"pip install 'charter\[notion\]'"):
         registry.get_connector("notion")
+
+
+def test_a_missing_google_connector_names_the_google_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    _use(monkeypatch, BUILTIN)
+    with pytest.raises(ConfigurationError, match=r"pip install 'charter\[google\]'"):
+        registry.get_connector("gmail")
+
