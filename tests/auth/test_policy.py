@@ -204,7 +204,7 @@ def test_no_rule_lets_an_unnamed_destructive_action_or_a_draft_only_grant_commit
 def test_home_policy_file_overrides_the_shipped_default(tmp_path: Path) -> None:
     home = CharterHome(tmp_path / "home")
     shipped = Policy.for_home(home)
-    assert shipped.rules == ()
+    assert [r.actions for r in shipped.rules] == [("github_commit_file",)]
     assert shipped.approval_ttl == timedelta(hours=24)
     (home.path / "policy.yaml").write_text("rules:\n  - outcome: deny\n    actions: [github_comment]\n")
     assert Policy.for_home(home).decide(grant(), "github_comment", WRITE).outcome == "deny"
