@@ -1,16 +1,26 @@
-"""How `charter demo` tells its story: numbered scenes, paced lines, and a Toolkit that narrates its calls."""
+"""How `charter demo` tells its story: scenes and steps, paced lines, a Toolkit that narrates its calls."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from email.utils import parseaddr
 from typing import Any
 
 from rich.padding import Padding
 from rich.panel import Panel
 
 from charter.agents import Toolkit, ToolResult
+from charter.cli.context import Local
+from charter.cli.demo_agent import unwrap
 from charter.cli.output import console, excerpt, plain
+from charter.schemas import CharterError
+
+
+class DemoFailed(CharterError):
+    """The demo saw something other than what Charter promises (e.g. a comment posted twice)."""
+
+    code = "demo_failed"
 
 
 def indent(text: str, spaces: int = 2) -> None:
@@ -24,10 +34,17 @@ class Narrator:
     def __init__(self, pace: float = 0.0) -> None:
         self.pace = max(pace, 0.0)
 
-    def scene(self, number: int, title: str) -> None:
+    def act(self, number: int, title: str, summary: str) -> None:
+        """The start of one of the demo's scenes (GitHub, Google)."""
         self.pause(1.0)
         console.print()
-        console.rule(f"[bold cyan]{number} · {title}[/]", align="left")
+        console.print(Panel(f"[bold]{summary}[/]", title=f"Scene {number} · {title}", title_align="left"))
+
+    def scene(self, label: str, title: str) -> None:
+        """One numbered step of a scene, e.g. `2.3`."""
+        self.pause(1.0)
+        console.print()
+        console.rule(f"[bold cyan]{label} · {title}[/]", align="left")
 
     def say(self, text: str, spaces: int = 0) -> None:
         indent(text, spaces)
@@ -41,6 +58,17 @@ class Narrator:
     def pause(self, beats: float = 1.0) -> None:
         if self.pace:
             time.sleep(self.pace * beats)
+
+
+def person_runs(here: Local, narrator: Narrator, *args: str) -> None:
+    """Run a `charter` command in this process, against the demo's home, as the person would."""
+    from charter.cli.main import main
+
+    narrator.command("charter " + " ".join(args))
+    code = main(["--home", str(here.path), *args])
+    if code != 0:
+        raise DemoFailed(f"`charter {' '.join(args)}` failed (exit {code}); see the error above")
+    narrator.pause()
 
 
 class NarratedToolkit(Toolkit):
@@ -68,39 +96,80 @@ class NarratedToolkit(Toolkit):
 
 def report(result: ToolResult) -> None:
     """One or two lines on what a call came to; a draft's preview in a panel."""
+    data = result.data if isinstance(result.data, dict) else None
     if result.status == "error":
         error = result.error or {}
         indent(f"[red]✗ {error.get('error')}[/]: {plain(str(error.get('message', '')))}", 4)
     elif result.approval is not None:
-        pause = result.approval
-        indent(f"[yellow]⏸ paused for a person's approval: {pause.approval_id}[/]", 4)
-        for reason in pause.reasons:
+        indent(f"[yellow]⏸ paused for a person's approval: {result.approval.approval_id}[/]", 4)
+        for reason in result.approval.reasons:
             indent(plain(reason), 6)
-    elif isinstance(result.data, dict) and "items" in result.data:
-        _report_items(result.data["items"])
-    elif isinstance(result.data, dict) and "preview" in result.data:
-        console.print(
-            f"    [green]✓[/] draft {result.data['draft_id']} saved in Charter; nothing is posted yet"
-        )
-        console.print(Panel(plain(str(result.data["preview"])), title="draft preview", title_align="left"))
-    elif isinstance(result.data, dict):
+    elif data is not None and "items" in data:
+        _report_items(data["items"])
+    elif data is not None and "preview" in data:
+        _report_draft(data)
+    elif data is not None and isinstance(data.get("data"), dict):
+        _report_resource(data["data"])
+    elif data is not None:
         replayed = (
-            " [dim](replayed: it had already run, nothing new was sent)[/]"
-            if result.data.get("replayed")
-            else ""
+            " [dim](replayed: it had already run, nothing new was sent)[/]" if data.get("replayed") else ""
         )
-        indent(f"[green]✓[/] {plain(str(result.data.get('summary', 'done')))}{replayed}", 4)
+        indent(f"[green]✓[/] {plain(str(data.get('summary', 'done')))}{replayed}", 4)
 
 
-def _report_items(items: list[dict[str, Any]]) -> None:
+def _report_draft(data: dict[str, Any]) -> None:
+    if data.get("location") == "native":
+        where = "saved as a native draft in the service, where the person can open it; nothing is sent yet"
+    else:
+        where = "held in Charter; nothing is posted yet"
+    indent(f"[green]✓[/] draft {data['draft_id']} {where}", 4)
+    console.print(Panel(plain(str(data["preview"])), title="draft preview", title_align="left"))
+
+
+def _report_items(items: list[dict[str, Any]], shown: int = 3) -> None:
     indent(f"[green]✓[/] {len(items)} item(s), wrapped as untrusted data with provenance", 4)
-    for item in items[:3]:
-        data, source = item.get("data", {}), item.get("provenance", {})
-        if "title" in data:
-            line = f"#{data.get('number')} {data['title']} {data.get('labels', [])}"
-        else:
-            line = f"{source.get('author', '?')}: {excerpt(str(data.get('body', '')), 70)}"
-        indent(plain(line), 6)
+    for item in items[:shown]:
+        indent(plain(item_line(item.get("data", {}), item.get("provenance", {}))), 6)
+    if len(items) > shown:
+        indent(f"[dim]… and {len(items) - shown} more[/]", 6)
 
 
-__all__ = ["NarratedToolkit", "Narrator", "indent", "report"]
+def _report_resource(data: dict[str, Any]) -> None:
+    messages = data.get("messages")
+    if isinstance(messages, list):
+        indent(f"[green]✓[/] a thread of {len(messages)} message(s), wrapped as untrusted data", 4)
+        for message in messages:
+            indent(plain(item_line(message, message.get("provenance", {}))), 6)
+    else:
+        indent(f"[green]✓[/] {plain(item_line(data, {}))}", 4)
+
+
+def _shown(value: object) -> str:
+    return unwrap(str(value or ""))
+
+
+def item_line(data: dict[str, Any], source: dict[str, Any]) -> str:
+    """One read item as a line a person scans: an issue, a mail, an event or a comment."""
+    if "number" in data and "title" in data:
+        return f"#{data.get('number')} {_shown(data['title'])} {data.get('labels', [])}"
+    if "snippet" in data:
+        name = parseaddr(_shown(data.get("sender")))[0] or _shown(data.get("sender"))
+        text = _shown(data.get("text") or data.get("snippet"))
+        return f"{name}: {_shown(data.get('subject'))} — {excerpt(text, 60)}"
+    if isinstance(data.get("start"), dict):
+        start, end = data["start"].get("date_time") or "", (data.get("end") or {}).get("date_time") or ""
+        hours = f"{start[11:16]}-{end[11:16]}" if start and end else "all day"
+        where = f" ({_shown(data['location'])})" if _shown(data.get("location")) else ""
+        return f"{hours} {_shown(data.get('title'))}{where}"
+    return f"{source.get('author', '?')}: {excerpt(_shown(data.get('body')), 70)}"
+
+
+__all__ = [
+    "DemoFailed",
+    "NarratedToolkit",
+    "Narrator",
+    "indent",
+    "item_line",
+    "person_runs",
+    "report",
+]
