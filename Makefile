@@ -13,7 +13,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(VENV)/.demo-installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[github]'
+	$(BIN)/python -m pip install --quiet -e '.[github,google]'
 	touch $@
 
 $(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
