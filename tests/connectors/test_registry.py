@@ -57,4 +57,3 @@ def test_a_missing_google_connector_names_the_google_extra(monkeypatch: pytest.M
     _use(monkeypatch, BUILTIN)
     with pytest.raises(ConfigurationError, match=r"pip install 'charter\[google\]'"):
         registry.get_connector("gmail")
-
