@@ -49,7 +49,7 @@ def demo_command(
         float | None, typer.Option("--pace", min=0.0, help="Seconds per beat; 0 runs at full speed.")
     ] = None,
 ) -> None:
-    """Watch agents triage a GitHub issue and work through Gmail and Calendar, pausing for you (~40 s)."""
+    """Watch agents triage a GitHub issue and work through Gmail and Calendar, pausing for you (~30 s)."""
     beat = pace if pace is not None else (0.5 if sys.stdout.isatty() else 0.0)
     with _demo_home(home) as path:
         run_demo(Local(path), Narrator(beat), scene)
