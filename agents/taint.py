@@ -13,6 +13,7 @@ Memory is bounded: at most `max_fingerprints` hashes, the oldest forgotten first
 
 from __future__ import annotations
 
+import html
 import re
 import threading
 import unicodedata
@@ -45,7 +46,9 @@ class TaintHit:
 
 
 def _words(text: str) -> list[str]:
-    return _WORD.findall(unicodedata.normalize("NFKC", text[:MAX_TEXT_CHARS]).casefold())
+    # Services escape some text as HTML (Gmail snippets say `I&#39;ll`); whoever quotes it writes `'`.
+    plain = html.unescape(text[:MAX_TEXT_CHARS])
+    return _WORD.findall(unicodedata.normalize("NFKC", plain).casefold())
 
 
 def _shingles(words: list[str]) -> list[int]:

@@ -118,6 +118,15 @@ def test_any_quote_of_quote_words_or_more_is_caught(words: list[str], data: st.D
     assert hits[0].sources == ("mail message m1",)
 
 
+def test_a_quote_is_found_when_the_text_read_had_its_html_entities_escaped() -> None:
+    tracker = TaintTracker(quote_words=12)
+    tracker.record_text(
+        "I&#39;m sure we&#39;ll ship; Sam&#39;s team can&#39;t wait &amp; Lee&#39;s won&#39;t", "s"
+    )
+    hits = tracker.check({"body": "Fwd: I'm sure we'll ship; Sam's team can't wait & Lee's won't"})
+    assert [h.field for h in hits] == ["body"]
+
+
 def test_unrelated_text_is_not_tainted() -> None:
     tracker = TaintTracker()
     tracker.record_text(INJECTED, "mail message m1")
