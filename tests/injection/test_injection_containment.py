@@ -19,8 +19,9 @@ from charter.auth.policy import DEFAULT_POLICY_FILE, Policy
 
 DEFAULT = Policy.load(DEFAULT_POLICY_FILE)
 DESTRUCTIVE = ("github_merge_pull_request", "gmail_trash_message", "calendar_delete_event")
-# Everything allowed without a person, outside recipients too; taint cannot be switched off by a
-# rule, so its thresholds are set as loose as the policy schema lets them be.
+# Everything allowed without a person, outside recipients too. No rule switches taint off, and
+# loosening its thresholds would make the control depend on which shingles hash lowest in a given
+# process, so it keeps its defaults: writes quoting a whole message stay paused even here.
 PERMISSIVE = Policy.from_dict(
     {
         "rules": [
@@ -28,7 +29,6 @@ PERMISSIVE = Policy.from_dict(
             {"outcome": "allow", "actions": list(DESTRUCTIVE)},
         ],
         "recipients": {"domains": [{"domains": ["*"], "outcome": "allow"}]},
-        "taint": {"quote_words": 500, "token_chars": 100_000},
     }
 )
 
