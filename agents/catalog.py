@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from charter.agents.tools import COMMIT_DRAFT_DESCRIPTION, COMMIT_DRAFT_SCHEMA, Tool
 from charter.agents.toolschema import WRITE_OUTPUT_SCHEMA, input_schema, output_schema
 from charter.auth.policy import Policy, check_constraints, check_grant
+from charter.auth.providers import get_provider
 from charter.connectors.base import (
     ActionSpec,
     Connector,
@@ -31,6 +32,7 @@ from charter.schemas import (
     GrantDenied,
     NotFound,
     Page,
+    ScopeMissing,
     ValidationError,
     payload_hash,
 )
@@ -53,6 +55,9 @@ class ConnectionInfo(Protocol):
     @property
     def api_base(self) -> str: ...
 
+    @property
+    def scopes(self) -> frozenset[str]: ...
+
 
 class VaultLike(Protocol):
     """The part of `charter.auth.vault.Vault` the Toolkit uses."""
@@ -71,6 +76,7 @@ class Entry:
     spec: ActionSpec | None  # None for the commit-draft tool
     allowed: bool
     refusal: tuple[str, ...] = ()
+    scope_missing: bool = False
 
 
 def _slug(text: str) -> str:
@@ -112,6 +118,8 @@ class Catalog:
                 f"this grant's tools are: {', '.join(names[:30])}" if names else "this grant allows no tools"
             )
             raise GrantDenied(f"there is no tool {name!r}; {hint}.", reason="unknown_tool")
+        if entry.scope_missing:
+            raise ScopeMissing(f"{'; '.join(entry.refusal)}. Nothing was sent.")
         if not entry.allowed:
             raise GrantDenied(f"{'; '.join(entry.refusal)}. Nothing was sent.", reason="not_allowed")
         return entry
@@ -180,14 +188,16 @@ class Catalog:
             prefix = (
                 conn.service if per_service[conn.service] == 1 else f"{conn.service}_{_slug(conn.account)}"
             )
-            actions = [self._entry_for(claims, conn, prefix, spec) for spec in cls.actions.values()]
+            actions = [self._entry_for(claims, conn, prefix, cls, spec) for spec in cls.actions.values()]
             entries.update((e.tool.name, e) for e in actions)
             commit = _commit_entry(claims, conn, prefix, actions)
             if commit is not None:
                 entries[commit.tool.name] = commit
         return entries
 
-    def _entry_for(self, claims: GrantClaims, conn: ConnectionInfo, prefix: str, spec: ActionSpec) -> Entry:
+    def _entry_for(
+        self, claims: GrantClaims, conn: ConnectionInfo, prefix: str, cls: type[Connector], spec: ActionSpec
+    ) -> Entry:
         base = f"{conn.service}_{spec.name}"
         decision = check_grant(claims, base, spec)
         if decision.outcome != "deny":
@@ -203,8 +213,18 @@ class Catalog:
             action=spec.name,
             output_schema=output_schema(spec.verb, spec.result),
         )
-        allowed = decision.outcome != "deny"
-        return Entry(tool, base, spec, allowed, () if allowed else decision.reasons)
+        if decision.outcome == "deny":
+            return Entry(tool, base, spec, False, decision.reasons)
+        # A tool the connection's token cannot run is not offered: the agent would only meet a refusal.
+        missing = get_provider(cls.provider).missing_scopes(conn.scopes, spec.scopes)
+        if missing:
+            reason = (
+                f"{tool.name} needs the {cls.provider} scope(s) {', '.join(sorted(missing))}, which "
+                f"connection {conn.id} was not granted; the person can connect {conn.service} again "
+                f"enabling {spec.name}"
+            )
+            return Entry(tool, base, spec, False, (reason,), scope_missing=True)
+        return Entry(tool, base, spec, True)
 
 
 def _commit_entry(

@@ -77,7 +77,8 @@ def describe(item: BaseModel, service: str) -> str:
     """How a reason names where text came from: `gmail message 18c…`."""
     kind = _CAMEL.sub(" ", type(item).__name__).lower()
     if isinstance(item, Resource):
-        ident = item.provenance.id
+        # Some connectors already prefix the id with its kind (`message:18c…`): say it once.
+        ident = item.provenance.id.removeprefix(f"{kind.rsplit(' ', 1)[-1]}:")
         return f"{service} {kind} {ident if len(ident) <= 60 else ident[:59] + '…'}"
     return f"{service} {kind}"
 

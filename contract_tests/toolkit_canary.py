@@ -25,6 +25,7 @@ class _Connection:
     service: str
     account: str
     api_base: str
+    scopes: frozenset[str]
 
 
 class _HarnessVault:
@@ -32,10 +33,14 @@ class _HarnessVault:
 
     def __init__(self, harness: ContractHarness, canary: str) -> None:
         self.harness, self.canary = harness, canary
-        self.connection = _Connection(
-            "contract-conn", harness.connector_cls.name, "contract", harness.base_url or ""
-        )
         self.renew()
+        self.connection = _Connection(
+            "contract-conn",
+            harness.connector_cls.name,
+            self._credentials.account,
+            harness.base_url or "",
+            self._credentials.granted_scopes,
+        )
 
     def renew(self) -> None:
         """New credentials (a sandbox reset forgets the tokens it issued)."""

@@ -220,6 +220,7 @@ class FakeConnection:
     service: str
     account: str
     api_base: str = "https://notes.test"
+    scopes: frozenset[str] = frozenset({"repo"})
 
 
 class FakeCredentials:
@@ -299,8 +300,8 @@ class Env:
         args.update(overrides)
         return Toolkit(token, **args)
 
-    def fake_vault(self, *connections: tuple[str, str, str]) -> FakeVault:
-        """A vault holding (id, service, account) connections, for grants over other services."""
+    def fake_vault(self, *connections: tuple[Any, ...]) -> FakeVault:
+        """A vault holding (id, service, account[, api_base, scopes]) connections, for other services."""
         return FakeVault(*(FakeConnection(*c) for c in connections))
 
     @property

@@ -141,3 +141,14 @@ def test_the_tracker_forgets_the_oldest_fingerprints_beyond_its_bound() -> None:
     recent = " ".join(f"doc199 word{i}" for i in range(40))
     assert tracker.check({"body": recent})
     assert tracker.check({"body": " ".join(f"doc0 word{i}" for i in range(40))}) == []
+
+
+def test_a_provenance_id_already_naming_its_kind_is_not_repeated() -> None:
+    from charter.agents.taint import describe
+    from charter.schemas import Provenance, Resource
+
+    class Message(Resource):
+        pass
+
+    item = Message(id="m1", provenance=Provenance(connector="gmail", id="message:001a"))
+    assert describe(item, "gmail") == "gmail message 001a"

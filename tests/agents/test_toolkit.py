@@ -399,3 +399,18 @@ def test_risks_that_depend_on_the_arguments_reach_the_policy(env: Env) -> None:
     assert quiet.status == "ok"
     assert loud.status == "approval_required"
     assert env.service.writes == ["label:1:bug"]
+
+
+def test_tools_the_connection_cannot_run_are_not_offered_and_say_why(env: Env) -> None:
+    # A connection granted only a profile scope: the notes actions need `repo`.
+    vault = env.fake_vault(("notes-mona", "notes", "mona", "https://notes.test", frozenset({"read:user"})))
+    kit = env.toolkit(env.grant().token, vault=vault)
+
+    listed = {t.name for t in kit.tools()}
+    result = kit.call("notes_list_notes", {"repo": "acme/web"})
+
+    assert "notes_list_notes" not in listed
+    assert result.error is not None
+    assert result.error["error"] == "scope_missing"
+    assert "connect notes again" in result.error["message"]
+    assert env.service.requests == []

@@ -202,6 +202,11 @@ STAND_INS: dict[str, type[Connector]] = {
 }  # fmt: skip
 
 
+def _all_scopes(cls: type[Connector]) -> frozenset[str]:
+    """Every scope the connector's actions declare: a connection that may run all of them."""
+    return frozenset(scope for spec in cls.actions.values() for scope in spec.scopes)
+
+
 def _context_chars(tools: list[Tool]) -> int:
     """What a framework puts in the model's context per tool: name, description, input schema."""
     listed = [{"name": t.name, "description": t.description, "input_schema": t.input_schema} for t in tools]
@@ -215,7 +220,9 @@ def test_a_full_five_service_tool_list_fits_the_budget(
     services = ("github", "gmail", "calendar", "sharepoint", "notion")
     # Real connectors where installed (registered by entry point), shaped stand-ins for the rest.
     classes = {s: installed.get(s) or STAND_INS[s] for s in services}
-    vault = env.fake_vault(*((f"{s}-mona", s, "mona@acme.test") for s in services))
+    vault = env.fake_vault(
+        *((f"{s}-mona", s, "mona@acme.test", "https://api.test", _all_scopes(classes[s])) for s in services)
+    )
     destructive = tuple(
         f"{s}_{a}" for s, c in classes.items() for a, spec in c.actions.items() if "destructive" in spec.risks
     )
