@@ -1,5 +1,5 @@
-"""Benchmarks of the GitHub slice and the agent runtime, with figures as ratios against a baseline.
+"""Benchmarks of the GitHub, Gmail and Calendar slices and the agent runtime, as ratios against a baseline.
 
 Run them with `make bench` (or `python -m benchmarks --help`). Every figure is measured in one
-process against the in-process GitHub sandbox, so ratios compare like with like on one machine.
+process against the in-process sandboxes, so ratios compare like with like on one machine.
 """

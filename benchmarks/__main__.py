@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 
 from benchmarks.suite import Options, run
 
@@ -14,8 +15,8 @@ def parse_options(argv: Sequence[str] | None = None) -> tuple[Options, bool]:
     default = Options()
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks",
-        description="Benchmarks of Charter's GitHub slice against the in-process sandbox; "
-        "figures are ratios against a baseline measured in the same run.",
+        description="Benchmarks of Charter's GitHub, Gmail and Calendar slices against the in-process "
+        "sandboxes; figures are ratios against a baseline measured in the same run.",
     )
     parser.add_argument("--quick", action="store_true", help="tiny sizes, a few seconds (smoke test)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -30,15 +31,27 @@ def parse_options(argv: Sequence[str] | None = None) -> tuple[Options, bool]:
     parser.add_argument(
         "--backlog", type=int, default=default.backlog, help="open issues in the pagination repository"
     )
+    parser.add_argument("--messages", type=int, default=default.messages, help="Gmail messages to fetch")
+    parser.add_argument("--events", type=int, default=default.events, help="Calendar events to fetch")
+    parser.add_argument("--only", choices=("github", "google"), help="run only these benchmarks")
     args = parser.parse_args(argv)
     if args.quick:
-        return Options.quick(), args.json
-    for name in ("calls", "latency_calls", "rounds", "backlog"):
+        return replace(Options.quick(), only=args.only), args.json
+    for name in ("calls", "latency_calls", "rounds", "backlog", "messages", "events"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
     if args.latency_ms < 0:
         parser.error("--latency-ms must be 0 or more")
-    options = Options(args.calls, args.latency_calls, args.rounds, args.latency_ms, args.backlog)
+    options = Options(
+        args.calls,
+        args.latency_calls,
+        args.rounds,
+        args.latency_ms,
+        args.backlog,
+        args.messages,
+        args.events,
+        args.only,
+    )
     return options, args.json
 
 

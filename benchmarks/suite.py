@@ -5,13 +5,16 @@ from __future__ import annotations
 import os
 import platform
 import shlex
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 
 from benchmarks.figures import Report
+from benchmarks.google_rig import GoogleRig
+from benchmarks.google_suite import measure_google
 from benchmarks.overhead import Overhead, measure_overhead
 from benchmarks.pagination import DEFAULT, FLOOR, NAIVE, floor, measure_pagination
 from benchmarks.repeat_reads import FIRST, NAIVE_REPEAT, REPEAT, measure_repeat_reads
 from benchmarks.rig import GitHubRig
+from charter.auth.home import CharterHome
 
 OVERHEAD = "1. per-call overhead, 0 ms latency"
 OVERHEAD_RTT = "1. per-call overhead, {latency:g} ms latency"
@@ -28,17 +31,20 @@ class Options:
     rounds: int = 5
     latency_ms: float = 20.0
     backlog: int = 1000
+    messages: int = 1000
+    events: int = 1000
+    only: str | None = None
 
     @classmethod
     def quick(cls) -> Options:
         """Tiny sizes that still exercise every path (for the smoke test)."""
-        return cls(calls=6, latency_calls=3, rounds=1, backlog=150)
+        return cls(calls=6, latency_calls=3, rounds=1, backlog=150, messages=60, events=30)
 
     def command(self) -> str:
         """The command line that reproduces a run with these options."""
         args = [".venv/bin/python", "-m", "benchmarks"]
-        if self == Options.quick():
-            return shlex.join([*args, "--quick"])
+        if replace(self, only=None) == Options.quick():
+            return shlex.join([*args, "--quick", *(["--only", self.only] if self.only else [])])
         default = Options()
         for f in fields(self):
             value = getattr(self, f.name)
@@ -49,10 +55,23 @@ class Options:
 
 
 def run(options: Options) -> Report:
-    """Run the three benchmarks against one in-process GitHub sandbox and collect their figures."""
+    """Run the GitHub benchmarks, then the Google ones (or only those `options.only` names)."""
+    report = Report(options.command(), asdict(options), {})
+    if options.only in (None, "github"):
+        run_github(report, options)
+    if options.only in (None, "google"):
+        with GoogleRig(options.messages, options.events) as google:
+            report.environment = report.environment or environment(google.home)
+            # The naive reads dominate this run's time; three rounds give the others a fair median.
+            measure_google(google, report, options.latency_ms, min(options.rounds, 3))
+    return report
+
+
+def run_github(report: Report, options: Options) -> None:
+    """Run the three GitHub benchmarks against one in-process GitHub sandbox and collect their figures."""
     latency = options.latency_ms / 1000
     with GitHubRig(options.backlog) as rig:
-        report = Report(options.command(), asdict(options), environment(rig))
+        report.environment = environment(rig.home)
         rig.set_latency(0)
         bare = measure_overhead(rig, OVERHEAD, options.calls, options.rounds)
         rig.set_latency(latency)
@@ -68,17 +87,16 @@ def run(options: Options) -> Report:
         )
         rig.set_latency(0)
     summarise(report, options, bare, slow)
-    return report
 
 
-def environment(rig: GitHubRig) -> dict[str, object]:
+def environment(home: CharterHome) -> dict[str, object]:
     """What the figures depend on besides the code: interpreter, machine, database."""
     return {
         "python": platform.python_version(),
         "platform": platform.platform(terse=True),
         "machine": platform.machine(),
         "cpus": os.cpu_count() or 0,
-        "database": rig.home.engine.url.get_backend_name(),
+        "database": home.engine.url.get_backend_name(),
     }
 
 
