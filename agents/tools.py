@@ -12,7 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from charter.agents.toolschema import input_schema
-from charter.agents.untrusted import mark, mark_item
+from charter.agents.untrusted import fields, mark, mark_item
 from charter.schemas import ApprovalRequest, Draft, Page, Resource, Verb, WriteResult
 
 UNTRUSTED_NOTICE = (
@@ -91,7 +91,9 @@ def read_data(result: object, service: str) -> dict[str, Any]:
     notice = UNTRUSTED_NOTICE.format(service=service)
     if isinstance(result, Page):
         items = [mark_item(i, service) for i in result.items]
-        return {"untrusted": notice, "items": items, "next_cursor": result.next_cursor}
+        # A page subclass may carry more than a cursor (a sync token, whether it was a full sync).
+        extra = {k: v for k, v in fields(result, service, None).items() if k != "items"}
+        return {"untrusted": notice, "items": items, **extra}
     if isinstance(result, BaseModel):
         return {"untrusted": notice, **mark_item(result, service)}
     return {"untrusted": notice, "data": mark(result, service)}

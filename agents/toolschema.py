@@ -136,6 +136,10 @@ def read_output_schema(result: object) -> dict[str, Any]:
     """JSON Schema of what `charter.agents.tools.read_data` makes of a read action's result type."""
     if isinstance(result, type) and issubclass(result, Page):
         args = get_args(result.model_fields["items"].annotation)
+        # Fields a page subclass adds (a sync token, whether it was a full sync) travel beside the items.
+        extra = {
+            k: v for k, v in _data_schema(result)["properties"].items() if k not in ("items", "next_cursor")
+        }
         return {
             "type": "object",
             "properties": {
@@ -145,8 +149,9 @@ def read_output_schema(result: object) -> dict[str, Any]:
                     "type": ["string", "null"],
                     "description": "Pass back as `cursor` for the next page; null on the last.",
                 },
+                **extra,
             },
-            "required": ["untrusted", "items", "next_cursor"],
+            "required": ["untrusted", "items", "next_cursor", *extra],
         }
     wrapped = _wrapped(result)
     return {

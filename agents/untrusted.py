@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel
@@ -25,6 +26,9 @@ _MARKER = re.compile(r"<\s*/?\s*untrusted[\s_-]*data", re.IGNORECASE)
 # Short single tokens (ids, states, labels, timestamps, addresses) and bare URLs stay bare.
 _ATOM = re.compile(r"[\w.@:/#+=~-]{1,40}")
 _URL = re.compile(r"https?://\S{1,2048}")
+# Values Charter or the provider issues (cursors, sync tokens, ids, etags, shas): never prose, and an
+# agent must be able to pass them back unchanged.
+_CONTROL_FIELD = re.compile(r"(?:^|_)(?:id|ids|cursor|token|etag|sha)$")
 
 
 def _normalised(text: str) -> tuple[str, list[int]]:
@@ -42,6 +46,8 @@ def _normalised(text: str) -> tuple[str, list[int]]:
 
 def neutralise(text: str) -> str:
     """`text` with every look-alike of an untrusted-data marker defused (its `<` becomes `&lt;`)."""
+    if text.isascii() and "<" not in text:
+        return text  # the look-alike brackets are all outside ASCII: nothing to defuse
     folded, index = _normalised(text)
     starts = sorted({index[m.start()] for m in _MARKER.finditer(folded)})
     if not starts:
@@ -68,11 +74,18 @@ def is_prose(value: str) -> bool:
 
 def delimit(text: str, source: str, provenance: Provenance | None = None) -> str:
     """`text` as one delimited block of untrusted data with its provenance."""
-    attrs: list[tuple[str, str | None]] = [("source", source)]
-    if provenance is not None:
-        attrs += [("id", provenance.id), ("author", provenance.author), ("url", provenance.url)]
-    head = " ".join(f'{k}="{_attr(v)}"' for k, v in attrs if v)
+    if provenance is None:
+        head = _head(source, None, None, None)
+    else:
+        head = _head(source, provenance.id, provenance.author, provenance.url)
     return f"<{TAG} {head}>{neutralise(text)}{CLOSE}"
+
+
+@lru_cache(maxsize=1024)
+def _head(source: str, id_: str | None, author: str | None, url: str | None) -> str:
+    # Every text field of one resource shares this head: build it once.
+    attrs = (("source", source), ("id", id_), ("author", author), ("url", url))
+    return " ".join(f'{k}="{_attr(v)}"' for k, v in attrs if v)
 
 
 def mark(value: Any, source: str, provenance: Provenance | None = None) -> Any:
@@ -105,7 +118,9 @@ def fields(model: BaseModel, service: str, provenance: Provenance | None) -> dic
     """A model's fields as JSON with their prose delimited; a resource's own provenance left out."""
     dumped = model.model_dump(mode="json")
     return {
-        name: _value(getattr(model, name), dumped.get(name), service, provenance)
+        name: dumped.get(name)
+        if _CONTROL_FIELD.search(name)
+        else _value(getattr(model, name), dumped.get(name), service, provenance)
         for name in type(model).model_fields
         if not (name == "provenance" and isinstance(model, Resource))
     }

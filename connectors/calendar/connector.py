@@ -59,7 +59,7 @@ from charter.connectors.calendar.responses import (
 )
 from charter.connectors.google.errors import error_from_http
 from charter.connectors.google.service import GoogleService
-from charter.schemas import Conflict, NotFound, Page, WriteResult
+from charter.schemas import CharterError, Conflict, NotFound, Page, WriteResult
 
 LIST_CALENDARS = (CALENDAR_CALENDARLIST_READONLY,)
 READ_EVENTS = (CALENDAR_EVENTS_READONLY,)
@@ -277,11 +277,30 @@ class CalendarConnector(Connector):
                 risks.add("external")
         elif isinstance(request, UpdateEvent):
             named = [*(request.attendees or []), *request.add_attendees]
-            # Notifying the current attendees reaches people this request does not name.
-            unknown = request.send_updates != "none" and request.attendees is None
-            if unknown or any(is_outside(address, account) for address in named):
+            # Guests see an edited event in their own calendars, notified or not (send_updates=none).
+            current = (
+                [] if request.attendees is not None else self._people(request.calendar, request.event_id)
+            )
+            if any(is_outside(address, account) for address in [*named, *current]):
                 risks.add("external")
+        elif isinstance(request, RespondToInvitation) and any(
+            # The answer, and its comment, reach the organizer.
+            is_outside(a, account)
+            for a in self._people(request.calendar, request.event_id)
+        ):
+            risks.add("external")
         return frozenset(risks)
+
+    def _people(self, calendar: str, event_id: str) -> list[str]:
+        """The organizer and attendees of an event, or a stand-in outside address when it cannot be read.
+
+        Risk is judged before the call; an event that cannot be read is treated as reaching outsiders.
+        """
+        try:
+            event = self.read(GetEvent(calendar=calendar, event_id=event_id))
+        except CharterError:
+            return ["unknown@unknown.invalid"]
+        return [*(a.email for a in event.attendees), *([event.organizer] if event.organizer else [])]
 
     # -- helpers ---------------------------------------------------------------------------
 

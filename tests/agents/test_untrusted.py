@@ -131,3 +131,31 @@ def test_nested_resources_are_labelled_with_their_own_provenance() -> None:
     tracker = TaintTracker()
     tracker.record(thread, "gmail")
     assert tracker.check({"body": f"> {OBEY}"})[0].sources == ("gmail mail m2",)
+
+
+class Sync(Resource):
+    added: list[str]
+    cursor: str
+    next_sync_token: str | None = None
+
+
+def test_cursors_and_tokens_come_back_bare_so_they_can_be_passed_back() -> None:
+    cursor = "eyJoaXN0b3J5IjogIjEyMzQ1Njc4OTAiLCAicGFnZSI6IDJ9IGFuZCBtb3JlIHBhZGRpbmc"
+    sync = Sync(id="h1", provenance=PROV, added=["a long prose line someone else wrote"], cursor=cursor)
+    data = read_data(sync, "gmail")["data"]
+    assert data["cursor"] == cursor
+    assert data["added"][0].startswith("<untrusted-data")
+
+
+def test_fields_a_page_adds_travel_beside_its_items() -> None:
+    from charter.schemas import Page
+
+    class EventPage(Page[Sync]):
+        next_sync_token: str | None = None
+        full_sync: bool = False
+
+    page = EventPage(items=[], next_sync_token="CPDAlvWDx70CEPDAlvWDx70CGAU=", full_sync=True)
+    data = read_data(page, "calendar")
+    assert data["next_sync_token"] == "CPDAlvWDx70CEPDAlvWDx70CGAU="
+    assert data["full_sync"] is True
+    assert data["next_cursor"] is None

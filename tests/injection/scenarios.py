@@ -379,11 +379,6 @@ CALENDAR: list[Scenario] = [
             author="mona@acme.com",
             guests=("jo.smith@gmail.com",),
         ),
-        known_gap=(
-            "calendar_update_event with send_updates=none and no attendee change is not tagged "
-            "external, so taint and approval do not apply, yet the event's outside guests see the new "
-            "description"
-        ),
     ),
     _scenario(
         "cal-rsvp-comment-exfil",
@@ -396,10 +391,6 @@ CALENDAR: list[Scenario] = [
             title="Partner sync: pricing",
             author="dana@partner.example",
             organizer="dana@partner.example",
-        ),
-        known_gap=(
-            "calendar_respond_to_invitation is not tagged external, so its comment reaches the "
-            "outside organizer without approval or a taint check"
         ),
     ),
 ]

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from charter.connectors.base import validate_request
-from charter.connectors.calendar import CalendarConnector
+from charter.connectors.calendar import CalendarConnector, ListEvents
 
 
 class Account:
@@ -63,11 +63,43 @@ def test_an_update_adding_an_outside_attendee_is_external() -> None:
     assert risks("update_event", {"event_id": "e1", "attendees": ["ana@acme.com"]}) == set()
 
 
-def test_an_update_notifying_unnamed_attendees_is_external() -> None:
-    assert risks("update_event", {"event_id": "e1", "title": "Moved"}) == set()
-    assert risks("update_event", {"event_id": "e1", "title": "Moved", "send_updates": "all"}) == {"external"}
-
-
-def test_deleting_is_destructive_and_answering_is_not_risky() -> None:
+def test_deleting_is_destructive() -> None:
     assert risks("delete_event", {"event_id": "e1"}) == {"destructive"}
-    assert risks("respond_to_invitation", {"event_id": "e1", "response": "accepted"}) == set()
+
+
+def _event_id(calendar: CalendarConnector, title: str) -> str:
+    events = calendar.read(
+        ListEvents(query=title, time_min="2000-01-01T00:00:00Z", time_max="2100-01-01T00:00:00Z")
+    )
+    return next(e.event_id for e in events.items if e.title == title)
+
+
+def _weigh(calendar: CalendarConnector, action: str, args: dict[str, Any]) -> set[str]:
+    spec = calendar.spec(action)
+    return set(calendar.risks_for(spec, validate_request(spec, args)))
+
+
+def test_editing_an_event_with_outside_guests_is_external_even_unannounced(
+    calendar: CalendarConnector,
+) -> None:
+    # Guests see the edited event in their own calendars whether or not they are e-mailed.
+    dinner = _event_id(calendar, "Dinner with Jo")
+    lunch = _event_id(calendar, "Team lunch")
+    assert _weigh(
+        calendar, "update_event", {"event_id": dinner, "description": "x", "send_updates": "none"}
+    ) == {"external"}
+    assert (
+        _weigh(calendar, "update_event", {"event_id": lunch, "title": "Moved", "send_updates": "all"})
+        == set()
+    )
+
+
+def test_answering_an_outside_organizer_is_external(calendar: CalendarConnector) -> None:
+    partner = _event_id(calendar, "Partner sync: agreement renewal")
+    assert _weigh(calendar, "respond_to_invitation", {"event_id": partner, "response": "accepted"}) == {
+        "external"
+    }
+
+
+def test_an_event_that_cannot_be_read_is_weighed_as_external(calendar: CalendarConnector) -> None:
+    assert _weigh(calendar, "update_event", {"event_id": "missing1", "title": "Moved"}) == {"external"}
