@@ -17,7 +17,7 @@ import html
 import re
 import threading
 import unicodedata
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -87,15 +87,23 @@ class TaintTracker:
     """The fingerprints of what one Toolkit read; `check` finds them again in a write's arguments."""
 
     def __init__(
-        self, *, quote_words: int = 12, token_chars: int = 24, max_fingerprints: int = 100_000
+        self,
+        *,
+        quote_words: int = 12,
+        token_chars: int = 24,
+        max_fingerprints: int = 100_000,
+        max_pending: int = 1_000,
     ) -> None:
         self._window = max(1, quote_words - SHINGLE_WORDS + 1)
         self._token_chars = token_chars
         self._max = max_fingerprints
         self._seen: OrderedDict[int, str] = OrderedDict()
         self._lock = threading.Lock()
+        # Reads are many and tainted-write checks few: results are fingerprinted when a check needs them.
+        self._pending: deque[tuple[object, str]] = deque(maxlen=max_pending)
 
     def __len__(self) -> int:
+        self._drain()
         return len(self._seen)
 
     def record_text(self, text: str, source: str) -> None:
@@ -111,10 +119,19 @@ class TaintTracker:
 
     def record(self, result: object, service: str) -> None:
         """Remember the prose of a read result: each item's text under its own provenance."""
-        items = result.items if isinstance(result, Page) else [result]
-        for item in items:
-            if isinstance(item, BaseModel):
-                self._record_model(item, service, describe(item, service))
+        with self._lock:
+            self._pending.append((result, service))
+
+    def _drain(self) -> None:
+        while True:
+            with self._lock:
+                if not self._pending:
+                    return
+                result, service = self._pending.popleft()
+            items = result.items if isinstance(result, Page) else [result]
+            for item in items:
+                if isinstance(item, BaseModel):
+                    self._record_model(item, service, describe(item, service))
 
     def _record_model(self, model: BaseModel, service: str, source: str) -> None:
         for name in type(model).model_fields:
@@ -138,6 +155,7 @@ class TaintTracker:
 
     def check(self, arguments: BaseModel | dict[str, Any]) -> list[TaintHit]:
         """The arguments that carry text this session read, each with the sources it came from."""
+        self._drain()
         data = arguments.model_dump(mode="json") if isinstance(arguments, BaseModel) else arguments
         hits: list[TaintHit] = []
         for field, text in _strings(data):

@@ -106,24 +106,43 @@ def _provenance(provenance: Provenance) -> dict[str, Any]:
 def _value(raw: object, dumped: Any, service: str, provenance: Provenance | None) -> Any:
     if isinstance(raw, Resource):
         # A message inside a thread has its own author: its text is labelled with its own provenance.
-        return {**fields(raw, service, raw.provenance), "provenance": _provenance(raw.provenance)}
+        inner = fields(raw, service, raw.provenance, dumped)
+        return {**inner, "provenance": _provenance(raw.provenance)}
     if isinstance(raw, BaseModel):
-        return fields(raw, service, provenance)
+        return fields(raw, service, provenance, dumped)
     if isinstance(raw, list | tuple) and isinstance(dumped, list) and len(raw) == len(dumped):
         return [_value(r, d, service, provenance) for r, d in zip(raw, dumped, strict=True)]
     return mark(dumped, service, provenance)
 
 
-def fields(model: BaseModel, service: str, provenance: Provenance | None) -> dict[str, Any]:
+def fields(
+    model: BaseModel, service: str, provenance: Provenance | None, dumped: Any = None
+) -> dict[str, Any]:
     """A model's fields as JSON with their prose delimited; a resource's own provenance left out."""
-    dumped = model.model_dump(mode="json")
-    return {
-        name: dumped.get(name)
-        if _CONTROL_FIELD.search(name)
-        else _value(getattr(model, name), dumped.get(name), service, provenance)
-        for name in type(model).model_fields
-        if not (name == "provenance" and isinstance(model, Resource))
-    }
+    # Nested models reuse their part of the top-level dump instead of dumping their subtree again.
+    if not isinstance(dumped, dict):
+        dumped = model.model_dump(mode="json")
+    out: dict[str, Any] = {}
+    for name, control in _plan(type(model)):
+        value = dumped.get(name)
+        if control or value is None or isinstance(value, bool | int | float):
+            out[name] = value
+        elif isinstance(value, str):
+            out[name] = delimit(value, service, provenance) if is_prose(value) else value
+        else:
+            out[name] = _value(getattr(model, name), value, service, provenance)
+    return out
+
+
+@lru_cache(maxsize=512)
+def _plan(model: type[BaseModel]) -> tuple[tuple[str, bool], ...]:
+    # Per model class: which fields to walk, and which hold issued values (cursors, ids) kept bare.
+    skip_provenance = issubclass(model, Resource)
+    return tuple(
+        (name, bool(_CONTROL_FIELD.search(name)))
+        for name in model.model_fields
+        if not (skip_provenance and name == "provenance")
+    )
 
 
 def mark_item(item: BaseModel, service: str) -> dict[str, Any]:

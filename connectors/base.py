@@ -301,7 +301,11 @@ class Connector:
             key = idempotency_key or f"draft:{draft.id}"
         else:
             spec = self._spec_for(change, "write")
-            key = idempotency_key or "auto:" + payload_hash(spec.name, change.model_dump(mode="json"))
+            # The same change through another connection is another write, never a replay.
+            key = idempotency_key or (
+                f"auto:{self.credentials.connection_id}:"
+                + payload_hash(spec.name, change.model_dump(mode="json"))
+            )
         done = self.ledger.get(key)
         if done is not None:
             return done.model_copy(update={"replayed": True})

@@ -239,3 +239,16 @@ def test_invalid_arguments_name_each_field_and_say_nothing_was_sent() -> None:
     fields = {p["field"] for p in caught.value.details["problems"]}
     assert fields == {"text", "extra"}
     assert "Nothing was sent" in caught.value.message
+
+
+def test_the_same_change_through_two_connections_is_written_twice() -> None:
+    from charter.connectors import MemoryWriteLedger
+
+    ledger = MemoryWriteLedger()
+    first, second = Notes(FakeCredentials()), Notes(FakeCredentials())
+    second.credentials.connection_id = "github-hubot-2"  # type: ignore[misc]
+    first.ledger = second.ledger = ledger
+    first.write(AddNote(repo="acme/web", text="hello"))
+    replay = second.write(AddNote(repo="acme/web", text="hello"))
+    assert not replay.replayed
+    assert second.written == ["hello"]
