@@ -92,7 +92,8 @@ def read_data(result: object, service: str) -> dict[str, Any]:
     if isinstance(result, Page):
         items = [mark_item(i, service) for i in result.items]
         # A page subclass may carry more than a cursor (a sync token, whether it was a full sync).
-        extra = {k: v for k, v in fields(result, service, None).items() if k != "items"}
+        rest = result.model_dump(mode="json", exclude={"items"})
+        extra = {k: v for k, v in fields(result, service, None, rest).items() if k != "items"}
         return {"untrusted": notice, "items": items, **extra}
     if isinstance(result, BaseModel):
         return {"untrusted": notice, **mark_item(result, service)}

@@ -69,7 +69,10 @@ def _attr(value: str) -> str:
 
 def is_prose(value: str) -> bool:
     """Whether a string is free text a third party wrote, rather than an id, state or URL."""
-    return not (_ATOM.fullmatch(value) or _URL.fullmatch(value))
+    if value.startswith(("http://", "https://")) and _URL.fullmatch(value):
+        return False
+    # An atom is at most 40 characters: a longer string never needs the (slow, Unicode) match.
+    return len(value) > 40 or not _ATOM.fullmatch(value)
 
 
 def delimit(text: str, source: str, provenance: Provenance | None = None) -> str:
@@ -100,7 +103,12 @@ def mark(value: Any, source: str, provenance: Provenance | None = None) -> Any:
 
 
 def _provenance(provenance: Provenance) -> dict[str, Any]:
-    return {k: neutralise(v) if isinstance(v, str) else v for k, v in provenance.model_dump().items()}
+    # Read the fields directly: dumping a model per item is a large share of marking a big page.
+    return {
+        name: neutralise(v) if isinstance(v, str) else v
+        for name in Provenance.model_fields
+        for v in [getattr(provenance, name)]
+    }
 
 
 def _value(raw: object, dumped: Any, service: str, provenance: Provenance | None) -> Any:
