@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
-from urllib.parse import urlsplit
 
+from charter.sandboxes.oauth import Consent, ConsentKnobs
 from charter.sandboxes.tokens import IssuedTokens
 
 if TYPE_CHECKING:
@@ -18,15 +18,6 @@ if TYPE_CHECKING:
 
 DEFAULT_CLIENT_ID = "Iv1.charter-sandbox"
 DEFAULT_CLIENT_SECRET = "charter-sandbox-client-secret"
-
-
-@dataclass
-class OAuthClient:
-    """A registered OAuth app; `client_secret` None makes it a public client."""
-
-    client_id: str
-    client_secret: str | None = field(repr=False)
-    redirect_uris: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -58,12 +49,10 @@ class DeviceGrant:
 
 
 @dataclass
-class Consent:
-    """How the simulated person answers a consent screen."""
+class GitHubConsent(Consent):
+    """How the simulated person, signed in as `login`, answers a consent screen."""
 
     login: str = "mona"
-    only: frozenset[str] | None = None
-    deny: bool = False
 
 
 def parse_scope_param(raw: str | None) -> frozenset[str]:
@@ -71,25 +60,20 @@ def parse_scope_param(raw: str | None) -> frozenset[str]:
     return frozenset(s for s in (raw or "").replace(",", " ").split() if s)
 
 
-def is_loopback_redirect(uri: str) -> bool:
-    """RFC 8252 §7.3: an http redirect to the loopback IP literal, on any port."""
-    parts = urlsplit(uri)
-    return parts.scheme == "http" and parts.hostname in ("127.0.0.1", "::1") and parts.port is not None
-
-
-class GitHubOAuth:
+class GitHubOAuth(ConsentKnobs):
     """Clients, codes, device grants and consent knobs of the sandbox's OAuth server."""
 
+    consent: GitHubConsent
+
     def __init__(self, sandbox: GitHubSandbox) -> None:
+        super().__init__(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET)
         self.sandbox = sandbox
-        self.clients: dict[str, OAuthClient] = {}
         self.codes: dict[str, AuthorizationCode] = {}
         self.devices: dict[str, DeviceGrant] = {}
-        self.consent = Consent()
+        self.consent = GitHubConsent()
         self.device_interval: float = 5
         self.device_expires_in = 900
         self.slow_down_step: float = 5
-        self.code_ttl = 600
         self.reset()
 
     def __repr__(self) -> str:
@@ -99,36 +83,16 @@ class GitHubOAuth:
 
     def reset(self) -> None:
         """Back to one registered client, auto-consent as mona, default device-flow timing."""
-        self.clients = {DEFAULT_CLIENT_ID: OAuthClient(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET)}
+        self.reset_clients()
         self.codes.clear()
         self.devices.clear()
-        self.consent = Consent()
+        self.consent = GitHubConsent()
         self.device_interval, self.device_expires_in, self.slow_down_step = 5, 900, 5
 
     # Knobs for tests.
-    def register_client(
-        self, client_id: str, client_secret: str | None = None, redirect_uris: list[str] | None = None
-    ) -> OAuthClient:
-        """Register another OAuth app (public when `client_secret` is None)."""
-        client = OAuthClient(client_id, client_secret, list(redirect_uris or []))
-        self.clients[client_id] = client
-        return client
-
     def sign_in_as(self, login: str) -> None:
         """The person who answers consent screens from now on."""
         self.consent.login = login
-
-    def grant_only(self, scopes: set[str] | frozenset[str]) -> None:
-        """The person grants at most these scopes, whatever the app asks for."""
-        self.consent.only, self.consent.deny = frozenset(scopes), False
-
-    def deny_consent(self) -> None:
-        """The person refuses the next consent screens (redirect with error=access_denied)."""
-        self.consent.deny = True
-
-    def auto_consent(self) -> None:
-        """The person grants everything asked (the default)."""
-        self.consent.only, self.consent.deny = None, False
 
     def pending_user_codes(self) -> list[str]:
         """User codes of device grants still waiting for the person."""
@@ -163,6 +127,3 @@ class GitHubOAuth:
         if login not in self.sandbox.state.users:
             raise KeyError(f"unknown sandbox user {login!r}")
         return self.sandbox.tokens.issue(login, scopes, client_id, expires_in=expires_in)
-
-    def granted_scopes(self, requested: frozenset[str]) -> frozenset[str]:
-        return requested if self.consent.only is None else requested & self.consent.only

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
-import html
-import json
 import secrets
 from typing import TYPE_CHECKING
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import urlencode
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from charter.sandboxes.github.api import (
@@ -24,13 +20,15 @@ from charter.sandboxes.github.api import (
     request_id,
     validation_failed,
 )
-from charter.sandboxes.github.oauth import (
-    AuthorizationCode,
-    DeviceGrant,
-    GitHubOAuth,
+from charter.sandboxes.github.oauth import AuthorizationCode, DeviceGrant, parse_scope_param
+from charter.sandboxes.oauth import (
     OAuthClient,
+    authenticate_client,
+    html_page,
     is_loopback_redirect,
-    parse_scope_param,
+    redirect_with,
+    request_params,
+    s256,
 )
 from charter.sandboxes.tokens import IssuedTokens, RefreshRejected
 
@@ -49,38 +47,11 @@ def _headers() -> dict[str, str]:
 
 
 def _redirect(uri: str, params: dict[str, str]) -> Response:
-    sep = "&" if urlsplit(uri).query else "?"
-    return RedirectResponse(f"{uri}{sep}{urlencode(params)}", status_code=302, headers=_headers())
+    return redirect_with(uri, params, _headers())
 
 
 def _page(title: str, text: str, status: int = 200) -> Response:
-    heading, para = html.escape(title), html.escape(text)
-    body = f"<!doctype html><title>{heading}</title><h1>{heading}</h1><p>{para}</p>"
-    return HTMLResponse(body, status_code=status, headers=_headers())
-
-
-async def _params(request: Request) -> dict[str, str]:
-    """Form, JSON and query parameters together, as GitHub's token endpoint accepts all three."""
-    params = dict(request.query_params)
-    raw = await request.body()
-    if raw:
-        if "json" in request.headers.get("content-type", ""):
-            try:
-                data = json.loads(raw)
-            except ValueError:
-                data = None
-            params.update({k: str(v) for k, v in data.items()} if isinstance(data, dict) else {})
-        else:
-            params.update(dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True)))
-    auth = request.headers.get("authorization", "")
-    if auth.lower().startswith("basic "):
-        try:
-            user, _, password = base64.b64decode(auth[6:].strip()).decode().partition(":")
-            params.setdefault("client_id", user)
-            params.setdefault("client_secret", password)
-        except (ValueError, UnicodeDecodeError):
-            pass
-    return params
+    return html_page(title, text, status, _headers())
 
 
 def _answer(request: Request, body: dict[str, str | int | float]) -> Response:
@@ -105,11 +76,6 @@ def _number(value: float) -> int | float:
 def _sandbox(request: Request) -> GitHubSandbox:
     sandbox: GitHubSandbox = request.app.state.sandbox
     return sandbox
-
-
-def _s256(verifier: str) -> str:
-    digest = hashlib.sha256(verifier.encode("ascii", "replace")).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
 def _redirect_ok(client: OAuthClient, uri: str) -> bool:
@@ -166,20 +132,10 @@ def _tokens_body(issued: IssuedTokens) -> dict[str, str | int | float]:
     return body
 
 
-def _client_ok(oauth: GitHubOAuth, params: dict[str, str], *, secret_required: bool) -> OAuthClient | None:
-    client = oauth.clients.get(params.get("client_id", ""))
-    if client is None:
-        return None
-    if client.client_secret is None or not (secret_required or "client_secret" in params):
-        return client
-    given = params.get("client_secret", "")
-    return client if hmac.compare_digest(given.encode(), client.client_secret.encode()) else None
-
-
 async def access_token(request: Request) -> Response:
     """POST /login/oauth/access_token: authorization_code, refresh_token and device_code grants."""
     sandbox = _sandbox(request)
-    params = await _params(request)
+    params = await request_params(request)
     grant = params.get("grant_type") or ("authorization_code" if "code" in params else "")
     with sandbox.lock:
         if grant == "authorization_code":
@@ -198,7 +154,7 @@ def _bad_client(request: Request) -> Response:
 
 
 def _code_grant(request: Request, sandbox: GitHubSandbox, params: dict[str, str]) -> Response:
-    client = _client_ok(sandbox.oauth, params, secret_required=True)
+    client = authenticate_client(sandbox.oauth.clients, params, secret_required=True)
     if client is None:
         return _bad_client(request)
     code = sandbox.oauth.codes.get(params.get("code", ""))
@@ -215,7 +171,7 @@ def _code_grant(request: Request, sandbox: GitHubSandbox, params: dict[str, str]
             request, "redirect_uri_mismatch", "The redirect_uri MUST match the registered callback URL."
         )
     verifier = params.get("code_verifier", "")
-    if not verifier or _s256(verifier) != code.challenge:
+    if not verifier or s256(verifier) != code.challenge:
         return _error(
             request, "bad_verification_code", "The code_verifier does not match the code_challenge."
         )
@@ -225,7 +181,7 @@ def _code_grant(request: Request, sandbox: GitHubSandbox, params: dict[str, str]
 
 
 def _refresh_grant(request: Request, sandbox: GitHubSandbox, params: dict[str, str]) -> Response:
-    client = _client_ok(sandbox.oauth, params, secret_required=True)
+    client = authenticate_client(sandbox.oauth.clients, params, secret_required=True)
     if client is None:
         return _bad_client(request)
     try:
@@ -236,7 +192,7 @@ def _refresh_grant(request: Request, sandbox: GitHubSandbox, params: dict[str, s
 
 
 def _device_grant(request: Request, sandbox: GitHubSandbox, params: dict[str, str]) -> Response:
-    client = _client_ok(sandbox.oauth, params, secret_required=False)
+    client = authenticate_client(sandbox.oauth.clients, params, secret_required=False)
     if client is None:
         return _bad_client(request)
     grant = sandbox.oauth.devices.get(params.get("device_code", ""))
@@ -266,7 +222,7 @@ def _device_grant(request: Request, sandbox: GitHubSandbox, params: dict[str, st
 async def device_code(request: Request) -> Response:
     """POST /login/device/code: start a device authorization."""
     sandbox = _sandbox(request)
-    params = await _params(request)
+    params = await request_params(request)
     oauth = sandbox.oauth
     with sandbox.lock:
         client = oauth.clients.get(params.get("client_id", ""))
@@ -298,7 +254,7 @@ async def device_page(request: Request) -> Response:
     sandbox = _sandbox(request)
     if request.method == "GET":
         return _page("Device activation", "POST user_code=XXXX-XXXX to this page to authorize the device.")
-    params = await _params(request)
+    params = await request_params(request)
     with sandbox.lock:
         try:
             if sandbox.oauth.consent.deny:

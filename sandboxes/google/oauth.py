@@ -9,10 +9,12 @@ that do not rotate and, for apps in "testing" status, expire after seven days.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from charter.sandboxes.google import discovery
+from charter.sandboxes.oauth import Consent, ConsentKnobs
 from charter.sandboxes.tokens import TokenFormat
 
 if TYPE_CHECKING:
@@ -64,15 +66,6 @@ def normalise_scopes(raw: str | None) -> tuple[frozenset[str], list[str]]:
 
 
 @dataclass
-class OAuthClient:
-    """A registered OAuth client; `client_secret` None makes it a public client."""
-
-    client_id: str
-    client_secret: str | None = field(repr=False)
-    redirect_uris: list[str] = field(default_factory=list)
-
-
-@dataclass
 class AuthorizationCode:
     """A code from the authorize endpoint, bound to its client, redirect, PKCE challenge and grant."""
 
@@ -88,25 +81,24 @@ class AuthorizationCode:
 
 
 @dataclass
-class Consent:
-    """How the simulated person answers the consent screen."""
+class GoogleConsent(Consent):
+    """How the simulated person, signed in as `email`, answers the consent screen."""
 
     email: str = "mona@acme.com"
-    only: frozenset[str] | None = None
-    deny: bool = False
 
 
-class GoogleOAuth:
+class GoogleOAuth(ConsentKnobs):
     """Clients, codes, earlier grants and the consent knobs of the sandbox's Google OAuth server."""
 
+    consent: GoogleConsent
+
     def __init__(self, sandbox: GoogleSandbox) -> None:
+        super().__init__(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET)
         self.sandbox = sandbox
-        self.clients: dict[str, OAuthClient] = {}
         self.codes: dict[str, AuthorizationCode] = {}
         self.granted: dict[tuple[str, str], frozenset[str]] = {}
         self.offline_granted: set[tuple[str, str]] = set()
-        self.consent = Consent()
-        self.code_ttl = 600
+        self.consent = GoogleConsent()
         self.rotate_refresh_tokens = False
         self.reset()
 
@@ -115,38 +107,22 @@ class GoogleOAuth:
 
     def reset(self) -> None:
         """One registered client, auto-consent as mona@acme.com, a published (non-testing) app."""
-        self.clients = {DEFAULT_CLIENT_ID: OAuthClient(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET)}
+        self.reset_clients()
         self.codes.clear()
         self.granted.clear()
         self.offline_granted.clear()
-        self.consent = Consent()
+        self.consent = GoogleConsent()
         self.rotate_refresh_tokens = False
         self.testing_app(False)
 
     # Knobs for tests.
-    def register_client(
-        self, client_id: str, client_secret: str | None = None, redirect_uris: list[str] | None = None
-    ) -> OAuthClient:
-        """Register another OAuth client (public when `client_secret` is None)."""
-        client = OAuthClient(client_id, client_secret, list(redirect_uris or []))
-        self.clients[client_id] = client
-        return client
-
     def sign_in_as(self, email: str) -> None:
         """The account that answers consent screens from now on."""
         self.consent.email = email
 
-    def grant_only(self, scopes: set[str] | frozenset[str] | list[str]) -> None:
-        """The person grants at most these scopes (unticks the others), whatever the app asks for."""
-        self.consent.only, self.consent.deny = normalise_scopes(" ".join(scopes))[0], False
-
-    def deny_consent(self) -> None:
-        """The person refuses the next consent screens (redirect with `error=access_denied`)."""
-        self.consent.deny = True
-
-    def auto_consent(self) -> None:
-        """The person grants everything asked (the default)."""
-        self.consent.only, self.consent.deny = None, False
+    def grant_only(self, scopes: Iterable[str]) -> None:
+        """The person grants at most these scopes (unticks the others), short names allowed."""
+        super().grant_only(normalise_scopes(" ".join(scopes))[0])
 
     def testing_app(self, testing: bool = True) -> None:
         """An app in "testing" status: refresh tokens issued from now on expire after 7 days."""
@@ -174,7 +150,3 @@ class GoogleOAuth:
         issued = self.sandbox.tokens.issue(email, full, client_id, expires_in=expires_in)
         assert issued.refresh_token is not None
         return issued.access_token, issued.refresh_token
-
-    def granted_scopes(self, requested: frozenset[str]) -> frozenset[str]:
-        """What the person grants of `requested`, given the `grant_only` knob."""
-        return requested if self.consent.only is None else requested & self.consent.only

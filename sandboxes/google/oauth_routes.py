@@ -4,18 +4,25 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import hmac
-import html
 import json
 import secrets
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from charter.sandboxes.google.oauth import AuthorizationCode, GoogleOAuth, OAuthClient, normalise_scopes
+from charter.sandboxes.google.oauth import AuthorizationCode, GoogleOAuth, normalise_scopes
+from charter.sandboxes.oauth import (
+    LOOPBACK_HOSTS,
+    OAuthClient,
+    authenticate_client,
+    html_page,
+    is_loopback_redirect,
+    redirect_with,
+    request_params,
+    s256,
+)
 from charter.sandboxes.tokens import AccessToken, IssuedTokens, RefreshRejected
 
 if TYPE_CHECKING:
@@ -30,30 +37,14 @@ def _sandbox(request: Request) -> GoogleSandbox:
     return sandbox
 
 
-def _page(title: str, text: str, status: int) -> Response:
-    heading, para = html.escape(title), html.escape(text)
-    return HTMLResponse(f"<!doctype html><title>{heading}</title><h1>{heading}</h1><p>{para}</p>", status)
-
-
-def _redirect(uri: str, params: dict[str, str]) -> Response:
-    sep = "&" if urlsplit(uri).query else "?"
-    return RedirectResponse(f"{uri}{sep}{urlencode(params)}", status_code=302)
-
-
 def _error(error: str, description: str, status: int = 400) -> Response:
     return JSONResponse({"error": error, "error_description": description}, status, headers=NO_STORE)
 
 
-def _s256(verifier: str) -> str:
-    digest = hashlib.sha256(verifier.encode("ascii", "replace")).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-
-
 def _redirect_ok(client: OAuthClient, uri: str) -> bool:
-    parts = urlsplit(uri)
-    # RFC 8252 §7.3: any port of the loopback address; Google also accepts `localhost`.
-    loopback = parts.scheme == "http" and parts.hostname in ("127.0.0.1", "::1", "localhost")
-    return uri in client.redirect_uris or loopback
+    # Google also accepts `localhost`, and a loopback redirect without a port.
+    hosts = (*LOOPBACK_HOSTS, "localhost")
+    return uri in client.redirect_uris or is_loopback_redirect(uri, hosts=hosts, port_required=False)
 
 
 async def authorize(request: Request) -> Response:
@@ -63,24 +54,24 @@ async def authorize(request: Request) -> Response:
     q = request.query_params
     client = oauth.clients.get(q.get("client_id", ""))
     if client is None:
-        return _page("Error 401: invalid_client", "The OAuth client was not found.", 401)
+        return html_page("Error 401: invalid_client", "The OAuth client was not found.", 401)
     redirect_uri = q.get("redirect_uri", "")
     if not redirect_uri or not _redirect_ok(client, redirect_uri):
-        return _page("Error 400: redirect_uri_mismatch", "redirect_uri must be a loopback address.", 400)
+        return html_page("Error 400: redirect_uri_mismatch", "redirect_uri must be a loopback address.", 400)
     scopes, unknown = normalise_scopes(q.get("scope"))
     if unknown or not scopes:
-        return _page("Error 400: invalid_scope", f"Some requested scopes were invalid: {unknown}.", 400)
+        return html_page("Error 400: invalid_scope", f"Some requested scopes were invalid: {unknown}.", 400)
     extra = {"state": q["state"]} if "state" in q else {}
     if q.get("response_type") != "code":
-        return _redirect(redirect_uri, {"error": "unsupported_response_type", **extra})
+        return redirect_with(redirect_uri, {"error": "unsupported_response_type", **extra})
     if not q.get("code_challenge") or q.get("code_challenge_method") != "S256":
         description = "PKCE is required: send code_challenge with code_challenge_method=S256."
-        return _redirect(
+        return redirect_with(
             redirect_uri, {"error": "invalid_request", "error_description": description, **extra}
         )
     with sandbox.lock:
         if oauth.consent.deny:
-            return _redirect(redirect_uri, {"error": "access_denied", **extra})
+            return redirect_with(redirect_uri, {"error": "access_denied", **extra})
         granted = _grant(oauth, client.client_id, scopes, q.get("include_granted_scopes") == "true")
         code = "4/0" + secrets.token_urlsafe(40)
         oauth.codes[code] = AuthorizationCode(
@@ -94,7 +85,7 @@ async def authorize(request: Request) -> Response:
             force_refresh="consent" in q.get("prompt", "").split(),
         )
     params = {**extra, "code": code, "scope": " ".join(sorted(granted)), "authuser": "0", "prompt": "consent"}
-    return _redirect(redirect_uri, params)
+    return redirect_with(redirect_uri, params)
 
 
 def _grant(
@@ -105,37 +96,6 @@ def _grant(
     total = oauth.granted.get(key, frozenset()) | granted
     oauth.granted[key] = total
     return total if include_granted else granted
-
-
-async def _params(request: Request) -> dict[str, str]:
-    params = dict(request.query_params)
-    raw = await request.body()
-    if raw:
-        if "json" in request.headers.get("content-type", ""):
-            try:
-                data = json.loads(raw)
-            except ValueError:
-                data = None
-            params.update({k: str(v) for k, v in data.items()} if isinstance(data, dict) else {})
-        else:
-            params.update(dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True)))
-    auth = request.headers.get("authorization", "")
-    if auth.lower().startswith("basic "):
-        try:
-            user, _, password = base64.b64decode(auth[6:].strip()).decode().partition(":")
-        except (ValueError, UnicodeDecodeError):
-            return params
-        params.setdefault("client_id", user)
-        params.setdefault("client_secret", password)
-    return params
-
-
-def _client(oauth: GoogleOAuth, params: dict[str, str]) -> OAuthClient | None:
-    client = oauth.clients.get(params.get("client_id", ""))
-    if client is None or client.client_secret is None:
-        return client
-    given = params.get("client_secret", "")
-    return client if hmac.compare_digest(given.encode(), client.client_secret.encode()) else None
 
 
 def _id_token(email: str, client_id: str, now: float) -> str:
@@ -175,12 +135,12 @@ def _token_body(sandbox: GoogleSandbox, issued: IssuedTokens, client_id: str) ->
 async def token(request: Request) -> Response:
     """POST /token: the `authorization_code` and `refresh_token` grants."""
     sandbox = _sandbox(request)
-    params = await _params(request)
+    params = await request_params(request)
     grant = params.get("grant_type", "")
     if grant not in ("authorization_code", "refresh_token"):
         return _error("unsupported_grant_type", f"Invalid grant_type: {grant}")
     with sandbox.lock:
-        client = _client(sandbox.oauth, params)
+        client = authenticate_client(sandbox.oauth.clients, params)
         if client is None:
             return _error("invalid_client", "Unauthorized", 401)
         if grant == "authorization_code":
@@ -200,7 +160,7 @@ def _code_grant(sandbox: GoogleSandbox, client: OAuthClient, params: dict[str, s
     verifier = params.get("code_verifier", "")
     if not verifier:
         return _error("invalid_grant", "Missing code verifier.")
-    if _s256(verifier) != code.challenge:
+    if s256(verifier) != code.challenge:
         return _error("invalid_grant", "Invalid code verifier.")
     code.used = True
     key = (client.client_id, code.email)
@@ -225,7 +185,7 @@ def _refresh_grant(sandbox: GoogleSandbox, client: OAuthClient, params: dict[str
 async def revoke(request: Request) -> Response:
     """POST /revoke?token=…: the app gives up its whole grant (access and refresh tokens)."""
     sandbox = _sandbox(request)
-    params = await _params(request)
+    params = await request_params(request)
     with sandbox.lock:
         value = params.get("token", "")
         held = sandbox.tokens.lookup(value) or sandbox.tokens.lookup_refresh(value)
