@@ -73,7 +73,7 @@ def connect_google_service(
     here: Local, service: str, *, enable: list[str], sandbox: str | None = None, timeout: float = 300.0
 ) -> tuple[Connection, list[str]]:
     """Run Google's consent for the enabled actions of `service`; returns the connection and the ask."""
-    from charter.cli.connections import _open_browser
+    from charter.cli.connections import _open_browser, record_connected
 
     needed = scopes_for(service, enable)
     client_id, secret = google_client(sandbox)
@@ -89,14 +89,7 @@ def connect_google_service(
         open_browser=_open_browser,
         timeout=timeout,
     )
-    here.audit.record(
-        actor="person",
-        subject=connection.account,
-        action="connection.connect",
-        outcome="ok",
-        reasons=(f"scopes granted: {','.join(sorted(connection.scopes)) or 'none'}",),
-        result_ref=connection.id,
-    )
+    record_connected(here, connection)
     return connection, google_scopes(needed)
 
 

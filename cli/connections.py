@@ -76,6 +76,12 @@ def connect_github_account(
         show=show,
         timeout=timeout,
     )
+    record_connected(here, connection)
+    return connection
+
+
+def record_connected(here: Local, connection: Connection) -> None:
+    """Audit that the person connected an account, with the scopes the provider granted."""
     here.audit.record(
         actor="person",
         subject=connection.account,
@@ -84,7 +90,6 @@ def connect_github_account(
         reasons=(f"scopes granted: {','.join(sorted(connection.scopes)) or 'none'}",),
         result_ref=connection.id,
     )
-    return connection
 
 
 def _open_browser(url: str) -> None:
@@ -200,4 +205,5 @@ __all__ = [
     "default_scopes",
     "github_client",
     "print_connected",
+    "record_connected",
 ]
