@@ -9,21 +9,16 @@ google-api-python-client.
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
-from charter.connectors.base import Connector, Credentials
+from charter.connectors.base import Connector
 from charter.connectors.calendar import CalendarConnector
 from charter.connectors.calendar.connector import LIST_CALENDARS, READ_EVENTS, WRITE_EVENTS
-from charter.contract_tests.harness import ContractHarness, Example, Mode
-from charter.contract_tests.harnesses.gmail import SandboxCredentials
+from charter.contract_tests.harness import Example, Mode
+from charter.contract_tests.harnesses.google import GoogleCredentials, GoogleHarness
 
-if TYPE_CHECKING:
-    from charter.sandboxes.google import GoogleSandbox
-
-ACCOUNT = "mona@acme.com"
 TEAM = "c_7f3a9e2b41d8acme.team@group.calendar.google.com"
 EVERY_SCOPE = frozenset(
     {*LIST_CALENDARS, *READ_EVENTS, *WRITE_EVENTS, *CalendarConnector.actions["free_busy"].scopes}
@@ -31,83 +26,25 @@ EVERY_SCOPE = frozenset(
 Json = dict[str, Any]
 
 
-class CalendarCredentials(SandboxCredentials):
+class CalendarCredentials(GoogleCredentials):
     """A sandbox Calendar connection of mona@acme.com, refreshed at the sandbox's token endpoint."""
 
     connection_id = "calendar-mona-contract"
 
 
-class CalendarHarness(ContractHarness):
+class CalendarHarness(GoogleHarness):
     """Runs the contract suite on `CalendarConnector` against the Google sandbox."""
 
     connector_cls: ClassVar[type[Connector]] = CalendarConnector
     discovery_api: ClassVar[tuple[str, str]] = ("calendar", "v3")
+    methods: ClassVar[Mapping[str, Sequence[str]]] = CalendarConnector.methods
+    credentials_cls: ClassVar[type[GoogleCredentials]] = CalendarCredentials
+    every_scope: ClassVar[frozenset[str]] = EVERY_SCOPE
+    no_sandbox: ClassVar[str] = "the Calendar harness runs against the Google sandbox only"
 
     def __init__(self, mode: Mode = "sandbox") -> None:
         super().__init__(mode)
-        self._sandbox: GoogleSandbox | None = None
         self._seed_ids: dict[str, str] = {}
-
-    @classmethod
-    def api_methods(cls) -> Mapping[str, Sequence[str]]:
-        """The discovery method uses of each action, as the connector declares them."""
-        return CalendarConnector.methods
-
-    @property
-    def sandbox(self) -> GoogleSandbox:
-        if self._sandbox is None:
-            raise NotImplementedError("the Calendar harness runs against the Google sandbox only")
-        return self._sandbox
-
-    # -- lifecycle ---------------------------------------------------------------------------
-
-    def start(self) -> None:
-        from charter.sandboxes.google import GoogleSandbox
-
-        self._sandbox = GoogleSandbox().start()
-        self._format = self._sandbox.tokens.format
-        self.base_url = self._sandbox.url
-
-    def reset(self) -> None:
-        if self._sandbox is not None:
-            self._sandbox.reset()
-            self._sandbox.tokens.format = self._format
-
-    def stop(self) -> None:
-        if self._sandbox is not None:
-            self._sandbox.stop()
-
-    def connector(self, credentials: Credentials) -> Connector:
-        connector = super().connector(credentials)
-        # Quota waits pass on the sandbox's clock, which judges early retries by it.
-        connector.sleep = self.sandbox.clock.advance
-        return connector
-
-    def credentials(
-        self,
-        scopes: Iterable[str] | None = None,
-        *,
-        claimed: Iterable[str] | None = None,
-        canary: str | None = None,
-    ) -> Credentials:
-        from charter.sandboxes.google import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
-
-        held = frozenset(scopes) if scopes is not None else EVERY_SCOPE
-        client = (DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET)
-        if canary:
-            client = (f"contract-{len(canary)}.apps.googleusercontent.com", f"GOCSPX-{canary}")
-            self.sandbox.oauth.register_client(*client)
-            fmt = self._format
-            self.sandbox.tokens.format = dataclasses.replace(
-                fmt, access_prefix=fmt.access_prefix + canary, refresh_prefix=fmt.refresh_prefix + canary
-            )
-        tokens = self.sandbox.oauth.issue_token(ACCOUNT, held, client_id=client[0])
-        return CalendarCredentials(
-            token_url=f"{self.sandbox.url}/token",
-            client=client,
-            tokens=tokens,
-            claimed=frozenset(claimed) if claimed is not None else held,
-        )
 
     # -- examples ----------------------------------------------------------------------------
 
@@ -229,13 +166,6 @@ class CalendarHarness(ContractHarness):
             )
         )
 
-    def _count(self, count: Callable[[], int]) -> Callable[[], int]:
-        def locked() -> int:
-            with self.sandbox.lock:
-                return count()
-
-        return locked
-
     def visible_state(self) -> Mapping[str, object]:
         # What attendees and people sharing a calendar see: each event's public face, and the
         # updates Calendar e-mailed.
@@ -257,41 +187,10 @@ class CalendarHarness(ContractHarness):
             state["notifications"] = len(calendars.notifications)
         return state
 
-    def request_count(self) -> int | None:
-        return len(self.sandbox.requests)
-
     def fidelity_problems(self) -> list[str] | None:
         from charter.sandboxes.google.discovery import validate_exchanges
 
         return validate_exchanges(self.sandbox.requests.entries)
-
-    # -- faults ------------------------------------------------------------------------------
-
-    def fail_next(self, n: int, status: int) -> None:
-        self._arm_writes("fail", n, status)
-
-    def drop_next(self, n: int, *, after_commit: bool = True) -> None:
-        self._arm_writes("drop_after" if after_commit else "drop_before", n)
-
-    def _arm_writes(self, kind: str, n: int, status: int = 503) -> None:
-        from charter.contract_tests.harnesses.faults import arm_state_changing
-
-        arm_state_changing(self.sandbox.faults, kind, n, status)
-
-    def rate_limit_next(self, retry_after: float) -> None:
-        self.sandbox.faults.rate_limit_next(1, retry_after=int(retry_after))
-
-    def early_retries(self) -> int:
-        return len(self.sandbox.faults.early_retries)
-
-    def faults_pending(self) -> int:
-        return len(self.sandbox.faults.armed)
-
-    def expire_tokens(self) -> None:
-        self.sandbox.faults.expire_access_tokens()
-
-    def revoke_tokens(self) -> None:
-        self.sandbox.faults.revoke_tokens()
 
 
 __all__ = ["CalendarCredentials", "CalendarHarness"]

@@ -10,18 +10,18 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
-
-import httpx
 
 from charter.connectors.base import Connector, Credentials
 from charter.connectors.github import GitHubConnector
-from charter.contract_tests.harness import ContractHarness, Example, Mode
+from charter.contract_tests.harness import Example
+from charter.contract_tests.harnesses.sandboxed import SandboxCredentials as _SandboxCredentials
+from charter.contract_tests.harnesses.sandboxed import SandboxedHarness
 from charter.schemas import AuthRequired, Draft
 
 if TYPE_CHECKING:
-    from charter.sandboxes.github import GitHubSandbox
+    from charter.sandboxes.github import GitHubSandbox  # noqa: F401 (named in a base class)
 
 TOKEN_ENV = "CHARTER_LIVE_GITHUB_TOKEN"
 REPO_ENV = "CHARTER_LIVE_GITHUB_REPO"
@@ -29,42 +29,13 @@ REPO = "acme/web"
 LOGIN = "mona"
 
 
-class SandboxCredentials:
+class SandboxCredentials(_SandboxCredentials):
     """A sandbox connection: tokens from the sandbox's OAuth server, refreshed over HTTP as the vault does."""
 
     connection_id = "github-mona-contract"
     account = LOGIN
-
-    def __init__(
-        self, *, token_url: str, client: tuple[str, str], tokens: tuple[str, str], claimed: frozenset[str]
-    ) -> None:
-        self._token_url = token_url
-        self._client = client
-        self._access, self._refresh = tokens
-        self._claimed = claimed
-
-    def __repr__(self) -> str:
-        return f"<SandboxCredentials {self.connection_id} scopes={sorted(self._claimed)}>"
-
-    @property
-    def granted_scopes(self) -> frozenset[str]:
-        return self._claimed
-
-    def access_token(self) -> str:
-        return self._access
-
-    def refresh(self, rejected: str) -> str:
-        if rejected != self._access:
-            return self._access
-        client_id, client_secret = self._client
-        form = {"grant_type": "refresh_token", "refresh_token": self._refresh}
-        form |= {"client_id": client_id, "client_secret": client_secret}
-        answer = httpx.post(self._token_url, data=form, headers={"Accept": "application/json"}, timeout=10)
-        body = answer.json()
-        if "access_token" not in body:
-            raise AuthRequired(f"GitHub refused to refresh ({body.get('error')}); connect GitHub again.")
-        self._access, self._refresh = body["access_token"], body.get("refresh_token") or self._refresh
-        return self._access
+    provider = "GitHub"
+    token_headers = {"Accept": "application/json"}
 
 
 class LiveCredentials:
@@ -89,21 +60,12 @@ class LiveCredentials:
         )
 
 
-class GitHubHarness(ContractHarness):
+class GitHubHarness(SandboxedHarness["GitHubSandbox"]):
     """Runs the contract suite on `GitHubConnector` against the GitHub sandbox or a live test account."""
 
     connector_cls: ClassVar[type[Connector]] = GitHubConnector
     live_env = (TOKEN_ENV, REPO_ENV)
-
-    def __init__(self, mode: Mode = "sandbox") -> None:
-        super().__init__(mode)
-        self._sandbox: GitHubSandbox | None = None
-
-    @property
-    def sandbox(self) -> GitHubSandbox:
-        if self._sandbox is None:
-            raise NotImplementedError("live mode has no sandbox to inspect or fault")
-        return self._sandbox
+    no_sandbox: ClassVar[str] = "live mode has no sandbox to inspect or fault"
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -113,25 +75,7 @@ class GitHubHarness(ContractHarness):
             return
         from charter.sandboxes.github import GitHubSandbox
 
-        self._sandbox = GitHubSandbox().start()
-        self._format = self._sandbox.tokens.format
-        self.base_url = self._sandbox.url
-
-    def reset(self) -> None:
-        if self._sandbox is not None:
-            self._sandbox.reset()
-            self._sandbox.tokens.format = self._format
-
-    def stop(self) -> None:
-        if self._sandbox is not None:
-            self._sandbox.stop()
-
-    def connector(self, credentials: Credentials) -> Connector:
-        connector = super().connector(credentials)
-        if self._sandbox is not None:
-            # Rate-limit waits pass on the sandbox's clock, which judges early retries by it.
-            connector.sleep = self._sandbox.clock.advance
-        return connector
+        self._serve(GitHubSandbox())
 
     def credentials(
         self,
@@ -149,10 +93,7 @@ class GitHubHarness(ContractHarness):
         if canary:
             client = (f"Iv1.contract-{len(canary)}", f"secret-{canary}")
             self.sandbox.oauth.register_client(*client)
-            fmt = self._format
-            self.sandbox.tokens.format = dataclasses.replace(
-                fmt, access_prefix=fmt.access_prefix + canary, refresh_prefix=fmt.refresh_prefix + canary
-            )
+            self._mark_tokens(canary)
         issued = self.sandbox.oauth.issue_token(LOGIN, held, client_id=client[0])
         return SandboxCredentials(
             token_url=f"{self.sandbox.url}/login/oauth/access_token",
@@ -210,13 +151,6 @@ class GitHubHarness(ContractHarness):
 
     # -- observation -------------------------------------------------------------------------
 
-    def _count(self, count: Callable[[], int]) -> Callable[[], int]:
-        def locked() -> int:
-            with self.sandbox.lock:
-                return count()
-
-        return locked
-
     def _repo(self) -> Any:
         return self.sandbox.state.repo(REPO)
 
@@ -267,34 +201,6 @@ class GitHubHarness(ContractHarness):
         from charter.sandboxes.fidelity import load_github_spec, validate_exchanges
 
         return validate_exchanges(load_github_spec(), self.sandbox.requests.entries)
-
-    # -- faults ------------------------------------------------------------------------------
-
-    def fail_next(self, n: int, status: int) -> None:
-        self._arm_writes("fail", n, status)
-
-    def drop_next(self, n: int, *, after_commit: bool = True) -> None:
-        self._arm_writes("drop_after" if after_commit else "drop_before", n)
-
-    def _arm_writes(self, kind: str, n: int, status: int = 503) -> None:
-        from charter.contract_tests.harnesses.faults import arm_state_changing
-
-        arm_state_changing(self.sandbox.faults, kind, n, status)
-
-    def rate_limit_next(self, retry_after: float) -> None:
-        self.sandbox.faults.rate_limit_next(1, retry_after=int(retry_after))
-
-    def early_retries(self) -> int:
-        return len(self.sandbox.faults.early_retries)
-
-    def faults_pending(self) -> int:
-        return len(self.sandbox.faults.armed)
-
-    def expire_tokens(self) -> None:
-        self.sandbox.faults.expire_access_tokens()
-
-    def revoke_tokens(self) -> None:
-        self.sandbox.faults.revoke_tokens()
 
 
 def read_examples(repo: str = REPO) -> dict[str, Example]:

@@ -8,136 +8,40 @@ sufficient and minimal from the discovery document shipped with google-api-pytho
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from email.parser import BytesParser
 from email.policy import HTTP
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
-import httpx
-
 from charter.auth.providers.google import GMAIL_COMPOSE, GMAIL_LABELS, GMAIL_MODIFY, GMAIL_READONLY
-from charter.connectors.base import Connector, Credentials
+from charter.connectors.base import Connector
 from charter.connectors.gmail import GmailConnector
-from charter.contract_tests.harness import ContractHarness, Example, Mode
-from charter.schemas import AuthRequired, Draft
+from charter.contract_tests.harness import Example
+from charter.contract_tests.harnesses.google import GoogleCredentials, GoogleHarness
+from charter.schemas import Draft
 
 if TYPE_CHECKING:
     from charter.sandboxes import Exchange
-    from charter.sandboxes.google import GoogleSandbox
 
-ACCOUNT = "mona@acme.com"
 EVERY_SCOPE = frozenset({GMAIL_READONLY, GMAIL_LABELS, GMAIL_COMPOSE, GMAIL_MODIFY})
 
 
-class SandboxCredentials:
-    """A sandbox connection: Google tokens from the sandbox, refreshed at its token endpoint."""
+class SandboxCredentials(GoogleCredentials):
+    """A sandbox Gmail connection: Google tokens from the sandbox, refreshed at its token endpoint."""
 
     connection_id = "gmail-mona-contract"
-    account = ACCOUNT
-
-    def __init__(
-        self, *, token_url: str, client: tuple[str, str], tokens: tuple[str, str], claimed: frozenset[str]
-    ) -> None:
-        self._token_url = token_url
-        self._client = client
-        self._access, self._refresh = tokens
-        self._claimed = claimed
-
-    def __repr__(self) -> str:
-        return f"<SandboxCredentials {self.connection_id} scopes={len(self._claimed)}>"
-
-    @property
-    def granted_scopes(self) -> frozenset[str]:
-        return self._claimed
-
-    def access_token(self) -> str:
-        return self._access
-
-    def refresh(self, rejected: str) -> str:
-        if rejected != self._access:
-            return self._access
-        client_id, client_secret = self._client
-        form = {"grant_type": "refresh_token", "refresh_token": self._refresh}
-        form |= {"client_id": client_id, "client_secret": client_secret}
-        body = httpx.post(self._token_url, data=form, timeout=10).json()
-        if "access_token" not in body:
-            raise AuthRequired(f"Google refused to refresh ({body.get('error')}); connect Google again.")
-        self._access = body["access_token"]
-        return self._access
 
 
-class GmailHarness(ContractHarness):
+class GmailHarness(GoogleHarness):
     """Runs the contract suite on `GmailConnector` against the Google sandbox."""
 
     connector_cls: ClassVar[type[Connector]] = GmailConnector
     discovery_api: ClassVar[tuple[str, str]] = ("gmail", "v1")
-
-    def __init__(self, mode: Mode = "sandbox") -> None:
-        super().__init__(mode)
-        self._sandbox: GoogleSandbox | None = None
-
-    @classmethod
-    def api_methods(cls) -> Mapping[str, Sequence[str]]:
-        """The discovery method uses of each action, as the connector declares them."""
-        return GmailConnector.methods
-
-    @property
-    def sandbox(self) -> GoogleSandbox:
-        if self._sandbox is None:
-            raise NotImplementedError("the Gmail harness runs against the Google sandbox only")
-        return self._sandbox
-
-    # -- lifecycle ---------------------------------------------------------------------------
-
-    def start(self) -> None:
-        from charter.sandboxes.google import GoogleSandbox
-
-        self._sandbox = GoogleSandbox().start()
-        self._format = self._sandbox.tokens.format
-        self.base_url = self._sandbox.url
-
-    def reset(self) -> None:
-        if self._sandbox is not None:
-            self._sandbox.reset()
-            self._sandbox.tokens.format = self._format
-
-    def stop(self) -> None:
-        if self._sandbox is not None:
-            self._sandbox.stop()
-
-    def connector(self, credentials: Credentials) -> Connector:
-        connector = super().connector(credentials)
-        # Quota waits pass on the sandbox's clock, which judges early retries by it.
-        connector.sleep = self.sandbox.clock.advance
-        return connector
-
-    def credentials(
-        self,
-        scopes: Iterable[str] | None = None,
-        *,
-        claimed: Iterable[str] | None = None,
-        canary: str | None = None,
-    ) -> Credentials:
-        from charter.sandboxes.google import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
-
-        held = frozenset(scopes) if scopes is not None else EVERY_SCOPE
-        client = (DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET)
-        if canary:
-            client = (f"contract-{len(canary)}.apps.googleusercontent.com", f"GOCSPX-{canary}")
-            self.sandbox.oauth.register_client(*client)
-            fmt = self._format
-            self.sandbox.tokens.format = dataclasses.replace(
-                fmt, access_prefix=fmt.access_prefix + canary, refresh_prefix=fmt.refresh_prefix + canary
-            )
-        tokens = self.sandbox.oauth.issue_token(ACCOUNT, held, client_id=client[0])
-        return SandboxCredentials(
-            token_url=f"{self.sandbox.url}/token",
-            client=client,
-            tokens=tokens,
-            claimed=frozenset(claimed) if claimed is not None else held,
-        )
+    methods: ClassVar[Mapping[str, Sequence[str]]] = GmailConnector.methods
+    credentials_cls: ClassVar[type[GoogleCredentials]] = SandboxCredentials
+    every_scope: ClassVar[frozenset[str]] = EVERY_SCOPE
+    no_sandbox: ClassVar[str] = "the Gmail harness runs against the Google sandbox only"
 
     # -- examples ----------------------------------------------------------------------------
 
@@ -211,13 +115,6 @@ class GmailHarness(ContractHarness):
     def _sent_with(self, subject: str) -> Callable[[], int]:
         return self._count(lambda: sum(s.subject == subject for s in self._sent()))
 
-    def _count(self, count: Callable[[], int]) -> Callable[[], int]:
-        def locked() -> int:
-            with self.sandbox.lock:
-                return count()
-
-        return locked
-
     def visible_state(self) -> Mapping[str, object]:
         # Others see only mail that left the mailbox; the owner's labels are kept too, so a draft
         # that touched them would show.
@@ -235,39 +132,8 @@ class GmailHarness(ContractHarness):
             stored = self.sandbox.state.gmail.drafts.get(draft.native_ref or "")
         return frozenset({f"message:{stored.message_id}"}) if stored is not None else frozenset()
 
-    def request_count(self) -> int | None:
-        return len(self.sandbox.requests)
-
     def fidelity_problems(self) -> list[str] | None:
         return exchange_problems(self.sandbox.requests.entries)
-
-    # -- faults ------------------------------------------------------------------------------
-
-    def fail_next(self, n: int, status: int) -> None:
-        self._arm_writes("fail", n, status)
-
-    def drop_next(self, n: int, *, after_commit: bool = True) -> None:
-        self._arm_writes("drop_after" if after_commit else "drop_before", n)
-
-    def _arm_writes(self, kind: str, n: int, status: int = 503) -> None:
-        from charter.contract_tests.harnesses.faults import arm_state_changing
-
-        arm_state_changing(self.sandbox.faults, kind, n, status)
-
-    def rate_limit_next(self, retry_after: float) -> None:
-        self.sandbox.faults.rate_limit_next(1, retry_after=int(retry_after))
-
-    def early_retries(self) -> int:
-        return len(self.sandbox.faults.early_retries)
-
-    def faults_pending(self) -> int:
-        return len(self.sandbox.faults.armed)
-
-    def expire_tokens(self) -> None:
-        self.sandbox.faults.expire_access_tokens()
-
-    def revoke_tokens(self) -> None:
-        self.sandbox.faults.revoke_tokens()
 
 
 def exchange_problems(exchanges: Iterable[Exchange]) -> list[str]:
