@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, parse_qsl, urlsplit
 
@@ -37,18 +36,6 @@ METHODS = {
     **accepted_scopes(discovery_document("calendar", "v3")),
 }
 API_SCOPES = {scope for scopes in METHODS.values() for scope in scopes}
-
-
-@pytest.fixture(scope="module")
-def google_provider_sandbox() -> Iterator[GoogleSandbox]:
-    with GoogleSandbox() as sandbox:
-        yield sandbox
-
-
-@pytest.fixture
-def gsb(google_provider_sandbox: GoogleSandbox) -> GoogleSandbox:
-    google_provider_sandbox.reset()
-    return google_provider_sandbox
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,16 +70,10 @@ def run(home_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest
     return invoke
 
 
-@pytest.fixture(scope="module")
-def running_sandbox() -> Iterator[GitHubSandbox]:
-    with GitHubSandbox() as sandbox:
-        yield sandbox
-
-
 @pytest.fixture
-def sandbox(running_sandbox: GitHubSandbox) -> GitHubSandbox:
-    running_sandbox.reset()
-    return running_sandbox
+def sandbox(sb: GitHubSandbox) -> GitHubSandbox:
+    """The session's GitHub sandbox, back at its seed state (the suite-wide `sb`)."""
+    return sb
 
 
 @pytest.fixture

@@ -5,8 +5,6 @@ The figures (attack success, task success) are printed at the end of every run, 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from containment import Lab, Tally
 from world import World
@@ -16,12 +14,6 @@ from charter.sandboxes.github import GitHubSandbox
 from charter.sandboxes.google import GoogleSandbox
 
 TALLIES = pytest.StashKey[dict[str, Tally]]()
-
-
-@pytest.fixture(scope="session")
-def google_sandbox() -> Iterator[GoogleSandbox]:
-    with GoogleSandbox() as sandbox:
-        yield sandbox
 
 
 @pytest.fixture(scope="module")

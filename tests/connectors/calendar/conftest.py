@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 
 import pytest
 
@@ -11,19 +11,6 @@ from charter.contract_tests.harnesses.calendar import EVERY_SCOPE, CalendarCrede
 from charter.sandboxes.google import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, GoogleSandbox
 
 Connect = Callable[..., CalendarConnector]
-
-
-@pytest.fixture(scope="session")
-def google_calendar_sandbox() -> Iterator[GoogleSandbox]:
-    with GoogleSandbox() as sandbox:
-        yield sandbox
-
-
-@pytest.fixture
-def gsb(google_calendar_sandbox: GoogleSandbox) -> GoogleSandbox:
-    """The session's Google sandbox, back at its seed state."""
-    google_calendar_sandbox.reset()
-    return google_calendar_sandbox
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 
 import pytest
 
@@ -11,19 +11,6 @@ from charter.contract_tests.harnesses.gmail import EVERY_SCOPE, SandboxCredentia
 from charter.sandboxes.google import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, GoogleSandbox
 
 MakeGmail = Callable[..., GmailConnector]
-
-
-@pytest.fixture(scope="session")
-def google_gmail_sandbox() -> Iterator[GoogleSandbox]:
-    with GoogleSandbox() as sandbox:
-        yield sandbox
-
-
-@pytest.fixture
-def gsb(google_gmail_sandbox: GoogleSandbox) -> GoogleSandbox:
-    """The session's Google sandbox, back at its seed state."""
-    google_gmail_sandbox.reset()
-    return google_gmail_sandbox
 
 
 @pytest.fixture
