@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 import pytest
 
 from charter.connectors.gmail import GmailConnector
 from charter.contract_tests.harnesses.gmail import EVERY_SCOPE, SandboxCredentials
-from charter.sandboxes.google import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, GoogleSandbox
+
+if TYPE_CHECKING:
+    from conftest import GoogleConnectors
 
 MakeGmail = Callable[..., GmailConnector]
 
 
 @pytest.fixture
-def make_gmail(gsb: GoogleSandbox) -> MakeGmail:
+def make_gmail(google_connector: GoogleConnectors) -> MakeGmail:
     """A Gmail connector of mona@acme.com whose token holds `scopes` (every declared one by default).
 
     `claimed` is what the connection says it holds, to see Google's own refusal past Charter's check.
@@ -22,15 +25,9 @@ def make_gmail(gsb: GoogleSandbox) -> MakeGmail:
 
     def make(scopes: Iterable[str] | None = None, claimed: Iterable[str] | None = None) -> GmailConnector:
         held = frozenset(scopes) if scopes is not None else EVERY_SCOPE
-        credentials = SandboxCredentials(
-            token_url=f"{gsb.url}/token",
-            client=(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET),
-            tokens=gsb.oauth.issue_token("mona@acme.com", held),
-            claimed=frozenset(claimed) if claimed is not None else held,
+        return google_connector(
+            GmailConnector, SandboxCredentials, held, frozenset(claimed) if claimed is not None else None
         )
-        connector = GmailConnector(credentials, base_url=gsb.url)
-        connector.sleep = gsb.clock.advance
-        return connector
 
     return make
 
