@@ -80,6 +80,14 @@ def s256(verifier: str) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
+def pkce_refusal(query: Mapping[str, str]) -> dict[str, str] | None:
+    """The error to redirect an authorize request without an S256 code challenge with; None if it has one."""
+    if query.get("code_challenge") and query.get("code_challenge_method") == "S256":
+        return None
+    description = "PKCE is required: send code_challenge with code_challenge_method=S256."
+    return {"error": "invalid_request", "error_description": description}
+
+
 def is_loopback_redirect(
     uri: str, *, hosts: tuple[str, ...] = LOOPBACK_HOSTS, port_required: bool = True
 ) -> bool:

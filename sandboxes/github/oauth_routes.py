@@ -26,6 +26,7 @@ from charter.sandboxes.oauth import (
     authenticate_client,
     html_page,
     is_loopback_redirect,
+    pkce_refusal,
     redirect_with,
     request_params,
     s256,
@@ -97,11 +98,9 @@ async def authorize(request: Request) -> Response:
         )
     state = q.get("state")
     extra = {"state": state} if state is not None else {}
-    if not q.get("code_challenge") or q.get("code_challenge_method") != "S256":
-        description = "PKCE is required: send code_challenge with code_challenge_method=S256."
-        return _redirect(
-            redirect_uri, {"error": "invalid_request", "error_description": description, **extra}
-        )
+    refusal = pkce_refusal(q)
+    if refusal is not None:
+        return _redirect(redirect_uri, {**refusal, **extra})
     with sandbox.lock:
         if oauth.consent.deny:
             description = "The user has denied your application access."

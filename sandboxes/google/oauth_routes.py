@@ -19,6 +19,7 @@ from charter.sandboxes.oauth import (
     authenticate_client,
     html_page,
     is_loopback_redirect,
+    pkce_refusal,
     redirect_with,
     request_params,
     s256,
@@ -64,11 +65,9 @@ async def authorize(request: Request) -> Response:
     extra = {"state": q["state"]} if "state" in q else {}
     if q.get("response_type") != "code":
         return redirect_with(redirect_uri, {"error": "unsupported_response_type", **extra})
-    if not q.get("code_challenge") or q.get("code_challenge_method") != "S256":
-        description = "PKCE is required: send code_challenge with code_challenge_method=S256."
-        return redirect_with(
-            redirect_uri, {"error": "invalid_request", "error_description": description, **extra}
-        )
+    refusal = pkce_refusal(q)
+    if refusal is not None:
+        return redirect_with(redirect_uri, {**refusal, **extra})
     with sandbox.lock:
         if oauth.consent.deny:
             return redirect_with(redirect_uri, {"error": "access_denied", **extra})
