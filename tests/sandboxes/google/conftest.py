@@ -17,19 +17,6 @@ GMAIL_ALL = ["gmail.readonly", "gmail.compose", "gmail.modify"]
 CALENDAR_ALL = ["calendar.events", "calendar.readonly"]
 
 
-@pytest.fixture(scope="session")
-def google_sandbox() -> Iterator[GoogleSandbox]:
-    with GoogleSandbox() as sandbox:
-        yield sandbox
-
-
-@pytest.fixture
-def gsb(google_sandbox: GoogleSandbox) -> GoogleSandbox:
-    """The session's Google sandbox, back at its seed state."""
-    google_sandbox.reset()
-    return google_sandbox
-
-
 def credentials(sb: GoogleSandbox, access: str, refresh: str | None = None) -> Credentials:
     """google-auth credentials that refresh against the sandbox's token endpoint."""
     return Credentials(
