@@ -1,18 +1,43 @@
-"""Fixtures shared across the suite: one GitHub and one Google sandbox per session, reset before each test."""
+"""Fixtures shared across the suite: a Charter home per database, one sandbox per service and session."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TypeVar
 
 import pytest
+from sqlalchemy import MetaData
 
+from charter.auth.home import CharterHome
 from charter.connectors.base import Connector
 from charter.contract_tests.harnesses.google import ACCOUNT, GoogleCredentials
 from charter.sandboxes.github import GitHubSandbox
 from charter.sandboxes.google import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, GoogleSandbox
 
 ConnectorT = TypeVar("ConnectorT", bound=Connector)
+
+
+# Set CHARTER_TEST_POSTGRES_URL (postgresql+psycopg://...) to run the database tests on Postgres too.
+POSTGRES_URL = os.environ.get("CHARTER_TEST_POSTGRES_URL")
+
+
+def fresh_home(kind: str, path: Path) -> CharterHome:
+    """A Charter home on SQLite, or on the test Postgres database with every table dropped first."""
+    if kind == "sqlite":
+        return CharterHome(path)
+    home = CharterHome(path, database_url=POSTGRES_URL)
+    tables = MetaData()
+    tables.reflect(home.engine)
+    tables.drop_all(home.engine)
+    return home
+
+
+@pytest.fixture(params=["sqlite", *(["postgres"] if POSTGRES_URL else [])])
+def home(request: pytest.FixtureRequest, tmp_path: Path) -> CharterHome:
+    """A fresh Charter home, once per database the run can reach."""
+    return fresh_home(request.param, tmp_path / "home")
 
 
 @pytest.fixture(scope="session")

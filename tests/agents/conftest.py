@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 from pydantic import BaseModel, Field
 
 from charter.agents import ApprovalStore, AuditLog, Toolkit
-from charter.agents.approvals import approvals_table
-from charter.agents.audit import audit_head_table
-from charter.agents.drafts import drafts_table, ledger_table
-from charter.auth.grants import GrantAuthority, IssuedGrant, grants_table
+from charter.auth.grants import GrantAuthority, IssuedGrant
 from charter.auth.home import CharterHome
 from charter.auth.policy import Policy
 from charter.connectors.base import (
@@ -311,25 +306,6 @@ class Env:
 
     def audit_lines(self) -> int:
         return len(list(self.audit.entries()))
-
-
-# Set CHARTER_TEST_POSTGRES_URL (postgresql+psycopg://...) to run these tests on Postgres too.
-POSTGRES_URL = os.environ.get("CHARTER_TEST_POSTGRES_URL")
-
-
-def fresh_home(kind: str, path: Path) -> CharterHome:
-    """A Charter home on SQLite, or on the test Postgres database with Charter's tables dropped."""
-    if kind == "sqlite":
-        return CharterHome(path)
-    home = CharterHome(path, database_url=POSTGRES_URL)
-    for table in (grants_table, approvals_table, drafts_table, ledger_table, audit_head_table):
-        table.drop(home.engine, checkfirst=True)
-    return home
-
-
-@pytest.fixture(params=["sqlite", *(["postgres"] if POSTGRES_URL else [])])
-def home(request: pytest.FixtureRequest, tmp_path: Path) -> CharterHome:
-    return fresh_home(request.param, tmp_path / "home")
 
 
 @pytest.fixture

@@ -33,19 +33,6 @@ def clock() -> Clock:
     return Clock()
 
 
-# Set CHARTER_TEST_POSTGRES_URL (postgresql+psycopg://...) to run these tests on Postgres too.
-POSTGRES_URL = os.environ.get("CHARTER_TEST_POSTGRES_URL")
-
-
-@pytest.fixture(params=["sqlite", *(["postgres"] if POSTGRES_URL else [])])
-def home(request: pytest.FixtureRequest, tmp_path: Path) -> CharterHome:
-    if request.param == "sqlite":
-        return CharterHome(tmp_path / "home")
-    home = CharterHome(tmp_path / "home", database_url=POSTGRES_URL)
-    grants_table.drop(home.engine, checkfirst=True)
-    return home
-
-
 @pytest.fixture
 def authority(home: CharterHome, clock: Clock) -> GrantAuthority:
     return GrantAuthority(home, clock=clock)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import stat
 import threading
 import time
@@ -19,7 +18,6 @@ from charter.auth.consent import TokenSet
 from charter.auth.crypto import KeySet, add_key_to_file, drop_keys_from_file, generate_key, load_keys
 from charter.auth.home import CharterHome
 from charter.auth.vault import Vault
-from charter.auth.vault_table import connections_table
 from charter.connectors.base import Credentials
 from charter.schemas import AuthRequired, ConfigurationError, NotFound
 
@@ -75,19 +73,6 @@ class ScriptedGitHub:
 @pytest.fixture
 def github() -> ScriptedGitHub:
     return ScriptedGitHub()
-
-
-# Set CHARTER_TEST_POSTGRES_URL (postgresql+psycopg://...) to run every vault test on Postgres too.
-POSTGRES_URL = os.environ.get("CHARTER_TEST_POSTGRES_URL")
-
-
-@pytest.fixture(params=["sqlite", *(["postgres"] if POSTGRES_URL else [])])
-def home(request: pytest.FixtureRequest, tmp_path: Path) -> CharterHome:
-    if request.param == "sqlite":
-        return CharterHome(tmp_path / "home")
-    home = CharterHome(tmp_path / "home", database_url=POSTGRES_URL)
-    connections_table.drop(home.engine, checkfirst=True)
-    return home
 
 
 @pytest.fixture
