@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from pydantic import BaseModel
 
-from charter.auth.providers import PROVIDERS
+from charter.auth.providers import providers
 from charter.connectors.base import RISKS, ActionSpec, Connector
 from charter.schemas import VERBS, Draft, WriteResult
 
@@ -20,9 +20,10 @@ def connector_problems(connector_cls: type[Connector]) -> list[str]:
     if not isinstance(name, str) or not name.isidentifier():
         problems.append(f"{connector_cls.__name__}.name must be a short identifier, got {name!r}")
     provider = getattr(connector_cls, "provider", None)
-    if provider not in PROVIDERS:
+    if provider not in providers():
         problems.append(
-            f"{connector_cls.__name__}.provider {provider!r} is not a known provider ({', '.join(PROVIDERS)})"
+            f"{connector_cls.__name__}.provider {provider!r} is not a known provider "
+            f"({', '.join(providers())}); register it under the 'charter.providers' entry-point group"
         )
     if not connector_cls.actions:
         problems.append(f"{connector_cls.__name__} declares no actions")
@@ -78,7 +79,7 @@ def _scope_problems(connector_cls: type[Connector], spec: ActionSpec, unscoped: 
         if spec.name in unscoped:
             return []
         return ["declares no scope; name the provider scope it needs (or list it as unscoped in the harness)"]
-    provider = PROVIDERS.get(getattr(connector_cls, "provider", ""))
+    provider = providers().get(getattr(connector_cls, "provider", ""))
     if provider is None:
         return []
     problems = []
