@@ -58,7 +58,7 @@ __all__ = [
     "Provider",
     "Revoker",
     "get_provider",
-    "providers",
     "github_endpoints",
     "google_endpoints",
+    "providers",
 ]
