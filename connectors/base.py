@@ -4,7 +4,8 @@ A connector author subclasses `Connector`, names its provider, and writes one me
 decorated with `@action(...)`. The request and result models come from the method's type hints and
 the LLM-facing description from its docstring, so nothing is written twice. The base class does
 dispatch, validation, scope checks, token refresh on a rejected token, rate-limit waits, retries of
-writes under the same idempotency key, and the bookkeeping of drafts.
+writes under the same idempotency key, and the bookkeeping of drafts. The field markers grants and
+policy read (`fields.py`) and the draft and ledger stores (`stores.py`) are re-exported here.
 """
 
 from __future__ import annotations
@@ -21,6 +22,13 @@ import pydantic
 from pydantic import BaseModel
 
 from charter.auth.providers import get_provider
+from charter.connectors.fields import (
+    constrained_fields,
+    recipient_field,
+    recipient_fields,
+    resource_field,
+)
+from charter.connectors.stores import DraftStore, MemoryDraftStore, MemoryWriteLedger, WriteLedger
 from charter.schemas import (
     AuthRequired,
     Change,
@@ -69,54 +77,6 @@ class Credentials(Protocol):
     def refresh(self, rejected: str) -> str:
         """Refresh after the provider rejected `rejected`; single-flight across callers."""
         ...
-
-
-class DraftStore(Protocol):
-    """Where drafts are kept between `draft` and `write`."""
-
-    def save(self, draft: Draft) -> None: ...
-
-    def get(self, draft_id: str) -> Draft | None: ...
-
-    def mark_committed(self, draft_id: str) -> None: ...
-
-
-class WriteLedger(Protocol):
-    """Idempotency keys of committed writes and what they produced."""
-
-    def get(self, key: str) -> WriteResult | None: ...
-
-    def put(self, key: str, result: WriteResult) -> None: ...
-
-
-class MemoryDraftStore:
-    """Drafts held in memory: enough for a script, lost with the process."""
-
-    def __init__(self) -> None:
-        self._drafts: dict[str, Draft] = {}
-
-    def save(self, draft: Draft) -> None:
-        self._drafts[draft.id] = draft
-
-    def get(self, draft_id: str) -> Draft | None:
-        return self._drafts.get(draft_id)
-
-    def mark_committed(self, draft_id: str) -> None:
-        draft = self._drafts[draft_id]
-        self._drafts[draft_id] = draft.model_copy(update={"committed": True})
-
-
-class MemoryWriteLedger:
-    """An idempotency ledger held in memory."""
-
-    def __init__(self) -> None:
-        self._results: dict[str, WriteResult] = {}
-
-    def get(self, key: str) -> WriteResult | None:
-        return self._results.get(key)
-
-    def put(self, key: str, result: WriteResult) -> None:
-        self._results[key] = result
 
 
 @dataclass(frozen=True)
@@ -450,47 +410,6 @@ def _spec_from(cls: type, attr: str, fn: Callable[..., Any], declared: _Declared
         commits=declared.commits,
         method=attr,
     )
-
-
-CONSTRAINT_KEY = "x-charter-constraint"
-
-
-def resource_field(constraint: str, description: str, **kwargs: Any) -> Any:
-    """A request field naming a resource that grants can constrain (e.g. `repos=acme/web`).
-
-    The Toolkit refuses a call whose value for this field is outside the grant's constraint.
-    """
-    return pydantic.Field(description=description, json_schema_extra={CONSTRAINT_KEY: constraint}, **kwargs)
-
-
-RECIPIENTS_KEY = "x-charter-recipients"
-
-
-def recipient_field(description: str, **kwargs: Any) -> Any:
-    """A request field holding email addresses a change reaches (to, cc, bcc, attendees).
-
-    Policy reads these to apply recipient-domain rules and recipient limits.
-    """
-    return pydantic.Field(description=description, json_schema_extra={RECIPIENTS_KEY: True}, **kwargs)
-
-
-def recipient_fields(model: type[BaseModel]) -> tuple[str, ...]:
-    """Names of the fields of `model` marked with `recipient_field`."""
-    return tuple(
-        name
-        for name, info in model.model_fields.items()
-        if isinstance(info.json_schema_extra, dict) and info.json_schema_extra.get(RECIPIENTS_KEY)
-    )
-
-
-def constrained_fields(model: type[BaseModel]) -> dict[str, str]:
-    """Field name → constraint name, for the fields a grant can restrict."""
-    out: dict[str, str] = {}
-    for name, info in model.model_fields.items():
-        extra = info.json_schema_extra
-        if isinstance(extra, dict) and isinstance(extra.get(CONSTRAINT_KEY), str):
-            out[name] = str(extra[CONSTRAINT_KEY])
-    return out
 
 
 def validate_request(spec: ActionSpec, args: dict[str, Any]) -> BaseModel:
