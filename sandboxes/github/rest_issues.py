@@ -142,6 +142,17 @@ def create_issue(ctx: Ctx) -> ApiResponse:
     return ApiResponse(render.issue(ctx.base, ctx.state, repo, issue), status=201)
 
 
+def apply_text(item: Issue, body: dict[str, object], resource: str) -> None:
+    """A PATCH's `title` and `body`, as GitHub takes them for issues and pull requests alike."""
+    if "title" in body:
+        title = body["title"]
+        if not isinstance(title, str) or not title.strip():
+            raise validation_failed(resource, "title", "missing_field")
+        item.title = title
+    if "body" in body:
+        item.body = body["body"] if isinstance(body["body"], str) else None
+
+
 def apply_state(ctx: Ctx, repo: Repo, issue: Issue, state: object, reason: object) -> None:
     """Open or close an issue (or pull request), setting closed_at / state_reason as GitHub does."""
     if state is not None and state not in ("open", "closed"):
@@ -174,12 +185,7 @@ def update_issue(ctx: Ctx) -> ApiResponse:
     repo = ctx.repo()
     issue = _issue(ctx, repo)
     body = ctx.json()
-    if "title" in body:
-        if not isinstance(body["title"], str) or not body["title"].strip():
-            raise validation_failed("Issue", "title", "missing_field")
-        issue.title = body["title"]
-    if "body" in body:
-        issue.body = body["body"] if isinstance(body["body"], str) else None
+    apply_text(issue, body, "Issue")
     if "labels" in body:
         issue.labels = _label_names(ctx, repo, body["labels"])
     if "assignees" in body:

@@ -17,7 +17,7 @@ from charter.sandboxes.github.api import (
     not_found,
     validation_failed,
 )
-from charter.sandboxes.github.rest_issues import apply_state
+from charter.sandboxes.github.rest_issues import apply_state, apply_text
 from charter.sandboxes.github.state import GitHubState, Issue, PullFields, Repo, node_id, parse_node_id
 
 Json = dict[str, Any]
@@ -240,12 +240,7 @@ def update_pull(ctx: Ctx) -> ApiResponse:
     item = _pull(ctx, repo)
     assert item.pull is not None
     body = ctx.json()
-    if "title" in body:
-        if not isinstance(body["title"], str) or not body["title"].strip():
-            raise validation_failed("PullRequest", "title", "missing_field")
-        item.title = body["title"]
-    if "body" in body:
-        item.body = body["body"] if isinstance(body["body"], str) else None
+    apply_text(item, body, "PullRequest")
     if "base" in body:
         if body["base"] not in repo.git.branches:
             raise validation_failed("PullRequest", "base", "invalid")
