@@ -55,6 +55,7 @@ from charter.connectors.calendar.responses import (
     availability_from,
     calendar_from,
     event_from,
+    events_from,
     own_entry,
 )
 from charter.connectors.google.errors import error_from_http
@@ -108,6 +109,11 @@ class CalendarConnector(Connector):
     def calendar(self) -> Any:
         return self.google.service
 
+    @cached_property
+    def events(self) -> Any:
+        """The client library's `events` resource (building one costs a walk of the discovery tree)."""
+        return self.calendar.events()
+
     # -- read ------------------------------------------------------------------------------
 
     @action("read", scopes=LIST_CALENDARS)
@@ -136,9 +142,8 @@ class CalendarConnector(Connector):
             "orderBy": request.order_by,
         }
         params |= {key: value for key, value in optional.items() if value is not None}
-        data = self._run(f"events of calendar {request.calendar}", self.calendar.events().list(**params))
-        events = [event_from(request.calendar, item) for item in data.get("items") or []]
-        return Page[Event](items=events, next_cursor=self._next(request, data))
+        data = self._run(f"events of calendar {request.calendar}", self.events.list(**params))
+        return Page[Event](items=events_from(request.calendar, data), next_cursor=self._next(request, data))
 
     @action("read", scopes=READ_EVENTS)
     def get_event(self, request: GetEvent) -> Event:
@@ -176,7 +181,7 @@ class CalendarConnector(Connector):
         full = token is None
         cursor = Position(data["nextPageToken"], full) if data.get("nextPageToken") else None
         return EventSync(
-            items=[event_from(request.calendar, item) for item in data.get("items") or []],
+            items=events_from(request.calendar, data),
             next_cursor=encode_cursor(request, cursor) if cursor else None,
             next_sync_token=data.get("nextSyncToken"),
             full_sync=full,
@@ -203,7 +208,7 @@ class CalendarConnector(Connector):
         data = self._written(change.calendar, event_id, digest) if ctx.is_retry else None
         if data is None:
             body = event_body(change, private_properties(ctx.attribution, digest), event_id)
-            call = self.calendar.events().insert(
+            call = self.events.insert(
                 calendarId=change.calendar,
                 body=body,
                 sendUpdates=change.send_updates,
@@ -251,7 +256,7 @@ class CalendarConnector(Connector):
         """Delete an event from a calendar, cancelling it for its attendees."""
         subject = f"event {change.event_id} on calendar {change.calendar}"
         if not (ctx.is_retry and self._gone(change.calendar, change.event_id)):
-            call = self.calendar.events().delete(
+            call = self.events.delete(
                 calendarId=change.calendar, eventId=change.event_id, sendUpdates=change.send_updates
             )
             if change.expected_etag:
@@ -319,7 +324,7 @@ class CalendarConnector(Connector):
 
     def _event(self, calendar: str, event_id: str) -> Json:
         subject = f"event {event_id} on calendar {calendar}"
-        return self._run(subject, self.calendar.events().get(calendarId=calendar, eventId=event_id))
+        return self._run(subject, self.events.get(calendarId=calendar, eventId=event_id))
 
     def _sync_call(self, request: SyncEvents, page_token: str | None, sync_token: str | None) -> Any:
         params: dict[str, Any] = {"calendarId": request.calendar, "maxResults": request.page_size}
@@ -327,11 +332,11 @@ class CalendarConnector(Connector):
             params["pageToken"] = page_token
         if sync_token:
             params["syncToken"] = sync_token
-        return self.calendar.events().list(**params)
+        return self.events.list(**params)
 
     def _calendar_zone(self, calendar: str) -> str | None:
         """The calendar's own time zone, in which a person reads its times."""
-        call = self.calendar.events().list(calendarId=calendar, maxResults=1)
+        call = self.events.list(calendarId=calendar, maxResults=1)
         zone = self._run(f"calendar {calendar}", call).get("timeZone")
         return str(zone) if zone else None
 
@@ -365,9 +370,7 @@ class CalendarConnector(Connector):
             )
 
     def _patch(self, calendar: str, event_id: str, current: Json, body: Json, send_updates: str) -> Json:
-        call = self.calendar.events().patch(
-            calendarId=calendar, eventId=event_id, body=body, sendUpdates=send_updates
-        )
+        call = self.events.patch(calendarId=calendar, eventId=event_id, body=body, sendUpdates=send_updates)
         # If-Match: a change made by someone else since our read fails instead of being overwritten.
         if current.get("etag"):
             call.headers["If-Match"] = current["etag"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from charter.connectors.bulk import paused_gc
 from charter.connectors.calendar.markers import AGENT_KEY, GRANT_KEY
 from charter.connectors.calendar.models import (
     CONNECTOR,
@@ -101,6 +102,12 @@ def event_from(calendar: str, data: Json) -> Event:
         written_by_agent=private.get(AGENT_KEY),
         written_under_grant=private.get(GRANT_KEY),
     )
+
+
+def events_from(calendar: str, data: Json) -> list[Event]:
+    """The events of an events.list page (up to 2,500, so converted with the collector paused)."""
+    with paused_gc():
+        return [event_from(calendar, item) for item in data.get("items") or []]
 
 
 def availability_from(data: Json, asked: list[str]) -> Availability:

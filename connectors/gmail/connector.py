@@ -14,6 +14,7 @@ from charter.auth.providers.google import (
     method_use,
 )
 from charter.connectors.base import Attribution, Connector, DraftPreview, WriteContext, action
+from charter.connectors.bulk import paused_gc
 from charter.connectors.gmail.cursors import encode_cursor, token_of
 from charter.connectors.gmail.markers import charter_headers
 from charter.connectors.gmail.mime import (
@@ -242,7 +243,9 @@ class GmailConnector(Connector):
 
     def summaries(self, ids: list[str], headers: tuple[str, ...] = SUMMARY_HEADERS) -> list[MessageSummary]:
         """Summaries of messages by id: one batch request per 100, messages deleted meanwhile left out."""
-        return [summary_from(data) for data in self.metadata(ids, headers)]
+        found = self.metadata(ids, headers)
+        with paused_gc():
+            return [summary_from(data) for data in found]
 
     def metadata(self, ids: list[str], headers: tuple[str, ...]) -> list[Json]:
         """messages.get with format=metadata for each id, batched; skips messages that are gone."""
