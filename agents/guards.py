@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from charter.agents.taint import TaintTracker
+from charter.agents.untrusted import Quote
 from charter.auth.policy import ActionFacts, Decision, Policy, combine, taint_decision
 from charter.connectors.base import recipient_fields
 
@@ -58,9 +59,9 @@ class SessionGuards:
         self._policy = policy
         self.taint = TaintTracker(quote_words=policy.taint.quote_words, token_chars=policy.taint.token_chars)
 
-    def record_read(self, result: object, service: str) -> None:
-        """Remember what a read returned, so later writes that quote it are recognised."""
-        self.taint.record(result, service)
+    def record_read(self, quotes: list[Quote]) -> None:
+        """Remember the texts a read returned, so later writes that quote them are recognised."""
+        self.taint.record(quotes)
 
     def check(self, tool: str, spec: ActionFacts, request: BaseModel, account: str) -> Decision:
         """Recipient rules and taint for one write (including a draft's commit)."""

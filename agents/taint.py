@@ -18,19 +18,17 @@ import re
 import threading
 import unicodedata
 from collections import OrderedDict, deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
 
-from charter.agents.untrusted import is_prose
-from charter.schemas import Page, Resource
+from charter.agents.untrusted import Quote
 
 SHINGLE_WORDS = 6
 MAX_TEXT_CHARS = 200_000
 _WORD = re.compile(r"\w+")
-_CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
 
 
 @dataclass(frozen=True)
@@ -73,16 +71,6 @@ def _strings(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
             yield from _strings(item, f"{path}.{i}" if path else str(i))
 
 
-def describe(item: BaseModel, service: str) -> str:
-    """How a reason names where text came from: `gmail message 18c…`."""
-    kind = _CAMEL.sub(" ", type(item).__name__).lower()
-    if isinstance(item, Resource):
-        # Some connectors already prefix the id with its kind (`message:18c…`): say it once.
-        ident = item.provenance.id.removeprefix(f"{kind.rsplit(' ', 1)[-1]}:")
-        return f"{service} {kind} {ident if len(ident) <= 60 else ident[:59] + '…'}"
-    return f"{service} {kind}"
-
-
 class TaintTracker:
     """The fingerprints of what one Toolkit read; `check` finds them again in a write's arguments."""
 
@@ -92,15 +80,17 @@ class TaintTracker:
         quote_words: int = 12,
         token_chars: int = 24,
         max_fingerprints: int = 100_000,
-        max_pending: int = 1_000,
+        max_pending: int = 20_000,
     ) -> None:
         self._window = max(1, quote_words - SHINGLE_WORDS + 1)
         self._token_chars = token_chars
         self._max = max_fingerprints
         self._seen: OrderedDict[int, str] = OrderedDict()
         self._lock = threading.Lock()
-        # Reads are many and tainted-write checks few: results are fingerprinted when a check needs them.
-        self._pending: deque[tuple[object, str]] = deque(maxlen=max_pending)
+        # Reads are many and tainted-write checks few: texts are fingerprinted when a check needs them,
+        # or when more than `max_pending` wait (so memory stays bounded and nothing is dropped).
+        self._pending: deque[Quote] = deque()
+        self._max_pending = max_pending
 
     def __len__(self) -> int:
         self._drain()
@@ -117,41 +107,23 @@ class TaintTracker:
             while len(self._seen) > self._max:
                 self._seen.popitem(last=False)
 
-    def record(self, result: object, service: str) -> None:
-        """Remember the prose of a read result: each item's text under its own provenance."""
+    def record(self, quotes: Iterable[Quote]) -> None:
+        """Remember texts a read returned, each with where it came from."""
         with self._lock:
-            self._pending.append((result, service))
+            self._pending.extend(quotes)
+            overflow = len(self._pending) - self._max_pending
+        if overflow > 0:
+            self._drain(overflow)
 
-    def _drain(self) -> None:
-        while True:
+    def _drain(self, limit: int | None = None) -> None:
+        done = 0
+        while limit is None or done < limit:
             with self._lock:
                 if not self._pending:
                     return
-                result, service = self._pending.popleft()
-            items = result.items if isinstance(result, Page) else [result]
-            for item in items:
-                if isinstance(item, BaseModel):
-                    self._record_model(item, service, describe(item, service))
-
-    def _record_model(self, model: BaseModel, service: str, source: str) -> None:
-        for name in type(model).model_fields:
-            if name == "provenance" and isinstance(model, Resource):
-                continue
-            self._record_value(getattr(model, name), service, source)
-
-    def _record_value(self, value: object, service: str, source: str) -> None:
-        if isinstance(value, BaseModel):
-            # A message inside a thread is named as itself in reasons, not as the thread.
-            inner = describe(value, service) if isinstance(value, Resource) else source
-            self._record_model(value, service, inner)
-        elif isinstance(value, list | tuple):
-            for item in value:
-                self._record_value(item, service, source)
-        elif isinstance(value, dict):
-            for item in value.values():
-                self._record_value(item, service, source)
-        elif isinstance(value, str) and is_prose(value):
-            self.record_text(value, source)
+                text, source = self._pending.popleft()
+            self.record_text(text, source)
+            done += 1
 
     def check(self, arguments: BaseModel | dict[str, Any]) -> list[TaintHit]:
         """The arguments that carry text this session read, each with the sources it came from."""
@@ -175,4 +147,4 @@ class TaintTracker:
         }
 
 
-__all__ = ["SHINGLE_WORDS", "TaintHit", "TaintTracker", "describe"]
+__all__ = ["SHINGLE_WORDS", "TaintHit", "TaintTracker"]

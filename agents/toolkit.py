@@ -36,6 +36,7 @@ from charter.agents.tools import (
     write_ref,
 )
 from charter.agents.toolsets import LOAD_TOOLSET, Toolset, Toolsets, group
+from charter.agents.untrusted import Quote
 from charter.auth.grants import GrantAuthority
 from charter.auth.home import CharterHome
 from charter.auth.policy import Decision, Policy, combine, decide_all
@@ -48,6 +49,7 @@ from charter.connectors.base import (
     constrained_fields,
     validate_request,
 )
+from charter.connectors.bulk import paused_gc
 from charter.connectors.registry import get_connector
 from charter.schemas import (
     ApprovalRequest,
@@ -299,9 +301,11 @@ class Toolkit:
         attribution = Attribution(agent=claims.agent, grant_id=claims.id)
         if work.spec.verb == "read":
             result = within_constraints(claims, connector.read(work.request))
-            self._guards.record_read(result, work.entry.tool.service)
             trace.result_ref = read_ref(result)
-            data: Any = read_data(result, work.entry.tool.service)
+            quotes: list[Quote] = []
+            with paused_gc():
+                data: Any = read_data(result, work.entry.tool.service, quotes)
+            self._guards.record_read(quotes)
         elif work.spec.verb == "draft":
             draft = connector.draft(work.request, attribution=attribution)
             trace.result_ref = f"draft:{draft.id}"

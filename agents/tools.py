@@ -12,7 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from charter.agents.toolschema import input_schema
-from charter.agents.untrusted import fields, mark, mark_item
+from charter.agents.untrusted import Quote, mark_read
 from charter.schemas import ApprovalRequest, Draft, Page, Resource, Verb, WriteResult
 
 UNTRUSTED_NOTICE = (
@@ -86,18 +86,12 @@ COMMIT_DRAFT_DESCRIPTION = (
 )
 
 
-def read_data(result: object, service: str) -> dict[str, Any]:
-    """A read result as agent data: each item with its provenance, its text delimited as untrusted."""
-    notice = UNTRUSTED_NOTICE.format(service=service)
-    if isinstance(result, Page):
-        items = [mark_item(i, service) for i in result.items]
-        # A page subclass may carry more than a cursor (a sync token, whether it was a full sync).
-        rest = result.model_dump(mode="json", exclude={"items"})
-        extra = {k: v for k, v in fields(result, service, None, rest).items() if k != "items"}
-        return {"untrusted": notice, "items": items, **extra}
-    if isinstance(result, BaseModel):
-        return {"untrusted": notice, **mark_item(result, service)}
-    return {"untrusted": notice, "data": mark(result, service)}
+def read_data(result: object, service: str, quotes: list[Quote] | None = None) -> dict[str, Any]:
+    """A read result as agent data: each item with its provenance, its text delimited as untrusted.
+
+    Each text delimited is appended to `quotes`, with its source, when given (the taint record).
+    """
+    return {"untrusted": UNTRUSTED_NOTICE.format(service=service), **mark_read(result, service, quotes)}
 
 
 def read_ref(result: object) -> str:

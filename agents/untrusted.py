@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
+from datetime import date, time, timedelta
+from enum import Enum
 from functools import lru_cache
-from typing import Any
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel
 
-from charter.schemas import Provenance, Resource
+from charter.schemas import Page, Provenance, Resource
 
 TAG = "untrusted-data"
 CLOSE = f"</{TAG}>"
@@ -29,6 +33,9 @@ _URL = re.compile(r"https?://\S{1,2048}")
 # Values Charter or the provider issues (cursors, sync tokens, ids, etags, shas): never prose, and an
 # agent must be able to pass them back unchanged.
 _CONTROL_FIELD = re.compile(r"(?:^|_)(?:id|ids|cursor|token|etag|sha)$")
+_CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
+# A text delimited in a result, and where it came from (`gmail message 18c…`).
+Quote = tuple[str, str]
 
 
 def _normalised(text: str) -> tuple[str, list[int]]:
@@ -69,6 +76,8 @@ def _attr(value: str) -> str:
 
 def is_prose(value: str) -> bool:
     """Whether a string is free text a third party wrote, rather than an id, state or URL."""
+    if not value:
+        return False  # nothing to delimit
     if value.startswith(("http://", "https://")) and _URL.fullmatch(value):
         return False
     # An atom is at most 40 characters: a longer string never needs the (slow, Unicode) match.
@@ -93,72 +102,161 @@ def _head(source: str, id_: str | None, author: str | None, url: str | None) -> 
 
 def mark(value: Any, source: str, provenance: Provenance | None = None) -> Any:
     """JSON data with every prose string delimited; other values unchanged."""
-    if isinstance(value, str):
-        return delimit(value, source, provenance) if is_prose(value) else value
-    if isinstance(value, list):
-        return [mark(v, source, provenance) for v in value]
-    if isinstance(value, dict):
-        return {k: mark(v, source, provenance) for k, v in value.items()}
-    return value
+    return _Marking(source, None).json(value, provenance, source)
 
 
-def _provenance(provenance: Provenance) -> dict[str, Any]:
-    # Read the fields directly: dumping a model per item is a large share of marking a big page.
-    return {
-        name: neutralise(v) if isinstance(v, str) else v
-        for name in Provenance.model_fields
-        for v in [getattr(provenance, name)]
-    }
+def mark_read(result: object, service: str, quotes: list[Quote] | None = None) -> dict[str, Any]:
+    """A read result as agent data: each item with its provenance, its text delimited as untrusted.
+
+    Every text delimited is appended to `quotes` with where it came from (`gmail message 18c…`),
+    for the session's taint record.
+    """
+    marking = _Marking(service, quotes)
+    if isinstance(result, Page):
+        # One dump of the whole page, then marked in place: dumping item by item costs more.
+        dumped = result.model_dump(mode="json")
+        items = [marking.item(i, d) for i, d in zip(result.items, dumped.pop("items"), strict=True)]
+        # A page subclass may carry more than a cursor (a sync token, whether it was a full sync).
+        extra = marking.fields(result, None, service, dumped)
+        return {"items": items, **extra}
+    if isinstance(result, BaseModel):
+        return marking.item(result, result.model_dump(mode="json"))
+    return {"data": marking.json(result, None, service)}
 
 
-def _value(raw: object, dumped: Any, service: str, provenance: Provenance | None) -> Any:
-    if isinstance(raw, Resource):
-        # A message inside a thread has its own author: its text is labelled with its own provenance.
-        inner = fields(raw, service, raw.provenance, dumped)
-        return {**inner, "provenance": _provenance(raw.provenance)}
-    if isinstance(raw, BaseModel):
-        return fields(raw, service, provenance, dumped)
-    if isinstance(raw, list | tuple) and isinstance(dumped, list) and len(raw) == len(dumped):
-        return [_value(r, d, service, provenance) for r, d in zip(raw, dumped, strict=True)]
-    return mark(dumped, service, provenance)
-
-
-def fields(
-    model: BaseModel, service: str, provenance: Provenance | None, dumped: Any = None
-) -> dict[str, Any]:
-    """A model's fields as JSON with their prose delimited; a resource's own provenance left out."""
-    # Nested models reuse their part of the top-level dump instead of dumping their subtree again.
-    if not isinstance(dumped, dict):
-        dumped = model.model_dump(mode="json")
-    out: dict[str, Any] = {}
-    for name, control in _plan(type(model)):
-        value = dumped.get(name)
-        if control or value is None or isinstance(value, bool | int | float):
-            out[name] = value
-        elif isinstance(value, str):
-            out[name] = delimit(value, service, provenance) if is_prose(value) else value
-        else:
-            out[name] = _value(getattr(model, name), value, service, provenance)
-    return out
+def describe(item: BaseModel, service: str) -> str:
+    """How a reason names where text came from: `gmail message 18c…`."""
+    kind = _kind(type(item))
+    if isinstance(item, Resource):
+        # Some connectors already prefix the id with its kind (`message:18c…`): say it once.
+        ident = item.provenance.id.removeprefix(f"{kind.rsplit(' ', 1)[-1]}:")
+        return f"{service} {kind} {ident if len(ident) <= 60 else ident[:59] + '…'}"
+    return f"{service} {kind}"
 
 
 @lru_cache(maxsize=512)
-def _plan(model: type[BaseModel]) -> tuple[tuple[str, bool], ...]:
-    # Per model class: which fields to walk, and which hold issued values (cursors, ids) kept bare.
+def _kind(model: type[BaseModel]) -> str:
+    return _CAMEL.sub(" ", model.__name__).lower()
+
+
+class _Marking:
+    """One pass over a read result: prose delimited in place, and noted in `quotes` when given."""
+
+    __slots__ = ("quotes", "service")
+
+    def __init__(self, service: str, quotes: list[Quote] | None) -> None:
+        self.service = service
+        self.quotes = quotes
+
+    def text(self, value: str, provenance: Provenance | None, source: str) -> str:
+        if self.quotes is not None:
+            self.quotes.append((value, source))
+        return delimit(value, self.service, provenance)
+
+    def json(self, value: Any, provenance: Provenance | None, source: str) -> Any:
+        if isinstance(value, str):
+            return self.text(value, provenance, source) if is_prose(value) else value
+        if isinstance(value, list):
+            return [self.json(v, provenance, source) for v in value]
+        if isinstance(value, dict):
+            return {k: self.json(v, provenance, source) for k, v in value.items()}
+        return value
+
+    def item(self, item: BaseModel, dumped: dict[str, Any]) -> dict[str, Any]:
+        """One read item: its provenance beside its fields (`dumped`, changed in place)."""
+        if not isinstance(item, Resource):
+            return {"data": self.fields(item, None, describe(item, self.service), dumped)}
+        provenance = _provenance(dumped["provenance"], keep_empty=False)
+        data = self.fields(item, item.provenance, describe(item, self.service), dumped)
+        return {"provenance": provenance, "data": data}
+
+    def fields(
+        self, model: BaseModel, provenance: Provenance | None, source: str, dumped: dict[str, Any]
+    ) -> dict[str, Any]:
+        """A model's dump with its prose delimited in place; a resource's own provenance left out."""
+        plan = _plan(type(model))
+        if plan.skip_provenance:
+            dumped.pop("provenance", None)
+        for name in plan.text:
+            value = dumped.get(name)
+            if value and is_prose(value):
+                dumped[name] = self.text(value, provenance, source)
+        for name in plan.other:
+            value = dumped.get(name)
+            if value and not isinstance(value, bool | int | float):
+                dumped[name] = self.value(getattr(model, name), value, provenance, source)
+        if len(dumped) > plan.size:
+            # A key no field declares (a computed value): marked like any JSON, never passed bare.
+            for name in dumped.keys() - plan.known:
+                dumped[name] = self.json(dumped[name], provenance, source)
+        return dumped
+
+    def value(self, raw: object, dumped: Any, provenance: Provenance | None, source: str) -> Any:
+        if isinstance(raw, Resource) and isinstance(dumped, dict):
+            # A message inside a thread has its own author: its text is labelled with its own provenance.
+            provenance_json = _provenance(dumped["provenance"])
+            inner = self.fields(raw, raw.provenance, describe(raw, self.service), dumped)
+            inner["provenance"] = provenance_json
+            return inner
+        if isinstance(raw, BaseModel) and isinstance(dumped, dict):
+            return self.fields(raw, provenance, source, dumped)
+        if isinstance(raw, list | tuple) and isinstance(dumped, list) and len(raw) == len(dumped):
+            return [self.value(r, d, provenance, source) for r, d in zip(raw, dumped, strict=True)]
+        return self.json(dumped, provenance, source)
+
+
+def _provenance(dumped: dict[str, Any], keep_empty: bool = True) -> dict[str, Any]:
+    """A dumped provenance with its text defused (it sits outside any delimited block)."""
+    return {
+        name: neutralise(v) if isinstance(v, str) else v
+        for name, v in dumped.items()
+        if keep_empty or v is not None
+    }
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How to mark one model class: which fields may hold prose, which need a walk, which never do."""
+
+    text: tuple[str, ...]
+    other: tuple[str, ...]
+    known: frozenset[str]
+    size: int
+    skip_provenance: bool
+
+
+@lru_cache(maxsize=512)
+def _plan(model: type[BaseModel]) -> _Plan:
+    # Decided once per class from the field types, so a page of a thousand items only visits the
+    # fields that can hold third-party text. Issued values (cursors, ids) are always kept bare.
     skip_provenance = issubclass(model, Resource)
-    return tuple(
-        (name, bool(_CONTROL_FIELD.search(name)))
-        for name in model.model_fields
-        if not (skip_provenance and name == "provenance")
-    )
+    text: list[str] = []
+    other: list[str] = []
+    for name, info in model.model_fields.items():
+        if (skip_provenance and name == "provenance") or _CONTROL_FIELD.search(name):
+            continue
+        kinds = [arg for arg in _members(info.annotation) if arg is not type(None)]
+        if all(_never_prose(arg) for arg in kinds):
+            continue
+        (text if all(arg is str for arg in kinds) else other).append(name)
+    known = frozenset(model.model_fields) - ({"provenance"} if skip_provenance else set())
+    return _Plan(tuple(text), tuple(other), known, len(known), skip_provenance)
 
 
-def mark_item(item: BaseModel, service: str) -> dict[str, Any]:
-    """One read item as agent data: its provenance beside its fields, their text delimited."""
-    if not isinstance(item, Resource):
-        return {"data": fields(item, service, None)}
-    prov = {k: v for k, v in _provenance(item.provenance).items() if v is not None}
-    return {"provenance": prov, "data": fields(item, service, item.provenance)}
+def _members(annotation: Any) -> tuple[Any, ...]:
+    """The types a field may hold: the members of a union, or the annotation itself."""
+    while get_origin(annotation) is Annotated:
+        annotation = get_args(annotation)[0]
+    if get_origin(annotation) in (Union, UnionType):
+        return tuple(m for arg in get_args(annotation) for m in _members(arg))
+    return (annotation,)
 
 
-__all__ = ["CLOSE", "TAG", "delimit", "fields", "is_prose", "mark", "mark_item", "neutralise"]
+def _never_prose(kind: Any) -> bool:
+    # Values fixed by the schema or of a non-text type: nobody outside can put words in them.
+    if get_origin(kind) is Literal:
+        return True
+    return isinstance(kind, type) and issubclass(kind, bool | int | float | date | time | timedelta | Enum)
+
+
+__all__ = ["CLOSE", "TAG", "Quote", "delimit", "describe", "is_prose", "mark", "mark_read", "neutralise"]

@@ -144,7 +144,7 @@ def test_the_tracker_forgets_the_oldest_fingerprints_beyond_its_bound() -> None:
 
 
 def test_a_provenance_id_already_naming_its_kind_is_not_repeated() -> None:
-    from charter.agents.taint import describe
+    from charter.agents.untrusted import describe
     from charter.schemas import Provenance, Resource
 
     class Message(Resource):
@@ -152,3 +152,13 @@ def test_a_provenance_id_already_naming_its_kind_is_not_repeated() -> None:
 
     item = Message(id="m1", provenance=Provenance(connector="gmail", id="message:001a"))
     assert describe(item, "gmail") == "gmail message 001a"
+
+
+def test_texts_waiting_beyond_the_bound_are_fingerprinted_not_dropped() -> None:
+    tracker = TaintTracker(quote_words=12, max_pending=3)
+    first = " ".join(f"alpha{i}" for i in range(30))
+    tracker.record([(first, "mail message m0")])
+    tracker.record([(" ".join(f"w{n}x{i}" for i in range(30)), f"mail message m{n}") for n in range(1, 6)])
+    assert len(tracker._pending) <= 3  # the oldest were fingerprinted to make room
+    hits = tracker.check({"body": " ".join(f"alpha{i}" for i in range(5, 20))})
+    assert hits[0].sources == ("mail message m0",)

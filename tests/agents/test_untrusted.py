@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import TYPE_CHECKING
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Literal
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic import computed_field
 
 from charter.agents.taint import TaintTracker
 from charter.agents.tools import read_data
-from charter.agents.untrusted import CLOSE, delimit, is_prose, mark, neutralise
+from charter.agents.untrusted import CLOSE, Quote, delimit, is_prose, mark, neutralise
 from charter.schemas import Provenance, Resource
 
 if TYPE_CHECKING:
@@ -122,14 +124,15 @@ def test_nested_resources_are_labelled_with_their_own_provenance() -> None:
         provenance=Provenance(connector="gmail", id="t1", author="mona@acme.test"),
         messages=[_mail("m1", "mona@acme.test", "See you at ten."), _mail("m2", "eve@evil.test", OBEY)],
     )
-    data = read_data(thread, "gmail")
+    quotes: list[Quote] = []
+    data = read_data(thread, "gmail", quotes)
     assert data["provenance"]["id"] == "t1"
     second = data["data"]["messages"][1]
     assert second["provenance"]["author"] == "eve@evil.test"
     assert second["text"].startswith('<untrusted-data source="gmail" id="m2" author="eve@evil.test">')
     assert second["subject"].startswith('<untrusted-data source="gmail" id="m2"')
     tracker = TaintTracker()
-    tracker.record(thread, "gmail")
+    tracker.record(quotes)
     assert tracker.check({"body": f"> {OBEY}"})[0].sources == ("gmail mail m2",)
 
 
@@ -159,3 +162,42 @@ def test_fields_a_page_adds_travel_beside_its_items() -> None:
     assert data["next_sync_token"] == "CPDAlvWDx70CEPDAlvWDx70CGAU="
     assert data["full_sync"] is True
     assert data["next_cursor"] is None
+
+
+class Note(Resource):
+    title: str = ""
+    kind: Literal["memo", "letter"] = "memo"
+    when: datetime | None = None
+    tags: list[str] = []
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def summary(self) -> str:
+        return f"{self.title} and something more to say"
+
+
+def test_empty_text_stays_empty_and_typed_fields_stay_bare() -> None:
+    note = Note(id="n1", provenance=PROV, when=datetime(2026, 1, 5, 9, tzinfo=UTC), tags=["a b c d e"])
+    data = read_data(note, "gmail")["data"]
+    assert data["title"] == ""
+    assert data["kind"] == "memo"
+    assert data["when"] == "2026-01-05T09:00:00Z"
+    assert data["tags"][0].startswith("<untrusted-data")
+
+
+def test_a_value_no_field_declares_is_still_delimited() -> None:
+    data = read_data(Note(id="n1", provenance=PROV, title="Hello"), "gmail")["data"]
+    assert data["summary"].startswith("<untrusted-data")
+    assert data["summary"].endswith(CLOSE)
+
+
+def test_every_delimited_text_is_quoted_with_its_source() -> None:
+    quotes: list[Quote] = []
+    read_data(
+        Note(id="note:n1", provenance=PROV, title="Please forward this", tags=["x y z"]), "gmail", quotes
+    )
+    assert sorted(quotes) == [
+        ("Please forward this", "gmail note 18c0ffee"),
+        ("Please forward this and something more to say", "gmail note 18c0ffee"),
+        ("x y z", "gmail note 18c0ffee"),
+    ]
