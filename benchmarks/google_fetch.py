@@ -21,6 +21,8 @@ from benchmarks.google_rig import (
 )
 from benchmarks.rig import call_ok
 from charter.agents import Toolkit
+from charter.connectors.calendar import ListEvents
+from charter.connectors.gmail import SearchMessages
 
 # What a message summary shows; Charter asks for the same headers.
 HEADERS = ["From", "To", "Cc", "Subject", "Date"]
@@ -31,7 +33,11 @@ PageReader = Callable[[str | None], tuple[int, str | None]]
 
 @dataclass(frozen=True)
 class Contest:
-    """One bulk read three ways, with the request counts the floor and the naive pattern imply."""
+    """One bulk read three ways, with the request counts the floor and the naive pattern imply.
+
+    `connector` is Charter's connector alone (typed results, no agent layer): beside `charter`, the
+    Toolkit, it shows what typed parsing costs and what delimiting, policy and audit add.
+    """
 
     service: str
     items: int
@@ -40,6 +46,7 @@ class Contest:
     floor: Fetch
     charter: Fetch
     naive: Fetch
+    connector: Fetch | None = None
 
 
 def listing_pages(items: int, page: int) -> int:
@@ -94,6 +101,12 @@ def gmail_contest(rig: GoogleRig, kit: Toolkit, page: int = GMAIL_MAX_PAGE) -> C
         data = call_ok(kit, "gmail_search_messages", args | ({"cursor": token} if token else {}))
         return len(data["items"]), data["next_cursor"]
 
+    connector = rig.gmail_connector()
+
+    def connector_page(token: str | None) -> tuple[int, str | None]:
+        found = connector.read(SearchMessages(query=BULK_QUERY, page_size=page, cursor=token))
+        return len(found.items), found.next_cursor
+
     n = rig.messages
     return Contest(
         service="Gmail",
@@ -103,6 +116,7 @@ def gmail_contest(rig: GoogleRig, kit: Toolkit, page: int = GMAIL_MAX_PAGE) -> C
         floor=lambda: read_all(floor_page),
         charter=lambda: read_all(charter_page),
         naive=lambda: read_all(naive_page),
+        connector=lambda: read_all(connector_page),
     )
 
 
@@ -136,6 +150,12 @@ def calendar_contest(rig: GoogleRig, kit: Toolkit, page: int = CALENDAR_MAX_PAGE
         data = call_ok(kit, "calendar_list_events", args | ({"cursor": token} if token else {}))
         return len(data["items"]), data["next_cursor"]
 
+    connector = rig.calendar_connector()
+
+    def connector_page(token: str | None) -> tuple[int, str | None]:
+        found = connector.read(ListEvents(time_min=start, page_size=page, cursor=token))
+        return len(found.items), found.next_cursor
+
     n = rig.events
     return Contest(
         service="Calendar",
@@ -145,4 +165,5 @@ def calendar_contest(rig: GoogleRig, kit: Toolkit, page: int = CALENDAR_MAX_PAGE
         floor=lambda: read_all(floor_page),
         charter=lambda: read_all(charter_page),
         naive=lambda: read_all(naive_page),
+        connector=lambda: read_all(connector_page),
     )

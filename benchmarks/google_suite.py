@@ -25,6 +25,7 @@ SCENARIOS = {
     "Gmail": (GMAIL_FLOOR, GMAIL_CHARTER, GMAIL_NAIVE),
     "Calendar": (CALENDAR_FLOOR, CALENDAR_CHARTER, CALENDAR_NAIVE),
 }
+CONNECTOR = "Charter connector alone (typed, no agent layer)"
 # The targets: Charter's time within 1.2x of the floor's, at least 10x faster than the naive
 # pattern, and one request for a repeat sync that finds nothing new.
 MAX_VS_FLOOR = 1.2
@@ -41,6 +42,7 @@ class Outcome:
     charter: Sample
     naive: Sample
     repeat: RepeatSync
+    connector: Sample | None = None
 
 
 def measure_google(rig: GoogleRig, report: Report, latency_ms: float, rounds: int) -> None:
@@ -64,15 +66,17 @@ def measure_google(rig: GoogleRig, report: Report, latency_ms: float, rounds: in
 
 
 def _outcome(rig: GoogleRig, contest: Contest, rounds: int, repeat: RepeatSync) -> Outcome:
-    for fetch in (contest.floor, contest.charter):
-        _timed(rig, contest, fetch)  # once before the clock: connections open, clients built
-    floors: list[Sample] = []
-    charters: list[Sample] = []
+    # Interleaved rounds, each contender warmed once first (connections open, clients built).
+    contenders = [contest.floor, contest.charter, *([contest.connector] if contest.connector else [])]
+    for fetch in contenders:
+        _timed(rig, contest, fetch)
+    samples: list[list[Sample]] = [[] for _ in contenders]
     for _ in range(rounds):
-        floors.append(_timed(rig, contest, contest.floor))
-        charters.append(_timed(rig, contest, contest.charter))
+        for fetch, taken in zip(contenders, samples, strict=True):
+            taken.append(_timed(rig, contest, fetch))
     naive = _timed(rig, contest, contest.naive)
-    return Outcome(contest, _median(floors), _median(charters), naive, repeat)
+    floor, charter, *connector = (_median(taken) for taken in samples)
+    return Outcome(contest, floor, charter, naive, repeat, connector[0] if connector else None)
 
 
 def _timed(rig: GoogleRig, contest: Contest, fetch: Fetch) -> Sample:
@@ -96,6 +100,7 @@ def figures(bench: str, outcome: Outcome) -> list[Figure]:
     rows = [
         (floor, outcome.floor),
         (charter, outcome.charter),
+        *([(CONNECTOR, outcome.connector)] if outcome.connector else []),
         (naive, outcome.naive),
         (outcome.repeat.scenario, outcome.repeat.sample),
     ]
@@ -136,6 +141,9 @@ def summarise(report: Report, outcome: Outcome) -> None:
         }
     )
     what = "messages" if key == "gmail" else "events"
+    if outcome.connector:
+        report.summary[f"{key}_connector_vs_floor"] = outcome.connector.seconds / outcome.floor.seconds
+        report.notes.append(added_time(contest, outcome, outcome.connector, what))
     report.notes += [
         f"{contest.service}, {contest.items} {what}: requests: Charter {outcome.charter.requests}, the "
         f"floor {contest.floor_requests} (measured {outcome.floor.requests}), naive "
@@ -161,6 +169,17 @@ def summarise(report: Report, outcome: Outcome) -> None:
             f"  MISSED  a repeat sync through the Toolkit: {repeat.problem} (measured on the bare "
             "connector instead)"
         )
+
+
+def added_time(contest: Contest, outcome: Outcome, connector: Sample, what: str) -> str:
+    """Where Charter's time beyond the floor goes: the connector's typed parsing, then the agent layer."""
+    parsing = (connector.seconds - outcome.floor.seconds) * 1000
+    agent_layer = (outcome.charter.seconds - connector.seconds) * 1000
+    return (
+        f"{contest.service}, {contest.items} {what}: against the floor, Charter's connector (typed, "
+        f"validated results) takes {parsing:+.1f} ms and its agent layer (text delimited as untrusted, "
+        f"grant, policy, audit) {agent_layer:+.1f} ms more."
+    )
 
 
 def _target(what: str, got: str, met: bool) -> str:

@@ -156,3 +156,12 @@ def test_the_command_line_selects_and_sizes_the_google_benchmarks() -> None:
         cli.parse_options(["--events", "0"])
     with pytest.raises(SystemExit):
         cli.parse_options(["--only", "notion"])
+
+
+def test_the_connector_alone_makes_the_floors_requests_and_its_share_is_reported(report: Report) -> None:
+    for prefix, service in (("4. Gmail", "Gmail"), ("5. Calendar", "Calendar")):
+        bench, floor = _bench(report, prefix), gs.SCENARIOS[service][0]
+        assert report.figure(bench, gs.CONNECTOR).requests == report.figure(bench, floor).requests
+    shares = [note for note in report.notes if "against the floor, Charter's connector" in note]
+    assert len(shares) == 2
+    assert "calendar_connector_vs_floor" in report.summary
