@@ -165,3 +165,12 @@ def test_the_connector_alone_makes_the_floors_requests_and_its_share_is_reported
     shares = [note for note in report.notes if "against the floor, Charter's connector" in note]
     assert len(shares) == 2
     assert "calendar_connector_vs_floor" in report.summary
+
+
+def test_the_calendar_listing_can_be_timed_again_at_another_latency(rig: GoogleRig) -> None:
+    contest = calendar_contest(rig, rig.toolkit())
+    try:
+        phrase = gs._at_latency(rig, contest, 1, rounds=1)
+    finally:
+        rig.set_latency(0)
+    assert phrase.endswith("x at 1 ms")
