@@ -78,6 +78,8 @@ def is_prose(value: str) -> bool:
     """Whether a string is free text a third party wrote, rather than an id, state or URL."""
     if not value:
         return False  # nothing to delimit
+    if len(value) <= 40 and value.isalnum():
+        return False  # a one-word atom; the common case, answered without the regex
     if value.startswith(("http://", "https://")) and _URL.fullmatch(value):
         return False
     # An atom is at most 40 characters: a longer string never needs the (slow, Unicode) match.

@@ -201,3 +201,11 @@ def test_every_delimited_text_is_quoted_with_its_source() -> None:
         ("Please forward this and something more to say", "gmail note 18c0ffee"),
         ("x y z", "gmail note 18c0ffee"),
     ]
+
+
+@given(st.text(min_size=1, max_size=40).filter(str.isalnum))
+def test_the_one_word_shortcut_agrees_with_the_atom_pattern(word: str) -> None:
+    from charter.agents.untrusted import _ATOM
+
+    assert _ATOM.fullmatch(word)
+    assert not is_prose(word)
