@@ -2,13 +2,15 @@
 
 Text read from a service (bodies, comments, titles, descriptions) is third-party content. When an
 agent copies it into an external write, a person should look first: that is how an injected
-"forward this to …" reaches the outside. The tracker keeps no text, only hashes:
+"forward this to …" reaches the outside. The tracker remembers text as hashes only:
 
 - word shingles (runs of `SHINGLE_WORDS` normalised words), winnowed so that any run of at least
   `quote_words` words shared by a read and a later argument is always detected;
 - long single tokens (keys, codes, secrets) of at least `token_chars` letters and digits.
 
-Memory is bounded: at most `max_fingerprints` hashes, the oldest forgotten first.
+Hashing waits until a write is checked, since reads are many and checks few; the texts waiting
+meanwhile are bounded by `max_pending_chars`, beyond which the oldest are hashed at once. Memory is
+bounded: at most `max_fingerprints` hashes, the oldest forgotten first.
 """
 
 from __future__ import annotations
@@ -80,7 +82,7 @@ class TaintTracker:
         quote_words: int = 12,
         token_chars: int = 24,
         max_fingerprints: int = 100_000,
-        max_pending: int = 20_000,
+        max_pending_chars: int = 4_000_000,
     ) -> None:
         self._window = max(1, quote_words - SHINGLE_WORDS + 1)
         self._token_chars = token_chars
@@ -88,9 +90,10 @@ class TaintTracker:
         self._seen: OrderedDict[int, str] = OrderedDict()
         self._lock = threading.Lock()
         # Reads are many and tainted-write checks few: texts are fingerprinted when a check needs them,
-        # or when more than `max_pending` wait (so memory stays bounded and nothing is dropped).
+        # or, oldest first, when more than `max_pending_chars` wait (memory stays bounded, none dropped).
         self._pending: deque[Quote] = deque()
-        self._max_pending = max_pending
+        self._pending_chars = 0
+        self._max_pending_chars = max_pending_chars
 
     def __len__(self) -> int:
         self._drain()
@@ -110,20 +113,23 @@ class TaintTracker:
     def record(self, quotes: Iterable[Quote]) -> None:
         """Remember texts a read returned, each with where it came from."""
         with self._lock:
-            self._pending.extend(quotes)
-            overflow = len(self._pending) - self._max_pending
-        if overflow > 0:
-            self._drain(overflow)
+            for text, source in quotes:
+                kept = text[:MAX_TEXT_CHARS]
+                self._pending.append((kept, source))
+                self._pending_chars += len(kept)
+            over = self._pending_chars > self._max_pending_chars
+        if over:
+            self._drain(keep_chars=self._max_pending_chars)
 
-    def _drain(self, limit: int | None = None) -> None:
-        done = 0
-        while limit is None or done < limit:
+    def _drain(self, keep_chars: int = 0) -> None:
+        """Fingerprint waiting texts, oldest first, until at most `keep_chars` characters wait."""
+        while True:
             with self._lock:
-                if not self._pending:
+                if not self._pending or self._pending_chars <= keep_chars:
                     return
                 text, source = self._pending.popleft()
+                self._pending_chars -= len(text)
             self.record_text(text, source)
-            done += 1
 
     def check(self, arguments: BaseModel | dict[str, Any]) -> list[TaintHit]:
         """The arguments that carry text this session read, each with the sources it came from."""

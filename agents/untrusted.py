@@ -187,7 +187,7 @@ class _Marking:
             value = dumped.get(name)
             if value and not isinstance(value, bool | int | float):
                 dumped[name] = self.value(getattr(model, name), value, provenance, source)
-        if len(dumped) > plan.size:
+        if len(dumped) > len(plan.known):
             # A key no field declares (a computed value): marked like any JSON, never passed bare.
             for name in dumped.keys() - plan.known:
                 dumped[name] = self.json(dumped[name], provenance, source)
@@ -223,7 +223,6 @@ class _Plan:
     text: tuple[str, ...]
     other: tuple[str, ...]
     known: frozenset[str]
-    size: int
     skip_provenance: bool
 
 
@@ -242,7 +241,7 @@ def _plan(model: type[BaseModel]) -> _Plan:
             continue
         (text if all(arg is str for arg in kinds) else other).append(name)
     known = frozenset(model.model_fields) - ({"provenance"} if skip_provenance else set())
-    return _Plan(tuple(text), tuple(other), known, len(known), skip_provenance)
+    return _Plan(tuple(text), tuple(other), known, skip_provenance)
 
 
 def _members(annotation: Any) -> tuple[Any, ...]:
