@@ -238,7 +238,10 @@ class Toolkit:
     def _decide(self, trace: _Trace, claims: GrantClaims, work: _Work) -> Decision:
         fields = constrained_fields(type(work.request))
         connector = self._catalog().connector(work.entry.tool.connection)
-        # Some risks depend on the arguments (an invitation outside the domain is external).
+        # Some scopes and risks depend on the arguments (GitHub guards workflow files with a scope of
+        # their own; an invitation outside the domain is external). A missing scope fails here, not
+        # after a person has approved a call that could never run.
+        connector.check_scopes(work.spec, work.request)
         spec = replace(work.spec, risks=connector.risks_for(work.spec, work.request))
         decision = decide_all(self._policy, claims, work.base, spec, work.request, fields)
         if decision.outcome != "deny" and spec.verb == "write":

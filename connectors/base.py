@@ -220,12 +220,14 @@ class Connector:
     def read(self, request: BaseModel) -> Any:
         """Run the read action whose request model is `type(request)`. No side effects."""
         spec = self._spec_for(request, "read")
-        return self._call(spec, lambda: getattr(self, spec.method)(request))
+        return self._call(spec, request, lambda: getattr(self, spec.method)(request))
 
     def draft(self, change: BaseModel, *, attribution: Attribution | None = None) -> Draft:
         """Prepare `change` without any effect others can see; returns the draft to review."""
         spec = self._spec_for(change, "draft")
-        preview: DraftPreview = self._call(spec, lambda: getattr(self, spec.method)(change, attribution))
+        preview: DraftPreview = self._call(
+            spec, change, lambda: getattr(self, spec.method)(change, attribution)
+        )
         assert spec.commits is not None
         payload = change.model_dump(mode="json")
         draft = Draft(
@@ -284,14 +286,22 @@ class Connector:
         """
         return spec.risks
 
-    def check_scopes(self, spec: ActionSpec) -> None:
-        """Refuse before any request when the connection lacks a scope the action needs."""
-        missing = get_provider(self.provider).missing_scopes(self.credentials.granted_scopes, spec.scopes)
+    def scopes_for(self, spec: ActionSpec, request: BaseModel) -> tuple[str, ...]:
+        """The scopes this particular call needs; override when they depend on the arguments.
+
+        E.g. GitHub asks for `workflow` besides `repo` to change a file under `.github/workflows/`.
+        """
+        return spec.scopes
+
+    def check_scopes(self, spec: ActionSpec, request: BaseModel | None = None) -> None:
+        """Refuse before any request when the connection lacks a scope the action (or this call) needs."""
+        needed = spec.scopes if request is None else self.scopes_for(spec, request)
+        missing = get_provider(self.provider).missing_scopes(self.credentials.granted_scopes, needed)
         if missing:
             raise ScopeMissing(
-                f"{spec.name} needs the {self.provider} scope(s) {', '.join(sorted(missing))}, "
-                f"which this connection was not granted; connect {self.provider} again and "
-                "approve them.",
+                f"{spec.name} needs the {self.provider} scope(s) {', '.join(sorted(missing))}"
+                f"{'' if request is None else ' for this call'}, which this connection was not "
+                f"granted; connect {self.provider} again and approve them.",
                 missing=sorted(missing),
             )
 
@@ -353,7 +363,8 @@ class Connector:
         for attempt in range(1, self.write_attempts + 1):
             ctx = WriteContext(key, attribution, draft, attempt)
             try:
-                result: WriteResult = self._call(spec, partial(getattr(self, spec.method), change, ctx))
+                run = partial(getattr(self, spec.method), change, ctx)
+                result: WriteResult = self._call(spec, change, run)
             except UpstreamError:
                 if attempt == self.write_attempts:
                     raise
@@ -361,8 +372,8 @@ class Connector:
             return result.model_copy(update={"idempotency_key": key, "draft_id": draft.id if draft else None})
         raise AssertionError("unreachable")
 
-    def _call(self, spec: ActionSpec, run: Callable[[], Any]) -> Any:
-        self.check_scopes(spec)
+    def _call(self, spec: ActionSpec, request: BaseModel, run: Callable[[], Any]) -> Any:
+        self.check_scopes(spec, request)
         refreshed = False
         waited = 0.0
         while True:

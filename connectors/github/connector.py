@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from charter.auth.providers import GITHUB
 from charter.connectors.base import (
+    ActionSpec,
     Attribution,
     Connector,
     DraftPreview,
@@ -45,6 +46,7 @@ from charter.connectors.github.models import (
     PullRequest,
     Repository,
     SearchIssues,
+    is_workflow_file,
 )
 from charter.connectors.github.responses import (
     check_mergeable,
@@ -59,6 +61,8 @@ from charter.connectors.github.responses import (
 from charter.schemas import Conflict, NotFound, Page, ScopeMissing, ValidationError, WriteResult
 
 REPO = ("repo",)
+# GitHub's own scope for changing Actions workflows; `repo` alone gets a 404 there.
+WORKFLOW = "workflow"
 SHA = re.compile(r"^[0-9a-f]{40}$")
 
 
@@ -311,6 +315,16 @@ class GitHubConnector(Connector):
             idempotency_key=ctx.idempotency_key,
             summary=f"merged {target} by {change.merge_method} as {sha[:7]}",
         )
+
+    def scopes_for(self, spec: ActionSpec, request: BaseModel) -> tuple[str, ...]:
+        """`repo`, and `workflow` as well to change a file under `.github/workflows/`.
+
+        Workflows run with the repository's secrets, so GitHub asks for that scope apart, and
+        answers 404 without it; Charter says which scope is missing before sending anything.
+        """
+        if isinstance(request, CommitFile) and is_workflow_file(request.path):
+            return (*spec.scopes, WORKFLOW)
+        return spec.scopes
 
     # -- plumbing --------------------------------------------------------------------------
 

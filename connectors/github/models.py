@@ -207,6 +207,11 @@ class CreateBranch(_RepoChange):
     )
 
 
+def is_workflow_file(path: str) -> bool:
+    """Whether `path` is a GitHub Actions workflow, which runs with the repository's secrets."""
+    return [part for part in path.split("/") if part][:2] == [".github", "workflows"]
+
+
 class CommitFile(_RepoChange):
     """Create or replace one text file on a branch in a single commit."""
 

@@ -12,6 +12,9 @@ from charter.sandboxes.github.api import ApiError, ApiResponse, Ctx, endpoint, n
 from charter.sandboxes.github.git import Commit, tree_sha
 from charter.sandboxes.github.state import Repo
 
+# Files under this folder are Actions workflows: changing them takes the `workflow` scope.
+WORKFLOWS = ".github/workflows/"
+
 
 def get_user(ctx: Ctx) -> ApiResponse:
     """GET /user."""
@@ -115,6 +118,9 @@ def put_contents(ctx: Ctx) -> ApiResponse:
     """PUT /repos/{owner}/{repo}/contents/{path}: create or update one file with a commit."""
     repo = ctx.repo(write=True)
     path = ctx.param("path").strip("/")
+    if path.startswith(WORKFLOWS) and "workflow" not in ctx.scopes:
+        # GitHub refuses an OAuth token without `workflow` to change Actions workflows, as a 404.
+        raise not_found()
     body = ctx.json()
     message = _required(body, "message")
     try:

@@ -401,6 +401,26 @@ def test_risks_that_depend_on_the_arguments_reach_the_policy(env: Env) -> None:
     assert env.service.writes == ["label:1:bug"]
 
 
+def test_a_scope_this_call_needs_is_missing_before_anyone_is_asked_to_approve(env: Env) -> None:
+    from charter.connectors import ActionSpec
+
+    class GuardedNotes(env.connector_class):  # type: ignore[name-defined,misc]
+        def scopes_for(self, spec: ActionSpec, request: Any) -> tuple[str, ...]:
+            if spec.name == "post_note" and request.text.startswith("ci:"):
+                return (*spec.scopes, "workflow")
+            return spec.scopes
+
+    kit = env.toolkit(env.grant().token, connectors={"notes": GuardedNotes})
+    result = kit.call("notes_post_note", {"repo": "acme/web", "text": "ci: run everything"})
+
+    assert result.error is not None
+    assert result.error["error"] == "scope_missing"
+    assert "workflow" in result.error["message"]
+    assert result.approval is None  # nobody is asked to approve a call that could never run
+    assert env.service.writes == []
+    assert kit.call("notes_post_note", {"repo": "acme/web", "text": "hello"}).status == "approval_required"
+
+
 def test_tools_the_connection_cannot_run_are_not_offered_and_say_why(env: Env) -> None:
     # A connection granted only a profile scope: the notes actions need `repo`.
     vault = env.fake_vault(("notes-mona", "notes", "mona", "https://notes.test", frozenset({"read:user"})))

@@ -121,7 +121,9 @@ class World:
 
     def _connect(self, vault: Vault, service: str) -> tuple[str, str]:
         if service == "github":
-            issued = self.github.oauth.issue_token("mona", ["repo"])
+            # With `workflow` too, as someone who lets agents work on CI would connect: the CI attacks
+            # then meet Charter's policy, not merely GitHub's refusal to change workflows without it.
+            issued = self.github.oauth.issue_token("mona", ["repo", "workflow"])
             tokens = TokenSet(
                 access_token=issued.access_token,
                 refresh_token=issued.refresh_token,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -19,7 +20,10 @@ from charter.connectors.github import (
     OpenPullRequest,
 )
 from charter.sandboxes.github import GitHubSandbox
-from charter.schemas import Conflict, NotFound, UpstreamError
+from charter.schemas import Conflict, NotFound, ScopeMissing, UpstreamError
+
+if TYPE_CHECKING:
+    from conftest import Connect
 
 AGENT = Attribution(agent="triage-bot", grant_id="grt_123")
 
@@ -155,6 +159,28 @@ def test_commit_file_on_a_missing_branch_is_not_found(github: GitHubConnector) -
     change = CommitFile(repo="acme/web", branch="nope", path="a.txt", content="a", message="a")
     with pytest.raises(NotFound):
         github.write(change)
+
+
+def test_a_workflow_file_needs_the_workflow_scope_and_nothing_is_sent_without_it(
+    sandbox: GitHubSandbox, connect: Connect
+) -> None:
+    change = CommitFile(
+        repo="acme/web", branch="main", path=".github/workflows/ci.yml", content="name: ci\n", message="ci"
+    )
+    with pytest.raises(ScopeMissing) as missing:
+        connect().write(change)
+    assert missing.value.details["missing"] == ["workflow"]
+    assert "connect github again" in missing.value.message
+    assert not sandbox.requests.entries
+    connect(scopes=("repo", "workflow")).write(change)
+    assert sandbox.state.file("acme/web", ".github/workflows/ci.yml") == "name: ci\n"
+
+
+def test_other_files_under_github_need_only_repo(sandbox: GitHubSandbox, github: GitHubConnector) -> None:
+    github.write(
+        CommitFile(repo="acme/web", branch="main", path=".github/CODEOWNERS", content="* @mona", message="o")
+    )
+    assert sandbox.state.file("acme/web", ".github/CODEOWNERS") == "* @mona"
 
 
 @pytest.mark.parametrize("fault", ["5xx", "drop-after"])

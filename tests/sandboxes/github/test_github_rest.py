@@ -214,6 +214,18 @@ def test_creating_a_file_that_exists_without_sha_is_422(api: httpx.Client) -> No
     assert "sha" in answer.json()["message"]
 
 
+def test_changing_a_workflow_takes_the_workflow_scope_and_is_a_404_without_it(
+    sb: GitHubSandbox, http: httpx.Client
+) -> None:
+    change = {"message": "ci", "content": "bmFtZTogY2k="}
+    path = f"{sb.url}/repos/acme/web/contents/.github/workflows/ci.yml"
+    for scopes, status in ((["repo"], 404), (["repo", "workflow"], 201)):
+        token = sb.oauth.issue_token("mona", scopes).access_token
+        answer = http.put(path, json=change, headers={"Authorization": f"token {token}"})
+        assert answer.status_code == status
+    assert sb.state.file("acme/web", ".github/workflows/ci.yml") == "name: ci"
+
+
 def test_creating_an_existing_branch_is_refused(sb: GitHubSandbox, gh: Github) -> None:
     repo = gh.get_repo("acme/web")
     sha = sb.state.branches("acme/web")["main"]
