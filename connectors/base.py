@@ -298,10 +298,12 @@ class Connector:
         needed = spec.scopes if request is None else self.scopes_for(spec, request)
         missing = get_provider(self.provider).missing_scopes(self.credentials.granted_scopes, needed)
         if missing:
+            # Name every scope to ask for: reconnecting with the defaults may not include a scope
+            # that only some calls need (GitHub's `workflow`).
             raise ScopeMissing(
                 f"{spec.name} needs the {self.provider} scope(s) {', '.join(sorted(missing))}"
                 f"{'' if request is None else ' for this call'}, which this connection was not "
-                f"granted; connect {self.provider} again and approve them.",
+                f"granted; connect {self.provider} again asking for {', '.join(needed)}.",
                 missing=sorted(missing),
             )
 

@@ -170,7 +170,7 @@ def test_a_workflow_file_needs_the_workflow_scope_and_nothing_is_sent_without_it
     with pytest.raises(ScopeMissing) as missing:
         connect().write(change)
     assert missing.value.details["missing"] == ["workflow"]
-    assert "connect github again" in missing.value.message
+    assert "connect github again asking for repo, workflow" in missing.value.message
     assert not sandbox.requests.entries
     connect(scopes=("repo", "workflow")).write(change)
     assert sandbox.state.file("acme/web", ".github/workflows/ci.yml") == "name: ci\n"
