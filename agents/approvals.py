@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Boolean, Column, MetaData, Row, String, Table, Text, select, update
 
-from charter.agents.audit import AuditLog
+from charter.auth.audit import AuditLog
 from charter.auth.home import CharterHome
 from charter.auth.storage import UTCDateTime, create_tables
 from charter.schemas import (

@@ -21,7 +21,6 @@ from typing import Any, cast
 from pydantic import BaseModel
 
 from charter.agents.approvals import ApprovalAlreadyUsed, ApprovalStore, refusal
-from charter.agents.audit import AuditLog, redact, redact_data
 from charter.agents.catalog import Catalog, Entry, VaultLike, within_constraints
 from charter.agents.drafts import SQLDraftStore, SQLWriteLedger
 from charter.agents.guards import SessionGuards
@@ -37,6 +36,7 @@ from charter.agents.tools import (
 )
 from charter.agents.toolsets import LOAD_TOOLSET, Toolset, Toolsets, group
 from charter.agents.untrusted import Quote
+from charter.auth.audit import AuditLog, redact, redact_data
 from charter.auth.grants import GrantAuthority
 from charter.auth.home import CharterHome
 from charter.auth.policy import Decision, Policy, combine, decide_all

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
-from typing import Literal, Protocol
+from typing import Literal
 
 from sqlalchemy import (
     Column,
@@ -34,6 +34,7 @@ from charter.auth.attenuation import (
     check_patterns,
     check_verbs,
 )
+from charter.auth.audit import AuditLog
 from charter.auth.grant_tokens import canonical, decode, denied, encode, signing_key
 from charter.auth.home import CharterHome
 from charter.auth.storage import UTCDateTime, create_tables
@@ -59,22 +60,6 @@ grants_table = Table(
     Column("expires_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime, nullable=True),
 )
-
-
-class GrantAudit(Protocol):
-    """Where grant events are recorded (`charter.agents.AuditLog` fits)."""
-
-    def record(
-        self,
-        *,
-        actor: Literal["agent", "person"],
-        subject: str,
-        action: str,
-        outcome: Literal["ok", "error", "paused", "denied"],
-        agent: str | None = None,
-        grant_id: str | None = None,
-        reasons: Sequence[str] = (),
-    ) -> object: ...
 
 
 class _Unset(Enum):
@@ -134,13 +119,14 @@ class GrantAuthority:
         home: CharterHome | None = None,
         *,
         clock: Callable[[], datetime] = utcnow,
-        audit: GrantAudit | None = None,
+        audit: AuditLog | None = None,
     ) -> None:
         self.home = home or CharterHome()
         self._engine = self.home.engine
         create_tables(_metadata, self._engine)
         self._clock = clock
-        self._audit = audit
+        # Issuing, attenuating and revoking are always on the record, whoever builds the authority.
+        self._audit = audit if audit is not None else AuditLog(self.home, clock=clock)
         self._key = signing_key(self.home)
         # Lineage never changes once a grant exists, so it is safe to keep.
         self._lineage: dict[str, tuple[str, ...]] = {}
@@ -402,16 +388,15 @@ class GrantAuthority:
     def _record(
         self, actor: Literal["agent", "person"], claims: GrantClaims, action: str, reasons: Sequence[str] = ()
     ) -> None:
-        if self._audit is not None:
-            self._audit.record(
-                actor=actor,
-                subject=claims.subject,
-                action=action,
-                outcome="ok",
-                agent=claims.agent,
-                grant_id=claims.id,
-                reasons=reasons,
-            )
+        self._audit.record(
+            actor=actor,
+            subject=claims.subject,
+            action=action,
+            outcome="ok",
+            agent=claims.agent,
+            grant_id=claims.id,
+            reasons=reasons,
+        )
 
 
 class _Spent(Exception):
@@ -445,7 +430,6 @@ def _exhausted(grant_id: str, row: GrantRecord, whose: str) -> GrantDenied:
 
 __all__ = [
     "UNSET",
-    "GrantAudit",
     "GrantAuthority",
     "GrantRecord",
     "GrantStatus",

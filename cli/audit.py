@@ -9,7 +9,7 @@ import typer
 from rich import box
 from rich.table import Table
 
-from charter.agents.audit import AuditLog, VerifyReport
+from charter.auth.audit import AuditLog, VerifyReport
 from charter.cli.context import local
 from charter.cli.output import AuditChainBroken, console, excerpt, plain
 from charter.schemas import AuditEvent

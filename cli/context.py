@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from charter.agents.approvals import ApprovalStore
-from charter.agents.audit import AuditLog
+from charter.auth.audit import AuditLog
 from charter.auth.grants import GrantAuthority
 from charter.auth.home import CharterHome, default_home
 from charter.auth.vault import Vault

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from charter.agents.audit import redact
+from charter.auth.audit import redact
 from charter.schemas import CharterError, utcnow
 
 # Console() resolves sys.stdout at each write, so output captured by tests or pipes lands right.

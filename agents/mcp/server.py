@@ -13,10 +13,10 @@ from mcp.server.stdio import stdio_server
 from mcp.shared.exceptions import MCPError
 
 from charter.agents.approvals import ApprovalStore
-from charter.agents.audit import AuditLog, redact
 from charter.agents.mcp.results import RESUME_TOOL, call_result, error_result, mcp_tool, resume_tool
 from charter.agents.toolkit import Toolkit
 from charter.agents.tools import ToolResult
+from charter.auth.audit import AuditLog, redact
 from charter.schemas import ApprovalStatus, CharterError, ValidationError
 
 SERVER_NAME = "charter"

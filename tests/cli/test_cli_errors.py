@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from charter.agents.audit import AuditLog
+from charter.auth.audit import AuditLog
 from charter.cli.main import main
 
 if TYPE_CHECKING:

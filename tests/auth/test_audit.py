@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from charter.agents.audit import AuditLog, digest, redact
+from charter.auth.audit import AuditLog, digest, redact
 from charter.auth.home import CharterHome
 
 
@@ -74,7 +74,7 @@ def test_edited_entry_fails_verification(log: AuditLog) -> None:
 
 
 def test_entry_edited_with_a_recomputed_hash_still_breaks_the_chain(log: AuditLog) -> None:
-    from charter.agents.audit import entry_hash
+    from charter.auth.audit import entry_hash
 
     _fill(log, 3)
     lines = _lines(log)
@@ -171,7 +171,7 @@ def test_several_processes_append_one_unbroken_chain(home: CharterHome) -> None:
     env = {**os.environ, **({"CHARTER_DATABASE_URL": home.database_url} if home.database_url else {})}
     script = (
         "import sys\n"
-        "from charter.agents.audit import AuditLog\n"
+        "from charter.auth.audit import AuditLog\n"
         "from charter.auth.home import CharterHome\n"
         "log = AuditLog(CharterHome(sys.argv[1]))\n"
         "for i in range(25):\n"
@@ -182,3 +182,15 @@ def test_several_processes_append_one_unbroken_chain(home: CharterHome) -> None:
     report = AuditLog(home).verify()
     assert report.ok, report.problem
     assert report.entries == 75
+
+
+def test_grants_are_on_the_record_even_when_no_log_is_handed_over(home: CharterHome) -> None:
+    from charter.auth.grants import GrantAuthority
+
+    authority = GrantAuthority(home)  # as a script or a web app might build it
+    grant = authority.issue("mona", "triage-bot", ("conn_1",), ("read",))
+    authority.revoke(grant.id)
+
+    events = [(e.actor, e.action, e.grant_id) for e in AuditLog(home).entries()]
+    assert events == [("person", "grant.issue", grant.id), ("person", "grant.revoke", grant.id)]
+    assert AuditLog(home).verify().ok
