@@ -79,7 +79,7 @@ class ApprovalStore:
         create_tables(_metadata, self._engine)
         self._clock = clock
         # The person's decisions are always audited: a store without a log would lose them silently.
-        self._audit = audit or AuditLog(self.home, clock=clock)
+        self._audit = audit if audit is not None else AuditLog(self.home, clock=clock)
 
     def __repr__(self) -> str:
         return f"<ApprovalStore home={str(self.home.path)!r}>"

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import BaseModel
+
 from benchmarks.google_rig import (
     BULK_QUERY,
     CALENDAR_MAX_PAGE,
@@ -21,6 +23,7 @@ from benchmarks.google_rig import (
 )
 from benchmarks.rig import call_ok
 from charter.agents import Toolkit
+from charter.connectors import Connector
 from charter.connectors.calendar import ListEvents
 from charter.connectors.gmail import SearchMessages
 
@@ -64,6 +67,26 @@ def calendar_floor(events: int, page: int = CALENDAR_MAX_PAGE) -> int:
     return listing_pages(events, page)
 
 
+def toolkit_pages(kit: Toolkit, tool: str, args: dict[str, object]) -> PageReader:
+    """The pages of a listing read through the Toolkit, as an agent calls a tool."""
+
+    def page(token: str | None) -> tuple[int, str | None]:
+        data = call_ok(kit, tool, args | ({"cursor": token} if token else {}))
+        return len(data["items"]), data["next_cursor"]
+
+    return page
+
+
+def connector_pages(connector: Connector, request: BaseModel) -> PageReader:
+    """The pages of a listing read from a bare connector, without the agent layer."""
+
+    def page(token: str | None) -> tuple[int, str | None]:
+        found = connector.read(request.model_copy(update={"cursor": token}))
+        return len(found.items), found.next_cursor
+
+    return page
+
+
 def read_all(page: PageReader) -> int:
     """Every page of a listing, one after another; how many items in all."""
     seen, token = 0, None
@@ -96,17 +119,8 @@ def gmail_contest(rig: GoogleRig, kit: Toolkit, page: int = GMAIL_MAX_PAGE) -> C
         found, token = ids(token)
         return len([metadata(i).execute() for i in found]), token
 
-    def charter_page(token: str | None) -> tuple[int, str | None]:
-        args: dict[str, object] = {"query": BULK_QUERY, "page_size": page}
-        data = call_ok(kit, "gmail_search_messages", args | ({"cursor": token} if token else {}))
-        return len(data["items"]), data["next_cursor"]
-
-    connector = rig.gmail_connector()
-
-    def connector_page(token: str | None) -> tuple[int, str | None]:
-        found = connector.read(SearchMessages(query=BULK_QUERY, page_size=page, cursor=token))
-        return len(found.items), found.next_cursor
-
+    charter_page = toolkit_pages(kit, "gmail_search_messages", {"query": BULK_QUERY, "page_size": page})
+    connector_page = connector_pages(rig.gmail_connector(), SearchMessages(query=BULK_QUERY, page_size=page))
     n = rig.messages
     return Contest(
         service="Gmail",
@@ -145,17 +159,10 @@ def calendar_contest(rig: GoogleRig, kit: Toolkit, page: int = CALENDAR_MAX_PAGE
         found, token = listed(token)
         return len([events.get(calendarId="primary", eventId=i).execute() for i in found]), token
 
-    def charter_page(token: str | None) -> tuple[int, str | None]:
-        args: dict[str, object] = {"time_min": start.isoformat(), "page_size": page}
-        data = call_ok(kit, "calendar_list_events", args | ({"cursor": token} if token else {}))
-        return len(data["items"]), data["next_cursor"]
-
-    connector = rig.calendar_connector()
-
-    def connector_page(token: str | None) -> tuple[int, str | None]:
-        found = connector.read(ListEvents(time_min=start, page_size=page, cursor=token))
-        return len(found.items), found.next_cursor
-
+    charter_page = toolkit_pages(
+        kit, "calendar_list_events", {"time_min": start.isoformat(), "page_size": page}
+    )
+    connector_page = connector_pages(rig.calendar_connector(), ListEvents(time_min=start, page_size=page))
     n = rig.events
     return Contest(
         service="Calendar",

@@ -293,17 +293,17 @@ class Connector:
         """
         return spec.scopes
 
-    def check_scopes(self, spec: ActionSpec, request: BaseModel | None = None) -> None:
-        """Refuse before any request when the connection lacks a scope the action (or this call) needs."""
-        needed = spec.scopes if request is None else self.scopes_for(spec, request)
+    def check_scopes(self, spec: ActionSpec, request: BaseModel) -> None:
+        """Refuse before any request when the connection lacks a scope this call needs."""
+        needed = self.scopes_for(spec, request)
         missing = get_provider(self.provider).missing_scopes(self.credentials.granted_scopes, needed)
         if missing:
             # Name every scope to ask for: reconnecting with the defaults may not include a scope
             # that only some calls need (GitHub's `workflow`).
             raise ScopeMissing(
-                f"{spec.name} needs the {self.provider} scope(s) {', '.join(sorted(missing))}"
-                f"{'' if request is None else ' for this call'}, which this connection was not "
-                f"granted; connect {self.provider} again asking for {', '.join(needed)}.",
+                f"{spec.name} needs the {self.provider} scope(s) {', '.join(sorted(missing))} for this "
+                f"call, which this connection was not granted; connect {self.provider} again asking "
+                f"for {', '.join(needed)}.",
                 missing=sorted(missing),
             )
 
