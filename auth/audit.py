@@ -1,9 +1,12 @@
-"""The audit log: append-only JSONL, one entry per call, hash-chained and anchored in the database.
+"""The audit log: append-only JSONL, one entry per call, hash-chained and recorded in the database.
 
 Each entry's hash is SHA-256 over the previous entry's hash and the canonical JSON of the entry
-without its own hash, so editing, deleting, inserting or reordering a line breaks the chain. The
-latest seq and hash are also kept in the database, so cutting lines off the end is detected too.
-Appends take an exclusive `flock`, so several processes can share one log.
+without its own hash, so editing, deleting, inserting or reordering a line breaks the chain.
+Every entry is committed to the database, under the home's identity, *before* its line is written:
+the database vouches for each line, so a line it did not record is never chained onto and `verify`
+names it, and lines the file lost (an append cut short after the commit, a truncation) are written
+back by the next append. Appends take an exclusive `flock`, so several processes share one log;
+each entry then leaves the machine through the sinks the operator configured (`audit_sinks`).
 """
 
 from __future__ import annotations
@@ -11,69 +14,52 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
+import logging
 import os
-import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, Any, Literal, NamedTuple
 
 import pydantic
-from sqlalchemy import Column, Integer, MetaData, String, Table, select, update
+from sqlalchemy import BigInteger, Column, Connection, MetaData, String, Table, Text, inspect, select
+from sqlalchemy.exc import IntegrityError
 
+from charter.auth.audit_sinks import AuditSink, compare_shipped, read_shipped, ship, sinks_from_config
 from charter.auth.home import CharterHome
+from charter.auth.redaction import REDACTED, redact, redact_data
 from charter.auth.storage import create_tables
-from charter.schemas import AuditEvent, Decision, Outcome, utcnow
+from charter.schemas import AuditEvent, ConfigurationError, Decision, Outcome, utcnow
 
 GENESIS = "0" * 64
-REDACTED = "[redacted]"
+_log = logging.getLogger("charter.audit")
 
 _metadata = MetaData()
-audit_head_table = Table(
-    "charter_audit_head",
+audit_chain_table = Table(
+    "charter_audit_chain",
     _metadata,
-    Column("log", String(1024), primary_key=True),
-    Column("seq", Integer, nullable=False),
+    Column("chain", String(200), primary_key=True),
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
     Column("hash", String(64), nullable=False),
+    Column("entry", Text, nullable=False),
 )
 
-_SECRETS = [
-    re.compile(p)
-    for p in (
-        r"\bgh[pousr]_[A-Za-z0-9_]{6,}",
-        r"(?i)\b(?:bearer|basic)\s+[A-Za-z0-9._~+/=-]{6,}",
-        r"(?i)\btoken\s+(?=[A-Za-z0-9._~+/=-]*\d)[A-Za-z0-9._~+/=-]{12,}",
-        r"\bya29\.[A-Za-z0-9._-]+",
-        r"\bxox[a-z]-[A-Za-z0-9-]+",
-        r"\bchg_[A-Za-z0-9_.-]+",
-        r"\b(?:secret|ntn)_[A-Za-z0-9]{16,}",
-        r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*",
-        r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----",
-        # Long random-looking runs (letters and digits mixed): most bearer secrets look like this.
-        # Git SHAs and SHA-256 digests (40 or 64 lowercase hex) are kept: a person needs to see them.
-        r"(?<![A-Za-z0-9_-])(?![0-9a-f]{40}(?![A-Za-z0-9_-]))(?![0-9a-f]{64}(?![A-Za-z0-9_-]))"
-        r"(?=[A-Za-z0-9_-]*\d)(?=[A-Za-z0-9_-]*[A-Za-z])[A-Za-z0-9_-]{32,}(?![A-Za-z0-9_-])",
-    )
-]
+
+# Before homes had an identity the head was kept per log path; read once to carry a log over.
+_path_anchors = Table(
+    "charter_audit_head",
+    MetaData(),
+    Column("log", String(1024), primary_key=True),
+    Column("seq", BigInteger),
+    Column("hash", String(64)),
+)
 
 
-def redact(text: str) -> str:
-    """`text` with anything that looks like a token or key replaced by `[redacted]`."""
-    for pattern in _SECRETS:
-        text = pattern.sub(REDACTED, text)
-    return text
-
-
-def redact_data(value: Any) -> Any:
-    """`redact` applied to every string inside JSON-like data."""
-    if isinstance(value, str):
-        return redact(value)
-    if isinstance(value, Mapping):
-        return {k: redact_data(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [redact_data(v) for v in value]
-    return value
+class _Head(NamedTuple):
+    seq: int
+    hash: str
 
 
 def digest(value: object) -> str:
@@ -107,12 +93,18 @@ class AuditLog:
         *,
         path: Path | None = None,
         clock: Callable[[], datetime] = utcnow,
+        sinks: Sequence[AuditSink] | None = None,
     ) -> None:
         self.home = home or CharterHome()
         self.path = Path(path or self.home.audit_file).resolve()
+        # Keyed by the home's identity, not its path: a copied or restored home keeps its chain,
+        # and homes at the same path on different workers sharing one database never collide.
+        self.chain = self.home.identity + ("" if path is None else f":{self.path.name}")
         self._engine = self.home.engine
         create_tables(_metadata, self._engine)
         self._clock = clock
+        self.sinks = list(sinks) if sinks is not None else sinks_from_config(self.home)
+        _adopt_path_anchor(self)
 
     def __repr__(self) -> str:
         return f"<AuditLog {str(self.path)!r}>"
@@ -153,16 +145,17 @@ class AuditLog:
             "result_ref": None if result_ref is None else redact(result_ref),
             "duration_ms": None if duration_ms is None else round(duration_ms, 3),
         }
-        with self._locked() as handle:
-            seq, prev = self._head(handle)
-            draft = AuditEvent(seq=seq + 1, prev_hash=prev, hash="", **fields)
+        with self._locked() as handle, self._durable() as conn:
+            head = _head(conn, self.chain)
+            fragment = self._write_back(handle, conn, head)
+            draft = AuditEvent(seq=head.seq + 1, prev_hash=head.hash, hash="", **fields)
             data = draft.model_dump(mode="json", exclude={"hash"})
             event = draft.model_copy(update={"hash": entry_hash(data)})
             line = json.dumps({**data, "hash": event.hash}, sort_keys=True, separators=(",", ":"))
-            handle.write((line + "\n").encode())
-            handle.flush()
-            os.fsync(handle.fileno())
-            self._anchor(event.seq, event.hash)
+            self._commit(conn, event, line)
+            # The database holds the entry durably now; the file is written back from it if lost.
+            _append(handle, [line], fragment)
+            ship(self.sinks, self.home, [line])
         return event
 
     def entries(self) -> Iterator[AuditEvent]:
@@ -183,17 +176,36 @@ class AuditLog:
         return [AuditEvent.model_validate_json(raw) for raw in lines]
 
     def verify(self) -> VerifyReport:
-        """Check every link of the chain and the anchored head; report the first problem."""
+        """Check every link of the chain and every line against the database; report the first problem."""
         prev, seq = GENESIS, 0
-        if self.path.exists():
-            with self.path.open("rb") as handle:
-                for number, raw in enumerate(handle, start=1):
-                    problem = _check_line(raw, seq + 1, prev)
-                    if problem is not None:
-                        return VerifyReport(False, seq, f"line {number}: {problem}", seq + 1)
-                    prev = json.loads(raw)["hash"]
-                    seq += 1
-        return _check_head(seq, prev, self._anchored())
+        with self._engine.connect() as conn:
+            recorded = _recorded(conn, self.chain)
+            if self.path.exists():
+                with self.path.open("rb") as handle:
+                    for number, raw in enumerate(handle, start=1):
+                        problem = _check_line(raw, seq + 1, prev) or _check_recorded(
+                            raw, seq + 1, next(recorded, None)
+                        )
+                        if problem is not None:
+                            return VerifyReport(False, seq, f"line {number}: {problem}", seq + 1)
+                        prev = json.loads(raw)["hash"]
+                        seq += 1
+            missing = next(recorded, None)
+        if missing is not None:
+            problem = (
+                f"the log ends at seq {seq} but the database recorded seq {missing.seq} and on: "
+                "entries at the end were deleted, or an append was cut short (the next one writes them back)"
+            )
+            return VerifyReport(False, seq, problem, seq + 1)
+        return VerifyReport(True, seq)
+
+    def verify_against(self, shipped: Path) -> VerifyReport:
+        """Check the local log against what left the machine (a sink's file); then the chain itself."""
+        local = _local_heads(self.path)
+        problem, seq = compare_shipped(local, read_shipped(shipped), self.home)
+        if problem is not None:
+            return VerifyReport(False, len(local), problem, seq)
+        return self.verify()
 
     # -- internals -----------------------------------------------------------------------------
 
@@ -201,33 +213,59 @@ class AuditLog:
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
         return _Lock(os.fdopen(fd, "a+b"))
 
-    def _head(self, handle: IO[bytes]) -> tuple[int, str]:
-        """Where the next entry chains from: the anchor, or an intact entry an interrupted append left."""
-        seq, prev = self._anchored()
-        last = _last_lines(handle, 1)
-        if last:
-            try:
-                data = json.loads(last[0])
-            except ValueError:
-                return seq, prev
-            if isinstance(data, dict) and data.get("seq") == seq + 1 and data.get("prev_hash") == prev:
-                body = {k: v for k, v in data.items() if k != "hash"}
-                if entry_hash(body) == data.get("hash"):
-                    return seq + 1, str(data["hash"])
-        return seq, prev
-
-    def _anchored(self) -> tuple[int, str]:
-        t = audit_head_table
+    @contextmanager
+    def _durable(self) -> Iterator[Connection]:
+        """A connection whose commits survive a power cut (SQLite's NORMAL sync may drop the last)."""
+        sqlite = self._engine.dialect.name == "sqlite"
         with self._engine.connect() as conn:
-            row = conn.execute(select(t.c.seq, t.c.hash).where(t.c.log == str(self.path))).first()
-        return (int(row[0]), str(row[1])) if row else (0, GENESIS)
+            if sqlite:
+                conn.exec_driver_sql("PRAGMA synchronous=FULL")
+            try:
+                yield conn
+            finally:
+                conn.rollback()
+                if sqlite:
+                    conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
 
-    def _anchor(self, seq: int, hash_: str) -> None:
-        t = audit_head_table
-        with self._engine.begin() as conn:
-            done = conn.execute(update(t).where(t.c.log == str(self.path)).values(seq=seq, hash=hash_))
-            if done.rowcount == 0:
-                conn.execute(t.insert().values(log=str(self.path), seq=seq, hash=hash_))
+    def _write_back(self, handle: IO[bytes], conn: Connection, head: _Head) -> bytes:
+        """Restore lines the database holds and the file lost; return a cut-off last line, if any."""
+        last, fragment = _tail(handle)
+        if last == head:
+            return fragment
+        if (
+            last is not None
+            and last.seq < head.seq
+            and _recorded_hash(conn, self.chain, last.seq) == last.hash
+        ):
+            t = audit_chain_table
+            rows = conn.execute(
+                select(t.c.entry).where(t.c.chain == self.chain, t.c.seq > last.seq).order_by(t.c.seq)
+            )
+            lost = [str(entry) for (entry,) in rows]
+            _log.warning("audit log %s lacked %d recorded entries: written back", self.path, len(lost))
+            _append(handle, lost, fragment)
+            ship(self.sinks, self.home, lost)
+            return b""
+        # Lines the database never recorded (or a rewritten end): never chain onto them.
+        _log.warning(
+            "audit log %s does not end at the recorded seq %d: see charter audit verify", self.path, head.seq
+        )
+        return fragment
+
+    def _commit(self, conn: Connection, event: AuditEvent, line: str) -> None:
+        try:
+            conn.execute(
+                audit_chain_table.insert().values(
+                    chain=self.chain, seq=event.seq, hash=event.hash, entry=line
+                )
+            )
+            conn.commit()
+        except IntegrityError:
+            raise ConfigurationError(
+                f"another process appended seq {event.seq} to this home's audit chain without its lock: "
+                f"two copies of the home {self.home.identity} write to one database. Give each worker "
+                "its own home (a new one gets a new identity), or let them share one home directory"
+            ) from None
 
 
 class _Lock:
@@ -247,22 +285,71 @@ class _Lock:
             self.handle.close()
 
 
-def _check_head(seq: int, last_hash: str, anchored: tuple[int, str]) -> VerifyReport:
-    head_seq, head_hash = anchored
-    if head_seq > seq:
-        problem = f"the log ends at seq {seq} but seq {head_seq} was written: entries at the end were deleted"
-        return VerifyReport(False, seq, problem, seq + 1)
-    if head_seq == seq and head_hash != last_hash:
-        return VerifyReport(
-            False, seq, f"seq {seq} differs from the anchored entry: the end was rewritten", seq
-        )
-    if head_seq < seq:
-        problem = (
-            f"entries after seq {head_seq} are not anchored: written outside Charter or by an "
-            "interrupted append"
-        )
-        return VerifyReport(False, seq, problem, head_seq + 1)
-    return VerifyReport(True, seq)
+def _head(conn: Connection, chain: str) -> _Head:
+    t = audit_chain_table
+    row = conn.execute(
+        select(t.c.seq, t.c.hash).where(t.c.chain == chain).order_by(t.c.seq.desc()).limit(1)
+    ).first()
+    return _Head(int(row[0]), str(row[1])) if row else _Head(0, GENESIS)
+
+
+def _recorded_hash(conn: Connection, chain: str, seq: int) -> str | None:
+    if seq == 0:
+        return GENESIS
+    t = audit_chain_table
+    found = conn.execute(select(t.c.hash).where(t.c.chain == chain, t.c.seq == seq)).scalar()
+    return None if found is None else str(found)
+
+
+def _recorded(conn: Connection, chain: str) -> Iterator[_Head]:
+    t = audit_chain_table
+    rows = conn.execution_options(yield_per=1000).execute(
+        select(t.c.seq, t.c.hash).where(t.c.chain == chain).order_by(t.c.seq)
+    )
+    return (_Head(int(seq), str(hash_)) for seq, hash_ in rows)
+
+
+def _adopt_path_anchor(log: AuditLog) -> None:
+    """Carry over a log that was anchored by its path (before homes had an identity), if intact."""
+    old = _path_anchors
+    with log._engine.connect() as conn:
+        if _head(conn, log.chain).seq or not inspect(conn).has_table(old.name):
+            return
+        row = conn.execute(select(old.c.seq, old.c.hash).where(old.c.log == str(log.path))).first()
+        lines = _intact_lines(log.path)
+        if row is None or not lines or _Head(int(row[0]), str(row[1])) != lines[-1][0]:
+            return
+        values = [{"chain": log.chain, "seq": h.seq, "hash": h.hash, "entry": line} for h, line in lines]
+        conn.execute(audit_chain_table.insert(), values)
+        conn.commit()
+
+
+def _intact_lines(path: Path) -> list[tuple[_Head, str]]:
+    """The log's lines with their heads if the whole chain holds, else nothing."""
+    lines: list[tuple[_Head, str]] = []
+    if not path.exists():
+        return lines
+    prev = GENESIS
+    for raw in path.read_bytes().splitlines():
+        if _check_line(raw, len(lines) + 1, prev) is not None:
+            return []
+        prev = json.loads(raw)["hash"]
+        lines.append((_Head(len(lines) + 1, prev), raw.decode()))
+    return lines
+
+
+def _local_heads(path: Path) -> list[tuple[int, str]]:
+    """(seq, hash) of every line that parses, in file order."""
+    if not path.exists():
+        return []
+    heads: list[tuple[int, str]] = []
+    for raw in path.read_bytes().splitlines():
+        try:
+            data = json.loads(raw)
+            heads.append((int(data["seq"]), str(data["hash"])))
+        except (ValueError, KeyError, TypeError):
+            continue
+    return heads
 
 
 def _check_line(raw: bytes, seq: int, prev: str) -> str | None:
@@ -278,6 +365,41 @@ def _check_line(raw: bytes, seq: int, prev: str) -> str | None:
     if entry_hash({k: v for k, v in data.items() if k != "hash"}) != data["hash"]:
         return f"seq {seq} was edited: its hash does not match its content"
     return None
+
+
+def _check_recorded(raw: bytes, seq: int, recorded: _Head | None) -> str | None:
+    if recorded is None or recorded.seq != seq:
+        return f"seq {seq} is not in the database: it was written outside Charter"
+    if json.loads(raw)["hash"] != recorded.hash:
+        return f"seq {seq} differs from the entry the database recorded: it was rewritten"
+    return None
+
+
+def _tail(handle: IO[bytes]) -> tuple[_Head | None, bytes]:
+    """The head of the last complete line ((0, GENESIS) for none) and any unterminated rest after it."""
+    handle.seek(0, os.SEEK_END)
+    if handle.tell() == 0:
+        return _Head(0, GENESIS), b""
+    handle.seek(-1, os.SEEK_END)
+    ends_whole = handle.read(1) == b"\n"
+    lines = _last_lines(handle, 2)
+    fragment = b"" if ends_whole or not lines else lines.pop()
+    if not lines:
+        return _Head(0, GENESIS), fragment
+    try:
+        data = json.loads(lines[-1])
+        return _Head(int(data["seq"]), str(data["hash"])), fragment
+    except (ValueError, KeyError, TypeError):
+        return None, fragment
+
+
+def _append(handle: IO[bytes], lines: Iterable[str], fragment: bytes) -> None:
+    """Append whole lines; a cut-off line left by a crash is completed if it is their start."""
+    data = "".join(line + "\n" for line in lines).encode()
+    if fragment:
+        data = data[len(fragment) :] if data.startswith(fragment) else b"\n" + data
+    handle.write(data)
+    handle.flush()
 
 
 def _last_lines(handle: IO[bytes], n: int, block: int = 8192) -> list[bytes]:
@@ -297,4 +419,13 @@ def _last_lines(handle: IO[bytes], n: int, block: int = 8192) -> list[bytes]:
     return lines[-n:]
 
 
-__all__ = ["GENESIS", "AuditLog", "VerifyReport", "digest", "entry_hash", "redact", "redact_data"]
+__all__ = [
+    "GENESIS",
+    "REDACTED",
+    "AuditLog",
+    "VerifyReport",
+    "digest",
+    "entry_hash",
+    "redact",
+    "redact_data",
+]

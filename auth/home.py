@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -40,6 +41,26 @@ class CharterHome:
     @property
     def audit_file(self) -> Path:
         return self.path / "audit.jsonl"
+
+    @cached_property
+    def identity(self) -> str:
+        """This home's stable id, made once with it: a copy or a restore of the home keeps it."""
+        file = self.path / "home.id"
+        try:
+            return file.read_text().strip()
+        except FileNotFoundError:
+            pass
+        # Written aside and linked into place, so racing processes never read a half-written id.
+        draft = self.path / f".home.id.{secrets.token_hex(4)}"
+        draft.write_text(f"home_{secrets.token_hex(16)}\n")
+        draft.chmod(0o600)
+        try:
+            os.link(draft, file)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+        return file.read_text().strip()
 
     @cached_property
     def engine(self) -> Engine:
