@@ -11,29 +11,27 @@ each entry then leaves the machine through the sinks the operator configured (`a
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import logging
-import os
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any, Literal, NamedTuple
+from typing import IO, Any, Literal
 
 import pydantic
 from sqlalchemy import BigInteger, Column, Connection, MetaData, String, Table, Text, inspect, select
 from sqlalchemy.exc import IntegrityError
 
+from charter.auth.audit_file import GENESIS, Head, append_lines, last_lines, open_locked, tail
 from charter.auth.audit_sinks import AuditSink, compare_shipped, read_shipped, ship, sinks_from_config
 from charter.auth.home import CharterHome
 from charter.auth.redaction import REDACTED, redact, redact_data
 from charter.auth.storage import create_tables
 from charter.schemas import AuditEvent, ConfigurationError, Decision, Outcome, utcnow
 
-GENESIS = "0" * 64
 _log = logging.getLogger("charter.audit")
 
 _metadata = MetaData()
@@ -55,11 +53,6 @@ _path_anchors = Table(
     Column("seq", BigInteger),
     Column("hash", String(64)),
 )
-
-
-class _Head(NamedTuple):
-    seq: int
-    hash: str
 
 
 def digest(value: object) -> str:
@@ -145,7 +138,7 @@ class AuditLog:
             "result_ref": None if result_ref is None else redact(result_ref),
             "duration_ms": None if duration_ms is None else round(duration_ms, 3),
         }
-        with self._locked() as handle, self._durable() as conn:
+        with open_locked(self.path) as handle, self._durable() as conn:
             head = _head(conn, self.chain)
             fragment = self._write_back(handle, conn, head)
             draft = AuditEvent(seq=head.seq + 1, prev_hash=head.hash, hash="", **fields)
@@ -154,7 +147,7 @@ class AuditLog:
             line = json.dumps({**data, "hash": event.hash}, sort_keys=True, separators=(",", ":"))
             self._commit(conn, event, line)
             # The database holds the entry durably now; the file is written back from it if lost.
-            _append(handle, [line], fragment)
+            append_lines(handle, [line], fragment)
             ship(self.sinks, self.home, [line])
         return event
 
@@ -172,7 +165,7 @@ class AuditLog:
         if n <= 0 or not self.path.exists():
             return []
         with self.path.open("rb") as handle:
-            lines = _last_lines(handle, n)
+            lines = last_lines(handle, n)
         return [AuditEvent.model_validate_json(raw) for raw in lines]
 
     def verify(self) -> VerifyReport:
@@ -209,10 +202,6 @@ class AuditLog:
 
     # -- internals -----------------------------------------------------------------------------
 
-    def _locked(self) -> _Lock:
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
-        return _Lock(os.fdopen(fd, "a+b"))
-
     @contextmanager
     def _durable(self) -> Iterator[Connection]:
         """A connection whose commits survive a power cut (SQLite's NORMAL sync may drop the last)."""
@@ -227,9 +216,9 @@ class AuditLog:
                 if sqlite:
                     conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
 
-    def _write_back(self, handle: IO[bytes], conn: Connection, head: _Head) -> bytes:
+    def _write_back(self, handle: IO[bytes], conn: Connection, head: Head) -> bytes:
         """Restore lines the database holds and the file lost; return a cut-off last line, if any."""
-        last, fragment = _tail(handle)
+        last, fragment = tail(handle)
         if last == head:
             return fragment
         if (
@@ -243,7 +232,7 @@ class AuditLog:
             )
             lost = [str(entry) for (entry,) in rows]
             _log.warning("audit log %s lacked %d recorded entries: written back", self.path, len(lost))
-            _append(handle, lost, fragment)
+            append_lines(handle, lost, fragment)
             ship(self.sinks, self.home, lost)
             return b""
         # Lines the database never recorded (or a rewritten end): never chain onto them.
@@ -268,29 +257,12 @@ class AuditLog:
             ) from None
 
 
-class _Lock:
-    """The audit file opened for append and held under an exclusive flock."""
-
-    def __init__(self, handle: IO[bytes]) -> None:
-        self.handle = handle
-
-    def __enter__(self) -> IO[bytes]:
-        fcntl.flock(self.handle.fileno(), fcntl.LOCK_EX)
-        return self.handle
-
-    def __exit__(self, *exc: object) -> None:
-        try:
-            fcntl.flock(self.handle.fileno(), fcntl.LOCK_UN)
-        finally:
-            self.handle.close()
-
-
-def _head(conn: Connection, chain: str) -> _Head:
+def _head(conn: Connection, chain: str) -> Head:
     t = audit_chain_table
     row = conn.execute(
         select(t.c.seq, t.c.hash).where(t.c.chain == chain).order_by(t.c.seq.desc()).limit(1)
     ).first()
-    return _Head(int(row[0]), str(row[1])) if row else _Head(0, GENESIS)
+    return Head(int(row[0]), str(row[1])) if row else Head(0, GENESIS)
 
 
 def _recorded_hash(conn: Connection, chain: str, seq: int) -> str | None:
@@ -301,12 +273,12 @@ def _recorded_hash(conn: Connection, chain: str, seq: int) -> str | None:
     return None if found is None else str(found)
 
 
-def _recorded(conn: Connection, chain: str) -> Iterator[_Head]:
+def _recorded(conn: Connection, chain: str) -> Iterator[Head]:
     t = audit_chain_table
     rows = conn.execution_options(yield_per=1000).execute(
         select(t.c.seq, t.c.hash).where(t.c.chain == chain).order_by(t.c.seq)
     )
-    return (_Head(int(seq), str(hash_)) for seq, hash_ in rows)
+    return (Head(int(seq), str(hash_)) for seq, hash_ in rows)
 
 
 def _adopt_path_anchor(log: AuditLog) -> None:
@@ -317,16 +289,16 @@ def _adopt_path_anchor(log: AuditLog) -> None:
             return
         row = conn.execute(select(old.c.seq, old.c.hash).where(old.c.log == str(log.path))).first()
         lines = _intact_lines(log.path)
-        if row is None or not lines or _Head(int(row[0]), str(row[1])) != lines[-1][0]:
+        if row is None or not lines or Head(int(row[0]), str(row[1])) != lines[-1][0]:
             return
         values = [{"chain": log.chain, "seq": h.seq, "hash": h.hash, "entry": line} for h, line in lines]
         conn.execute(audit_chain_table.insert(), values)
         conn.commit()
 
 
-def _intact_lines(path: Path) -> list[tuple[_Head, str]]:
+def _intact_lines(path: Path) -> list[tuple[Head, str]]:
     """The log's lines with their heads if the whole chain holds, else nothing."""
-    lines: list[tuple[_Head, str]] = []
+    lines: list[tuple[Head, str]] = []
     if not path.exists():
         return lines
     prev = GENESIS
@@ -334,7 +306,7 @@ def _intact_lines(path: Path) -> list[tuple[_Head, str]]:
         if _check_line(raw, len(lines) + 1, prev) is not None:
             return []
         prev = json.loads(raw)["hash"]
-        lines.append((_Head(len(lines) + 1, prev), raw.decode()))
+        lines.append((Head(len(lines) + 1, prev), raw.decode()))
     return lines
 
 
@@ -367,56 +339,12 @@ def _check_line(raw: bytes, seq: int, prev: str) -> str | None:
     return None
 
 
-def _check_recorded(raw: bytes, seq: int, recorded: _Head | None) -> str | None:
+def _check_recorded(raw: bytes, seq: int, recorded: Head | None) -> str | None:
     if recorded is None or recorded.seq != seq:
         return f"seq {seq} is not in the database: it was written outside Charter"
     if json.loads(raw)["hash"] != recorded.hash:
         return f"seq {seq} differs from the entry the database recorded: it was rewritten"
     return None
-
-
-def _tail(handle: IO[bytes]) -> tuple[_Head | None, bytes]:
-    """The head of the last complete line ((0, GENESIS) for none) and any unterminated rest after it."""
-    handle.seek(0, os.SEEK_END)
-    if handle.tell() == 0:
-        return _Head(0, GENESIS), b""
-    handle.seek(-1, os.SEEK_END)
-    ends_whole = handle.read(1) == b"\n"
-    lines = _last_lines(handle, 2)
-    fragment = b"" if ends_whole or not lines else lines.pop()
-    if not lines:
-        return _Head(0, GENESIS), fragment
-    try:
-        data = json.loads(lines[-1])
-        return _Head(int(data["seq"]), str(data["hash"])), fragment
-    except (ValueError, KeyError, TypeError):
-        return None, fragment
-
-
-def _append(handle: IO[bytes], lines: Iterable[str], fragment: bytes) -> None:
-    """Append whole lines; a cut-off line left by a crash is completed if it is their start."""
-    data = "".join(line + "\n" for line in lines).encode()
-    if fragment:
-        data = data[len(fragment) :] if data.startswith(fragment) else b"\n" + data
-    handle.write(data)
-    handle.flush()
-
-
-def _last_lines(handle: IO[bytes], n: int, block: int = 8192) -> list[bytes]:
-    """The last `n` non-empty lines of a binary file, without reading all of it."""
-    handle.seek(0, os.SEEK_END)
-    end = handle.tell()
-    data = b""
-    pos = end
-    while pos > 0 and data.count(b"\n") <= n:
-        step = min(block, pos)
-        pos -= step
-        handle.seek(pos)
-        data = handle.read(step) + data
-    lines = [line for line in data.split(b"\n") if line.strip()]
-    if pos > 0:
-        lines = lines[1:]
-    return lines[-n:]
 
 
 __all__ = [

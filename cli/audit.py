@@ -64,6 +64,8 @@ def _detail(e: AuditEvent) -> str:
 
 def check(log: AuditLog, against: Path | None = None) -> VerifyReport:
     """The log's verification (against what left through a sink), raising `AuditChainBroken`."""
+    if against is not None and str(against).startswith("file:"):
+        against = Path(str(against).removeprefix("file:"))  # the sink's own name works too
     report = log.verify() if against is None else log.verify_against(against)
     if not report.ok:
         where = f"entry seq {report.seq}" if report.seq is not None else "the log"
@@ -181,8 +183,8 @@ def verify_command(
     against: Annotated[
         Path | None,
         typer.Option(
-            help="A file holding what left through an audit sink (the file sink, a syslog file, OTLP JSON "
-            "lines): proves the local log still matches it."
+            help="A file holding what left through an audit sink (the file sink or file:PATH, a syslog file, "
+            "OTLP JSON lines): proves the local log still matches it."
         ),
     ] = None,
 ) -> None:

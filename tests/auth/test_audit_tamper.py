@@ -206,10 +206,11 @@ _WORKER = """
 import random, sys, time
 from pathlib import Path
 import charter.auth.audit as audit
+import charter.auth.audit_file as audit_file
 from charter.auth.home import CharterHome
 
 home, url, n, no_lock = sys.argv[1], sys.argv[2] or None, int(sys.argv[3]), sys.argv[4] == "1"
-read_head, append = audit._head, audit._append
+read_head, append = audit._head, audit.append_lines
 
 def slow_head(conn, chain):  # widens the window between reading the head and committing past it
     head = read_head(conn, chain)
@@ -220,10 +221,10 @@ def slow_append(handle, lines, fragment):  # and between the commit and the line
     time.sleep(random.random() / 500)
     append(handle, lines, fragment)
 
-audit._head, audit._append = slow_head, slow_append
+audit._head, audit.append_lines = slow_head, slow_append
 if no_lock:  # the deliberate break the control runs: appends without the file lock
-    audit._Lock.__enter__ = lambda self: self.handle
-    audit._Lock.__exit__ = lambda self, *exc: self.handle.close()
+    audit_file.FileLock.__enter__ = lambda self: self.handle
+    audit_file.FileLock.__exit__ = lambda self, *exc: self.handle.close()
 log = audit.AuditLog(CharterHome(Path(home), database_url=url))
 Path(home + f".ready.{random.random()}").touch()
 while not Path(sys.argv[5]).exists():

@@ -168,7 +168,7 @@ def test_verify_against_a_sink_catches_a_rewritten_home(
     with local_home.home.engine.begin() as conn:
         conn.execute(delete(audit_chain_table).where(audit_chain_table.c.seq == 3))
     assert run("audit", "verify").code == 0
-    ran = run("audit", "verify", "--against", str(sink))
+    ran = run("audit", "verify", "--against", f"file:{sink}")
     assert ran.code == 1
     assert ran.err.startswith("error[audit_broken]: ")
     assert "ends at seq 2" in ran.err
