@@ -244,6 +244,8 @@ def _race(homes: list[Path], url: str | None, n: int, go: Path, *, no_lock: bool
     deadline = time.monotonic() + 60
     while sum(len(list(h.parent.glob(h.name + ".ready.*"))) for h in set(homes)) < len(homes):
         assert time.monotonic() < deadline, "workers did not start"
+        if any(p.poll() is not None for p in procs):
+            break  # one died before the start: its exit code says so
         time.sleep(0.01)
     go.touch()
     return [p.wait(120) for p in procs]
@@ -274,3 +276,17 @@ def test_workers_with_their_own_homes_on_one_database_each_keep_a_chain(
         chains = conn.execute(select(audit_chain_table.c.chain).distinct()).scalars().all()
     assert len(set(chains)) == 4
     assert os.path.exists(homes[0] / "home.id")
+
+
+def test_workers_sharing_one_sink_file_each_match_it(
+    home: CharterHome, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = home.database_url or f"sqlite:///{home.database_file}"
+    sink = tmp_path / "sink.jsonl"
+    monkeypatch.setenv("CHARTER_AUDIT_SINKS", f"file:{sink}")  # the workers inherit it
+    homes = [tmp_path / f"worker-{i}" for i in range(3)]
+    assert _race(homes, url, 30, tmp_path / "go") == [0, 0, 0]
+    assert len(sink.read_text().splitlines()) == 90  # no record torn or lost between processes
+    for path in homes:
+        report = AuditLog(CharterHome(path, database_url=url)).verify_against(sink)
+        assert (report.ok, report.entries) == (True, 30), report.problem
