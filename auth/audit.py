@@ -97,7 +97,7 @@ class AuditLog:
         create_tables(_metadata, self._engine)
         self._clock = clock
         self.sinks = list(sinks) if sinks is not None else sinks_from_config(self.home)
-        _adopt_path_anchor(self)
+        self._adopt_path_anchor()
 
     def __repr__(self) -> str:
         return f"<AuditLog {str(self.path)!r}>"
@@ -202,6 +202,20 @@ class AuditLog:
 
     # -- internals -----------------------------------------------------------------------------
 
+    def _adopt_path_anchor(self) -> None:
+        """Carry over a log anchored by its path (before homes had an identity), if it is intact."""
+        old = _path_anchors
+        with self._engine.connect() as conn:
+            if _head(conn, self.chain).seq or not inspect(conn).has_table(old.name):
+                return
+            row = conn.execute(select(old.c.seq, old.c.hash).where(old.c.log == str(self.path))).first()
+            lines = [] if row is None else _intact_lines(self.path)
+            if row is None or not lines or Head(int(row[0]), str(row[1])) != lines[-1][0]:
+                return
+            values = [{"chain": self.chain, "seq": h.seq, "hash": h.hash, "entry": line} for h, line in lines]
+            conn.execute(audit_chain_table.insert(), values)
+            conn.commit()
+
     @contextmanager
     def _durable(self) -> Iterator[Connection]:
         """A connection whose commits survive a power cut (SQLite's NORMAL sync may drop the last)."""
@@ -279,21 +293,6 @@ def _recorded(conn: Connection, chain: str) -> Iterator[Head]:
         select(t.c.seq, t.c.hash).where(t.c.chain == chain).order_by(t.c.seq)
     )
     return (Head(int(seq), str(hash_)) for seq, hash_ in rows)
-
-
-def _adopt_path_anchor(log: AuditLog) -> None:
-    """Carry over a log that was anchored by its path (before homes had an identity), if intact."""
-    old = _path_anchors
-    with log._engine.connect() as conn:
-        if _head(conn, log.chain).seq or not inspect(conn).has_table(old.name):
-            return
-        row = conn.execute(select(old.c.seq, old.c.hash).where(old.c.log == str(log.path))).first()
-        lines = _intact_lines(log.path)
-        if row is None or not lines or Head(int(row[0]), str(row[1])) != lines[-1][0]:
-            return
-        values = [{"chain": log.chain, "seq": h.seq, "hash": h.hash, "entry": line} for h, line in lines]
-        conn.execute(audit_chain_table.insert(), values)
-        conn.commit()
 
 
 def _intact_lines(path: Path) -> list[tuple[Head, str]]:
