@@ -202,7 +202,7 @@ def _where(path: tuple[str, ...]) -> str:
     """A path into the arguments for a message: ASCII, short, whatever the keys hold."""
     if not path:
         return "the arguments"
-    shown = ".".join(_safe(p, 30) for p in path[:6])
+    shown = ".".join(_safe(p, 30) or '""' for p in path[:6])
     return "`" + shown + (".…" if len(path) > 6 else "") + "`"
 
 
