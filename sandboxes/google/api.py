@@ -65,7 +65,7 @@ class Call:
             return {}
         try:
             data = json.loads(self.body)
-        except ValueError:
+        except (ValueError, RecursionError):  # nesting deeper than the parser goes
             raise GoogleError(400, "Invalid JSON payload received.", reason="parseError") from None
         if not isinstance(data, dict):
             raise GoogleError(400, "Invalid JSON payload received.", reason="parseError")
