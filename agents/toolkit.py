@@ -1,9 +1,10 @@
 """The agent runtime: a grant's actions as tools, and every call through grant, policy, approval, audit.
 
 `Toolkit(grant_token).tools()` lists exactly what the grant allows, grouped into `toolsets()` an
-agent can load on demand. `call(name, args)` runs: verify grant → find the tool → validate
-arguments → resource constraints → policy → recipient rules and taint → (pause for approval) →
-budget → connector → audit. A paused call returns `approval_required` with an id; after a person
+agent can load on demand. `call(name, args)` runs: verify grant → input bounds (any name and any
+value are answered, see `charter.agents.intake`) → find the tool → validate arguments → resource
+constraints → policy → recipient rules and taint → (pause for approval) → budget → connector →
+audit. A paused call returns `approval_required` with an id; after a person
 approves, `resume(id)` runs it exactly once. Every call, whatever its outcome, writes exactly one
 audit entry. Text a session reads is delimited as untrusted data and remembered as fingerprints.
 """
