@@ -15,10 +15,9 @@ import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from conftest import FuzzTally
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from schema_values import Sent, fitting, hostile, hostile_names, misfit, mutated, nested, sent
@@ -30,6 +29,9 @@ from charter.connectors.base import Credentials
 from charter.contract_tests.harness import ContractHarness
 from charter.contract_tests.selection import harness_classes
 from charter.schemas import ERRORS_BY_CODE
+
+if TYPE_CHECKING:
+    from conftest import FuzzTally
 
 HARNESSES = harness_classes()
 # Bounded for CI (the whole module runs in about ten seconds); CHARTER_FUZZ_EXAMPLES=500 digs deeper,
