@@ -320,3 +320,14 @@ async def test_the_mcp_server_passes_bad_input_to_the_toolkit(env: Env) -> None:
             assert result.structured_content["error"]["error"] == "validation_error"
     assert env.audit_lines() == before + len(sent)
     assert env.service.requests == []
+
+
+@pytest.mark.parametrize(
+    "args", [nested(500), {"toolsets": nested(40)}, {"toolsets": "notes.read"}, {"toolsets": [b"x"]}, "[1]"]
+)
+def test_the_load_toolset_call_answers_bad_arguments_with_one_audit_entry(env: Env, args: object) -> None:
+    kit = env.toolkit(env.grant().token)
+    before = env.audit_lines()
+    result = kit.call("charter_load_toolset", args)  # type: ignore[arg-type]
+    _assert_refused_and_recorded(env, result, before)
+    assert kit.call("charter_load_toolset", {"toolsets": ["notes.read"]}).ok
