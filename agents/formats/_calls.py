@@ -13,7 +13,7 @@ from charter.agents.formats.strict import strict_schema, without_nulls
 from charter.agents.intake import call_arguments
 from charter.agents.toolkit import Toolkit
 from charter.agents.tools import Tool, ToolResult
-from charter.schemas import ValidationError
+from charter.schemas import CharterError, ValidationError
 
 # The name pattern both OpenAI and Anthropic enforce for tools.
 TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
@@ -166,9 +166,11 @@ class ToolCalls:
 
     def _lookup(self, name: str) -> Tool | None:
         if self._by_wire is None or (name not in self._by_wire and name != RESUME_TOOL):
-            self._tools()
-        assert self._by_wire is not None
-        return self._by_wire.get(name)
+            try:
+                self._tools()
+            except CharterError:
+                return None  # a revoked or expired grant: the Toolkit's call says so and records it
+        return (self._by_wire or {}).get(name)
 
 
 __all__ = [

@@ -331,3 +331,14 @@ def test_the_load_toolset_call_answers_bad_arguments_with_one_audit_entry(env: E
     result = kit.call("charter_load_toolset", args)  # type: ignore[arg-type]
     _assert_refused_and_recorded(env, result, before)
     assert kit.call("charter_load_toolset", {"toolsets": ["notes.read"]}).ok
+
+
+def test_a_runner_on_a_revoked_grant_answers_and_records_instead_of_raising(env: Env) -> None:
+    grant = env.grant()
+    kit = env.toolkit(grant.token)
+    env.authority.revoke(grant.id)
+    before = env.audit_lines()
+    item = {"type": "function_call", "call_id": "c1", "name": "notes_unknown", "arguments": "{}"}
+    out = json.loads(OpenAITools(kit).run_responses([item])[0]["output"])
+    assert out["error"]["error"] == "grant_denied"
+    assert env.audit_lines() == before + 1
