@@ -9,9 +9,9 @@ error result becomes a `ToolMessage` with `status="error"`. When a tool can chan
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 from charter.agents.formats._calls import (
     RESUME_DESCRIPTION,
@@ -22,18 +22,51 @@ from charter.agents.formats._calls import (
     result_text,
     wire_name,
 )
+from charter.agents.intake import call_arguments
 from charter.agents.toolkit import Toolkit
 from charter.agents.tools import Tool, ToolResult
 from charter.schemas import ConfigurationError, ValidationError
 
 try:
+    from langchain_core.messages import ToolMessage
+    from langchain_core.runnables import RunnableConfig
     from langchain_core.tools import BaseTool, StructuredTool, ToolException
 except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ConfigurationError(
         "charter.agents.langchain needs langchain-core: pip install 'charter[langchain]'"
     ) from exc
 
-_Run = Callable[[dict[str, Any]], ToolResult]
+_Run = Callable[[Any], ToolResult]
+
+
+class CharterTool(StructuredTool):
+    """A LangChain tool whose input Charter reads first, so whatever a model sent reaches the Toolkit.
+
+    LangChain formats and copies a tool's input before the tool runs (arguments nested too deep
+    crash its `str()`, a list or text crashes its copy). Input Charter's intake refuses goes to the
+    Toolkit as it came, which answers a typed error and records the call like any other.
+    """
+
+    charter_run: _Run
+    charter_resume: bool = False
+
+    def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
+        tool_call = isinstance(input, dict) and input.get("type") == "tool_call"
+        raw = input.get("args") if tool_call else input
+        try:
+            args = call_arguments(raw)
+        except ValidationError:
+            return self._refused(raw, input.get("id") if tool_call else None, tool_call)
+        return super().invoke({**input, "args": args} if tool_call else args, config, **kwargs)
+
+    def _refused(self, raw: object, call_id: object, tool_call: bool) -> Any:
+        result = self.charter_run(raw)
+        text = result_text(result, resume_tool=self.charter_resume)
+        if not tool_call:
+            return text
+        return ToolMessage(
+            content=text, artifact=result, tool_call_id=str(call_id), name=self.name, status="error"
+        )
 
 
 def charter_tools(toolkit: Toolkit, *, tools: Sequence[Tool] | None = None) -> list[BaseTool]:
@@ -53,25 +86,23 @@ def _action_tool(toolkit: Toolkit, tool: Tool, resume: bool) -> StructuredTool:
     return _structured(wire_name(tool.name), tool.description, tool.input_schema, resume, run, metadata)
 
 
-def _resume(toolkit: Toolkit, args: dict[str, Any]) -> ToolResult:
-    return toolkit.resume(approval_id_of(args))
+def _resume(toolkit: Toolkit, args: object) -> ToolResult:
+    approval_id = approval_id_of(args) if isinstance(args, Mapping) else None
+    return toolkit.resume(cast(str, approval_id))
 
 
 def _structured(
     name: str, description: str, schema: dict[str, Any], resume: bool, run: _Run, metadata: dict[str, Any]
 ) -> StructuredTool:
     def call(**args: Any) -> tuple[str, ToolResult]:
-        try:
-            result = run(args)
-        except ValidationError as exc:
-            result = ToolResult(status="error", tool=name, error=exc.to_dict())
+        result = run(args)
         text = result_text(result, resume_tool=resume)
         if result.status == "error":
             # LangChain marks the ToolMessage as an error only for a ToolException.
             raise ToolException(text)
         return text, result
 
-    return StructuredTool(
+    return CharterTool(
         name=name,
         description=description,
         args_schema=schema,
@@ -79,7 +110,9 @@ def _structured(
         response_format="content_and_artifact",
         handle_tool_error=True,
         metadata=metadata,
+        charter_run=run,
+        charter_resume=resume,
     )
 
 
-__all__ = ["charter_tools"]
+__all__ = ["CharterTool", "charter_tools"]

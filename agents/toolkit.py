@@ -1,9 +1,10 @@
 """The agent runtime: a grant's actions as tools, and every call through grant, policy, approval, audit.
 
 `Toolkit(grant_token).tools()` lists exactly what the grant allows, grouped into `toolsets()` an
-agent can load on demand. `call(name, args)` runs: verify grant → find the tool → validate
-arguments → resource constraints → policy → recipient rules and taint → (pause for approval) →
-budget → connector → audit. A paused call returns `approval_required` with an id; after a person
+agent can load on demand. `call(name, args)` runs: verify grant → input bounds (any name and any
+value are answered, see `charter.agents.intake`) → find the tool → validate arguments → resource
+constraints → policy → recipient rules and taint → (pause for approval) → budget → connector →
+audit. A paused call returns `approval_required` with an id; after a person
 approves, `resume(id)` runs it exactly once. Every call, whatever its outcome, writes exactly one
 audit entry. Text a session reads is delimited as untrusted data and remembered as fingerprints.
 """
@@ -24,6 +25,7 @@ from charter.agents.approvals import ApprovalAlreadyUsed, ApprovalStore, refusal
 from charter.agents.catalog import Catalog, Entry, VaultLike, within_constraints
 from charter.agents.drafts import SQLDraftStore, SQLWriteLedger
 from charter.agents.guards import SessionGuards
+from charter.agents.intake import call_arguments, identifier, shown_name, tool_name
 from charter.agents.tools import (
     Tool,
     ToolResult,
@@ -66,6 +68,8 @@ from charter.schemas import (
 from charter.schemas import Decision as DecisionOutcome
 
 COMMIT_DRAFT = "commit_draft"
+_RESUME_ID = "pass the approval_id of a call that returned approval_required"
+_KEY = "pass a short text that stays the same when the call is repeated"
 
 
 @dataclass
@@ -160,28 +164,38 @@ class Toolkit:
     def call(
         self, name: str, args: Mapping[str, Any] | None = None, *, idempotency_key: str | None = None
     ) -> ToolResult:
-        """Run one tool call through grant, policy, approval, connector and audit."""
-        trace = _Trace(name, dict(args or {}))
-        if name == LOAD_TOOLSET:
-            return self._finish(trace, lambda: self._load(trace))
-        return self._finish(trace, lambda: self._call(trace, idempotency_key))
+        """Run one tool call through grant, policy, approval, connector and audit.
+
+        `args` is a mapping of JSON values, or the JSON text of one as model APIs send it. Any other
+        input, whatever its type or size, ends as a `validation_error` result and one audit entry.
+        """
+        trace = _Trace(shown_name(name), None)
+        return self._finish(trace, lambda: self._intake(trace, name, args, idempotency_key))
 
     def resume(self, approval_id: str) -> ToolResult:
         """Run a call a person approved, exactly once; a repeat returns the first result."""
-        trace = _Trace("", {})
-        trace.approval_id = approval_id
+        trace = _Trace("", None)
+        trace.approval_id = shown_name(approval_id)
         return self._finish(trace, lambda: self._resume(trace, approval_id))
 
     # -- the call pipeline ---------------------------------------------------------------------
 
+    def _intake(self, trace: _Trace, name: object, args: object, idempotency_key: object) -> ToolResult:
+        # The grant first, so even a refused input is recorded under the agent that sent it.
+        claims = trace.claims = self._claims()
+        tool = tool_name(name)
+        trace.args = call_arguments(args)
+        key = None if idempotency_key is None else identifier(idempotency_key, "idempotency_key", _KEY)
+        if tool == LOAD_TOOLSET:
+            return self._load(trace)
+        return self._call(trace, claims, key)
+
     def _load(self, trace: _Trace) -> ToolResult:
-        trace.claims = self._claims()
         data = self._toolsets.load_call(self._catalog().allowed(), cast(dict[str, Any], trace.args))
         trace.decision, trace.result_ref = "allow", f"loaded {', '.join(data['loaded'])}"
         return ToolResult(status="ok", tool=trace.tool, data=data)
 
-    def _call(self, trace: _Trace, idempotency_key: str | None) -> ToolResult:
-        claims = trace.claims = self._claims()
+    def _call(self, trace: _Trace, claims: GrantClaims, idempotency_key: str | None) -> ToolResult:
         entry = self._catalog().entry(trace.tool)
         args = cast(dict[str, Any], trace.args)
         work = self._prepare(claims, entry, args, idempotency_key)
@@ -191,8 +205,9 @@ class Toolkit:
         self._authority.consume(claims.id)
         return self._run(trace, claims, work)
 
-    def _resume(self, trace: _Trace, approval_id: str) -> ToolResult:
+    def _resume(self, trace: _Trace, approval_id: object) -> ToolResult:
         claims = trace.claims = self._claims()
+        approval_id = identifier(approval_id, "approval_id", _RESUME_ID)
         approval = self._approvals.get(approval_id)
         trace.tool, trace.args = approval.tool, approval.args
         if approval.grant_id != claims.id:
@@ -330,7 +345,8 @@ class Toolkit:
             # A connector bug must not crash the agent's loop, nor leak its text (it may hold a token).
             failure = UpstreamError(
                 f"{trace.tool or 'the call'} failed unexpectedly inside Charter or the connector "
-                f"({type(exc).__name__}); report it if it repeats."
+                f"({type(exc).__name__}); report it if it repeats.",
+                reason="unexpected",
             )
             result = self._failure(trace, failure)
         self._record(trace, result)

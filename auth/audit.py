@@ -57,8 +57,12 @@ _path_anchors = Table(
 
 def digest(value: object) -> str:
     """SHA-256 over canonical JSON: how arguments appear in the log (never in clear)."""
-    canonical = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    try:
+        canonical = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    except Exception:
+        # Not JSON at all (a cycle, mixed keys, a value whose `str` fails): the entry is still written.
+        canonical = f"unserializable {type(value).__name__}"
+    return hashlib.sha256(canonical.encode("utf-8", "backslashreplace")).hexdigest()
 
 
 def entry_hash(fields: Mapping[str, Any]) -> str:

@@ -118,7 +118,7 @@ async def request_params(request: Request) -> dict[str, str]:
         if "json" in request.headers.get("content-type", ""):
             try:
                 data = json.loads(raw)
-            except ValueError:
+            except (ValueError, RecursionError):  # nesting deeper than the parser goes
                 data = None
             params.update({k: str(v) for k, v in data.items()} if isinstance(data, dict) else {})
         else:

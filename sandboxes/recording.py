@@ -108,7 +108,7 @@ def redact_body(body: bytes, content_type: str) -> bytes:
     if "json" in content_type or body[:1] in (b"{", b"["):
         try:
             data = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):  # nesting deeper than the parser goes
             return body
         if isinstance(data, dict) and SECRET_FIELDS & data.keys():
             data = {k: (REDACTED if k in SECRET_FIELDS and v else v) for k, v in data.items()}

@@ -7,12 +7,13 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from charter.agents.formats.strict import strict_schema, without_nulls
+from charter.agents.intake import call_arguments
 from charter.agents.toolkit import Toolkit
 from charter.agents.tools import Tool, ToolResult
-from charter.schemas import ValidationError
+from charter.schemas import CharterError, ValidationError
 
 # The name pattern both OpenAI and Anthropic enforce for tools.
 TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
@@ -71,14 +72,9 @@ def offers_resume(tools: Sequence[Tool]) -> bool:
     return any(t.verb != "read" for t in tools)
 
 
-def approval_id_of(args: Mapping[str, Any]) -> str:
-    """The `approval_id` argument of a `charter_resume` call; `ValidationError` when it is missing."""
-    approval_id = args.get("approval_id")
-    if not isinstance(approval_id, str) or not approval_id:
-        raise ValidationError(
-            f"{RESUME_TOOL} needs approval_id, the id of an approval_required result; nothing was run."
-        )
-    return approval_id
+def approval_id_of(args: Mapping[str, Any]) -> object:
+    """The `approval_id` argument of a `charter_resume` call, as sent; `Toolkit.resume` checks it."""
+    return args.get("approval_id")
 
 
 def field(item: object, key: str) -> Any:
@@ -96,24 +92,8 @@ def listed(container: object, key: str) -> list[object]:
 
 
 def parse_arguments(raw: object) -> dict[str, Any]:
-    """The model's arguments as a JSON object; `ValidationError` for anything else."""
-    if raw is None or raw == "":
-        return {}
-    value: object = raw
-    if isinstance(raw, str | bytes):
-        try:
-            value = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise ValidationError(
-                f"the arguments are not valid JSON ({exc.msg} at position {exc.pos}); nothing was run. "
-                "Call the tool again with a JSON object that fits its schema."
-            ) from None
-    if not isinstance(value, Mapping):
-        raise ValidationError(
-            f"the arguments must be a JSON object, not {type(value).__name__}; nothing was run. "
-            "Call the tool again with a JSON object that fits its schema."
-        )
-    return dict(value)
+    """The model's arguments as a JSON object (`""` is none); `ValidationError` for anything else."""
+    return call_arguments(None if isinstance(raw, str | bytes) and not raw else raw)
 
 
 @dataclass(frozen=True)
@@ -152,18 +132,24 @@ class ToolCalls:
         return offers
 
     def run(self, name: object, arguments: object) -> ToolResult:
-        """One call by its API name and raw arguments; a malformed call is an error result, never raised."""
-        tool = self._lookup(str(name or ""))
-        tool_name = tool.name if tool is not None else str(name or "")
+        """One call by its API name and raw arguments; a malformed call is an error result, never raised.
+
+        Whatever the model sent goes on to the Toolkit, which refuses what does not fit and records
+        the refusal in the audit log like any other call.
+        """
+        tool = self._lookup(name) if isinstance(name, str) else None
+        tool_name = tool.name if tool is not None else name
         try:
-            args = parse_arguments(arguments)
-            if tool_name == RESUME_TOOL and self._resume:
-                return self.toolkit.resume(approval_id_of(args))
-        except ValidationError as exc:
-            return ToolResult(status="error", tool=tool_name, error=exc.to_dict())
+            parsed = parse_arguments(arguments)
+        except ValidationError:
+            parsed = None
+        if tool_name == RESUME_TOOL and self._resume:
+            return self.toolkit.resume(cast(str, approval_id_of(parsed or {})))
+        if parsed is None:
+            return self.toolkit.call(cast(str, tool_name), cast(Mapping[str, Any], arguments))
         if tool is not None and self._strict_form(tool.input_schema) is not None:
-            args = without_nulls(args, tool.input_schema)
-        return self.toolkit.call(tool_name, args)
+            parsed = without_nulls(parsed, tool.input_schema)
+        return self.toolkit.call(cast(str, tool_name), parsed)
 
     def text(self, result: ToolResult) -> str:
         """The result as JSON text for the model, its pause naming the tools this model has."""
@@ -180,9 +166,11 @@ class ToolCalls:
 
     def _lookup(self, name: str) -> Tool | None:
         if self._by_wire is None or (name not in self._by_wire and name != RESUME_TOOL):
-            self._tools()
-        assert self._by_wire is not None
-        return self._by_wire.get(name)
+            try:
+                self._tools()
+            except CharterError:
+                return None  # a revoked or expired grant: the Toolkit's call says so and records it
+        return (self._by_wire or {}).get(name)
 
 
 __all__ = [

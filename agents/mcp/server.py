@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import anyio.to_thread
 import mcp_types as types
@@ -13,11 +13,11 @@ from mcp.server.stdio import stdio_server
 from mcp.shared.exceptions import MCPError
 
 from charter.agents.approvals import ApprovalStore
-from charter.agents.mcp.results import RESUME_TOOL, call_result, error_result, mcp_tool, resume_tool
+from charter.agents.mcp.results import RESUME_TOOL, call_result, mcp_tool, resume_tool
 from charter.agents.toolkit import Toolkit
 from charter.agents.tools import ToolResult
 from charter.auth.audit import AuditLog, redact
-from charter.schemas import ApprovalStatus, CharterError, ValidationError
+from charter.schemas import ApprovalStatus, CharterError
 
 SERVER_NAME = "charter"
 APPROVAL_INPUT = "charter_approval"
@@ -94,13 +94,10 @@ class CharterMCP:
     ) -> types.CallToolResult | types.InputRequiredResult:
         if params.request_state is not None:
             return call_result(await self._answered(params.request_state, params.input_responses))
-        args = dict(params.arguments or {})
+        # The arguments go on as sent: the Toolkit refuses what does not fit and records it.
+        args = params.arguments
         if params.name == RESUME_TOOL:
-            approval_id = args.get("approval_id")
-            if not isinstance(approval_id, str) or not approval_id:
-                return error_result(
-                    ValidationError(f"{RESUME_TOOL} needs approval_id, the id of an approval_required result")
-                )
+            approval_id = cast(str, args.get("approval_id") if isinstance(args, dict) else None)
             result = await anyio.to_thread.run_sync(self.toolkit.resume, approval_id)
         else:
             result = await anyio.to_thread.run_sync(self.toolkit.call, params.name, args)

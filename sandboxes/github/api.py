@@ -15,6 +15,7 @@ from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import Response
 
+from charter.sandboxes.github.media import Media, requested, with_body_format
 from charter.sandboxes.github.ratelimit import Bucket
 from charter.sandboxes.github.state import WRITE_PERMISSIONS, GitHubState, Repo
 from charter.sandboxes.tokens import AccessToken
@@ -27,6 +28,8 @@ T = TypeVar("T")
 DOCS = "https://docs.github.com/rest"
 RATE_DOCS = "https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api"
 Auth = Literal["required", "optional", "none"]
+# A request body's properties and the JSON types its schema allows, e.g. {"title": "string|integer"}.
+Shape = dict[str, str]
 
 
 class ApiError(Exception):
@@ -71,7 +74,7 @@ def validation_failed(resource: str, field_name: str, code: str, message: str | 
 
 @dataclass
 class ApiResponse:
-    """A handler's answer: status, JSON body and extra headers (e.g. Link)."""
+    """A handler's answer: status, JSON body (or bytes in a custom media type) and extra headers."""
 
     body: Any
     status: int = 200
@@ -109,6 +112,18 @@ class Ctx:
         return self.token.scopes if self.token else frozenset()
 
     @property
+    def media(self) -> Media:
+        """The GitHub media type the `Accept` header asks for."""
+        return requested(self.request.headers.get("accept"))
+
+    def unsupported_media(self) -> ApiError:
+        """GitHub's 415 for a media type this endpoint does not offer."""
+        wanted = self.request.headers.get("accept", "")
+        return ApiError(
+            415, f"Unsupported 'Accept' header: {json.dumps([wanted])}. Must accept 'application/json'."
+        )
+
+    @property
     def query(self) -> QueryParams:
         """Query parameters."""
         return self.request.query_params
@@ -117,16 +132,24 @@ class Ctx:
         """A path parameter."""
         return str(self.request.path_params[name])
 
-    def json(self) -> Json:
-        """The request body as a JSON object; GitHub answers 400 when it cannot parse it."""
+    def json(self, shape: Shape | None = None) -> Json:
+        """The request body as a JSON object; GitHub answers 400 when it cannot parse it.
+
+        With a `shape` (property → JSON types, e.g. `"string|null"`, as the endpoint's request
+        schema declares them), a property of another type is GitHub's 422 schema error.
+        """
         if not self.body_bytes.strip():
             return {}
         try:
             data = json.loads(self.body_bytes)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise ApiError(400, "Problems parsing JSON") from None
         if not isinstance(data, dict):
             raise ApiError(400, "Problems parsing JSON")
+        for name, kinds in (shape or {}).items():
+            if name in data and not any(_is_json_type(data[name], k) for k in kinds.split("|")):
+                problem = f"For 'properties/{name}', {_shown(data[name])} is not {_kinds(kinds)}."
+                raise ApiError(422, f"Invalid request.\n\n{problem}")
         return data
 
     def repo(self, *, write: bool = False) -> Repo:
@@ -163,6 +186,34 @@ class Ctx:
 
     def _page_url(self, page: int) -> str:
         return str(self.request.url.include_query_params(page=page))
+
+
+_JSON_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+    "array": (list,),
+    "object": (dict,),
+    "null": (type(None),),
+}
+
+
+def _is_json_type(value: object, kind: str) -> bool:
+    if isinstance(value, bool) and kind in ("integer", "number"):
+        return False
+    return isinstance(value, _JSON_TYPES[kind])
+
+
+def _kinds(kinds: str) -> str:
+    named = [("an " if k[0] in "aeiou" else "a ") + k for k in kinds.split("|") if k != "null"]
+    return " or ".join(named)
+
+
+def _shown(value: object) -> str:
+    """A value as GitHub's schema errors quote it (Ruby's `nil` for null), cut short."""
+    text = "nil" if value is None else json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _int(raw: str | None, default: int) -> int:
@@ -220,13 +271,24 @@ def render(
         return outcome.status, json.dumps(outcome.body()).encode(), headers
     if outcome.status == 204 or outcome.body is None:
         return outcome.status, b"", {**headers, **outcome.headers}
-    payload = json.dumps(outcome.body, ensure_ascii=False).encode()
     out = {**headers, **outcome.headers}
-    if ctx.request.method == "GET" and outcome.status == 200:
-        tag = etag_of(payload)
-        out["etag"] = tag
-        if _etag_matches(ctx.request.headers.get("if-none-match"), tag):
-            return 304, b"", out
+    if isinstance(outcome.body, bytes):
+        payload = outcome.body
+    else:
+        media = ctx.media
+        if media.param in ("diff", "patch", "sha"):
+            # Only a few resources have a diff, patch or sha form; the handlers of those answer them.
+            return render(ctx, ctx.unsupported_media(), headers)
+        out["x-github-media-type"] = media.header()
+        payload = json.dumps(with_body_format(outcome.body, media), ensure_ascii=False).encode()
+    # GitHub tags every successful representation, a write's answer too, and says where a new one lives.
+    tag = etag_of(payload)
+    out["etag"] = tag
+    if outcome.status == 201 and isinstance(outcome.body, dict) and isinstance(outcome.body.get("url"), str):
+        out["location"] = outcome.body["url"]
+    fresh = _etag_matches(ctx.request.headers.get("if-none-match"), tag)
+    if ctx.request.method == "GET" and outcome.status == 200 and fresh:
+        return 304, b"", out
     return outcome.status, payload, out
 
 

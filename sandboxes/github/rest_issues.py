@@ -12,6 +12,7 @@ from charter.sandboxes.github.api import (
     ApiError,
     ApiResponse,
     Ctx,
+    Shape,
     endpoint,
     not_found,
     validation_failed,
@@ -116,10 +117,22 @@ def _assignees(repo: Repo, raw: object) -> list[str]:
     return list(raw)
 
 
+# The request bodies' property types, as GitHub's REST description declares them.
+CREATE_ISSUE: Shape = {
+    "title": "string|integer", "body": "string", "assignee": "string|null",
+    "milestone": "string|integer|null", "labels": "array", "assignees": "array", "type": "string|null",
+    "issue_field_values": "array",
+}  # fmt: skip
+UPDATE_ISSUE: Shape = {
+    **CREATE_ISSUE, "title": "string|integer|null", "body": "string|null", "state": "string",
+    "state_reason": "string|null", "type": "string|object|null", "duplicate_issue_id": "integer",
+}  # fmt: skip
+
+
 def create_issue(ctx: Ctx) -> ApiResponse:
     """POST /repos/{owner}/{repo}/issues."""
     repo = ctx.repo()
-    body = ctx.json()
+    body = ctx.json(CREATE_ISSUE)
     title = body.get("title")
     if not isinstance(title, str | int) or not str(title).strip():
         raise validation_failed("Issue", "title", "missing_field")
@@ -184,7 +197,7 @@ def update_issue(ctx: Ctx) -> ApiResponse:
     """PATCH /repos/{owner}/{repo}/issues/{number}."""
     repo = ctx.repo()
     issue = _issue(ctx, repo)
-    body = ctx.json()
+    body = ctx.json(UPDATE_ISSUE)
     apply_text(issue, body, "Issue")
     if "labels" in body:
         issue.labels = _label_names(ctx, repo, body["labels"])
@@ -209,7 +222,7 @@ def create_comment(ctx: Ctx) -> ApiResponse:
     """POST /repos/{owner}/{repo}/issues/{number}/comments."""
     repo = ctx.repo()
     issue = _issue(ctx, repo)
-    text = ctx.json().get("body")
+    text = ctx.json({"body": "string"}).get("body")
     if not isinstance(text, str) or not text.strip():
         raise validation_failed("IssueComment", "body", "missing_field")
     now = ctx.state.now()

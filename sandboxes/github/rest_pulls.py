@@ -13,10 +13,14 @@ from charter.sandboxes.github.api import (
     ApiError,
     ApiResponse,
     Ctx,
+    Shape,
     endpoint,
     not_found,
     validation_failed,
 )
+from charter.sandboxes.github.media import Media
+from charter.sandboxes.github.media import diff as media_diff
+from charter.sandboxes.github.media import patch as media_patch
 from charter.sandboxes.github.rest_issues import apply_state, apply_text
 from charter.sandboxes.github.state import GitHubState, Issue, PullFields, Repo, node_id, parse_node_id
 
@@ -178,9 +182,25 @@ def list_pulls(ctx: Ctx) -> ApiResponse:
 
 
 def get_pull(ctx: Ctx) -> ApiResponse:
-    """GET /repos/{owner}/{repo}/pulls/{number}."""
+    """GET /repos/{owner}/{repo}/pulls/{number}; as a diff or patches in those media types."""
     repo = ctx.repo()
-    return ApiResponse(pull_full(ctx.base, ctx.state, repo, _pull(ctx, repo), ctx.login))
+    item = _pull(ctx, repo)
+    media = ctx.media
+    if media.param in ("diff", "patch"):
+        assert item.pull is not None
+        head = repo.head_sha(item)
+        base = repo.git.merge_base(head, repo.git.branches[item.pull.base_ref])
+        text = (
+            media_diff(repo.git, base, head) if media.param == "diff" else media_patch(repo.git, base, head)
+        )
+        return ApiResponse(text.encode(), headers=_typed(media))
+    if not media.json:
+        raise ctx.unsupported_media()
+    return ApiResponse(pull_full(ctx.base, ctx.state, repo, item, ctx.login))
+
+
+def _typed(media: Media) -> dict[str, str]:
+    return {"content-type": media.content_type(), "x-github-media-type": media.header()}
 
 
 def _custom(message: str) -> ApiError:
@@ -189,10 +209,25 @@ def _custom(message: str) -> ApiError:
     )
 
 
+# The request bodies' property types, as GitHub's REST description declares them.
+CREATE_PULL: Shape = {
+    "title": "string", "head": "string", "head_repo": "string", "base": "string", "body": "string",
+    "maintainer_can_modify": "boolean", "draft": "boolean", "issue": "integer",
+}  # fmt: skip
+UPDATE_PULL: Shape = {
+    "title": "string", "body": "string", "state": "string", "base": "string",
+    "maintainer_can_modify": "boolean",
+}  # fmt: skip
+MERGE_PULL: Shape = {
+    "commit_title": "string", "commit_message": "string", "sha": "string", "merge_method": "string"
+}  # fmt: skip
+GRAPHQL: Shape = {"query": "string", "variables": "object|null"}
+
+
 def create_pull(ctx: Ctx) -> ApiResponse:
     """POST /repos/{owner}/{repo}/pulls: open a pull request, a draft one with `draft: true`."""
     repo = ctx.repo(write=True)
-    body = ctx.json()
+    body = ctx.json(CREATE_PULL)
     for name in ("head", "base"):
         if not isinstance(body.get(name), str) or not body[name]:
             raise validation_failed("PullRequest", name, "missing_field")
@@ -239,7 +274,7 @@ def update_pull(ctx: Ctx) -> ApiResponse:
     repo = ctx.repo()
     item = _pull(ctx, repo)
     assert item.pull is not None
-    body = ctx.json()
+    body = ctx.json(UPDATE_PULL)
     apply_text(item, body, "PullRequest")
     if "base" in body:
         if body["base"] not in repo.git.branches:
@@ -258,7 +293,7 @@ def merge_pull(ctx: Ctx) -> ApiResponse:
     item = _pull(ctx, repo)
     pull = item.pull
     assert pull is not None
-    body = ctx.json()
+    body = ctx.json(MERGE_PULL)
     method = body.get("merge_method", "merge")
     if method not in ("merge", "squash", "rebase"):
         raise validation_failed("PullRequest", "merge_method", "invalid")
@@ -305,7 +340,7 @@ def _graphql_error(message: str, kind: str, path: list[str] | None = None) -> Js
 
 def graphql(ctx: Ctx) -> ApiResponse:
     """POST /graphql: only `markPullRequestReadyForReview`, sent the way PyGithub sends it."""
-    body = ctx.json()
+    body = ctx.json(GRAPHQL)
     query = body.get("query")
     if not isinstance(query, str) or not _MUTATION.match(query):
         message = "The sandbox's GraphQL API supports only the markPullRequestReadyForReview mutation."

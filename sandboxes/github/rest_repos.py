@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import base64
-import binascii
 
 from starlette.routing import Route
 
 from charter.sandboxes.github import render, render_git
-from charter.sandboxes.github.api import ApiError, ApiResponse, Ctx, endpoint, not_found
+from charter.sandboxes.github.api import ApiError, ApiResponse, Ctx, Shape, endpoint, not_found
 from charter.sandboxes.github.git import Commit, tree_sha
+from charter.sandboxes.github.media import file_html
 from charter.sandboxes.github.state import Repo
 
 # Files under this folder are Actions workflows: changing them takes the `workflow` scope.
@@ -85,9 +85,17 @@ def get_contents(ctx: Ctx) -> ApiResponse:
     repo = ctx.repo()
     path = ctx.request.path_params.get("path", "").strip("/")
     ref, commit = _commit_for(repo, ctx.query.get("ref"))
+    media = ctx.media
+    if media.param in ("diff", "patch", "sha"):
+        raise ctx.unsupported_media()
     if path in commit.tree:
         sha = commit.tree[path]
-        return ApiResponse(render_git.content_file(ctx.base, repo, path, ref, sha, repo.git.blobs[sha]))
+        blob = repo.git.blobs[sha]
+        # `raw` (with or without +json) is the file's bytes, `html` its rendering; directories stay JSON.
+        if media.param in ("raw", "html"):
+            headers = {"content-type": media.content_type(), "x-github-media-type": media.header()}
+            return ApiResponse(blob if media.param == "raw" else file_html(path, blob), headers=headers)
+        return ApiResponse(render_git.content_file(ctx.base, repo, path, ref, sha, blob))
     prefix = f"{path}/" if path else ""
     children: dict[str, str] = {}
     for file_path, sha in commit.tree.items():
@@ -114,6 +122,13 @@ def _required(body: dict[str, object], name: str) -> str:
     return value
 
 
+PUT_CONTENTS: Shape = {
+    "message": "string", "content": "string", "sha": "string", "branch": "string",
+    "committer": "object", "author": "object",
+}  # fmt: skip
+PUT_CONTENTS_DOCS = "https://docs.github.com/rest/repos/contents#create-or-update-file-contents"
+
+
 def put_contents(ctx: Ctx) -> ApiResponse:
     """PUT /repos/{owner}/{repo}/contents/{path}: create or update one file with a commit."""
     repo = ctx.repo(write=True)
@@ -121,12 +136,12 @@ def put_contents(ctx: Ctx) -> ApiResponse:
     if path.startswith(WORKFLOWS) and "workflow" not in ctx.scopes:
         # GitHub refuses an OAuth token without `workflow` to change Actions workflows, as a 404.
         raise not_found()
-    body = ctx.json()
+    body = ctx.json(PUT_CONTENTS)
     message = _required(body, "message")
     try:
         content = base64.b64decode(_required(body, "content"), validate=True)
-    except binascii.Error:
-        raise ApiError(422, "content is not valid Base64") from None
+    except ValueError:  # binascii.Error, and text that is not even ASCII
+        raise ApiError(422, "content is not valid Base64", documentation_url=PUT_CONTENTS_DOCS) from None
     branch = str(body.get("branch") or repo.default_branch)
     if branch not in repo.git.branches:
         raise ApiError(404, f"Branch {branch} not found")
@@ -182,7 +197,7 @@ def get_refs(ctx: Ctx) -> ApiResponse:
 def create_ref(ctx: Ctx) -> ApiResponse:
     """POST /repos/{owner}/{repo}/git/refs: create a branch at a commit."""
     repo = ctx.repo(write=True)
-    body = ctx.json()
+    body = ctx.json({"ref": "string", "sha": "string"})
     ref, sha = _required(body, "ref"), _required(body, "sha")
     if not ref.startswith("refs/") or ref.count("/") < 2:
         raise ApiError(422, "Reference name must start with 'refs/' and have at least two slashes.")

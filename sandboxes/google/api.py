@@ -17,6 +17,7 @@ from starlette.datastructures import QueryParams
 
 from charter.sandboxes.framework import Reply
 from charter.sandboxes.google import discovery
+from charter.sandboxes.google.bodies import check_body
 from charter.sandboxes.google.discovery import DiscoveryMethod
 from charter.sandboxes.google.errors import GoogleError, bad_request, insufficient_scope, unauthenticated
 from charter.sandboxes.tokens import AccessToken
@@ -65,10 +66,11 @@ class Call:
             return {}
         try:
             data = json.loads(self.body)
-        except ValueError:
+        except (ValueError, RecursionError):  # nesting deeper than the parser goes
             raise GoogleError(400, "Invalid JSON payload received.", reason="parseError") from None
         if not isinstance(data, dict):
             raise GoogleError(400, "Invalid JSON payload received.", reason="parseError")
+        check_body(self.method, data)
         return data
 
     def arg(self, name: str, default: str | None = None) -> str | None:

@@ -295,7 +295,7 @@ def _json_body(raw: bytes) -> tuple[object, str | None]:
         return None, None
     try:
         return json.loads(raw), None
-    except ValueError:
+    except (ValueError, RecursionError):  # nesting deeper than the parser goes
         return None, f"body is not JSON: {raw[:80]!r}"
 
 

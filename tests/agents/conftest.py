@@ -335,3 +335,35 @@ def env(home: CharterHome) -> Env:
 @pytest.fixture
 def canary() -> str:
     return CANARY
+
+
+@dataclass
+class FuzzTally:
+    """What the fuzzed tool calls came to; printed in the terminal summary of every run."""
+
+    calls: int = 0
+    untyped: int = 0
+    unaudited: int = 0
+
+    def line(self) -> str:
+        rate = self.untyped / self.calls if self.calls else 0.0
+        return (
+            f"untyped errors per fuzzed call: {self.untyped}/{self.calls} ({rate:.4f}); "
+            f"calls without exactly one audit entry: {self.unaudited}"
+        )
+
+
+FUZZ_TALLY = pytest.StashKey[FuzzTally]()
+
+
+@pytest.fixture(scope="session")
+def fuzz_tally(pytestconfig: pytest.Config) -> FuzzTally:
+    """The fuzzing figure, filled by tests/agents/test_toolkit_fuzz.py."""
+    return pytestconfig.stash.setdefault(FUZZ_TALLY, FuzzTally())
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    tally = config.stash.get(FUZZ_TALLY, None)
+    if tally is not None and tally.calls:
+        terminalreporter.section("tool-call fuzzing")
+        terminalreporter.write_line(tally.line())

@@ -116,7 +116,7 @@ def insert_event(call: Call) -> ApiResponse:
     calendar = _writable(call)
     body = {k: v for k, v in call.json().items() if k not in SERVER_FIELDS}
     _validate(body)
-    ident = body.get("id") or new_event_id()
+    ident = body.pop("id") if "id" in body else new_event_id()
     if not isinstance(ident, str) or not EVENT_ID.match(ident):
         raise bad_request("Invalid resource id value.", reason="invalid")
     if ident in calendar.events:
@@ -135,8 +135,7 @@ def insert_event(call: Call) -> ApiResponse:
         "iCalUID": f"{ident}@google.com",
         "sequence": 0,
     }
-    event.setdefault("reminders", {"useDefault": True})
-    event.setdefault("eventType", "default")
+    _server_defaults(event, {})
     _people(call, event)
     call.sandbox.state.calendar.stamp(calendar, _ordered(event))
     _send_updates(call, event, "created")
@@ -156,8 +155,15 @@ def _merge(into: Json, patch: Json) -> Json:
     return into
 
 
+def _server_defaults(event: Json, before: Json) -> None:
+    """What Calendar fills in on every write: default reminders, and the type an event keeps for life."""
+    event.setdefault("reminders", {"useDefault": True})
+    event["eventType"] = before.get("eventType") or event.get("eventType") or "default"
+
+
 def _save(call: Call, calendar: Calendar, before: Json, after: Json) -> ApiResponse:
     _validate(after)
+    _server_defaults(after, before)
     _people(call, after)
     if event_bounds(after) != event_bounds(before) or after.get("attendees") != before.get("attendees"):
         after["sequence"] = int(before.get("sequence", 0)) + 1

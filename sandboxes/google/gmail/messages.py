@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from charter.sandboxes.google import paging
 from charter.sandboxes.google.api import ApiResponse, Call, Json, handles
 from charter.sandboxes.google.errors import GoogleError, bad_request, not_found
@@ -17,6 +19,7 @@ from charter.sandboxes.google.gmail.state import Mailbox, StoredMessage
 MAX_PAGE = 500
 DEFAULT_PAGE = 100
 _METADATA = "https://www.googleapis.com/auth/gmail.metadata"
+_GMAIL_ID = re.compile(r"[0-9a-fA-F]{1,16}")
 
 
 def mailbox(call: Call) -> Mailbox:
@@ -35,12 +38,28 @@ def metadata_only(call: Call) -> bool:
     return call.token.scopes & set(call.method.scopes) == {_METADATA}
 
 
+def gmail_id(ident: object) -> str:
+    """A message or thread id as Gmail parses it (hex, 64 bits): anything else is its 400."""
+    if not isinstance(ident, str) or not _GMAIL_ID.fullmatch(ident):
+        raise bad_request("Invalid id value", reason="invalidArgument")
+    return ident
+
+
 def message(box: Mailbox, ident: str) -> StoredMessage:
-    """A message by id, or Gmail's 404."""
-    found = box.messages.get(ident)
+    """A message by id: Gmail's 400 for an id it cannot parse, its 404 for one it does not hold."""
+    found = box.messages.get(gmail_id(ident))
     if found is None:
         raise not_found()
     return found
+
+
+def _changes(box: Mailbox, body: Json) -> tuple[list[str], list[str]]:
+    """The label ids a modify adds and removes; Gmail refuses a modify that changes nothing."""
+    add = _label_ids(box, body.get("addLabelIds"), "addLabelIds")
+    remove = _label_ids(box, body.get("removeLabelIds"), "removeLabelIds")
+    if not add and not remove:
+        raise bad_request("No label add or removes specified", reason="invalidArgument")
+    return add, remove
 
 
 def _label_ids(box: Mailbox, ids: object, field: str) -> list[str]:
@@ -166,9 +185,7 @@ def modify_message(call: Call) -> ApiResponse:
     """messages.modify: add and remove labels."""
     box = mailbox(call)
     msg = message(box, call.params["id"])
-    body = call.json()
-    add = _label_ids(box, body.get("addLabelIds"), "addLabelIds")
-    remove = _label_ids(box, body.get("removeLabelIds"), "removeLabelIds")
+    add, remove = _changes(box, call.json())
     box.modify(msg, add, remove)
     return ApiResponse(ids_json(msg, labels=True))
 
@@ -181,10 +198,9 @@ def batch_modify(call: Call) -> ApiResponse:
     ids = body.get("ids")
     if not isinstance(ids, list) or not ids or len(ids) > 1000:
         raise bad_request("ids must list between 1 and 1000 message ids", reason="invalidArgument")
-    add = _label_ids(box, body.get("addLabelIds"), "addLabelIds")
-    remove = _label_ids(box, body.get("removeLabelIds"), "removeLabelIds")
-    for ident in ids:
-        if (msg := box.messages.get(str(ident))) is not None:
+    add, remove = _changes(box, body)
+    for ident in [gmail_id(i) for i in ids]:
+        if (msg := box.messages.get(ident)) is not None:
             box.modify(msg, add, remove)
     return ApiResponse(None, status=204)
 
@@ -222,7 +238,7 @@ def get_thread(call: Call) -> ApiResponse:
     fmt = parse_format(call.arg("format"))
     if fmt in ("full", "raw") and metadata_only(call):
         raise GoogleError(403, f"Metadata scope doesn't allow format {fmt.upper()}", reason="forbidden")
-    members = box.thread(call.params["id"])
+    members = box.thread(gmail_id(call.params["id"]))
     if not members:
         raise not_found()
     headers = call.args("metadataHeaders")
