@@ -30,9 +30,11 @@ from sqlalchemy import (
 
 from charter.auth.attenuation import (
     attenuation_problem,
+    check_agent_name,
     check_constraints,
     check_patterns,
     check_verbs,
+    child_agent,
 )
 from charter.auth.audit import AuditLog
 from charter.auth.grant_tokens import canonical, decode, denied, encode, signing_key
@@ -160,7 +162,7 @@ class GrantAuthority:
         now = self._clock()
         claims = self._claims(
             subject=subject,
-            agent=agent,
+            agent=check_agent_name(agent),
             parent_id=None,
             connections=tuple(dict.fromkeys(connections)),
             verbs=check_verbs(verbs),
@@ -190,6 +192,8 @@ class GrantAuthority:
     ) -> IssuedGrant:
         """A child grant no wider than its parent on any axis; omitted axes are inherited.
 
+        The child's agent is named under the parent's: `agent="sub-1"` under `triage-bot` is
+        `triage-bot/sub-1` (default `.../sub`), so a sub-agent can never take another agent's name.
         Constraints the child leaves out are inherited, so a child can add constraints but never
         drop one. Anything wider than the parent is refused with `grant_denied` naming the axis.
         """
@@ -199,7 +203,7 @@ class GrantAuthority:
         child_budget = remaining if budget is UNSET else budget
         child = self._claims(
             subject=parent.subject,
-            agent=agent or parent.agent,
+            agent=child_agent(parent.agent, agent),
             parent_id=parent.id,
             connections=parent.connections if connections is None else tuple(dict.fromkeys(connections)),
             verbs=parent.verbs if verbs is None else check_verbs(verbs),

@@ -29,7 +29,7 @@ import pydantic
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from charter.auth.attenuation import matches
+from charter.auth.attenuation import matches, matches_agent, matches_agent_or_ancestor
 from charter.auth.home import CharterHome
 from charter.schemas import ConfigurationError, GrantClaims, Verb
 
@@ -142,8 +142,18 @@ class Rule(BaseModel):
             any(matches(p, tool) for p in self.actions)
             and (not self.verbs or spec.verb in self.verbs)
             and (not self.risks or bool(spec.risks & set(self.risks)))
-            and (not self.agents or any(matches(p, claims.agent) for p in self.agents))
+            and (not self.agents or self.names_agent(claims.agent))
         )
+
+    def names_agent(self, chain: str) -> bool:
+        """Whether the rule's `agents` select the agent `chain` (`triage-bot/sub-1`).
+
+        A rule that waives approval must name the whole chain: a sub-agent never inherits a trust
+        given to its parent by name. A rule that denies or requires approval also binds every
+        sub-agent of an agent it names, so attenuation can never escape it.
+        """
+        match = matches_agent if self.outcome == "allow" else matches_agent_or_ancestor
+        return any(match(p, chain) for p in self.agents)
 
     def names(self, tool: str) -> bool:
         """Whether the rule names `tool` exactly rather than through a pattern."""

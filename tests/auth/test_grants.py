@@ -197,7 +197,7 @@ def test_narrower_child_inherits_what_it_does_not_override(authority: GrantAutho
     )
     claims = authority.verify(child.token)
     assert claims.parent_id == parent.id
-    assert claims.agent == "sub-agent"
+    assert claims.agent == "triage-bot/sub-agent"
     assert claims.connections == parent.claims.connections
     assert claims.constraints == {"repos": ("acme/web",), "labels": ("bug",)}
     assert claims.expires_at == clock.now + timedelta(hours=1)

@@ -57,7 +57,7 @@ def test_attenuate_reads_the_parent_token_from_stdin_and_narrows_it(
                 "--constraint", "repos=acme/web", "-q", stdin=parent + "\n")  # fmt: skip
     assert child.code == 0, child.err
     claims = local_home.grants.verify(child.out.strip())
-    assert claims.agent == "sub-bot"
+    assert claims.agent == "triage-bot/sub-bot"
     assert claims.verbs == ("read",)
     assert claims.constraints == {"repos": ("acme/web",)}
     assert claims.parent_id == local_home.grants.verify(parent).id
