@@ -205,6 +205,7 @@ class _PolicyFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     approval_ttl_minutes: int = Field(default=24 * 60, gt=0)
+    approved_ttl_minutes: int = Field(default=60, gt=0)
     rules: list[Rule] = []
     recipients: RecipientRules = RecipientRules()
     taint: TaintRules = TaintRules()
@@ -218,10 +219,12 @@ class Policy:
     approval_ttl: timedelta = timedelta(hours=24)
     recipients: RecipientRules = field(default_factory=RecipientRules)
     taint: TaintRules = field(default_factory=TaintRules)
+    # How long a person's approval stays usable: a call not run by then must ask again.
+    approved_ttl: timedelta = timedelta(hours=1)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, object]) -> Policy:
-        """A policy from plain data: {approval_ttl_minutes: int, rules: [{outcome, actions, ...}]}."""
+        """A policy from plain data: {approval_ttl_minutes, approved_ttl_minutes, rules: [...], ...}."""
         try:
             parsed = _PolicyFile.model_validate(dict(data))
         except pydantic.ValidationError as exc:
@@ -234,6 +237,7 @@ class Policy:
             timedelta(minutes=parsed.approval_ttl_minutes),
             parsed.recipients,
             parsed.taint,
+            timedelta(minutes=parsed.approved_ttl_minutes),
         )
 
     @classmethod
