@@ -40,7 +40,10 @@ from charter.auth.audit import AuditLog
 from charter.auth.grant_tokens import canonical, decode, denied, encode, signing_key
 from charter.auth.home import CharterHome
 from charter.auth.storage import UTCDateTime, create_tables
-from charter.schemas import GrantClaims, GrantDenied, ValidationError, utcnow
+from charter.auth.vault_table import connections_table
+from charter.auth.vault_table import metadata as vault_metadata
+from charter.auth.vocabulary import Vocabulary
+from charter.schemas import GrantClaims, GrantDenied, NotFound, ValidationError, utcnow
 
 GrantStatus = Literal["active", "expired", "revoked", "exhausted"]
 
@@ -122,11 +125,14 @@ class GrantAuthority:
         *,
         clock: Callable[[], datetime] = utcnow,
         audit: AuditLog | None = None,
+        vocabulary: Vocabulary | None = None,
     ) -> None:
         self.home = home or CharterHome()
         self._engine = self.home.engine
         create_tables(_metadata, self._engine)
         self._clock = clock
+        # The names grants may use, from the connectors' declarations; loaded when first needed.
+        self._vocabulary = vocabulary
         # Issuing, attenuating and revoking are always on the record, whoever builds the authority.
         self._audit = audit if audit is not None else AuditLog(self.home, clock=clock)
         self._key = signing_key(self.home)
@@ -135,6 +141,13 @@ class GrantAuthority:
 
     def __repr__(self) -> str:
         return f"<GrantAuthority home={str(self.home.path)!r}>"
+
+    @property
+    def vocabulary(self) -> Vocabulary:
+        """The actions and constraint keys grants may name (the installed connectors' by default)."""
+        if self._vocabulary is None:
+            self._vocabulary = Vocabulary.installed(self._service_of)
+        return self._vocabulary
 
     # -- issuing ---------------------------------------------------------------------------
 
@@ -173,6 +186,7 @@ class GrantAuthority:
             issued_at=now,
             expires_at=now + ttl,
         )
+        self._check_names(claims, claims)
         issued = self._store(claims, lineage=())
         self._record("person", claims, "grant.issue")
         return issued
@@ -218,6 +232,7 @@ class GrantAuthority:
         )
         if child_budget is not None and child_budget < 1 and budget is not UNSET:
             raise ValidationError("budget must be a positive number of calls")
+        self._check_names(child, parent)
         problem = attenuation_problem(parent, child, remaining)
         if problem is not None:
             raise denied(
@@ -304,8 +319,13 @@ class GrantAuthority:
     # -- managing ------------------------------------------------------------------------------
 
     def revoke(self, grant_id: str) -> list[str]:
-        """Revoke a grant and all its descendants; returns the ids newly revoked."""
-        record = self.get(grant_id)
+        """Revoke a grant and all its descendants; returns the ids newly revoked.
+
+        The person names the grant, so an unknown id is `not_found` (not a denial aimed at an agent).
+        """
+        record = self._rows((grant_id,)).get(grant_id)
+        if record is None:
+            raise NotFound(f"there is no grant {grant_id!r} in this Charter home; see `charter grant list`")
         family = [grant_id]
         frontier = [grant_id]
         t = grants_table
@@ -342,6 +362,28 @@ class GrantAuthority:
             return [_record_from(row) for row in conn.execute(query)]
 
     # -- internals -----------------------------------------------------------------------------
+
+    def _check_names(self, claims: GrantClaims, base: GrantClaims) -> None:
+        """Refuse actions, destructive names and constraint keys the grant's connectors do not know.
+
+        For a child, only what it names anew is checked: what it inherits was checked at issue.
+        """
+        fresh = claims is base
+        self.vocabulary.check(
+            claims.connections,
+            actions=claims.actions if fresh or claims.actions != base.actions else None,
+            destructive=[d for d in claims.destructive if fresh or d not in base.destructive],
+            constraints=[k for k in claims.constraints if fresh or k not in base.constraints],
+        )
+
+    def _service_of(self, connection_id: str) -> str | None:
+        # The vault's table, read directly: the vault itself would load every OAuth client.
+        create_tables(vault_metadata, self._engine)
+        with self._engine.connect() as conn:
+            found = conn.execute(
+                select(connections_table.c.service).where(connections_table.c.id == connection_id)
+            ).scalar_one_or_none()
+        return None if found is None else str(found)
 
     def _claims(self, **fields: object) -> GrantClaims:
         return GrantClaims.model_validate({"id": "grt_" + secrets.token_urlsafe(12), **fields})
