@@ -46,6 +46,22 @@ def child_agent(parent_agent: str, name: str | None) -> str:
     return chain
 
 
+def check_agent_pattern(pattern: str) -> str:
+    """An `agents:` pattern, or ValueError: each segment a name, a name prefix and `*`, or a last `**`."""
+    segments = pattern.split(AGENT_SEPARATOR)
+    for index, segment in enumerate(segments):
+        last = index == len(segments) - 1
+        if (segment == "**" and last and index > 0) or segment == "*":
+            continue
+        name = segment[:-1] if segment.endswith("*") else segment
+        if not _AGENT_NAME.fullmatch(name) and not (segment.endswith("*") and name == ""):
+            raise ValueError(
+                f"agent pattern {pattern!r}: each `/` segment is a name, a name prefix ending in `*`, "
+                "or (last, after a name) `**`"
+            )
+    return pattern
+
+
 def matches_agent(pattern: str, chain: str) -> bool:
     """Whether a policy `agents:` pattern names exactly the agent `chain` (e.g. `triage-bot/sub-1`).
 
@@ -158,6 +174,7 @@ __all__ = [
     "AGENT_SEPARATOR",
     "attenuation_problem",
     "check_agent_name",
+    "check_agent_pattern",
     "check_constraints",
     "check_patterns",
     "check_verbs",

@@ -40,8 +40,6 @@ from charter.auth.audit import AuditLog
 from charter.auth.grant_tokens import canonical, decode, denied, encode, signing_key
 from charter.auth.home import CharterHome
 from charter.auth.storage import UTCDateTime, create_tables
-from charter.auth.vault_table import connections_table
-from charter.auth.vault_table import metadata as vault_metadata
 from charter.auth.vocabulary import Vocabulary
 from charter.schemas import GrantClaims, GrantDenied, NotFound, ValidationError, utcnow
 
@@ -146,7 +144,7 @@ class GrantAuthority:
     def vocabulary(self) -> Vocabulary:
         """The actions and constraint keys grants may name (the installed connectors' by default)."""
         if self._vocabulary is None:
-            self._vocabulary = Vocabulary.installed(self._service_of)
+            self._vocabulary = Vocabulary.for_home(self.home)
         return self._vocabulary
 
     # -- issuing ---------------------------------------------------------------------------
@@ -375,15 +373,6 @@ class GrantAuthority:
             destructive=[d for d in claims.destructive if fresh or d not in base.destructive],
             constraints=[k for k in claims.constraints if fresh or k not in base.constraints],
         )
-
-    def _service_of(self, connection_id: str) -> str | None:
-        # The vault's table, read directly: the vault itself would load every OAuth client.
-        create_tables(vault_metadata, self._engine)
-        with self._engine.connect() as conn:
-            found = conn.execute(
-                select(connections_table.c.service).where(connections_table.c.id == connection_id)
-            ).scalar_one_or_none()
-        return None if found is None else str(found)
 
     def _claims(self, **fields: object) -> GrantClaims:
         return GrantClaims.model_validate({"id": "grt_" + secrets.token_urlsafe(12), **fields})

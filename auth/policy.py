@@ -27,9 +27,9 @@ from typing import Literal, Protocol
 
 import pydantic
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from charter.auth.attenuation import matches, matches_agent, matches_agent_or_ancestor
+from charter.auth.attenuation import check_agent_pattern, matches, matches_agent, matches_agent_or_ancestor
 from charter.auth.home import CharterHome
 from charter.schemas import ConfigurationError, GrantClaims, Verb
 
@@ -134,8 +134,17 @@ class Rule(BaseModel):
     actions: tuple[str, ...] = Field(default=("*",), description="Tool name patterns, e.g. github_*.")
     verbs: tuple[Verb, ...] = ()
     risks: tuple[RiskTag, ...] = ()
-    agents: tuple[str, ...] = ()
+    agents: tuple[str, ...] = Field(
+        default=(), description="Agent chain patterns: `triage-*`, `triage-bot/*`, `triage-bot/**`."
+    )
     reason: str | None = None
+
+    @field_validator("agents")
+    @classmethod
+    def _agent_patterns(cls, patterns: tuple[str, ...]) -> tuple[str, ...]:
+        for pattern in patterns:
+            check_agent_pattern(pattern)
+        return patterns
 
     def applies(self, claims: GrantClaims, tool: str, spec: ActionFacts) -> bool:
         return (

@@ -22,8 +22,13 @@ from importlib.metadata import entry_points
 from typing import Any, Protocol
 
 from pydantic import BaseModel
+from sqlalchemy import select
 
 from charter.auth.attenuation import matches
+from charter.auth.home import CharterHome
+from charter.auth.storage import create_tables
+from charter.auth.vault_table import connections_table
+from charter.auth.vault_table import metadata as vault_metadata
 from charter.schemas import CONSTRAINT_MARKER, ValidationError
 
 CONNECTOR_GROUP = "charter.connectors"
@@ -92,6 +97,22 @@ class Vocabulary:
     def installed(cls, service_of: Callable[[str], str | None] = lambda _: None) -> Vocabulary:
         """The vocabulary of every connector installed under the `charter.connectors` entry points."""
         return cls(_installed_terms(), service_of)
+
+    @classmethod
+    def for_home(cls, home: CharterHome) -> Vocabulary:
+        """The installed vocabulary, each connection's service read from the home's vault."""
+        engine = home.engine
+
+        def service_of(connection_id: str) -> str | None:
+            # The vault's table, read directly: the vault itself would load every OAuth client.
+            create_tables(vault_metadata, engine)
+            with engine.connect() as conn:
+                found = conn.execute(
+                    select(connections_table.c.service).where(connections_table.c.id == connection_id)
+                ).scalar_one_or_none()
+            return None if found is None else str(found)
+
+        return cls.installed(service_of)
 
     def terms_for(self, connections: Sequence[str]) -> list[ServiceTerms]:
         """The terms of the services behind `connections`.

@@ -12,7 +12,7 @@ from charter.auth.home import CharterHome
 from charter.auth.policy import Policy
 from charter.connectors.base import ActionSpec
 from charter.connectors.github import GitHubConnector
-from charter.schemas import GrantClaims, ValidationError
+from charter.schemas import ConfigurationError, GrantClaims, ValidationError
 
 COMMENT: ActionSpec = GitHubConnector.actions["comment"]
 TRUST_TRIAGE = {"outcome": "allow", "actions": ["github_comment"], "agents": ["triage-*"]}
@@ -120,3 +120,18 @@ def test_no_root_pattern_names_a_sub_agent(parent: str, child: str, pattern: str
     # Whatever a sub-agent calls itself, a pattern without `/` selects root agents only.
     assert not matches_agent(pattern, f"{parent}/{child}")
     assert matches_agent(f"{parent}/{child}", f"{parent}/{child}")
+
+
+@pytest.mark.parametrize("pattern", ["", "a//b", "/a", "a/", "**", "a/**/b", "a*b", "tri\u0430ge-*", "a b"])
+def test_a_pattern_that_cannot_name_a_chain_is_refused_when_the_policy_loads(pattern: str) -> None:
+    with pytest.raises(ConfigurationError, match="agent pattern"):
+        Policy.from_dict({"rules": [{"outcome": "allow", "agents": [pattern]}]})
+
+
+@pytest.mark.parametrize(
+    "pattern", ["*", "triage-*", "triage-bot", "triage-bot/*", "triage-bot/**", "a/b/c*"]
+)
+def test_the_documented_patterns_load(pattern: str) -> None:
+    assert Policy.from_dict({"rules": [{"outcome": "allow", "agents": [pattern]}]}).rules[0].agents == (
+        pattern,
+    )
