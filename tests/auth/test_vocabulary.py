@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from charter.auth.grants import GrantAuthority
 from charter.auth.home import CharterHome
@@ -132,3 +134,19 @@ def test_the_default_authority_reads_each_connections_service_from_the_vault(hom
     with pytest.raises(ValidationError, match="for a grant on gmail"):
         authority.issue("mona", "bot", ("gmail-mona-1f0c",), ("read",), constraints={"repos": "acme/web"})
     assert authority.issue("mona", "bot", ("gmail-mona-1f0c",), ("read",), actions=("gmail_*",)).claims
+
+
+@settings(max_examples=200, deadline=None)
+@given(key=st.text(max_size=12), action=st.text(max_size=24))
+def test_only_declared_names_pass(key: str, action: str) -> None:
+    # Any key or action the connectors do not declare is refused, whatever characters it holds.
+    vocabulary = Vocabulary.installed(SERVICE_OF.get)
+    terms = vocabulary.terms_for(["github-mona"])
+    declared = {k for t in terms for k in t.constraints}
+    tools = {a for t in terms for a in t.actions}
+    if key not in declared:
+        with pytest.raises(ValidationError):
+            vocabulary.check(["github-mona"], constraints=[key])
+    if action not in tools and not action.endswith("*"):
+        with pytest.raises(ValidationError):
+            vocabulary.check(["github-mona"], actions=[action])
