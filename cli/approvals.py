@@ -102,9 +102,13 @@ def approve_request(
 def deny_request(
     here: Local, approval_id: str, *, reason: str = "", by: str | None = None
 ) -> ApprovalRequest:
-    """Deny as the person; the agent is told `reason`."""
+    """Deny as the person; the agent is told `reason`. A call whose grant is gone can still be denied."""
     request = pending(here, approval_id)
-    show_request(request)
+    try:
+        grant: GrantRecord | None = here.grants.get(request.grant_id)
+    except GrantDenied:
+        grant = None
+    show_request(request, grant)
     decided = here.approvals.deny(approval_id, by=by or request.subject, reason=reason)
     console.print(f"[red]✗[/] denied {approval_id}" + (f": {plain(reason)}" if reason else ""))
     return decided

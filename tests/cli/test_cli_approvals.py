@@ -150,3 +150,13 @@ def test_a_call_whose_grant_expired_cannot_be_approved(run: Run, local_home: Loc
         args={}, preview="p", reasons=["r"],
     )  # fmt: skip
     assert run("approvals", "approve", other.id, "--yes").code == 0
+
+
+def test_a_call_whose_grant_was_revoked_can_still_be_denied(
+    run: Run, local_home: Local, grant: IssuedGrant, paused: ApprovalRequest
+) -> None:
+    local_home.grants.revoke(grant.id)
+    ran = run("approvals", "deny", paused.id, "--reason", "revoked anyway")
+    assert ran.code == 0, ran.err
+    assert f"grant {grant.id} (expires in" in ran.text
+    assert local_home.approvals.get(paused.id).status is ApprovalStatus.DENIED
