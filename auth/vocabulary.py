@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib.metadata import entry_points
-from typing import Any, Protocol
+from typing import Protocol
 
 from pydantic import BaseModel
 from sqlalchemy import select
@@ -46,6 +46,16 @@ class ActionDeclaration(Protocol):
 
     @property
     def risks(self) -> frozenset[str]: ...
+
+
+class ConnectorDeclarations(Protocol):
+    """What the vocabulary reads of a connector class: its name and declared actions."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def actions(self) -> Mapping[str, ActionDeclaration]: ...
 
 
 @dataclass(frozen=True)
@@ -88,7 +98,9 @@ class Vocabulary:
 
     @classmethod
     def of(
-        cls, connectors: Iterable[Any], service_of: Callable[[str], str | None] = lambda _: None
+        cls,
+        connectors: Iterable[ConnectorDeclarations],
+        service_of: Callable[[str], str | None] = lambda _: None,
     ) -> Vocabulary:
         """The vocabulary of these connector classes (anything with `name` and `actions`)."""
         return cls((ServiceTerms.declared(c.name, c.actions) for c in connectors), service_of)
@@ -195,4 +207,4 @@ def _installed_terms() -> tuple[ServiceTerms, ...]:
     return tuple(found)
 
 
-__all__ = ["CONNECTOR_GROUP", "ServiceTerms", "Vocabulary"]
+__all__ = ["CONNECTOR_GROUP", "ActionDeclaration", "ConnectorDeclarations", "ServiceTerms", "Vocabulary"]
