@@ -29,7 +29,8 @@ from charter.auth.home import CharterHome
 from charter.auth.storage import create_tables
 from charter.auth.vault_table import connections_table
 from charter.auth.vault_table import metadata as vault_metadata
-from charter.schemas import CONSTRAINT_MARKER, ValidationError
+from charter.schemas import ValidationError
+from charter.schemas.grants import CONSTRAINT_MARKER
 
 CONNECTOR_GROUP = "charter.connectors"
 COMMIT_DRAFT = "commit_draft"

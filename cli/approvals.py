@@ -9,12 +9,12 @@ from rich.padding import Padding
 from rich.panel import Panel
 from rich.table import Table
 
-from charter.auth.audit import redact_data
 from charter.auth.grants import GrantRecord
 from charter.auth.policy import Policy
 from charter.cli.context import Local, local
-from charter.cli.output import Cancelled, UsageProblem, age, console, excerpt, plain, print_json, until
-from charter.schemas import ApprovalRequest, ApprovalStatus, Conflict, GrantDenied
+from charter.cli.output import Cancelled, UsageProblem, age, console, excerpt, plain, until
+from charter.schemas import ApprovalRequest, ApprovalStatus, Conflict
+from charter.schemas.errors import GrantDenied
 
 approvals_app = typer.Typer(help="Review, approve or deny paused agent calls.", no_args_is_help=True)
 
@@ -121,15 +121,10 @@ def list_command(
     status: Annotated[
         str, typer.Option("--status", help="pending, approved, denied, expired or all.")
     ] = "pending",
-    as_json: Annotated[bool, typer.Option("--json", help="Print the requests as JSON.")] = False,
 ) -> None:
     """List paused calls (pending ones by default) with a preview excerpt and the reasons."""
     wanted = None if status == "all" else _status(status)
     requests = local(ctx).approvals.list(wanted)
-    if as_json:
-        # Redacted like every other output: an agent's arguments may carry something secret-looking.
-        print_json([redact_data(r.model_dump(mode="json")) for r in requests])
-        return
     if not requests:
         console.print(f"No {'' if wanted is None else status + ' '}approval requests.")
         return

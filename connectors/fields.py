@@ -7,7 +7,7 @@ from typing import Any
 import pydantic
 from pydantic import BaseModel
 
-from charter.schemas import CONSTRAINT_MARKER as CONSTRAINT_KEY
+from charter.schemas.grants import CONSTRAINT_MARKER as CONSTRAINT_KEY
 
 
 def resource_field(constraint: str, description: str, **kwargs: Any) -> Any:

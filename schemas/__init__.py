@@ -17,11 +17,10 @@ from charter.schemas.errors import (
     UpstreamError,
     ValidationError,
 )
-from charter.schemas.grants import CONSTRAINT_MARKER, VERBS, GrantClaims, Verb
+from charter.schemas.grants import VERBS, GrantClaims, Verb
 from charter.schemas.resources import Page, Provenance, Resource, utcnow
 
 __all__ = [
-    "CONSTRAINT_MARKER",
     "ERRORS_BY_CODE",
     "VERBS",
     "ApprovalRequest",

@@ -15,8 +15,8 @@ from charter.auth.providers.google import (
 )
 from charter.connectors.base import Attribution, Connector, DraftPreview, WriteContext, action
 from charter.connectors.bulk import paused_gc
+from charter.connectors.gmail import digest
 from charter.connectors.gmail.cursors import encode_cursor, token_of
-from charter.connectors.gmail.digest import message_digest
 from charter.connectors.gmail.markers import charter_headers
 from charter.connectors.gmail.mime import (
     Outgoing,
@@ -324,7 +324,7 @@ class GmailConnector(Connector):
             preview=draft_preview(heading, str(data["id"]), mail),
             native_ref=str(data["id"]),
             url=f"https://mail.google.com/mail/u/0/#drafts?compose={message_id}" if message_id else None,
-            native_digest=message_digest(raw),
+            native_digest=digest.message_digest(raw),
         )
 
     def _still_to_send(self, draft_id: str, change: SendDraft, ctx: WriteContext) -> bool:
@@ -359,7 +359,7 @@ class GmailConnector(Connector):
                 f"Gmail draft {draft_id} was made before Charter bound drafts to their whole message, "
                 "so what it holds now cannot be checked; nothing was sent. Draft the message again."
             )
-        if not isinstance(raw, str) or message_digest(raw) != reviewed:
+        if not isinstance(raw, str) or digest.message_digest(raw) != reviewed:
             raise Conflict(
                 f"Gmail draft {draft_id} was changed after it was reviewed (its headers, text, HTML or "
                 "attachments differ from what was approved); nothing was sent. Draft the message again "
