@@ -124,7 +124,9 @@ class Toolkit:
         self._audit = audit or AuditLog(self.home, clock=clock)
         self._authority = authority or GrantAuthority(self.home, clock=clock, audit=self._audit)
         self._policy = policy or Policy.for_home(self.home)
-        self._approvals = approvals or ApprovalStore(self.home, clock=clock, audit=self._audit)
+        self._approvals = approvals or ApprovalStore(
+            self.home, clock=clock, audit=self._audit, approved_ttl=self._policy.approved_ttl
+        )
         self._drafts = drafts or SQLDraftStore(self.home)
         self._ledger = ledger or SQLWriteLedger(self.home)
         self._vault = vault or _default_vault(self.home)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from datetime import datetime
 from typing import ClassVar
@@ -64,6 +65,18 @@ def print_secret_line(value: str) -> None:
     sys.stdout.flush()
 
 
+def print_json(value: object) -> None:
+    """Write `value` as indented JSON on stdout, for `--json` output (datetimes as ISO 8601)."""
+    sys.stdout.write(json.dumps(value, indent=2, sort_keys=True, default=_json_default) + "\n")
+    sys.stdout.flush()
+
+
+def _json_default(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
 def age(moment: datetime, now: datetime | None = None) -> str:
     """How long ago `moment` was, compactly: `12s`, `5m`, `3h`, `2d`."""
     seconds = max(int(((now or utcnow()) - moment).total_seconds()), 0)
@@ -116,6 +129,7 @@ __all__ = [
     "one_line",
     "plain",
     "print_error",
+    "print_json",
     "print_secret_line",
     "until",
 ]

@@ -108,11 +108,16 @@ class WriteContext:
 
 @dataclass(frozen=True)
 class DraftPreview:
-    """What a draft handler returns: the preview a person reads, and a native ref if any."""
+    """What a draft handler returns: the preview a person reads, and a native ref if any.
+
+    A native draft also returns `native_digest`, the digest of all of it as the service holds it,
+    so the write can refuse to send a native draft edited after it was reviewed.
+    """
 
     preview: str
     native_ref: str | None = None
     url: str | None = None
+    native_digest: str | None = None
 
 
 @dataclass(frozen=True)
@@ -240,6 +245,7 @@ class Connector:
             preview=preview.preview,
             location="native" if preview.native_ref else "store",
             native_ref=preview.native_ref,
+            native_digest=preview.native_digest,
             url=preview.url,
             agent=attribution.agent if attribution else None,
             grant_id=attribution.grant_id if attribution else None,

@@ -54,6 +54,7 @@ from charter.connectors.github.responses import (
     decoded,
     file_from,
     issue_from,
+    pull_digest,
     pull_request_from,
     repo_of,
     repository_from,
@@ -199,7 +200,12 @@ class GitHubConnector(Connector):
             data = found
         heading = f"Draft pull request {change.repo}#{data['number']}: {change.head} → {change.base}"
         preview = f"{heading}\nTitle: {change.title}\n\n{body}".rstrip()
-        return DraftPreview(preview=preview, native_ref=str(data["number"]), url=data.get("html_url"))
+        return DraftPreview(
+            preview=preview,
+            native_ref=str(data["number"]),
+            url=data.get("html_url"),
+            native_digest=pull_digest(data),
+        )
 
     # -- write -----------------------------------------------------------------------------
 
@@ -286,7 +292,7 @@ class GitHubConnector(Connector):
         subject = f"a pull request from {change.head} into {change.base} in {change.repo}"
         with self._about(subject):
             if ctx.draft is not None and ctx.draft.native_ref:
-                data = self._ready_for_review(change.repo, int(ctx.draft.native_ref))
+                data = self._ready_for_review(change.repo, int(ctx.draft.native_ref), ctx.draft.native_digest)
             else:
                 data = self._open_pull_between(change) if ctx.is_retry else None
                 if data is None or not carries(data.get("body"), ctx.idempotency_key):
@@ -391,13 +397,20 @@ class GitHubConnector(Connector):
         pulls, _ = self.api.get_page(f"/repos/{change.repo}/pulls", params, 1)
         return _first(pulls, lambda d: d["head"]["ref"] == change.head and d["base"]["ref"] == change.base)
 
-    def _ready_for_review(self, repo: str, number: int) -> Json:
+    def _ready_for_review(self, repo: str, number: int, reviewed: str | None) -> Json:
         pull, _ = self.api.get(f"/repos/{repo}/pulls/{number}")
         if pull.get("state") != "open":
             raise Conflict(
                 f"draft pull request {repo}#{number} was closed; draft a new one to reopen the work."
             )
         if pull.get("draft"):
+            # Marked ready only as reviewed: an edit or a new commit since must not ride on the approval.
+            if reviewed is None or pull_digest(pull) != reviewed:
+                raise Conflict(
+                    f"draft pull request {repo}#{number} was changed after it was reviewed (its title, "
+                    "description, base or head commits); it was not marked ready. Draft it again and "
+                    "have the new version reviewed."
+                )
             self.api.mark_ready_for_review(pull)
         return dict(pull, draft=False)
 

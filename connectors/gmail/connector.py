@@ -15,14 +15,13 @@ from charter.auth.providers.google import (
 )
 from charter.connectors.base import Attribution, Connector, DraftPreview, WriteContext, action
 from charter.connectors.bulk import paused_gc
+from charter.connectors.gmail import digest
 from charter.connectors.gmail.cursors import encode_cursor, token_of
 from charter.connectors.gmail.markers import charter_headers
 from charter.connectors.gmail.mime import (
     Outgoing,
     build_raw,
     headers_of,
-    normalise_text,
-    read_raw,
     reply_references,
     reply_subject,
 )
@@ -310,20 +309,22 @@ class GmailConnector(Connector):
         )
 
     @staticmethod
-    def _draft_body(mail: Outgoing, thread_id: str | None) -> Json:
-        message: dict[str, str] = {"raw": build_raw(mail)}
+    def _draft_body(mail: Outgoing, thread_id: str | None, raw: str | None = None) -> Json:
+        message: dict[str, str] = {"raw": raw or build_raw(mail)}
         if thread_id:
             message["threadId"] = thread_id
         return {"message": message}
 
     def _save_draft(self, mail: Outgoing, thread_id: str | None, heading: str) -> DraftPreview:
-        call = self.users.drafts().create(userId="me", body=self._draft_body(mail, thread_id))
+        raw = build_raw(mail)
+        call = self.users.drafts().create(userId="me", body=self._draft_body(mail, thread_id, raw))
         data = self._run("a new Gmail draft", call)
         message_id = (data.get("message") or {}).get("id")
         return DraftPreview(
             preview=draft_preview(heading, str(data["id"]), mail),
             native_ref=str(data["id"]),
             url=f"https://mail.google.com/mail/u/0/#drafts?compose={message_id}" if message_id else None,
+            native_digest=digest.message_digest(raw),
         )
 
     def _still_to_send(self, draft_id: str, change: SendDraft, ctx: WriteContext) -> bool:
@@ -343,29 +344,26 @@ class GmailConnector(Connector):
                 "sent. Draft the message again to send it."
             ) from None
         if ctx.draft is not None:
-            self._check_unchanged(draft_id, change, str((current.get("message") or {}).get("raw") or ""))
+            self._check_unchanged(
+                draft_id, ctx.draft.native_digest, (current.get("message") or {}).get("raw")
+            )
         return True
 
     @staticmethod
-    def _check_unchanged(draft_id: str, change: SendDraft, raw: str) -> None:
-        # What is sent must be what the person reviewed: an edit of the Gmail draft afterwards
-        # (by anyone holding the compose scope) must not ride on the earlier approval.
-        written = read_raw(raw)
-        differs = [
-            name
-            for name, now, reviewed in (
-                ("To", written.to, {a.lower() for a in change.to}),
-                ("Cc", written.cc, {a.lower() for a in change.cc}),
-                ("Bcc", written.bcc, {a.lower() for a in change.bcc}),
-                ("the text", written.text, normalise_text(change.body)),
-                ("the subject", written.subject, change.subject or written.subject),
-            )
-            if now != reviewed
-        ]
-        if differs:
+    def _check_unchanged(draft_id: str, reviewed: str | None, raw: object) -> None:
+        # What is sent must be what the person reviewed: the whole message, every header and part.
+        # An edit of the Gmail draft afterwards (by anyone holding the compose scope) must not
+        # ride on the earlier approval.
+        if reviewed is None:
             raise Conflict(
-                f"Gmail draft {draft_id} was changed after it was reviewed ({', '.join(differs)}); nothing "
-                "was sent. Draft the message again and have the new version reviewed."
+                f"Gmail draft {draft_id} was made before Charter bound drafts to their whole message, "
+                "so what it holds now cannot be checked; nothing was sent. Draft the message again."
+            )
+        if not isinstance(raw, str) or digest.message_digest(raw) != reviewed:
+            raise Conflict(
+                f"Gmail draft {draft_id} was changed after it was reviewed (its headers, text, HTML or "
+                "attachments differ from what was approved); nothing was sent. Draft the message again "
+                "and have the new version reviewed."
             )
 
     def _sent_result(
