@@ -25,7 +25,7 @@ from charter.cli.demo_github import follow_consent, last_seq, scene_audit, show_
 from charter.cli.grants import create_grant, describe
 from charter.cli.narration import DemoFailed, NarratedToolkit, Narrator, indent, person_runs
 from charter.cli.output import console, plain
-from charter.schemas import ConfigurationError
+from charter.schemas import missing_extra
 
 if TYPE_CHECKING:
     from charter.sandboxes.google import GoogleSandbox
@@ -84,12 +84,9 @@ def mona_policy(here: Local) -> Policy:
 def _sandbox_class() -> type[GoogleSandbox]:
     try:
         from charter.sandboxes.google import GoogleSandbox
-    except ModuleNotFoundError as exc:
-        raise ConfigurationError(
-            f"the Gmail and Calendar scene needs the google extra ({exc.name} is missing): run "
-            "`pip install -e '.[google]'` (or `make demo`), or watch only GitHub with "
-            "`charter demo --scene github`"
-        ) from None
+    except ImportError as exc:
+        missing = missing_extra(exc, hint="or watch only GitHub with `charter demo --scene github`")
+        raise (missing or exc) from None
     return GoogleSandbox
 
 
