@@ -38,7 +38,7 @@ from charter.agents.toolsets import LOAD_TOOLSET, Toolset, Toolsets, group
 from charter.agents.untrusted import Quote
 from charter.auth.audit import AuditLog, redact, redact_data
 from charter.auth.grants import GrantAuthority
-from charter.auth.home import CharterHome
+from charter.auth.home import CharterHome, existing_home
 from charter.auth.policy import Decision, Policy, combine, decide_all
 from charter.connectors.base import (
     ActionSpec,
@@ -115,7 +115,8 @@ class Toolkit:
         connectors: Mapping[str, type[Connector]] | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
-        self.home = home or CharterHome()
+        # Never a new home: one made here could not know the grant, and would say so misleadingly.
+        self.home = home or existing_home()
         self._token = grant_token
         self._audit = audit or AuditLog(self.home, clock=clock)
         self._authority = authority or GrantAuthority(self.home, clock=clock, audit=self._audit)

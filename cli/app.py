@@ -38,12 +38,13 @@ def root(
             "--home",
             envvar="CHARTER_HOME",
             show_envvar=True,
-            help="The Charter home (vault, grants, approvals, audit log); default ~/.charter.",
+            help="The Charter home (vault, grants, approvals, audit log); default ~/.charter. "
+            "Given before or after the subcommand.",
         ),
     ] = None,
 ) -> None:
     """Charter: scoped grants, human approval and an audit trail for AI agents."""
-    ctx.obj = Local(home)
+    ctx.obj = Local(home, create=False)
 
 
 app.add_typer(connect_app, name="connect")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from typing import Annotated
+from urllib.parse import urlsplit
 
 import typer
 
@@ -14,6 +15,7 @@ from charter.cli.connect_google import connect_calendar_command, connect_gmail_c
 from charter.cli.context import Local, local
 from charter.cli.options import split_csv
 from charter.cli.output import console, make_table, plain
+from charter.cli.sandbox import default_port
 from charter.connectors.registry import get_connector
 from charter.schemas import ConfigurationError
 
@@ -32,6 +34,19 @@ def default_scopes(service: str) -> list[str]:
     return sorted(declared)
 
 
+def sandbox_base(url: str | None, service: str) -> str | None:
+    """The `--sandbox URL` checked before any consent starts: absolute http(s), and answering."""
+    if url is None:
+        return None
+    from charter.auth.consent import checked_base_url, require_listening
+
+    what = f"the {service} sandbox"
+    base = checked_base_url(url, what=what)
+    start = f"charter sandbox up --service {service} --port {urlsplit(base).port or default_port(service)}"
+    require_listening(base, what=what, hint=f"start the sandbox first, in another terminal: {start}")
+    return base
+
+
 def github_client(sandbox: str | None, device: bool) -> tuple[str, str | None]:
     """The OAuth app to connect with: the sandbox's registered app, or the one named in the environment."""
     if sandbox:
@@ -45,7 +60,8 @@ def github_client(sandbox: str | None, device: bool) -> tuple[str, str | None]:
         raise ConfigurationError(
             f"{missing} is not set: register an OAuth app on GitHub (Settings > Developer settings > "
             f"OAuth Apps), export {CLIENT_ID_ENV} and {CLIENT_SECRET_ENV}, then run this again; "
-            "or try it locally with --sandbox http://127.0.0.1:8765 (see `charter sandbox up`)"
+            "or try it locally: `charter sandbox up` in another terminal, then "
+            f"`charter connect github --sandbox http://127.0.0.1:{default_port('github')}`"
         )
     return client_id, secret
 
@@ -61,8 +77,8 @@ def connect_github_account(
     timeout: float = 300.0,
 ) -> Connection:
     """Run GitHub's consent flow (loopback + PKCE, or device code) and save the connection."""
-    client_id, secret = github_client(sandbox, device)
-    base = sandbox.rstrip("/") if sandbox else None
+    base = sandbox_base(sandbox, "github")
+    client_id, secret = github_client(base, device)
     connection = connect(
         here.vault,
         "github",
@@ -125,7 +141,7 @@ def connect_github_command(
     """Connect a GitHub account (github.com, or a sandbox started with `charter sandbox up`)."""
     wanted = split_csv([scopes]) if scopes else default_scopes("github")
     connection = connect_github_account(
-        local(ctx),
+        local(ctx, create=True),
         scopes=wanted,
         sandbox=sandbox,
         device=device,

@@ -39,6 +39,7 @@ SCENES: dict[Scene, tuple[Callable[[Local, Narrator], None], ...]] = {
 
 
 def demo_command(
+    ctx: typer.Context,
     scene: Annotated[
         Scene, typer.Option("--scene", help="github (an issue triaged), google (mail and calendar), or all.")
     ] = Scene.all,
@@ -51,8 +52,16 @@ def demo_command(
 ) -> None:
     """Watch agents triage a GitHub issue and work through Gmail and Calendar, pausing for you (~30 s)."""
     beat = pace if pace is not None else (0.5 if sys.stdout.isatty() else 0.0)
-    with _demo_home(home) as path:
+    with _demo_home(home or _home_given(ctx)) as path:
         run_demo(Local(path), Narrator(beat), scene)
+
+
+def _home_given(ctx: typer.Context) -> Path | None:
+    """`charter --home PATH demo`: the root's --home when typed, never $CHARTER_HOME (the real home)."""
+    root = ctx.find_root()
+    source = root.get_parameter_source("home")
+    given = root.params.get("home")
+    return Path(given) if given is not None and source is not None and source.name == "COMMANDLINE" else None
 
 
 @contextlib.contextmanager

@@ -42,7 +42,8 @@ def test_no_grant_or_two_grants_is_a_usage_problem(tmp_path: Path) -> None:
 def test_invalid_grant_fails_on_stderr_before_serving(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code = main(["--home", str(tmp_path / "home"), "mcp", "serve", "--grant", "chg_bogus.token"])
+    home = CharterHome(tmp_path / "home")
+    code = main(["--home", str(home.path), "mcp", "serve", "--grant", "chg_bogus.token"])
     captured = capsys.readouterr()
     assert code == 1
     assert "error[grant_denied]" in captured.err
