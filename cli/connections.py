@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Annotated
 from urllib.parse import urlsplit
 
@@ -13,7 +14,7 @@ from charter.auth.connect import connect
 from charter.auth.vault import Connection
 from charter.cli.connect_google import connect_calendar_command, connect_gmail_command
 from charter.cli.context import Local, local
-from charter.cli.options import split_csv
+from charter.cli.options import format_duration, split_csv
 from charter.cli.output import console, make_table, plain
 from charter.cli.sandbox import default_port
 from charter.connectors.registry import get_connector
@@ -21,6 +22,8 @@ from charter.schemas import ConfigurationError
 
 CLIENT_ID_ENV = "CHARTER_GITHUB_CLIENT_ID"
 CLIENT_SECRET_ENV = "CHARTER_GITHUB_CLIENT_SECRET"
+# How long the CLI waits for the browser's answer before giving up.
+CONSENT_TIMEOUT = 300.0
 
 connect_app = typer.Typer(
     help="Connect an account through the provider's consent screen.", no_args_is_help=True
@@ -74,7 +77,7 @@ def connect_github_account(
     device: bool = False,
     open_browser: Callable[[str], object] | None = None,
     show: Callable[[str, str], object] | None = None,
-    timeout: float = 300.0,
+    timeout: float = CONSENT_TIMEOUT,
 ) -> Connection:
     """Run GitHub's consent flow (loopback + PKCE, or device code) and save the connection."""
     base = sandbox_base(sandbox, "github")
@@ -108,17 +111,24 @@ def record_connected(here: Local, connection: Connection) -> None:
     )
 
 
-def _open_browser(url: str) -> None:
+def _open_browser(url: str, timeout: float = CONSENT_TIMEOUT) -> None:
     import webbrowser
 
     console.print("Opening your browser for consent. If it does not open, visit:")
     console.print(f"  {plain(url)}", soft_wrap=True)
-    webbrowser.open(url)
+    if not webbrowser.open(url):
+        console.print(
+            "No browser could be opened here: open the URL above in a browser on this machine "
+            "(the answer comes back to 127.0.0.1)."
+        )
+    console.print(
+        f"Waiting up to {format_duration(timedelta(seconds=timeout))} for the answer (Ctrl-C cancels)…"
+    )
 
 
 def _show_user_code(user_code: str, verification_uri: str) -> None:
     console.print(f"Open [bold]{plain(verification_uri)}[/] and enter the code [bold cyan]{user_code}[/]")
-    console.print("Waiting for approval…")
+    console.print("Waiting until the code is entered or expires (Ctrl-C cancels)…")
 
 
 @connect_app.command("github")
