@@ -11,7 +11,9 @@ from urllib.parse import urlsplit
 import typer
 
 from charter.auth.connect import connect
+from charter.auth.providers import get_provider
 from charter.auth.vault import Connection
+from charter.auth.vault_table import reconnect_command
 from charter.cli.connect_google import connect_calendar_command, connect_gmail_command
 from charter.cli.context import Local, local
 from charter.cli.options import format_duration, split_csv
@@ -204,6 +206,7 @@ def revoke_connection(
 ) -> None:
     """Revoke a connection at the provider and wipe its tokens here."""
     here = local(ctx)
+    sharing = _sharing_the_grant(here, here.vault.get(connection_id))
     revocation = here.vault.revoke(connection_id)
     here.audit.record(
         actor="person",
@@ -215,6 +218,29 @@ def revoke_connection(
     )
     mark = "[green]✓[/]" if revocation.remote_revoked else "[yellow]![/]"
     console.print(f"{mark} revoked {connection_id}: {plain(revocation.detail)}; local tokens wiped")
+    for other in sharing:
+        again = reconnect_command(
+            other.service, other.oauth_base, get_provider(other.provider).default_oauth_base
+        )
+        console.print(
+            f"[yellow]![/] {other.service} connection {other.id} shares the same "
+            f"{get_provider(other.provider).display_name} grant for {plain(other.account)}, so it lost its "
+            f"access too; to use it again: {again}"
+        )
+
+
+def _sharing_the_grant(here: Local, connection: Connection) -> list[Connection]:
+    """Other active connections that revoking `connection` at its provider ends as well."""
+    if not get_provider(connection.provider).revoke_ends_account:
+        return []
+    return [
+        c
+        for c in here.vault.connections()
+        if c.id != connection.id
+        and c.status == "active"
+        and (c.provider, c.account, c.oauth_base, c.client_id)
+        == (connection.provider, connection.account, connection.oauth_base, connection.client_id)
+    ]
 
 
 # Google services: consent asks only for the scopes of the actions enabled (incremental authorization).

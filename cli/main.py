@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -18,6 +19,7 @@ DEBUG_ENV = "CHARTER_DEBUG"
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run `charter` with `argv` (default: the process arguments); returns the exit code."""
+    quiet_library_logs()
     command = typer.main.get_command(app)
     args = hoist_home(list(sys.argv[1:] if argv is None else argv))
     try:
@@ -42,6 +44,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         return _command_line_problem(exc)
     return result if isinstance(result, int) else 0
+
+
+def quiet_library_logs() -> None:
+    """Charter's log records stay off the terminal: the command reports what matters in its own words.
+
+    Without a handler, Python would print warnings bare on stderr. CHARTER_DEBUG=1 shows them all.
+    """
+    logger = logging.getLogger("charter")
+    if os.environ.get(DEBUG_ENV):
+        logging.basicConfig(level=logging.DEBUG, format="%(levelname)s %(name)s: %(message)s")
+    elif not logger.handlers:
+        logger.addHandler(logging.NullHandler())
 
 
 HOME_OPTION = "--home"
