@@ -30,6 +30,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except typer.Abort:
         print_error(Cancelled("cancelled; nothing was changed"))
         return 1
+    except KeyboardInterrupt:
+        print_error(Cancelled("interrupted (Ctrl-C)"))
+        return 130
     except ImportError as exc:
         # Optional libraries are imported where a command first needs them; one place names the extra.
         missing = missing_extra(exc)
