@@ -149,13 +149,15 @@ class Toolkit:
         `toolsets` narrows the list to those toolsets (`github.read`, ...). With `on_demand`, the
         list is the `charter_load_toolset` meta tool plus the toolsets loaded so far (and `toolsets`);
         the agent loads more by calling it. Loading changes what is listed, never what is allowed.
+
+        A grant that expired, was revoked or spent its budget still lists its tools, and each call
+        answers `grant_denied` with the reason, as `call` does for any refusal; only a token this
+        home did not sign raises `GrantDenied` here.
         """
-        self._claims()
         return self._toolsets.view(self._catalog().allowed(), toolsets, on_demand)
 
     def toolsets(self) -> list[Toolset]:
         """The grant's tools grouped per service and verb, e.g. `github.read`, `gmail.write`."""
-        self._claims()
         return group(self._catalog().allowed())
 
     def call(
@@ -373,16 +375,22 @@ class Toolkit:
 
     def _claims(self) -> GrantClaims:
         # The signature is checked once; revocation, expiry and budget on every call.
+        claims = self._signed()
+        self._authority.check(claims)
+        return claims
+
+    def _signed(self) -> GrantClaims:
+        """The grant's claims once its signature is checked: what it names, not whether it still holds."""
         if self._decoded is None:
             self._decoded = self._authority.decode(self._token)
-        self._authority.check(self._decoded)
         return self._decoded
 
     def _catalog(self) -> Catalog:
         with self._lock:
             if self._built is None:
+                # Listing needs what the grant names; every call checks that it still holds.
                 self._built = Catalog(
-                    self._claims(),
+                    self._signed(),
                     vault=self._vault,
                     policy=self._policy,
                     resolve=self._connector_class,

@@ -76,7 +76,11 @@ class CharterMCP:
         return f"<CharterMCP {self.toolkit!r}>"
 
     def tools(self) -> list[types.Tool]:
-        """The grant's tools as MCP lists them, plus `charter_resume` when a call can change anything."""
+        """The grant's tools as MCP lists them, plus `charter_resume` when a call can change anything.
+
+        A grant that no longer holds raises here: the client learns why at once, from the listing.
+        """
+        self.toolkit.claims  # noqa: B018 - verified now: expiry, revocation, budget
         tools = self.toolkit.tools()
         listed = [mcp_tool(t) for t in tools]
         if any(t.verb != "read" for t in tools):
