@@ -17,7 +17,7 @@ from charter.cli.context import Local
 from charter.cli.demo_github import github_scene
 from charter.cli.demo_google import google_scene
 from charter.cli.narration import DemoFailed, Narrator, indent
-from charter.cli.output import console
+from charter.cli.output import UsageProblem, console
 
 # Settings a throwaway demo home must not inherit (they point at the person's real Charter).
 _ISOLATED_ENV = ("CHARTER_HOME", "CHARTER_DATABASE_URL", "CHARTER_KEY", "CHARTER_GRANT_KEY")
@@ -49,11 +49,25 @@ def demo_command(
     pace: Annotated[
         float | None, typer.Option("--pace", min=0.0, help="Seconds per beat; 0 runs at full speed.")
     ] = None,
+    interactive: Annotated[
+        bool,
+        typer.Option(
+            "--interactive",
+            "-i",
+            help="You approve or deny each paused call at the terminal; without it the demo approves "
+            "for Mona.",
+        ),
+    ] = False,
 ) -> None:
-    """Watch agents triage a GitHub issue and work through Gmail and Calendar, pausing for you (~30 s)."""
+    """Watch agents triage a GitHub issue and work through Gmail and Calendar (~30 s).
+
+    The demo approves the paused calls itself; with --interactive, you decide each one.
+    """
+    if interactive and not sys.stdin.isatty():
+        raise UsageProblem("--interactive asks you at the terminal; run it in one (stdin is not a terminal)")
     beat = pace if pace is not None else (0.5 if sys.stdout.isatty() else 0.0)
     with _demo_home(home or _home_given(ctx)) as path:
-        run_demo(Local(path), Narrator(beat), scene)
+        run_demo(Local(path), Narrator(beat, interactive=interactive), scene)
 
 
 def _home_given(ctx: typer.Context) -> Path | None:
