@@ -10,7 +10,17 @@ from rich.panel import Panel
 from rich.table import Table
 
 from charter.cli.context import Local, local
-from charter.cli.output import Cancelled, UsageProblem, age, console, excerpt, plain, until
+from charter.cli.output import (
+    Cancelled,
+    JsonOption,
+    UsageProblem,
+    age,
+    console,
+    excerpt,
+    plain,
+    print_json,
+    until,
+)
 from charter.schemas import ApprovalRequest, ApprovalStatus, Conflict
 
 approvals_app = typer.Typer(help="Review, approve or deny paused agent calls.", no_args_is_help=True)
@@ -84,10 +94,14 @@ def list_command(
     status: Annotated[
         str, typer.Option("--status", help="pending, approved, denied, expired or all.")
     ] = "pending",
+    as_json: JsonOption = False,
 ) -> None:
     """List paused calls (pending ones by default) with a preview excerpt and the reasons."""
     wanted = None if status == "all" else _status(status)
     requests = local(ctx).approvals.list(wanted)
+    if as_json:
+        print_json(requests)
+        return
     if not requests:
         console.print(f"No {'' if wanted is None else status + ' '}approval requests.")
         return

@@ -17,7 +17,7 @@ from charter.auth.vault_table import reconnect_command
 from charter.cli.connect_google import connect_calendar_command, connect_gmail_command
 from charter.cli.context import Local, local
 from charter.cli.options import format_duration, split_csv
-from charter.cli.output import console, make_table, plain
+from charter.cli.output import JsonOption, console, make_table, plain, print_json, short_scopes
 from charter.cli.sandbox import default_port
 from charter.connectors.registry import get_connector
 from charter.schemas import ConfigurationError
@@ -165,25 +165,28 @@ def connect_github_command(
 
 def print_connected(connection: Connection, requested: list[str]) -> None:
     """What a new connection holds, noting scopes the person did not grant."""
-    granted = ", ".join(sorted(connection.scopes)) or "none"
+    granted = short_scopes(connection.scopes)
     console.print(f"[green]✓[/] connected [bold]{plain(connection.account)}[/] as {connection.id}")
     console.print(f"  scopes granted: {granted}")
     refused = sorted(set(requested) - set(connection.scopes))
     if refused:
-        console.print(f"  [yellow]not granted:[/] {', '.join(refused)} (actions needing them will fail)")
+        console.print(f"  [yellow]not granted:[/] {short_scopes(refused)} (actions needing them will fail)")
 
 
 @connections_app.callback()
-def connections_default(ctx: typer.Context) -> None:
+def connections_default(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """List connected accounts (the default) or revoke one."""
     if ctx.invoked_subcommand is None:
-        list_connections(ctx)
+        list_connections(ctx, as_json)
 
 
 @connections_app.command("list")
-def list_connections(ctx: typer.Context) -> None:
+def list_connections(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """List connected accounts with their granted scopes and status; tokens are never shown."""
     found = local(ctx).vault.connections()
+    if as_json:
+        print_json(found)
+        return
     if not found:
         console.print("No connections yet. Connect one with `charter connect github`.")
         return
@@ -192,7 +195,7 @@ def list_connections(ctx: typer.Context) -> None:
     for c in found:
         status = c.status if c.status != "active" else "[green]active[/]"
         table.add_row(
-            c.id, c.service, plain(c.account), ", ".join(sorted(c.scopes)), status, plain(c.api_base),
+            c.id, c.service, plain(c.account), short_scopes(c.scopes), status, plain(c.api_base),
         )  # fmt: skip
     console.print(table)
 
