@@ -9,6 +9,8 @@ from typing import Annotated
 from urllib.parse import urlsplit
 
 import typer
+from rich.padding import Padding
+from rich.table import Table
 
 from charter.auth.connect import connect
 from charter.auth.providers import get_provider
@@ -17,7 +19,7 @@ from charter.auth.vault_table import reconnect_command
 from charter.cli.connect_google import connect_calendar_command, connect_gmail_command
 from charter.cli.context import Local, local
 from charter.cli.options import format_duration, split_csv
-from charter.cli.output import JsonOption, console, make_table, plain, print_json, short_scopes
+from charter.cli.output import JsonOption, console, plain, print_json, short_scopes
 from charter.cli.sandbox import default_port
 from charter.connectors.registry import get_connector
 from charter.schemas import ConfigurationError
@@ -190,14 +192,16 @@ def list_connections(ctx: typer.Context, as_json: JsonOption = False) -> None:
     if not found:
         console.print("No connections yet. Connect one with `charter connect github`.")
         return
-    table = make_table("id", "service", "account", "scopes", "status", "api")
-    table.columns[-1].overflow = "fold"
+    # One block per connection: ids, accounts, scopes and URLs stay whole at any terminal width.
     for c in found:
         status = c.status if c.status != "active" else "[green]active[/]"
-        table.add_row(
-            c.id, c.service, plain(c.account), short_scopes(c.scopes), status, plain(c.api_base),
-        )  # fmt: skip
-    console.print(table)
+        console.print(f"[bold]{c.id}[/]  {c.service} · {plain(c.account)} · {status}", soft_wrap=True)
+        details = Table.grid(padding=(0, 2))
+        details.add_column(style="dim", no_wrap=True)
+        details.add_column(overflow="fold")
+        details.add_row("scopes", plain(short_scopes(c.scopes)))
+        details.add_row("api", plain(c.api_base))
+        console.print(Padding(details, (0, 0, 0, 2)))
 
 
 @connections_app.command("revoke")
