@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
@@ -91,6 +92,17 @@ def _demo_home(home: Path | None) -> Iterator[Path]:
         os.environ.update(saved)
 
 
+def command_name() -> str:
+    """How the person can run `charter` from here: plainly when on PATH, else by its path (`.venv/bin`)."""
+    running = Path(sys.argv[0])
+    if running.name != "charter" or not running.exists():
+        return "charter"
+    found = shutil.which("charter")
+    if found and Path(found).resolve() == running.resolve():
+        return "charter"
+    return os.path.relpath(running)
+
+
 def run_demo(here: Local, narrator: Narrator, scene: Scene = Scene.all) -> None:
     """The chosen scenes, each against its sandbox started in this process, in one Charter home."""
     console.print("[bold]Charter demo[/]: agents act on Mona's accounts; Mona stays in control.")
@@ -99,7 +111,14 @@ def run_demo(here: Local, narrator: Narrator, scene: Scene = Scene.all) -> None:
         play(here, narrator)
     console.print()
     console.print("[bold]Try next[/]")
-    indent("charter --help         every command; `charter sandbox up` to explore by hand", 2)
+    charter = command_name()
+    if charter != "charter":
+        where = Path(charter).parent
+        indent(f"charter is not on your PATH: run `source {where}/activate` first, or type {charter}", 2)
+    indent(f"{charter} --help", 2)
+    indent("    every command; `charter sandbox up` to explore by hand", 2)
+    indent(f"{charter} demo --interactive", 2)
+    indent("    the same demo, where you approve or deny each paused call", 2)
     indent("README.md              the 5-minute tour: grants, policy, approvals, audit", 2)
     indent("docs/                  the security model; writing and testing a connector", 2)
 

@@ -85,3 +85,18 @@ def test_the_scripted_demo_says_it_approved_by_itself(
     assert main(["demo", "--scene", "github", "--pace", "0", "--home", str(tmp_path / "h")]) == 0
     out = " ".join(capsys.readouterr().out.split())
     assert "the demo approved for Mona; `charter demo --interactive` lets you decide" in out
+
+
+@pytest.mark.parametrize("on_path", [False, True], ids=["not on PATH", "on PATH"])
+def test_the_demo_says_how_to_run_charter_when_it_is_not_on_path(tmp_path: Path, on_path: bool) -> None:
+    import subprocess
+
+    charter = Path(sys.executable).with_name("charter")
+    path = f"{charter.parent}:/usr/bin:/bin" if on_path else "/usr/bin:/bin"
+    env = {"PATH": path, "HOME": str(tmp_path)}
+    args = [str(charter), "demo", "--scene", "github", "--pace", "0", "--home", str(tmp_path / "h")]
+    ran = subprocess.run(args, capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path)
+    text = " ".join(ran.stdout.split())
+    assert ran.returncode == 0, ran.stderr
+    assert ("charter is not on your PATH: run `source" in text) is not on_path
+    assert "charter demo --interactive" in text
