@@ -10,6 +10,8 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 
+from charter.schemas import ConfigurationError
+
 
 def default_home() -> Path:
     return Path(os.environ.get("CHARTER_HOME") or Path.home() / ".charter")
@@ -83,3 +85,20 @@ class CharterHome:
             cur.close()
 
         return engine
+
+
+def existing_home(path: Path | None = None) -> CharterHome:
+    """The Charter home at `path` (default $CHARTER_HOME or ~/.charter), never creating one.
+
+    For whatever reads state (an agent, a server, a listing): a new, empty home there would only
+    fail later and misleadingly, e.g. as a grant whose signature does not match.
+    """
+    where = Path(path) if path is not None else default_home()
+    shared = os.environ.get("CHARTER_DATABASE_URL")
+    if not shared and not where.is_dir():
+        raise ConfigurationError(
+            f"there is no Charter home at {where} (no such folder): point --home or CHARTER_HOME "
+            "at the home you use (for an agent, the one that issued its grant), or start one by "
+            "connecting an account (`charter connect github`)"
+        )
+    return CharterHome(where)

@@ -32,6 +32,7 @@ from charter.auth.vault_table import (
     connection_from_row,
     connections_table,
     metadata,
+    reconnect_command,
     slug,
 )
 from charter.schemas import AuthRequired, CharterError, NotFound, UpstreamError
@@ -275,7 +276,7 @@ class Vault:
             log.warning("connection %s needs reconnecting: the provider refused its refresh token", m["id"])
             raise AuthRequired(
                 f"{exc.message} (connection {m['id']}, account {m['account']}); "
-                f"run `charter connect {m['service']}`",
+                f"run `{reconnect_command(m['service'], m['oauth_base'], provider.default_oauth_base)}`",
                 connection_id=m["id"],
             ) from None
         except BaseException:
@@ -362,9 +363,9 @@ class Vault:
             return
         name = self._provider(row).display_name
         why = "was revoked" if m["status"] == "revoked" else "lost its authorization (refresh refused)"
+        again = reconnect_command(m["service"], m["oauth_base"], self._provider(row).default_oauth_base)
         raise AuthRequired(
-            f"connect {name} again: connection {m['id']} ({m['account']}) {why}; "
-            f"run `charter connect {m['service']}`",
+            f"connect {name} again: connection {m['id']} ({m['account']}) {why}; run `{again}`",
             connection_id=m["id"],
         )
 

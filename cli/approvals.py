@@ -12,7 +12,17 @@ from rich.table import Table
 from charter.auth.grants import GrantRecord
 from charter.auth.policy import Policy
 from charter.cli.context import Local, local
-from charter.cli.output import Cancelled, UsageProblem, age, console, excerpt, plain, until
+from charter.cli.output import (
+    Cancelled,
+    JsonOption,
+    UsageProblem,
+    age,
+    console,
+    excerpt,
+    plain,
+    print_json,
+    until,
+)
 from charter.schemas import ApprovalRequest, ApprovalStatus, Conflict
 from charter.schemas.errors import GrantDenied
 
@@ -121,10 +131,14 @@ def list_command(
     status: Annotated[
         str, typer.Option("--status", help="pending, approved, denied, expired or all.")
     ] = "pending",
+    as_json: JsonOption = False,
 ) -> None:
     """List paused calls (pending ones by default) with a preview excerpt and the reasons."""
     wanted = None if status == "all" else _status(status)
     requests = local(ctx).approvals.list(wanted)
+    if as_json:
+        print_json(requests)
+        return
     if not requests:
         console.print(f"No {'' if wanted is None else status + ' '}approval requests.")
         return

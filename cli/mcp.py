@@ -104,14 +104,17 @@ def serve_command(
     claims = toolkit.claims  # a bad grant fails here, before any client connects
     bridge = CharterMCP(toolkit, ask_in_client=ask_in_client, approvals=here.approvals)
     transport = "streamable HTTP" if http else "stdio"
-    _say(f"Serving grant {claims.id} (agent {claims.agent}, for {claims.subject}) over MCP on {transport}.")
     try:
+        _say(
+            f"Serving grant {claims.id} (agent {claims.agent}, for {claims.subject}) over MCP on {transport}."
+        )
         if http:
             _serve_http(bridge, here, port)
         else:
             anyio.run(serve_stdio, bridge)
     except KeyboardInterrupt:
         pass  # Ctrl-C is how a foreground server is meant to stop
+    # Only now: the transport has closed and no call is running any more.
     _say("MCP server stopped.")
 
 

@@ -11,17 +11,20 @@ from charter.schemas.errors import (
     ConfigurationError,
     Conflict,
     GrantDenied,
+    MissingExtra,
     NotFound,
     RateLimited,
     ScopeMissing,
     UpstreamError,
     ValidationError,
 )
+from charter.schemas.extras import EXTRA_MODULES, missing_extra
 from charter.schemas.grants import VERBS, GrantClaims, Verb
 from charter.schemas.resources import Page, Provenance, Resource, utcnow
 
 __all__ = [
     "ERRORS_BY_CODE",
+    "EXTRA_MODULES",
     "VERBS",
     "ApprovalRequest",
     "ApprovalRequired",
@@ -37,6 +40,7 @@ __all__ = [
     "DraftLocation",
     "GrantClaims",
     "GrantDenied",
+    "MissingExtra",
     "NotFound",
     "Outcome",
     "Page",
@@ -48,6 +52,7 @@ __all__ = [
     "ValidationError",
     "Verb",
     "WriteResult",
+    "missing_extra",
     "payload_hash",
     "utcnow",
 ]

@@ -95,6 +95,24 @@ class ConfigurationError(CharterError):
     code = "configuration_error"
 
 
+class MissingExtra(ConfigurationError, ModuleNotFoundError):
+    """A feature needs a library from one of charter's pip extras that is not installed.
+
+    Also a `ModuleNotFoundError`, so code that guards an optional import keeps working.
+    """
+
+    code = "missing_extra"
+
+    def __init__(self, extra: str, module: str, *, hint: str = "") -> None:
+        message = (
+            f"this needs the {extra} extra ({module} is not installed): install charter[{extra}], "
+            f"e.g. pip install 'charter[{extra}]' (in a clone: .venv/bin/pip install -e '.[{extra}]')"
+            + (f"; {hint}" if hint else "")
+        )
+        ConfigurationError.__init__(self, message, extra=extra, module=module)
+        self.name = module
+
+
 ERRORS_BY_CODE: dict[str, type[CharterError]] = {
     cls.code: cls
     for cls in (
@@ -109,5 +127,6 @@ ERRORS_BY_CODE: dict[str, type[CharterError]] = {
         Conflict,
         UpstreamError,
         ConfigurationError,
+        MissingExtra,
     )
 }

@@ -62,6 +62,8 @@ class Provider:
     authorize_params: Mapping[str, str] = field(default_factory=dict)
     # Revoke with the refresh token when there is one: an expired access token cannot end the grant.
     revoke_refresh_token: bool = False
+    # Revoking one token ends every token the app holds for the account (Google's revoke does).
+    revoke_ends_account: bool = False
 
     def endpoints(self, oauth_base: str | None = None, api_base: str | None = None) -> Endpoints:
         """The endpoints under `oauth_base` and `api_base`, the provider's own by default."""

@@ -249,4 +249,5 @@ GOOGLE = Provider(
     authorize_params=AUTHORIZE_PARAMS,
     # Revoking the refresh token ends the whole grant even after the access token has expired.
     revoke_refresh_token=True,
+    revoke_ends_account=True,
 )

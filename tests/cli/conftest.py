@@ -57,8 +57,13 @@ def home(local_home: Local) -> CharterHome:
 
 
 @pytest.fixture
-def run(home_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Run:
-    """`run("grant", "list", stdin="...")`: invoke `charter --home <tmp> ...` and capture its output."""
+def run(
+    home_path: Path, home: CharterHome, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> Run:
+    """`run("grant", "list", stdin="...")`: invoke `charter --home <tmp> ...` and capture its output.
+
+    The home exists already, as after connecting an account: only `connect` starts a new one.
+    """
 
     def invoke(*args: str, stdin: str = "") -> Ran:
         capsys.readouterr()
