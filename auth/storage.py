@@ -11,12 +11,28 @@ import os
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import DateTime, Dialect, Engine, MetaData, TypeDecorator, create_engine, event, text
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Dialect,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    TypeDecorator,
+    create_engine,
+    event,
+    text,
+)
+from sqlalchemy.engine import URL, ExceptionContext, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.exc import DataError as SQLDataError
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.dml import Insert, Update
 
-from charter.schemas import ConfigurationError
+from charter.schemas import ConfigurationError, ValidationError
 
 POOL_SIZE_ENV = "CHARTER_DATABASE_POOL_SIZE"
 POSTGRES_DRIVER = "postgresql+psycopg"
@@ -49,7 +65,7 @@ def sqlite_engine(path: Path) -> Engine:
     if not path.exists():
         # Created 0600 before SQLite opens it: tokens are encrypted, but metadata is private too.
         path.touch(mode=0o600)
-    engine = create_engine(f"sqlite:///{path}")
+    engine = _guarded(create_engine(f"sqlite:///{path}"))
 
     @event.listens_for(engine, "connect")
     def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
@@ -86,9 +102,9 @@ def close_engines() -> None:
 def _open(database_url: str) -> Engine:
     url = _database_url(database_url)
     if url.get_backend_name() != "postgresql":
-        return create_engine(url)
+        return _guarded(create_engine(url))
     try:
-        return create_engine(
+        engine = create_engine(
             url,
             pool_size=_pool_size(),
             max_overflow=_pool_size(),
@@ -100,6 +116,7 @@ def _open(database_url: str) -> Engine:
         raise ConfigurationError(
             "CHARTER_DATABASE_URL names Postgres but its driver is missing: pip install 'charter[postgres]'"
         ) from None
+    return _guarded(engine)
 
 
 def _database_url(database_url: str) -> URL:
@@ -120,6 +137,56 @@ def _pool_size() -> int:
     if not raw.isdigit() or int(raw) < 1:
         raise ConfigurationError(f"{POOL_SIZE_ENV} must be a whole number of connections, 1 or more")
     return int(raw)
+
+
+# -- what a column can hold, checked the same on every database ------------------------------------
+# SQLite keeps any text of any length and 64-bit integers; Postgres refuses NUL characters, text
+# longer than VARCHAR(n) and integers beyond INTEGER. Checking before the driver sees a value gives
+# a typed error, the same on both, instead of a driver exception from Postgres only.
+
+_INT32 = (-(2**31), 2**31 - 1)
+
+
+def _guarded(engine: Engine) -> Engine:
+    event.listen(engine, "before_cursor_execute", _check_values)
+    event.listen(engine, "handle_error", _typed_data_error)
+    return engine
+
+
+def _check_values(
+    conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
+) -> None:
+    compiled = getattr(context, "compiled", None)
+    if not isinstance(compiled, SQLCompiler):
+        return
+    target = compiled.statement
+    columns = target.table.c if isinstance(target, Insert | Update) else None
+    for params in context.compiled_parameters:
+        for name, value in params.items():
+            if isinstance(value, str) and "\x00" in value:
+                raise ValidationError("text with a NUL character (\\u0000) cannot be stored: remove it")
+            if columns is not None and name in columns:
+                _check_fits(name, columns[name].type, value)
+
+
+def _check_fits(name: str, kind: object, value: object) -> None:
+    if isinstance(kind, String) and kind.length and isinstance(value, str) and len(value) > kind.length:
+        raise ValidationError(
+            f"{name} is {len(value)} characters long; at most {kind.length} can be stored: shorten it"
+        )
+    low, high = _INT32
+    integer = isinstance(kind, Integer) and not isinstance(kind, BigInteger)
+    if integer and isinstance(value, int) and not low <= value <= high:
+        raise ValidationError(f"{name} must be between {low} and {high}")
+
+
+def _typed_data_error(context: ExceptionContext) -> None:
+    # The driver's message can quote the value, which may be a secret: say only what to do.
+    if isinstance(context.sqlalchemy_exception, SQLDataError):
+        raise ValidationError(
+            "a value does not fit where the database stores it (too long, out of range or not text); "
+            "nothing was saved"
+        ) from None
 
 
 def create_tables(metadata: MetaData, engine: Engine) -> None:

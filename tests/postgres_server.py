@@ -32,7 +32,14 @@ _THROWAWAY = ("fsync=off", "synchronous_commit=off", "full_page_writes=off", "ma
 
 
 def postgres_bindir() -> Path:
-    """Where initdb and pg_ctl are: the newest Debian package's bin, else PATH; fails with the hint."""
+    """Where initdb and pg_ctl are: CHARTER_TEST_POSTGRES_BIN, the newest Debian package's, or PATH's."""
+    explicit = os.environ.get("CHARTER_TEST_POSTGRES_BIN")
+    if explicit:
+        if not (Path(explicit) / "initdb").exists():
+            pytest.fail(
+                f"CHARTER_TEST_POSTGRES_BIN={explicit} holds no initdb; " + INSTALL_HINT, pytrace=False
+            )
+        return Path(explicit)
     packaged = [p.parent for p in Path("/usr/lib/postgresql").glob("*/bin/initdb")]
     if packaged:
         return max(
