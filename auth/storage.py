@@ -27,12 +27,12 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import URL, ExceptionContext, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.exc import DataError as SQLDataError
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.dml import Insert, Update
 
-from charter.schemas import ConfigurationError, ValidationError
+from charter.schemas import ConfigurationError, DatabaseUnavailable, ValidationError
 
 POOL_SIZE_ENV = "CHARTER_DATABASE_POOL_SIZE"
 POSTGRES_DRIVER = "postgresql+psycopg"
@@ -149,7 +149,7 @@ _INT32 = (-(2**31), 2**31 - 1)
 
 def _guarded(engine: Engine) -> Engine:
     event.listen(engine, "before_cursor_execute", _check_values)
-    event.listen(engine, "handle_error", _typed_data_error)
+    event.listen(engine, "handle_error", _typed_database_error)
     return engine
 
 
@@ -180,12 +180,20 @@ def _check_fits(name: str, kind: object, value: object) -> None:
         raise ValidationError(f"{name} must be between {low} and {high}")
 
 
-def _typed_data_error(context: ExceptionContext) -> None:
+def _typed_database_error(context: ExceptionContext) -> None:
     # The driver's message can quote the value, which may be a secret: say only what to do.
-    if isinstance(context.sqlalchemy_exception, SQLDataError):
+    error = context.sqlalchemy_exception
+    if isinstance(error, SQLDataError):
         raise ValidationError(
             "a value does not fit where the database stores it (too long, out of range or not text); "
             "nothing was saved"
+        ) from None
+    # On Postgres an OperationalError is the server away, restarting or a deadlock/lock timeout, all
+    # worth a retry; on SQLite it also means a missing table or a bad file, which must stay loud.
+    if isinstance(error, OperationalError) and context.dialect.name == "postgresql":
+        raise DatabaseUnavailable(
+            "Charter's database (CHARTER_DATABASE_URL) did not answer: it may be down, restarting or "
+            "busy; retry shortly"
         ) from None
 
 

@@ -95,6 +95,13 @@ class ConfigurationError(CharterError):
     code = "configuration_error"
 
 
+class DatabaseUnavailable(CharterError):
+    """The shared database could not answer (unreachable, restarting, or a lock conflict): retry."""
+
+    code = "database_unavailable"
+    retryable = True
+
+
 ERRORS_BY_CODE: dict[str, type[CharterError]] = {
     cls.code: cls
     for cls in (
@@ -109,5 +116,6 @@ ERRORS_BY_CODE: dict[str, type[CharterError]] = {
         Conflict,
         UpstreamError,
         ConfigurationError,
+        DatabaseUnavailable,
     )
 }

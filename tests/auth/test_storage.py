@@ -16,7 +16,7 @@ from charter.agents.drafts import SQLWriteLedger
 from charter.auth.grants import GrantAuthority
 from charter.auth.home import CharterHome
 from charter.auth.storage import POOL_SIZE_ENV, close_engines, shared_engine
-from charter.schemas import ConfigurationError, ValidationError, WriteResult
+from charter.schemas import ConfigurationError, DatabaseUnavailable, ValidationError, WriteResult
 
 UNREACHABLE = "postgresql://charter@127.0.0.1:9/charter"
 
@@ -158,3 +158,15 @@ def test_without_the_postgres_binaries_the_database_tests_fail_with_the_install_
     assert "1 passed, 1 error" in done.stdout
     assert "apt-get install -y postgresql" in done.stdout
     assert "skipped" not in done.stdout
+
+
+def test_an_unreachable_postgres_is_a_retryable_error_that_names_no_password(tmp_path: Path) -> None:
+    home = CharterHome(tmp_path / "home", database_url="postgresql://charter:s3cretpw@127.0.0.1:9/charter")
+    try:
+        with pytest.raises(DatabaseUnavailable) as down:
+            GrantAuthority(home)
+    finally:
+        close_engines()
+    assert down.value.retryable
+    assert "s3cretpw" not in str(down.value)
+    assert "s3cretpw" not in str(down.value.__cause__)  # the driver's own error, kept for operators
