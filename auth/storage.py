@@ -65,20 +65,18 @@ def sqlite_engine(path: Path) -> Engine:
     if not path.exists():
         # Created 0600 before SQLite opens it: tokens are encrypted, but metadata is private too.
         path.touch(mode=0o600)
-    engine = _guarded(create_engine(f"sqlite:///{path}"))
+    return _guarded(create_engine(f"sqlite:///{path}"))
 
-    @event.listens_for(engine, "connect")
-    def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
-        cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
-        # WAL with NORMAL sync cannot corrupt the file; a power cut may lose the last commits,
-        # which costs at worst a reconnect, and it takes a disk flush off every agent call.
-        cur.execute("PRAGMA synchronous=NORMAL")
-        # Writers queue on SQLite's one file lock instead of failing at once.
-        cur.execute("PRAGMA busy_timeout=10000")
-        cur.close()
 
-    return engine
+def _sqlite_pragmas(dbapi_conn: Any, _record: object) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    # WAL with NORMAL sync cannot corrupt the file; a power cut may lose the last commits,
+    # which costs at worst a reconnect, and it takes a disk flush off every agent call.
+    cur.execute("PRAGMA synchronous=NORMAL")
+    # Writers queue on SQLite's one file lock instead of failing at once.
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.close()
 
 
 def shared_engine(database_url: str) -> Engine:
@@ -101,22 +99,19 @@ def close_engines() -> None:
 
 def _open(database_url: str) -> Engine:
     url = _database_url(database_url)
-    if url.get_backend_name() != "postgresql":
-        return _guarded(create_engine(url))
+    postgres = url.get_backend_name() == "postgresql"
+    pool: dict[str, Any] = {
+        "pool_size": _pool_size(),
+        "max_overflow": _pool_size(),
+        # A worker outlives database restarts and idle timeouts of proxies: test before use.
+        "pool_pre_ping": True,
+        "pool_recycle": 1800,
+    }
     try:
-        engine = create_engine(
-            url,
-            pool_size=_pool_size(),
-            max_overflow=_pool_size(),
-            # A worker outlives database restarts and idle timeouts of proxies: test before use.
-            pool_pre_ping=True,
-            pool_recycle=1800,
-        )
+        return _guarded(create_engine(url, **(pool if postgres else {})))
     except ImportError:
-        raise ConfigurationError(
-            "CHARTER_DATABASE_URL names Postgres but its driver is missing: pip install 'charter[postgres]'"
-        ) from None
-    return _guarded(engine)
+        extra = "pip install 'charter[postgres]'" if postgres else "install the driver the URL names"
+        raise ConfigurationError(f"the driver of CHARTER_DATABASE_URL is not installed: {extra}") from None
 
 
 def _database_url(database_url: str) -> URL:
@@ -148,6 +143,8 @@ _INT32 = (-(2**31), 2**31 - 1)
 
 
 def _guarded(engine: Engine) -> Engine:
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
     event.listen(engine, "before_cursor_execute", _check_values)
     event.listen(engine, "handle_error", _typed_database_error)
     return engine

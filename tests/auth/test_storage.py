@@ -170,3 +170,13 @@ def test_an_unreachable_postgres_is_a_retryable_error_that_names_no_password(tmp
     assert down.value.retryable
     assert "s3cretpw" not in str(down.value)
     assert "s3cretpw" not in str(down.value.__cause__)  # the driver's own error, kept for operators
+
+
+def test_a_sqlite_url_gets_the_same_settings_as_the_homes_own_file(tmp_path: Path) -> None:
+    home = CharterHome(tmp_path / "home", database_url=f"sqlite:///{tmp_path / 'shared.db'}")
+    try:
+        with home.engine.connect() as db:
+            assert db.execute(text("PRAGMA journal_mode")).scalar_one() == "wal"
+            assert db.execute(text("PRAGMA busy_timeout")).scalar_one() == 10000
+    finally:
+        close_engines()
