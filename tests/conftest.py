@@ -25,6 +25,18 @@ if not DATABASES or set(DATABASES) - {"sqlite", "postgres"}:
     raise pytest.UsageError("CHARTER_TEST_DATABASES lists sqlite, postgres or both, comma separated")
 
 
+def pytest_report_header() -> str:
+    external = "CHARTER_TEST_POSTGRES_URL" if os.environ.get("CHARTER_TEST_POSTGRES_URL") else ""
+    postgres = f" (Postgres: {external or 'a throwaway cluster'})" if "postgres" in DATABASES else ""
+    return f"database tests run on: {', '.join(DATABASES)}{postgres}"
+
+
+@pytest.fixture(autouse=True)
+def _database_only_by_fixture(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A CHARTER_DATABASE_URL of the shell must not turn the SQLite runs into runs on some other database."""
+    monkeypatch.delenv("CHARTER_DATABASE_URL", raising=False)
+
+
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
     """A real PostgreSQL for the session: CHARTER_TEST_POSTGRES_URL, or a throwaway cluster on loopback."""
