@@ -7,6 +7,8 @@ committed replays its result instead of writing again, across processes and work
 
 from __future__ import annotations
 
+import hashlib
+
 from sqlalchemy import Boolean, Column, MetaData, String, Table, Text, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -14,6 +16,7 @@ from charter.auth.home import CharterHome
 from charter.auth.storage import UTCDateTime, create_tables
 from charter.schemas import Draft, NotFound, WriteResult, utcnow
 
+_KEY_LENGTH = 512
 _metadata = MetaData()
 drafts_table = Table(
     "charter_drafts",
@@ -30,7 +33,7 @@ drafts_table = Table(
 ledger_table = Table(
     "charter_write_ledger",
     _metadata,
-    Column("key", String(512), primary_key=True),
+    Column("key", String(_KEY_LENGTH), primary_key=True),
     Column("action", String(128), nullable=False),
     Column("result", Text, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
@@ -90,7 +93,7 @@ class SQLWriteLedger:
     def get(self, key: str) -> WriteResult | None:
         with self._engine.connect() as conn:
             body = conn.execute(
-                select(ledger_table.c.result).where(ledger_table.c.key == key)
+                select(ledger_table.c.result).where(ledger_table.c.key == _stored_key(key))
             ).scalar_one_or_none()
         return None if body is None else WriteResult.model_validate_json(body)
 
@@ -99,12 +102,25 @@ class SQLWriteLedger:
             with self._engine.begin() as conn:
                 conn.execute(
                     ledger_table.insert().values(
-                        key=key, action=result.action, result=result.model_dump_json(), created_at=utcnow()
+                        key=_stored_key(key),
+                        action=result.action,
+                        result=result.model_dump_json(),
+                        created_at=utcnow(),
                     )
                 )
         except IntegrityError:
             # Another worker recorded this key first; its result is the one that stands.
             return
+
+
+def _stored_key(key: str) -> str:
+    """The key as the ledger keeps it: a key too long for its column is kept as its digest.
+
+    Refusing a long key at `put` would come after the write was sent, and a retry would repeat it.
+    """
+    if len(key) <= _KEY_LENGTH:
+        return key
+    return "sha256:" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 __all__ = ["SQLDraftStore", "SQLWriteLedger"]

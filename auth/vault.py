@@ -18,12 +18,12 @@ from collections.abc import Callable, Mapping
 import httpx
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Row
-from sqlalchemy.exc import DBAPIError
 
 from charter.auth.consent import OAuthClient, RefreshRejected, TokenSet
 from charter.auth.crypto import KeySet, load_keys
 from charter.auth.home import CharterHome
 from charter.auth.providers import ClientAuth, Provider, get_provider
+from charter.auth.storage import create_tables
 from charter.auth.vault_table import (
     SECRET_FIELDS,
     Connection,
@@ -71,11 +71,7 @@ class Vault:
         self._lease = lease_seconds
         self._wait = wait_seconds
         self._poll = poll_seconds
-        try:
-            metadata.create_all(self._engine)
-        except DBAPIError:
-            # Two workers creating the table at once: the loser finds it there on a second look.
-            metadata.create_all(self._engine)
+        create_tables(metadata, self._engine)
 
     def __repr__(self) -> str:
         return f"Vault(database={self._engine.url!r}, keys={self._keys!r})"

@@ -113,6 +113,13 @@ class MissingExtra(ConfigurationError, ModuleNotFoundError):
         self.name = module
 
 
+class DatabaseUnavailable(CharterError):
+    """The shared database could not answer (unreachable, restarting, or a lock conflict): retry."""
+
+    code = "database_unavailable"
+    retryable = True
+
+
 ERRORS_BY_CODE: dict[str, type[CharterError]] = {
     cls.code: cls
     for cls in (
@@ -128,5 +135,6 @@ ERRORS_BY_CODE: dict[str, type[CharterError]] = {
         UpstreamError,
         ConfigurationError,
         MissingExtra,
+        DatabaseUnavailable,
     )
 }

@@ -19,6 +19,8 @@ EXTRA_MODULES: dict[str, str] = {
     "mcp": "mcp",
     "mcp_types": "mcp",
     "langchain_core": "langchain",
+    "opentelemetry": "otel",
+    "psycopg": "postgres",
 }
 
 

@@ -6,7 +6,6 @@ approves the paused write with `charter approvals approve` in another process.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -40,11 +39,6 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture
-def home(tmp_path: Path) -> CharterHome:
-    return CharterHome(tmp_path / "home")
-
-
-@pytest.fixture
 def grant(home: CharterHome, sb: GitHubSandbox) -> IssuedGrant:
     connection = connect_github(
         Vault(home),
@@ -63,11 +57,9 @@ def grant(home: CharterHome, sb: GitHubSandbox) -> IssuedGrant:
 
 
 @pytest.fixture
-def environ(home: CharterHome) -> dict[str, str]:
-    """The server's and the CLI's environment: the same Charter home as the test."""
-    env = {k: v for k, v in os.environ.items() if k != "CHARTER_GRANT"}
-    env["CHARTER_HOME"] = str(home.path)
-    return env
+def environ(worker_env: dict[str, str]) -> dict[str, str]:
+    """The server's and the CLI's environment: the same Charter home (and database) as the test."""
+    return {k: v for k, v in worker_env.items() if k != "CHARTER_GRANT"}
 
 
 @pytest.fixture
