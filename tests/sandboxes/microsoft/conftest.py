@@ -1,8 +1,8 @@
-"""A Graph sandbox per module (reset before each test) and msal clients pointed at it."""
+"""Clients of the session's Graph sandbox (tests/conftest.py starts it): tokens, httpx, msal."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
@@ -11,20 +11,6 @@ import pytest
 
 from charter.auth.providers.microsoft import msal_app
 from charter.sandboxes.microsoft import DEFAULT_CLIENT_ID, GraphSandbox
-
-
-@pytest.fixture(scope="module")
-def graph_server() -> Iterator[GraphSandbox]:
-    sandbox = GraphSandbox().start()
-    yield sandbox
-    sandbox.stop()
-
-
-@pytest.fixture
-def graph(graph_server: GraphSandbox) -> GraphSandbox:
-    graph_server.reset()
-    return graph_server
-
 
 Token = Callable[..., str]
 
