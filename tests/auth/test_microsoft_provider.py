@@ -126,7 +126,7 @@ def test_the_tenant_is_part_of_the_authority(vault: Vault, graph: GraphSandbox) 
 
 def test_sites_selected_is_never_mixed_with_all_scopes(graph: GraphSandbox) -> None:
     before = len(graph.requests)
-    with pytest.raises(ConfigurationError, match="Sites.Selected"):
+    with pytest.raises(ConfigurationError, match=r"Sites\.Selected"):
         check_scope_mode(["Sites.Selected", "Files.Read.All"])
     assert check_scope_mode(["Sites.Selected", "offline_access"]) == ["Sites.Selected"]
     assert len(graph.requests) == before
