@@ -1,0 +1,325 @@
+"""SharePoint request models (what an agent may ask) and resource models (what it gets back).
+
+Items are addressed by site, library and path, never by opaque id, so a grant's constraints
+(`sites`, `drives`, `folders` as path prefixes, `lists`) are checked on the arguments themselves.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from charter.connectors.base import recipient_field, resource_field
+from charter.schemas import Change, Resource
+
+CONNECTOR = "sharepoint"
+# A site as `host/server-relative-path`, e.g. `contoso.sharepoint.com/sites/Finance`.
+SITE_PATTERN = r"^[A-Za-z0-9.-]+\.[A-Za-z]{2,}(?:/[A-Za-z0-9._~%-]+)*$"
+# SharePoint refuses these characters in names; `..` and `.` segments would escape a folder grant.
+BAD_SEGMENT = ("", ".", "..")
+BAD_CHARS = set('"*:<>?\\|#%\x00')
+MAX_PAGE = 999
+SIMPLE_UPLOAD = 4 * 1024 * 1024
+MAX_UPLOAD = 250 * 1024 * 1024
+MAX_DOWNLOAD = 10 * 1024 * 1024
+
+Cursor = Annotated[
+    str | None,
+    Field(
+        default=None, max_length=4000, description="`next_cursor` of the previous page; omit for the first."
+    ),
+]
+PerPage = Annotated[int, Field(ge=1, le=MAX_PAGE, description="Items per page, 1 to 999.")]
+
+
+def site_field() -> Any:
+    return resource_field(
+        "sites",
+        "The site as host and path, e.g. `contoso.sharepoint.com/sites/Finance`.",
+        pattern=SITE_PATTERN,
+    )
+
+
+def library_field() -> Any:
+    return resource_field(
+        "drives",
+        "The document library's name, e.g. `Documents`.",
+        default="Documents",
+        min_length=1,
+        max_length=128,
+    )
+
+
+def check_path(value: str, *, allow_root: bool) -> str:
+    """A library-relative path: `/`-separated names, no `.`/`..`, no characters SharePoint refuses."""
+    cleaned = value.strip("/")
+    if not cleaned:
+        if allow_root:
+            return ""
+        raise ValueError("name a file or folder inside the library, e.g. `Reports/Q1.txt`")
+    for part in cleaned.split("/"):
+        if part in BAD_SEGMENT or part != part.strip() or BAD_CHARS & set(part):
+            raise ValueError(
+                f'`{part}` is not a valid file or folder name (no . or .., no " * : < > ? \\ | # %)'
+            )
+    if len(cleaned) > 400:
+        raise ValueError("the path is longer than SharePoint allows (400 characters)")
+    return cleaned
+
+
+_CONFIG = ConfigDict(extra="forbid", frozen=True)
+
+
+class _Request(BaseModel):
+    model_config = _CONFIG
+
+
+class _SiteRequest(_Request):
+    site: str = site_field()
+
+
+class _LibraryRequest(_SiteRequest):
+    library: str = library_field()
+
+
+class _PathRequest(_LibraryRequest):
+    path: str = resource_field("folders", "Path inside the library, e.g. `Reports/Q1.txt`.", max_length=400)
+
+    @field_validator("path")
+    @classmethod
+    def _path(cls, value: str) -> str:
+        return check_path(value, allow_root=False)
+
+
+# -- reads ---------------------------------------------------------------------------------
+
+
+class SearchSites(_Request):
+    """Sites whose name or description matches the words."""
+
+    query: str = Field(min_length=1, max_length=200, description="Words to look for in site names.")
+
+
+class GetSite(_SiteRequest):
+    """One site by host and path."""
+
+
+class ListDrives(_SiteRequest):
+    """The document libraries of a site."""
+
+
+class ListChildren(_LibraryRequest):
+    """The files and folders directly inside a folder."""
+
+    path: str = resource_field(
+        "folders", "Folder inside the library; empty for the top.", default="", max_length=400
+    )
+    per_page: PerPage = MAX_PAGE
+    cursor: Cursor = None
+
+    @field_validator("path")
+    @classmethod
+    def _path(cls, value: str) -> str:
+        return check_path(value, allow_root=True)
+
+
+class GetItem(_PathRequest):
+    """One file or folder by path."""
+
+
+class GetItems(_LibraryRequest):
+    """Many files or folders by path, read together (20 per batch request)."""
+
+    paths: list[str] = resource_field("folders", "Paths inside the library.", min_length=1, max_length=200)
+
+    @field_validator("paths")
+    @classmethod
+    def _paths(cls, value: list[str]) -> list[str]:
+        return [check_path(v, allow_root=False) for v in value]
+
+
+class SearchItems(_LibraryRequest):
+    """Files and folders of a library whose name or text matches the words."""
+
+    query: str = Field(min_length=1, max_length=200, description="Words to look for.")
+    per_page: PerPage = 200
+    cursor: Cursor = None
+
+
+class DownloadFile(_PathRequest):
+    """A file's bytes (text decoded as UTF-8), optionally one byte range."""
+
+    start: int | None = Field(default=None, ge=0, description="First byte to read; omit for the whole file.")
+    length: int = Field(default=MAX_DOWNLOAD, ge=1, le=MAX_DOWNLOAD, description="At most this many bytes.")
+
+
+class ListColumns(_SiteRequest):
+    """The columns of a list: internal names, types, choices, which are read-only."""
+
+    list: str = resource_field("lists", "The list's name, e.g. `Contracts`.", min_length=1, max_length=255)
+
+
+class ListListItems(ListColumns):
+    """Rows of a list with their field values."""
+
+    fields: list[str] = Field(
+        default_factory=list, max_length=50, description="Only these columns; all when empty."
+    )
+    per_page: Annotated[int, Field(ge=1, le=5000)] = 200
+    cursor: Cursor = None
+
+
+class SyncLibrary(_LibraryRequest):
+    """What changed in a library since the last sync."""
+
+    cursor: str | None = Field(
+        default=None, max_length=4000, description="`cursor` of the previous sync; omit the first time."
+    )
+
+
+# -- changes -------------------------------------------------------------------------------
+
+
+class _PathChange(Change):
+    model_config = _CONFIG
+
+    site: str = site_field()
+    library: str = library_field()
+    path: str = resource_field("folders", "Path inside the library, e.g. `Reports/Q1.txt`.", max_length=400)
+
+    @field_validator("path")
+    @classmethod
+    def _path(cls, value: str) -> str:
+        return check_path(value, allow_root=False)
+
+
+class UploadFile(_PathChange):
+    """Create or replace a text file at a path (its folder must exist)."""
+
+    content: str = Field(max_length=MAX_UPLOAD, description="The file's text (UTF-8).")
+    replace: bool = Field(default=False, description="Replace the file if one is there; refuse otherwise.")
+
+
+class CreateFolder(_PathChange):
+    """A new folder at a path (its parent must exist)."""
+
+
+class DeleteItem(_PathChange):
+    """Move a file or folder to the site's recycle bin."""
+
+
+LinkType = Literal["view", "edit"]
+LinkScope = Literal["organization", "users", "anonymous"]
+
+
+class CreateSharingLink(_PathChange):
+    """A sharing link to a file or folder."""
+
+    type: LinkType = Field(default="view", description="view (read only) or edit.")
+    scope: LinkScope = Field(
+        default="organization",
+        description="organization: people in the tenant; users: only people given access; "
+        "anonymous: anyone with the link.",
+    )
+
+
+class InvitePeople(_PathChange):
+    """Give people access to a file or folder, optionally with a message."""
+
+    recipients: list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]] = (
+        recipient_field("Email addresses to give access to.", min_length=1, max_length=50)
+    )
+    role: Literal["read", "write"] = Field(default="read", description="read or write.")
+    message: str = Field(default="", max_length=2000, description="A note sent with the invitation.")
+    send_invitation: bool = Field(default=True, description="Email the people about it.")
+
+
+class UpdateListItem(Change):
+    """Change fields of a list row; refused when the row changed since `etag` was read."""
+
+    model_config = _CONFIG
+
+    site: str = site_field()
+    list: str = resource_field("lists", "The list's name, e.g. `Contracts`.", min_length=1, max_length=255)
+    item_id: str = Field(pattern=r"^[0-9]{1,10}$", description="The row's id, e.g. `3`.")
+    fields: dict[str, str | int | float | bool | None] = Field(
+        min_length=1, max_length=50, description="Column internal name → new value."
+    )
+    etag: str | None = Field(
+        default=None, max_length=200, description="The row's eTag as read; guards changes."
+    )
+
+
+# -- resources -----------------------------------------------------------------------------
+
+
+class Site(Resource):
+    """A SharePoint site."""
+
+    name: str
+    display_name: str
+    description: str = ""
+    web_url: str
+    address: str = Field(description="host/path, as requests name it.")
+
+
+class Drive(Resource):
+    """A document library."""
+
+    name: str
+    drive_type: str
+    web_url: str | None = None
+    quota_remaining: int | None = None
+
+
+class DriveItem(Resource):
+    """A file or folder."""
+
+    name: str
+    path: str = resource_field("folders", "Path inside the library.")
+    is_folder: bool
+    size: int = 0
+    etag: str | None = None
+    mime_type: str | None = None
+    child_count: int | None = None
+    modified_at: str | None = None
+    modified_by: str | None = None
+
+
+class FileContent(Resource):
+    """Bytes of a file: UTF-8 text when it decodes, else base64."""
+
+    path: str
+    size: int
+    text: str | None = None
+    base64: str | None = None
+    truncated: bool = False
+    range: str | None = None
+
+
+class Column(Resource):
+    """A list column."""
+
+    name: str
+    display_name: str
+    kind: str
+    read_only: bool = False
+    required: bool = False
+    choices: list[str] = Field(default_factory=list)
+
+
+class ListRow(Resource):
+    """A list row with its field values."""
+
+    etag: str
+    fields: dict[str, Any]
+
+
+class LibraryChanges(Resource):
+    """Items changed and removed since the last sync, and the cursor for the next one."""
+
+    changed: list[DriveItem]
+    deleted: list[str] = Field(description="Ids of items removed (recycle bin) since the last sync.")
+    resynced: bool = Field(default=False, description="True when Graph asked for a full resync.")
+    cursor: str
