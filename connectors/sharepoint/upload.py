@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from charter.connectors.sharepoint.client import GraphClient
-from charter.schemas import UpstreamError
+from charter.schemas import NotFound, UpstreamError
 
 Json = dict[str, Any]
 SIMPLE_LIMIT = 4 * 1024 * 1024
@@ -50,7 +50,12 @@ def upload_in_session(
             if resumes > MAX_RESUMES:
                 raise
             # Ask how far Graph got: the fragment may have arrived even though the answer did not.
-            status = api.session_status(url, subject)
+            try:
+                status = api.session_status(url, subject)
+            except NotFound:
+                # The session is gone: the lost fragment was the last and the file is complete.
+                # The write is retried, and its retry finds the file holding exactly these bytes.
+                raise UpstreamError(f"the upload of {subject} may have completed; checking.") from None
             resumed = next_start(status)
             if resumed is None:
                 raise

@@ -343,7 +343,9 @@ def create_upload_session(ctx: Ctx) -> Answer:
     if existing is not None:
         check_writable(ctx, existing)
     size = body.get("fileSize")
-    session = ctx.sandbox.transfers.open_session(drive, base, ipath, behaviour, ctx.who, size)
+    session = ctx.sandbox.transfers.open_session(
+        drive, base, ipath, behaviour, ctx.who, size, body.get("description")
+    )
     return Answer(
         {
             "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#microsoft.graph.uploadSession",

@@ -41,6 +41,7 @@ class UploadSession:
     by: str
     expires_at: float
     size: int | None
+    description: str | None = None
     received: bytearray = field(default_factory=bytearray)
     done: bool = False
 
@@ -65,7 +66,14 @@ class Transfers:
         return f"{self.sandbox.download_base}/download.aspx?tempauth={token}"
 
     def open_session(
-        self, drive: Drive, base: Item, path: str, behaviour: str, by: str, size: object
+        self,
+        drive: Drive,
+        base: Item,
+        path: str,
+        behaviour: str,
+        by: str,
+        size: object,
+        description: object = None,
     ) -> UploadSession:
         sid = secrets.token_urlsafe(18)
         session = UploadSession(
@@ -78,6 +86,7 @@ class Transfers:
             by=by,
             expires_at=self.sandbox.clock.now() + SESSION_TTL,
             size=size if isinstance(size, int) else None,
+            description=description if isinstance(description, str) else None,
         )
         self.sessions[sid] = session
         return session
@@ -147,8 +156,10 @@ class Transfers:
             if session.behaviour == "fail":
                 raise GraphError(409, "nameAlreadyExists", "The specified item name already exists.")
             state.replace_content(existing, bytes(session.received), session.by)
+            existing.description = session.description or existing.description
             return 200, item_json(state, existing), {}
         item = state.add_item(drive, parent, name, bytes(session.received), session.by)
+        item.description = session.description
         return 201, item_json(state, item), {}
 
     def _status(self, session: UploadSession) -> dict[str, object]:

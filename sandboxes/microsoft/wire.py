@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -87,14 +88,16 @@ def select(obj: Json, fields: Iterable[str] | None) -> Json:
 
 
 def etag_matches(header: str | None, current: str) -> bool:
-    """Whether an If-Match header names the current eTag (`*` matches anything)."""
+    """Whether an If-Match header names the current eTag (`*` matches anything).
+
+    SharePoint's eTags hold a comma (`"{GUID},3"`), so the header is read as quoted tags, not split.
+    """
     if header is None:
         return True
-
-    def bare(tag: str) -> str:
-        return tag.strip().removeprefix("W/").strip('"')
-
-    return any(t.strip() == "*" or bare(t) == bare(current) for t in header.split(","))
+    if header.strip() == "*":
+        return True
+    tags = re.findall(r'(?:W/)?"([^"]*)"', header) or [header.strip()]
+    return current.strip('"') in tags
 
 
 # -- resources ------------------------------------------------------------------------------
