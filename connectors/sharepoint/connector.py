@@ -9,7 +9,6 @@ from urllib.parse import quote
 from pydantic import BaseModel
 
 from charter.auth.providers.microsoft import (
-    FILES_READ_ALL,
     FILES_READWRITE_ALL,
     SITES_READ_ALL,
     SITES_READWRITE_ALL,
@@ -67,8 +66,11 @@ from charter.connectors.sharepoint.writes import Writes
 from charter.schemas import NotFound, Page, Provenance, ValidationError, WriteResult
 
 Json = dict[str, Any]
-FILES = (FILES_READ_ALL,)
-FILES_WRITE = (FILES_READWRITE_ALL,)
+# Requests name libraries by site path, and resolving a site by path needs Sites.Read.All, which
+# also reads every library's files: it is the least a read by site path can ask for. Writing
+# files adds Files.ReadWrite.All; writing list rows needs Sites.ReadWrite.All.
+FILES = (SITES_READ_ALL,)
+FILES_WRITE = (SITES_READ_ALL, FILES_READWRITE_ALL)
 SITES = (SITES_READ_ALL,)
 LISTS_WRITE = (SITES_READWRITE_ALL,)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 
-from charter.sandboxes.microsoft.api import FILES_READ, SITES_READ, Ctx, route
+from charter.sandboxes.microsoft.api import FILES_READ, SELECTED, SITES_READ, Ctx, route
 from charter.sandboxes.microsoft.state import Item
 from charter.sandboxes.microsoft.wire import (
     Answer,
@@ -49,6 +49,9 @@ def download_url(ctx: Ctx, item: Item) -> str:
 @route("GET", r"/sites", kind="list")
 def search_sites(ctx: Ctx) -> Answer:
     query = ctx.query.get("search", "").strip("*").lower()
+    scopes = ctx.token.scopes if ctx.token else frozenset()
+    if not scopes & set(SITES_READ) and SELECTED not in scopes:
+        raise GraphError(403, "accessDenied", "Access denied")
     found = []
     for site in ctx.state.sites.values():
         text = f"{site.display_name} {site.description} {site.path}".lower()

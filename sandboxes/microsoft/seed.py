@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from charter.sandboxes.clock import Clock
 from charter.sandboxes.microsoft.state import Column, Drive, GraphList, GraphState, Item, ListItem, Site, User
 
@@ -109,7 +111,15 @@ def _contracts_list(state: GraphState) -> GraphList:
         item_id = str(contracts.next_item)
         contracts.next_item += 1
         fields = {"Title": title, "Status": status, "Amount": amount, "Counterparty": party}
+        # The same row GUID after every reset, so an eTag read before a reset stays meaningful.
+        guid = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{contracts.id}/{item_id}"))
         contracts.items[item_id] = ListItem(
-            id=item_id, fields=fields, created=EPOCH, modified=EPOCH, created_by=OWNER, modified_by=OWNER
+            id=item_id,
+            fields=fields,
+            created=EPOCH,
+            modified=EPOCH,
+            created_by=OWNER,
+            modified_by=OWNER,
+            guid=guid,
         )
     return contracts
