@@ -210,3 +210,13 @@ MICROSOFT = Provider(
     endpoint_layout=microsoft_endpoints,
     refresher=refresh_with_msal,
 )
+
+
+def browser_url(authority: str, url: str) -> str:
+    """The consent URL as a browser must open it: a loopback sandbox's https form sent as http."""
+    if is_loopback_http(authority):
+        origin = urlsplit(authority).netloc
+        secure = f"https://{origin}/"
+        if url.startswith(secure):
+            return "http://" + url.removeprefix("https://")
+    return url
