@@ -10,8 +10,11 @@ A person's account refreshing through `common` fails about an hour in (AADSTS700
 
 from __future__ import annotations
 
+import threading
+import warnings
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 from charter.auth.consent import ConsentTimeout, open_in_browser, print_user_code
 from charter.auth.consent.errors import CodeRejected, ConsentDenied, DeviceCodeExpired
@@ -88,12 +91,13 @@ def _browser_flow(
     app: Any, scopes: list[str], open_browser: Callable[[str], object] | None, timeout: float
 ) -> dict[str, Any]:
     listener = LoopbackListener()
-    import threading
-
     server = threading.Thread(target=listener.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     server.start()
     try:
-        flow = app.initiate_auth_code_flow(scopes, redirect_uri=listener.redirect_uri)
+        with warnings.catch_warnings():
+            # msal recommends form_post; a loopback listener reads the query (RFC 8252 §7.3).
+            warnings.filterwarnings("ignore", message="response_mode='form_post'", category=UserWarning)
+            flow = app.initiate_auth_code_flow(scopes, redirect_uri=listener.redirect_uri)
         (open_browser or open_in_browser)(flow["auth_uri"])
         if not listener.arrived.wait(timeout) or listener.callback_url is None:
             raise ConsentTimeout(
@@ -102,8 +106,6 @@ def _browser_flow(
     finally:
         listener.shutdown()
         listener.server_close()
-    from urllib.parse import parse_qsl, urlsplit
-
     answer = dict(parse_qsl(urlsplit(listener.callback_url).query))
     result: dict[str, Any] = app.acquire_token_by_auth_code_flow(flow, answer)
     return _checked(result)
