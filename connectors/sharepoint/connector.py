@@ -46,7 +46,9 @@ from charter.connectors.sharepoint.models import (
     ListDrives,
     ListListItems,
     ListRow,
+    SearchHit,
     SearchItems,
+    SearchMicrosoft,
     SearchSites,
     Site,
     SyncLibrary,
@@ -57,6 +59,7 @@ from charter.connectors.sharepoint.responses import (
     ITEM_SELECT,
     column_from,
     drive_from,
+    hit_from,
     item_from,
     path_url,
     row_from,
@@ -213,6 +216,21 @@ class SharePointConnector(Writes, Connector):
         rows = [row_from(r) for r in data.get("value", [])]
         return Page[ListRow](items=rows, next_cursor=self._next(request, data))
 
+    @action("read", scopes=SITES)
+    def search_microsoft(self, request: SearchMicrosoft) -> Page[SearchHit]:
+        """Microsoft Search across all sites the person can open: files, list rows or sites by keywords."""
+        start = _offset(request)
+        query = {"entityTypes": [request.entity], "query": {"queryString": request.query}}
+        body = {"requests": [{**query, "from": start, "size": request.per_page}]}
+        answer = (
+            self.api.call("POST", "/search/query", f"a search for {request.query!r}", body=body).body or {}
+        )
+        container = ((answer.get("value") or [{}])[0].get("hitsContainers") or [{}])[0]
+        hits = [hit_from(h) for h in container.get("hits") or []]
+        more = bool(container.get("moreResultsAvailable"))
+        cursor = encode_cursor(request, f"/{start + len(hits)}") if more and hits else None
+        return Page[SearchHit](items=hits, next_cursor=cursor)
+
     @action("read", scopes=FILES)
     def sync_library(self, request: SyncLibrary) -> LibraryChanges:
         """What changed in a library since the last sync: added, changed, deleted; one request if nothing."""
@@ -351,6 +369,12 @@ class SharePointConnector(Writes, Connector):
     def _next(self, request: BaseModel, data: Json) -> str | None:
         link = data.get("@odata.nextLink")
         return encode_cursor(request, str(link)) if isinstance(link, str) else None
+
+
+def _offset(request: SearchMicrosoft) -> int:
+    # Microsoft Search pages by offset; the cursor keeps it as a sealed `/N`.
+    link = link_of(request)
+    return int(link[1:]) if link and link[1:].isdigit() else 0
 
 
 def _content(path: str, meta: Json, data: bytes, content_range: str | None, cut: bool) -> FileContent:

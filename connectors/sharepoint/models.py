@@ -170,6 +170,15 @@ class ListListItems(ListColumns):
     cursor: Cursor = None
 
 
+class SearchMicrosoft(_Request):
+    """Microsoft Search across every site the person can open: files, list rows or sites."""
+
+    query: str = Field(min_length=1, max_length=500, description="Keywords (KQL), e.g. `budget 2025`.")
+    entity: Literal["driveItem", "listItem", "site"] = Field(default="driveItem", description="What to find.")
+    per_page: Annotated[int, Field(ge=1, le=500)] = 25
+    cursor: Cursor = None
+
+
 class SyncLibrary(_LibraryRequest):
     """What changed in a library since the last sync."""
 
@@ -314,6 +323,16 @@ class ListRow(Resource):
 
     etag: str
     fields: dict[str, Any]
+
+
+class SearchHit(Resource):
+    """One Microsoft Search result; `site` says where it lives, so grants can fence results in."""
+
+    kind: str
+    name: str
+    site: str | None = resource_field("sites", "The site holding the hit, as host/path.", default=None)
+    web_url: str | None = None
+    summary: str = ""
 
 
 class LibraryChanges(Resource):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote, unquote
 
-from charter.connectors.sharepoint.models import CONNECTOR, Column, Drive, DriveItem, ListRow, Site
+from charter.connectors.sharepoint.models import CONNECTOR, Column, Drive, DriveItem, ListRow, SearchHit, Site
 from charter.schemas import Provenance
 
 Json = dict[str, Any]
@@ -118,3 +118,40 @@ def path_url(drive_id: str, path: str, then: str = "") -> str:
         return f"/drives/{drive_id}/root{then}"
     encoded = quote(path, safe="/")
     return f"/drives/{drive_id}/root:/{encoded}:{then}" if then else f"/drives/{drive_id}/root:/{encoded}"
+
+
+def site_of(web_url: str | None) -> str | None:
+    """The site address (host/path) a SharePoint URL lives under: `/sites/X`, `/teams/X` or the root."""
+    if not web_url or "://" not in web_url:
+        return None
+    host, _, rest = web_url.split("://", 1)[1].partition("/")
+    parts = [unquote(p) for p in rest.split("/") if p]
+    if len(parts) >= 2 and parts[0].lower() in ("sites", "teams"):
+        return f"{host}/{parts[0]}/{parts[1]}"
+    return host
+
+
+def hit_from(hit: Json) -> SearchHit:
+    resource = hit.get("resource") or {}
+    kind = str(resource.get("@odata.type") or "").removeprefix("#microsoft.graph.")
+    url = resource.get("webUrl")
+    name = (
+        resource.get("name")
+        or resource.get("displayName")
+        or (resource.get("fields") or {}).get("Title")
+        or ""
+    )
+    return SearchHit(
+        id=str(hit.get("hitId") or resource.get("id")),
+        provenance=Provenance(
+            connector=CONNECTOR,
+            id=f"{kind}:{resource.get('id')}",
+            url=url,
+            author=_who(resource.get("lastModifiedBy")),
+        ),
+        kind=kind,
+        name=str(name),
+        site=site_of(url),
+        web_url=url,
+        summary=str(hit.get("summary") or ""),
+    )

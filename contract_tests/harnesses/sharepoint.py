@@ -207,6 +207,12 @@ def read_examples() -> dict[str, Example]:
             min_items=3,
             min_pages=2,
         ),
+        "search_microsoft": Example(
+            {"query": "file", "per_page": 10},
+            invalid=({"query": "file", "entity": "user"},),
+            min_items=25,
+            min_pages=3,
+        ),
         "sync_library": Example({"site": SITE}, invalid=({"site": SITE, "library": ""},)),
     }
 

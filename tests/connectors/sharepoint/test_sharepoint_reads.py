@@ -172,3 +172,31 @@ def test_requests_carry_microsofts_isv_user_agent(
 ) -> None:
     sharepoint.read(GetSite(site=SITE))
     assert graph.requests.entries[-1].request_headers["user-agent"].startswith("ISV|Charter|Charter/")
+
+
+def test_microsoft_search_names_each_hits_site_so_grants_can_fence_results(
+    sharepoint: SharePointConnector,
+) -> None:
+    from charter.agents.catalog import within_constraints
+    from charter.connectors.sharepoint import SearchMicrosoft
+    from charter.schemas import GrantClaims
+
+    hits = sharepoint.read(SearchMicrosoft(query="launch"))
+    assert [(h.name, h.site) for h in hits.items] == [
+        ("Spring launch.txt", "contoso.sharepoint.com/sites/Marketing")
+    ]
+    everywhere = sharepoint.read(SearchMicrosoft(query="revenue"))
+    assert {h.site for h in everywhere.items} == {SITE}
+    claims = GrantClaims.model_validate(
+        {
+            "id": "grt_x",
+            "subject": "adele@contoso.com",
+            "agent": "a",
+            "connections": ["c"],
+            "verbs": ["read"],
+            "constraints": {"sites": ["contoso.sharepoint.com/sites/Marketing"]},
+            "expires_at": "2099-01-01T00:00:00Z",
+            "issued_at": "2025-01-01T00:00:00Z",
+        }
+    )
+    assert within_constraints(claims, everywhere).items == []
