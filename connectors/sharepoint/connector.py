@@ -77,6 +77,45 @@ FILES_WRITE = (SITES_READ_ALL, FILES_READWRITE_ALL)
 SITES = (SITES_READ_ALL,)
 LISTS_WRITE = (SITES_READWRITE_ALL,)
 
+# The Graph endpoints each action calls, by their API reference page, for the scope check against
+# Microsoft's permission reference (charter.contract_tests.graph_permissions).
+_LIBRARY = ("site-getbypath", "drive-list")
+_ITEM_WRITE = (*_LIBRARY, "driveitem-get")
+API_ENDPOINTS: dict[str, tuple[str, ...]] = {
+    "search_sites": ("site-search",),
+    "get_site": ("site-getbypath",),
+    "list_drives": _LIBRARY,
+    "list_children": (*_LIBRARY, "driveitem-list-children"),
+    "get_item": (*_LIBRARY, "driveitem-get"),
+    "get_items": (*_LIBRARY, "driveitem-get"),
+    "search_items": (*_LIBRARY, "driveitem-search"),
+    "download_file": (*_LIBRARY, "driveitem-get", "driveitem-get-content"),
+    "list_columns": ("site-getbypath", "columndefinition-list"),
+    "list_items": ("site-getbypath", "listitem-list"),
+    "sync_library": (*_LIBRARY, "driveitem-delta"),
+    "search_microsoft": ("search-query-driveitem", "search-query-listitem-site"),
+    "upload_file": (
+        *_ITEM_WRITE,
+        "driveitem-get-content",
+        "driveitem-put-content",
+        "driveitem-createuploadsession",
+    ),
+    "create_folder": (*_ITEM_WRITE, "driveitem-post-children"),
+    "delete_item": (*_ITEM_WRITE, "driveitem-delete"),
+    "create_sharing_link": (*_ITEM_WRITE, "driveitem-createlink"),
+    "invite": (*_ITEM_WRITE, "driveitem-list-permissions", "driveitem-invite"),
+    "update_list_item": ("site-getbypath", "columndefinition-list", "listitem-get", "listitem-update"),
+}
+DRAFTS = {
+    "draft_upload": "upload_file",
+    "draft_folder": "create_folder",
+    "draft_delete": "delete_item",
+    "draft_sharing_link": "create_sharing_link",
+    "draft_invite": "invite",
+    "draft_list_update": "update_list_item",
+}
+API_ENDPOINTS.update({draft: API_ENDPOINTS[write] for draft, write in DRAFTS.items()})
+
 
 class SharePointConnector(Writes, Connector):
     """SharePoint sites, document libraries, files, lists and sharing, for agents acting for a person."""
@@ -84,6 +123,7 @@ class SharePointConnector(Writes, Connector):
     name = "sharepoint"
     provider = "microsoft"
     display_name: ClassVar[str] = "SharePoint"
+    api_endpoints: ClassVar[dict[str, tuple[str, ...]]] = API_ENDPOINTS
 
     def __init__(self, credentials: Credentials, **kwargs: Any) -> None:
         super().__init__(credentials, **kwargs)
