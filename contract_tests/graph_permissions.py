@@ -76,8 +76,9 @@ def graph_scope_problems(declared: Sequence[str], endpoints: Sequence[str]) -> l
     problems = []
     for endpoint in endpoints:
         if not any(s in PERMISSIONS[endpoint] and reaches_libraries(s) for s in declared):
+            accepted = ", ".join(PERMISSIONS[endpoint])
             problems.append(
-                f"INSUFFICIENT: {endpoint} accepts none of {sorted(declared)} (it accepts {PERMISSIONS[endpoint]})"
+                f"INSUFFICIENT: {endpoint} accepts none of {sorted(declared)} (it accepts {accepted})"
             )
     candidates = [s for s in RANK if reaches_libraries(s)]
     for scope in declared:
