@@ -59,6 +59,7 @@ class GraphSandbox(Sandbox):
         self.locked: set[str] = set()
         self.anonymous_links = True
         self._hosts: dict[str, SandboxServer] = {}
+        self._foreground: str | None = None
 
     def token_format(self) -> TokenFormat:
         return ENTRA_TOKENS
@@ -76,14 +77,32 @@ class GraphSandbox(Sandbox):
     def start(self) -> Self:
         """Serve Graph, the upload host and the download host, each on its own free port."""
         super().start()
-        if not self._hosts:
-            from charter.sandboxes.control import control_app
-
-            for role, app in (("upload", upload_app(self)), ("download", download_app(self))):
-                server = SandboxServer(ExchangeMiddleware(self, app, control_app(self)))
-                server.start()
-                self._hosts[role] = server
+        self._start_hosts()
         return self
+
+    def serve(self, port: int, host: str = "127.0.0.1") -> None:
+        """Serve Graph in the foreground on `host:port`, the upload and download hosts beside it."""
+        self._foreground = f"http://{host}:{port}"
+        self._start_hosts()
+        try:
+            super().serve(port, host)
+        finally:
+            self.stop()
+
+    def _start_hosts(self) -> None:
+        if self._hosts:
+            return
+        from charter.sandboxes.control import control_app
+
+        for role, app in (("upload", upload_app(self)), ("download", download_app(self))):
+            server = SandboxServer(ExchangeMiddleware(self, app, control_app(self)))
+            server.start()
+            self._hosts[role] = server
+
+    @property
+    def url(self) -> str:
+        """Base URL of the running sandbox, e.g. `http://127.0.0.1:54321`."""
+        return self._foreground or super().url
 
     def stop(self) -> None:
         for server in self._hosts.values():
