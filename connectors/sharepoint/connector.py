@@ -135,25 +135,25 @@ class SharePointConnector(Writes, Connector):
 
     @action("read", scopes=SITES)
     def search_sites(self, request: SearchSites) -> Page[Site]:
-        """Find SharePoint sites by words in their name or description."""
+        """Find SharePoint sites by name."""
         data = self.api.get("/sites", f"sites matching {request.query!r}", {"search": request.query})
         return Page[Site](items=[site_from(s) for s in data.get("value", [])])
 
     @action("read", scopes=SITES)
     def get_site(self, request: GetSite) -> Site:
-        """Get one site by host and path (e.g. contoso.sharepoint.com/sites/Finance)."""
+        """Get one site by host and path."""
         return site_from(self._site(request.site))
 
     @action("read", scopes=FILES)
     def list_drives(self, request: ListDrives) -> Page[Drive]:
-        """List the document libraries of a site."""
+        """List a site's document libraries."""
         site = self._site_id(request.site)
         data = self.api.get(f"/sites/{site}/drives", f"the libraries of {request.site}")
         return Page[Drive](items=[drive_from(d) for d in data.get("value", [])])
 
     @action("read", scopes=FILES)
     def list_children(self, request: ListChildren) -> Page[DriveItem]:
-        """List the files and folders directly inside a folder of a library (largest pages first)."""
+        """List the files and folders in a library folder."""
         link = link_of(request)
         subject = f"folder {preview.where(request.site, request.library, request.path or '/')}"
         if link is not None:
@@ -167,7 +167,7 @@ class SharePointConnector(Writes, Connector):
 
     @action("read", scopes=FILES)
     def get_item(self, request: GetItem) -> DriveItem:
-        """Get one file or folder by path: size, type, eTag, who changed it last."""
+        """Get one file or folder by path: size, type, eTag."""
         drive = self._drive_id(request.site, request.library)
         subject = preview.where(request.site, request.library, request.path)
         data = self.api.get(path_url(drive, request.path), subject, {"$select": ITEM_SELECT})
@@ -175,7 +175,7 @@ class SharePointConnector(Writes, Connector):
 
     @action("read", scopes=FILES)
     def get_items(self, request: GetItems) -> Page[DriveItem]:
-        """Get many files or folders by path in few requests (Graph's $batch, 20 per request)."""
+        """Get many files or folders by path at once."""
         drive = self._drive_id(request.site, request.library)
         calls = [
             {"id": str(n), "method": "GET", "url": path_url(drive, p) + f"?$select={ITEM_SELECT}"}
@@ -197,7 +197,7 @@ class SharePointConnector(Writes, Connector):
 
     @action("read", scopes=FILES)
     def search_items(self, request: SearchItems) -> Page[DriveItem]:
-        """Search a library for files and folders whose name or text contains the words."""
+        """Search a library's file names and text."""
         link = link_of(request)
         subject = f"a search of {request.site} > {request.library}"
         if link is not None:
@@ -212,7 +212,7 @@ class SharePointConnector(Writes, Connector):
 
     @action("read", scopes=FILES)
     def download_file(self, request: DownloadFile) -> FileContent:
-        """Read a file's content (text, or base64 for binary), whole or a byte range; streamed."""
+        """Read a file (text, or base64), whole or a byte range."""
         drive = self._drive_id(request.site, request.library)
         subject = preview.where(request.site, request.library, request.path)
         meta = self.api.get(path_url(drive, request.path), subject, {"$select": "id,name,size,file"})
@@ -234,7 +234,7 @@ class SharePointConnector(Writes, Connector):
 
     @action("read", scopes=SITES)
     def list_columns(self, request: ListColumns) -> Page[Column]:
-        """List a list's columns: internal names to use in updates, types, choices, read-only ones."""
+        """List a list's columns: names for updates, types, choices."""
         site = self._site_id(request.site)
         data = self.api.get(
             f"/sites/{site}/lists/{quote(request.list, safe='')}/columns", f"list {request.list}"
@@ -243,7 +243,7 @@ class SharePointConnector(Writes, Connector):
 
     @action("read", scopes=SITES)
     def list_items(self, request: ListListItems) -> Page[ListRow]:
-        """List the rows of a SharePoint list with their field values and eTags."""
+        """List a SharePoint list's rows with fields and eTags."""
         link = link_of(request)
         subject = f"list {request.list} of {request.site}"
         if link is not None:
@@ -258,7 +258,7 @@ class SharePointConnector(Writes, Connector):
 
     @action("read", scopes=SITES)
     def search_microsoft(self, request: SearchMicrosoft) -> Page[SearchHit]:
-        """Microsoft Search across all sites the person can open: files, list rows or sites by keywords."""
+        """Microsoft Search across sites: files, list rows or sites."""
         start = _offset(request)
         query = {"entityTypes": [request.entity], "query": {"queryString": request.query}}
         body = {"requests": [{**query, "from": start, "size": request.per_page}]}
@@ -273,34 +273,34 @@ class SharePointConnector(Writes, Connector):
 
     @action("read", scopes=FILES)
     def sync_library(self, request: SyncLibrary) -> LibraryChanges:
-        """What changed in a library since the last sync: added, changed, deleted; one request if nothing."""
+        """What changed in a library since the last sync."""
         return self.delta(request)
 
     # -- draft -----------------------------------------------------------------------------
 
     @action("draft", scopes=FILES_WRITE, commits="upload_file")
     def draft_upload(self, change: UploadFile, attribution: Attribution | None) -> DraftPreview:
-        """Prepare an upload for review (new file or replacement, with a text diff); nothing is uploaded."""
-        current = self.current_bytes(change)
+        """Draft an upload for review, with a diff."""
+        current = self.current_file(change)
         return DraftPreview(
             preview=preview.upload_preview(self.place(change), change.content, current, attribution)
         )
 
     @action("draft", scopes=FILES_WRITE, commits="create_folder")
     def draft_folder(self, change: CreateFolder, attribution: Attribution | None) -> DraftPreview:
-        """Prepare a new folder for review; nothing is created until the draft is written."""
+        """Draft a new folder for review."""
         self.require_parent(change)
         return DraftPreview(preview=preview.folder_preview(self.place(change), attribution))
 
     @action("draft", scopes=FILES_WRITE, commits="delete_item")
     def draft_delete(self, change: DeleteItem, attribution: Attribution | None) -> DraftPreview:
-        """Prepare moving a file or folder to the recycle bin, for review."""
+        """Draft moving an item to the recycle bin."""
         item = self.raw_item(change)
         return DraftPreview(preview=preview.delete_preview(self.place(change), item), url=item.get("webUrl"))
 
     @action("draft", scopes=FILES_WRITE, commits="create_sharing_link")
     def draft_sharing_link(self, change: CreateSharingLink, attribution: Attribution | None) -> DraftPreview:
-        """Prepare a sharing link for review, saying exactly who it would reach."""
+        """Draft a sharing link, saying who it reaches."""
         item = self.raw_item(change)
         return DraftPreview(
             preview=preview.link_preview(self.place(change), change.type, change.scope),
@@ -309,7 +309,7 @@ class SharePointConnector(Writes, Connector):
 
     @action("draft", scopes=FILES_WRITE, commits="invite")
     def draft_invite(self, change: InvitePeople, attribution: Attribution | None) -> DraftPreview:
-        """Prepare giving people access to a file or folder, for review (outsiders named)."""
+        """Draft giving people access to an item."""
         item = self.raw_item(change)
         outside = self.outsiders(change.recipients)
         text = preview.invite_preview(
@@ -324,7 +324,7 @@ class SharePointConnector(Writes, Connector):
 
     @action("draft", scopes=LISTS_WRITE, commits="update_list_item")
     def draft_list_update(self, change: UpdateListItem, attribution: Attribution | None) -> DraftPreview:
-        """Prepare a change to a list row's fields, checked against the list's columns, for review."""
+        """Draft a change to a list row's fields."""
         current = self.checked_row(change)
         place = f"{change.site} > list {change.list} > row {change.item_id}"
         return DraftPreview(preview=preview.fields_preview(place, current.get("fields") or {}, change.fields))
@@ -333,32 +333,32 @@ class SharePointConnector(Writes, Connector):
 
     @action("write", scopes=FILES_WRITE)
     def upload_file(self, change: UploadFile, ctx: WriteContext) -> WriteResult:
-        """Upload a text file (new, or replacing when `replace`); large files go in resumable fragments."""
+        """Upload a text file (new, or replacing one)."""
         return self.write_upload(change, ctx)
 
     @action("write", scopes=FILES_WRITE)
     def create_folder(self, change: CreateFolder, ctx: WriteContext) -> WriteResult:
-        """Create a folder; refused if something by that name exists (a retry finds its own folder)."""
+        """Create a folder."""
         return self.write_folder(change, ctx)
 
     @action("write", scopes=FILES_WRITE, risks=("destructive",))
     def delete_item(self, change: DeleteItem, ctx: WriteContext) -> WriteResult:
-        """Move a file or folder to the site's recycle bin (never a permanent delete)."""
+        """Move a file or folder to the recycle bin."""
         return self.write_delete(change, ctx)
 
     @action("write", scopes=FILES_WRITE, risks=("sharing",))
     def create_sharing_link(self, change: CreateSharingLink, ctx: WriteContext) -> WriteResult:
-        """Create (or reuse) a view or edit link to a file or folder: organization, given people or anyone."""
+        """Create a view or edit link to a file or folder."""
         return self.write_link(change, ctx)
 
     @action("write", scopes=FILES_WRITE, risks=("sharing",))
     def invite(self, change: InvitePeople, ctx: WriteContext) -> WriteResult:
-        """Give people read or write access to a file or folder, emailing them an invitation."""
+        """Give people read or write access to an item."""
         return self.write_invite(change, ctx)
 
     @action("write", scopes=LISTS_WRITE)
     def update_list_item(self, change: UpdateListItem, ctx: WriteContext) -> WriteResult:
-        """Change fields of a list row; a conflict when the row changed since its eTag was read."""
+        """Change a list row's fields (refused if it changed since read)."""
         return self.write_fields(change, ctx)
 
     # -- declarations per call ---------------------------------------------------------------

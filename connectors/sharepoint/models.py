@@ -20,23 +20,23 @@ SITE_PATTERN = r"^[A-Za-z0-9.-]+\.[A-Za-z]{2,}(?:/[A-Za-z0-9._~%-]+)*$"
 BAD_SEGMENT = ("", ".", "..")
 BAD_CHARS = set('"*:<>?\\|#%\x00')
 MAX_PAGE = 999
+# A list's name as Graph takes it in a URL segment: no separators, no leading `.` (so never `..`).
+LIST_PATTERN = r"^[^./\\?#%:*<>|\"][^/\\?#%:*<>|\"]{0,254}$"
 SIMPLE_UPLOAD = 4 * 1024 * 1024
 MAX_UPLOAD = 250 * 1024 * 1024
 MAX_DOWNLOAD = 10 * 1024 * 1024
 
 Cursor = Annotated[
     str | None,
-    Field(
-        default=None, max_length=4000, description="`next_cursor` of the previous page; omit for the first."
-    ),
+    Field(default=None, max_length=4000, description="`next_cursor` of the last page."),
 ]
-PerPage = Annotated[int, Field(ge=1, le=MAX_PAGE, description="Items per page, 1 to 999.")]
+PerPage = Annotated[int, Field(ge=1, le=MAX_PAGE)]
 
 
 def site_field() -> Any:
     return resource_field(
         "sites",
-        "The site as host and path, e.g. `contoso.sharepoint.com/sites/Finance`.",
+        "Site, e.g. `contoso.sharepoint.com/sites/Finance`.",
         pattern=SITE_PATTERN,
     )
 
@@ -44,7 +44,7 @@ def site_field() -> Any:
 def library_field() -> Any:
     return resource_field(
         "drives",
-        "The document library's name, e.g. `Documents`.",
+        "Library name.",
         default="Documents",
         min_length=1,
         max_length=128,
@@ -84,7 +84,7 @@ class _LibraryRequest(_SiteRequest):
 
 
 class _PathRequest(_LibraryRequest):
-    path: str = resource_field("folders", "Path inside the library, e.g. `Reports/Q1.txt`.", max_length=400)
+    path: str = resource_field("folders", "Path in the library, e.g. `Reports/a.txt`.", max_length=400)
 
     @field_validator("path")
     @classmethod
@@ -98,7 +98,10 @@ class _PathRequest(_LibraryRequest):
 class SearchSites(_Request):
     """Sites whose name or description matches the words."""
 
-    query: str = Field(min_length=1, max_length=200, description="Words to look for in site names.")
+    query: str = Field(
+        min_length=1,
+        max_length=200,
+    )
 
 
 class GetSite(_SiteRequest):
@@ -112,9 +115,7 @@ class ListDrives(_SiteRequest):
 class ListChildren(_LibraryRequest):
     """The files and folders directly inside a folder."""
 
-    path: str = resource_field(
-        "folders", "Folder inside the library; empty for the top.", default="", max_length=400
-    )
+    path: str = resource_field("folders", "Folder; empty for the top.", default="", max_length=400)
     per_page: PerPage = MAX_PAGE
     cursor: Cursor = None
 
@@ -131,7 +132,7 @@ class GetItem(_PathRequest):
 class GetItems(_LibraryRequest):
     """Many files or folders by path, read together (20 per batch request)."""
 
-    paths: list[str] = resource_field("folders", "Paths inside the library.", min_length=1, max_length=200)
+    paths: list[str] = resource_field("folders", "Paths in the library.", min_length=1, max_length=200)
 
     @field_validator("paths")
     @classmethod
@@ -142,7 +143,10 @@ class GetItems(_LibraryRequest):
 class SearchItems(_LibraryRequest):
     """Files and folders of a library whose name or text matches the words."""
 
-    query: str = Field(min_length=1, max_length=200, description="Words to look for.")
+    query: str = Field(
+        min_length=1,
+        max_length=200,
+    )
     per_page: PerPage = 200
     cursor: Cursor = None
 
@@ -150,22 +154,20 @@ class SearchItems(_LibraryRequest):
 class DownloadFile(_PathRequest):
     """A file's bytes (text decoded as UTF-8), optionally one byte range."""
 
-    start: int | None = Field(default=None, ge=0, description="First byte to read; omit for the whole file.")
-    length: int = Field(default=MAX_DOWNLOAD, ge=1, le=MAX_DOWNLOAD, description="At most this many bytes.")
+    start: int | None = Field(default=None, ge=0, description="First byte; omit for all.")
+    length: int = Field(default=MAX_DOWNLOAD, ge=1, le=MAX_DOWNLOAD, description="Bytes at most.")
 
 
 class ListColumns(_SiteRequest):
     """The columns of a list: internal names, types, choices, which are read-only."""
 
-    list: str = resource_field("lists", "The list's name, e.g. `Contracts`.", min_length=1, max_length=255)
+    list: str = resource_field("lists", "List name, e.g. `Contracts`.", pattern=LIST_PATTERN)
 
 
 class ListListItems(ListColumns):
     """Rows of a list with their field values."""
 
-    fields: list[str] = Field(
-        default_factory=list, max_length=50, description="Only these columns; all when empty."
-    )
+    fields: list[str] = Field(default_factory=list, max_length=50, description="Only these columns.")
     per_page: Annotated[int, Field(ge=1, le=5000)] = 200
     cursor: Cursor = None
 
@@ -173,8 +175,10 @@ class ListListItems(ListColumns):
 class SearchMicrosoft(_Request):
     """Microsoft Search across every site the person can open: files, list rows or sites."""
 
-    query: str = Field(min_length=1, max_length=500, description="Keywords (KQL), e.g. `budget 2025`.")
-    entity: Literal["driveItem", "listItem", "site"] = Field(default="driveItem", description="What to find.")
+    query: str = Field(min_length=1, max_length=500, description="Keywords (KQL).")
+    entity: Literal["driveItem", "listItem", "site"] = Field(
+        default="driveItem",
+    )
     per_page: Annotated[int, Field(ge=1, le=500)] = 25
     cursor: Cursor = None
 
@@ -183,7 +187,7 @@ class SyncLibrary(_LibraryRequest):
     """What changed in a library since the last sync."""
 
     cursor: str | None = Field(
-        default=None, max_length=4000, description="`cursor` of the previous sync; omit the first time."
+        default=None, max_length=4000, description="`cursor` of the last sync; omit the first time."
     )
 
 
@@ -195,7 +199,7 @@ class _PathChange(Change):
 
     site: str = site_field()
     library: str = library_field()
-    path: str = resource_field("folders", "Path inside the library, e.g. `Reports/Q1.txt`.", max_length=400)
+    path: str = resource_field("folders", "Path in the library, e.g. `Reports/a.txt`.", max_length=400)
 
     @field_validator("path")
     @classmethod
@@ -206,8 +210,8 @@ class _PathChange(Change):
 class UploadFile(_PathChange):
     """Create or replace a text file at a path (its folder must exist)."""
 
-    content: str = Field(max_length=MAX_UPLOAD, description="The file's text (UTF-8).")
-    replace: bool = Field(default=False, description="Replace the file if one is there; refuse otherwise.")
+    content: str = Field(max_length=MAX_UPLOAD, description="The file's text.")
+    replace: bool = Field(default=False, description="Replace an existing file.")
 
 
 class CreateFolder(_PathChange):
@@ -225,11 +229,10 @@ LinkScope = Literal["organization", "users", "anonymous"]
 class CreateSharingLink(_PathChange):
     """A sharing link to a file or folder."""
 
-    type: LinkType = Field(default="view", description="view (read only) or edit.")
+    type: LinkType = Field(default="view", description="view or edit.")
     scope: LinkScope = Field(
         default="organization",
-        description="organization: people in the tenant; users: only people given access; "
-        "anonymous: anyone with the link.",
+        description="anonymous: anyone with the link.",
     )
 
 
@@ -237,11 +240,11 @@ class InvitePeople(_PathChange):
     """Give people access to a file or folder, optionally with a message."""
 
     recipients: list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]] = (
-        recipient_field("Email addresses to give access to.", min_length=1, max_length=50)
+        recipient_field("Email addresses.", min_length=1, max_length=50)
     )
     role: Literal["read", "write"] = Field(default="read", description="read or write.")
-    message: str = Field(default="", max_length=2000, description="A note sent with the invitation.")
-    send_invitation: bool = Field(default=True, description="Email the people about it.")
+    message: str = Field(default="", max_length=2000, description="Note sent with it.")
+    send_invitation: bool = Field(default=True, description="Email them.")
 
 
 class UpdateListItem(Change):
@@ -250,14 +253,12 @@ class UpdateListItem(Change):
     model_config = _CONFIG
 
     site: str = site_field()
-    list: str = resource_field("lists", "The list's name, e.g. `Contracts`.", min_length=1, max_length=255)
-    item_id: str = Field(pattern=r"^[0-9]{1,10}$", description="The row's id, e.g. `3`.")
+    list: str = resource_field("lists", "List name, e.g. `Contracts`.", pattern=LIST_PATTERN)
+    item_id: str = Field(pattern=r"^[0-9]{1,10}$", description="Row id.")
     fields: dict[str, str | int | float | bool | None] = Field(
-        min_length=1, max_length=50, description="Column internal name → new value."
+        min_length=1, max_length=50, description="Column internal name → value."
     )
-    etag: str | None = Field(
-        default=None, max_length=200, description="The row's eTag as read; guards changes."
-    )
+    etag: str | None = Field(default=None, max_length=200, description="eTag from list_items.")
 
 
 # -- resources -----------------------------------------------------------------------------

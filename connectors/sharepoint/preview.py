@@ -32,18 +32,27 @@ def text_diff(path: str, before: str, after: str) -> str:
     return "\n".join(lines) or "(no change to the text)"
 
 
-def upload_preview(place: str, content: str, current: bytes | None, attribution: Attribution | None) -> str:
+def upload_preview(
+    place: str, content: str, current: tuple[int, bytes | None] | None, attribution: Attribution | None
+) -> str:
     size = len(content.encode())
     if current is None:
         head = f"Upload a new file to {place}\nSize: {size:,} bytes"
         body = "\n".join(content.splitlines()[:40])
     else:
-        head = f"Replace the file at {place}\nSize: {len(current):,} → {size:,} bytes"
-        try:
-            body = text_diff(place.rsplit(" > ", 1)[-1], current.decode("utf-8"), content)
-        except UnicodeDecodeError:
-            body = "(the current file is not text; it is replaced whole)"
+        before, data = current
+        head = f"Replace the file at {place}\nSize: {before:,} → {size:,} bytes"
+        body = _diff_or_note(place, data, content)
     return f"{head}{_by(attribution)}\n\n{body}".rstrip()
+
+
+def _diff_or_note(place: str, data: bytes | None, content: str) -> str:
+    if data is not None:
+        try:
+            return text_diff(place.rsplit(" > ", 1)[-1], data.decode("utf-8"), content)
+        except UnicodeDecodeError:
+            pass
+    return "(the current file is large or not text: no diff; it is replaced whole)"
 
 
 def folder_preview(place: str, attribution: Attribution | None) -> str:

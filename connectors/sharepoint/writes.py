@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     from charter.connectors.sharepoint.client import GraphClient
 
 Json = dict[str, Any]
+# The largest current file a replacement's preview downloads to show a diff.
+PREVIEW_LIMIT = 1024 * 1024
 
 
 class Writes:
@@ -74,8 +76,12 @@ class Writes:
         if found.get("folder") is None:
             raise ValidationError(f"{where} is a file, not a folder; choose a folder path.")
 
-    def current_bytes(self, change: UploadFile) -> bytes | None:
-        """The file now at the upload's path (None if there is none); refuses a clash or a folder."""
+    def current_file(self, change: UploadFile) -> tuple[int, bytes | None] | None:
+        """(size, bytes) of the file now at the upload's path, None if there is none.
+
+        The bytes are left out (None) above `PREVIEW_LIMIT`: too large to diff readably. Refuses
+        a folder at the path, or a file there when `replace` is not set.
+        """
         self.require_parent(change)
         item = self.maybe_item(change)
         if item is None:
@@ -84,11 +90,12 @@ class Writes:
             raise Conflict(f"{self.place(change)} is a folder; choose a file path.")
         if not change.replace:
             raise Conflict(f"{self.place(change)} already exists; set replace to true to replace it.")
+        size = int(item.get("size") or 0)
         url = str(item.get("@microsoft.graph.downloadUrl") or "")
-        data, _, _ = (
-            self.api.fetch(url, self.place(change), None, SIMPLE_LIMIT * 64) if url else (b"", {}, False)
-        )
-        return data
+        if not url or size > PREVIEW_LIMIT:
+            return size, None
+        data, _, _ = self.api.fetch(url, self.place(change), None, PREVIEW_LIMIT)
+        return size, data
 
     def outsiders(self, recipients: list[str]) -> list[str]:
         domain = str(self.credentials.account).rpartition("@")[2].lower()

@@ -200,3 +200,9 @@ def test_microsoft_search_names_each_hits_site_so_grants_can_fence_results(
         }
     )
     assert within_constraints(claims, everywhere).items == []
+
+
+@pytest.mark.parametrize("name", ["..", "Contracts/../../drives", "a?b", "a#b", "%2e%2e", ".hidden"])
+def test_list_names_cannot_reach_other_graph_paths(name: str) -> None:
+    with pytest.raises(ValueError, match="list"):
+        ListColumns(site=SITE, list=name)

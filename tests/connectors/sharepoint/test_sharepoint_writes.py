@@ -222,3 +222,14 @@ def test_requests_never_carry_the_token_to_upload_or_download_hosts(
         )
         == 0
     )
+
+
+def test_replacing_a_large_file_previews_its_size_without_downloading_it(
+    sharepoint: SharePointConnector, graph: GraphSandbox
+) -> None:
+    sharepoint.write(UploadFile(site=SITE, path="Reports/huge.txt", content="h" * (2 * 1024 * 1024)))
+    graph.requests.clear()
+    draft = sharepoint.draft(UploadFile(site=SITE, path="Reports/huge.txt", content="small", replace=True))
+    assert "2,097,152 → 5 bytes" in draft.preview
+    assert "no diff" in draft.preview
+    assert not any(e.path == "/download.aspx" for e in graph.requests.entries)
