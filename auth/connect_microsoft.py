@@ -107,8 +107,7 @@ def _browser_flow(
         listener.shutdown()
         listener.server_close()
     answer = dict(parse_qsl(urlsplit(listener.callback_url).query))
-    result: dict[str, Any] = app.acquire_token_by_auth_code_flow(flow, answer)
-    return _checked(result)
+    return _redeem(app, flow, answer)
 
 
 def _device_flow(app: Any, scopes: list[str], show: Callable[[str, str], object] | None) -> dict[str, Any]:
@@ -120,6 +119,17 @@ def _device_flow(app: Any, scopes: list[str], show: Callable[[str, str], object]
     result: dict[str, Any] = app.acquire_token_by_device_flow(flow, exit_condition=lambda f: False)
     if result.get("error") == "expired_token":
         raise DeviceCodeExpired("the Microsoft code expired before it was approved; connect again")
+    return _checked(result)
+
+
+def _redeem(app: Any, flow: dict[str, Any], answer: dict[str, str]) -> dict[str, Any]:
+    try:
+        result: dict[str, Any] = app.acquire_token_by_auth_code_flow(flow, answer)
+    except ValueError:
+        # msal refuses an answer whose state does not match the flow's: a forged or stale redirect.
+        raise CodeRejected(
+            "the sign-in answer does not belong to this sign-in (state mismatch); connect again"
+        ) from None
     return _checked(result)
 
 
@@ -137,4 +147,56 @@ def _checked(result: dict[str, Any]) -> dict[str, Any]:
     raise UpstreamError(f"Microsoft sign-in failed ({error}: {described})", oauth_error=error)
 
 
-__all__ = ["authority_for", "check_scope_mode", "connect_microsoft"]
+def begin_web_consent(
+    *,
+    scopes: Iterable[str],
+    client_id: str,
+    redirect_uri: str,
+    authority: str = f"{LOGIN_BASE}/organizations",
+) -> tuple[str, dict[str, Any]]:
+    """For a web server: the URL to send the person to, and msal's flow to keep in their session.
+
+    The flow holds the PKCE verifier and the state: keep it server-side, never in a cookie.
+    """
+    app = msal_app(authority, client_id)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="response_mode='form_post'", category=UserWarning)
+        flow: dict[str, Any] = app.initiate_auth_code_flow(
+            check_scope_mode(scopes), redirect_uri=redirect_uri
+        )
+    return str(flow["auth_uri"]), flow
+
+
+def finish_web_consent(
+    vault: Vault,
+    flow: dict[str, Any],
+    query: dict[str, str],
+    *,
+    client_id: str,
+    authority: str = f"{LOGIN_BASE}/organizations",
+    api_base: str = "https://graph.microsoft.com/v1.0",
+    service: str = "sharepoint",
+) -> Connection:
+    """For a web server: check the redirect's answer against the kept flow and save the connection."""
+    import msal
+
+    cache = msal.SerializableTokenCache()
+    result = _redeem(msal_app(authority, client_id, cache), flow, query)
+    return vault.add_connection(
+        service=service,
+        provider=MICROSOFT.name,
+        account=account_from_claims(result),
+        tokens=tokens_from(result, cache, flow.get("scope") or []),
+        api_base=api_base.rstrip("/"),
+        oauth_base=authority_of(authority),
+        client_id=client_id,
+    )
+
+
+__all__ = [
+    "authority_for",
+    "begin_web_consent",
+    "check_scope_mode",
+    "connect_microsoft",
+    "finish_web_consent",
+]

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from charter.auth.connect_microsoft import check_scope_mode, connect_microsoft
+from charter.auth.consent.errors import CodeRejected
 from charter.auth.crypto import KeySet, generate_key
 from charter.auth.home import CharterHome
 from charter.auth.providers import get_provider
@@ -143,3 +144,29 @@ def test_scope_catalog_coverage_and_registration() -> None:
     assert MICROSOFT.missing_scopes({"Files.Read.All"}, {"Sites.Read.All"}) == {"Sites.Read.All"}
     # Sites.Selected reaches granted sites only; it implies no tenant-wide permission.
     assert MICROSOFT.expand({"Sites.Selected"}) == {"Sites.Selected"}
+
+
+def test_web_helpers_build_the_url_and_finish_from_the_redirect(vault: Vault, graph: GraphSandbox) -> None:
+    from urllib.parse import parse_qsl, urlsplit
+
+    from charter.auth.connect_microsoft import begin_web_consent, finish_web_consent
+    from charter.auth.providers.microsoft import browser_url
+
+    authority = f"{graph.url}/organizations"
+    redirect = "https://app.example/callback"
+    graph.entra.register_client("web-app", None, [redirect])
+    url, flow = begin_web_consent(
+        scopes=["Files.Read.All"], client_id="web-app", redirect_uri=redirect, authority=authority
+    )
+    answer = httpx.get(browser_url(authority, url))
+    query = dict(parse_qsl(urlsplit(answer.headers["location"]).query))
+    forged = {**query, "state": "not-the-one"}
+    with pytest.raises(CodeRejected, match="state"):
+        finish_web_consent(
+            vault, flow, forged, client_id="web-app", authority=authority, api_base=graph.graph_base
+        )
+    conn = finish_web_consent(
+        vault, flow, query, client_id="web-app", authority=authority, api_base=graph.graph_base
+    )
+    assert conn.account == "adele@contoso.com"
+    assert conn.scopes == {"Files.Read.All"}
