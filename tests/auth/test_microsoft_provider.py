@@ -170,3 +170,58 @@ def test_web_helpers_build_the_url_and_finish_from_the_redirect(vault: Vault, gr
     )
     assert conn.account == "adele@contoso.com"
     assert conn.scopes == {"Files.Read.All"}
+
+
+CHILD = """
+import sys
+from charter.auth.home import CharterHome
+from charter.auth.vault import Vault
+
+vault = Vault(CharterHome())
+print("ready", flush=True)
+rejected = sys.stdin.readline().strip()
+print(vault.refresh(sys.argv[1], rejected), flush=True)
+"""
+
+
+def test_worker_processes_refreshing_through_msal_cause_one_refresh(
+    graph: GraphSandbox, tmp_path: Path
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    key = f"k1:{generate_key()}"
+    home = CharterHome(tmp_path / "shared-home")
+    vault = Vault(home, keys=KeySet.parse(key, source="test"))
+    cid = connect(vault, graph, ["Files.Read.All"])
+    rejected = vault.access_token(cid)
+    graph.faults.expire_access_tokens()
+    graph.requests.clear()
+    graph.faults.set_latency(0.2, path="/organizations/oauth2/v2.0/token")
+    env = {**os.environ, "CHARTER_HOME": str(home.path), "CHARTER_KEY": key}
+    env.pop("CHARTER_DATABASE_URL", None)
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", CHILD, cid],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for _ in range(3)
+    ]
+    for worker in workers:
+        assert worker.stdout is not None
+        assert worker.stdout.readline().strip() == "ready"
+    for worker in workers:
+        assert worker.stdin is not None
+        worker.stdin.write(rejected + "\n")
+        worker.stdin.flush()
+    tokens = [w.communicate(timeout=60)[0].strip() for w in workers]
+    graph.faults.set_latency(0)
+    assert [w.returncode for w in workers] == [0, 0, 0]
+    assert graph.requests.count("POST", "/organizations/oauth2/v2.0/token") == 1
+    assert graph.tokens.refresh_reuses == 0
+    assert len(set(tokens)) == 1
+    assert graph.tokens.lookup(tokens[0]) is not None
