@@ -184,11 +184,19 @@ class SearchMicrosoft(_Request):
 
 
 class SyncLibrary(_LibraryRequest):
-    """What changed in a library since the last sync."""
+    """What changed in a library (or one folder of it) since the last sync."""
 
+    folder: str = resource_field(
+        "folders", "Only changes in this folder; empty for all.", default="", max_length=400
+    )
     cursor: str | None = Field(
         default=None, max_length=4000, description="`cursor` of the last sync; omit the first time."
     )
+
+    @field_validator("folder")
+    @classmethod
+    def _folder(cls, value: str) -> str:
+        return check_path(value, allow_root=True)
 
 
 # -- changes -------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from charter.connectors.sharepoint.cursors import encode_cursor, link_of
 from charter.connectors.sharepoint.models import DriveItem, LibraryChanges, SyncLibrary
-from charter.connectors.sharepoint.responses import ITEM_SELECT, item_from
+from charter.connectors.sharepoint.responses import ITEM_SELECT, item_from, item_path
 from charter.schemas import Provenance, UpstreamError
 
 if TYPE_CHECKING:
@@ -46,6 +46,8 @@ def sync_library(connector: Writes, request: SyncLibrary) -> LibraryChanges:
         page = answer.body or {}
         for data in page.get("value", []):
             ident = str(data.get("id"))
+            if not _inside(request.folder, item_path(data)):
+                continue  # a folder's sync reports nothing, not even a deletion, from outside it
             if data.get("deleted") is not None:
                 changed.pop(ident, None)
                 deleted[ident] = None
@@ -60,6 +62,10 @@ def sync_library(connector: Writes, request: SyncLibrary) -> LibraryChanges:
         if not url:
             raise UpstreamError(f"Graph ended a page of {subject} with neither a next nor a delta link.")
     raise UpstreamError(f"{subject} did not end after {MAX_PAGES} pages; sync again.")
+
+
+def _inside(folder: str, path: str) -> bool:
+    return not folder or path == folder or path.startswith(folder + "/")
 
 
 def _changes(
