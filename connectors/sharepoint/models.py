@@ -340,6 +340,11 @@ class SearchHit(Resource):
     kind: str
     name: str
     site: str | None = resource_field("sites", "The site holding the hit, as host/path.", default=None)
+    # Search does not say which library or list a hit is in: under a grant limited to libraries or
+    # lists these stay unknown, and the hit is dropped rather than shown.
+    library: str | None = resource_field("drives", "Unknown for search hits.", default=None)
+    list: str | None = resource_field("lists", "Unknown for search hits.", default=None)
+    path: str | None = resource_field("folders", "Path in its library, for files and folders.", default=None)
     web_url: str | None = None
     summary: str = ""
 

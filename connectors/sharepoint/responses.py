@@ -152,6 +152,7 @@ def hit_from(hit: Json) -> SearchHit:
         kind=kind,
         name=str(name),
         site=site_of(url),
+        path=item_path(resource) if kind == "driveItem" else None,
         web_url=url,
         summary=str(hit.get("summary") or ""),
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import httpx
 import pytest
 
@@ -9,13 +11,14 @@ from charter.agents import Toolkit
 from charter.auth.connect_microsoft import connect_microsoft
 from charter.auth.grants import GrantAuthority
 from charter.auth.vault import Vault
+from charter.cli.demo_agent import unwrap
 from charter.sandboxes.microsoft import DEFAULT_CLIENT_ID, OWNER, GraphSandbox
 
 SITE = "contoso.sharepoint.com/sites/Finance"
 
 
 @pytest.fixture
-def kit(vault: Vault, graph: GraphSandbox) -> Toolkit:
+def make_kit(vault: Vault, graph: GraphSandbox) -> Callable[[dict[str, list[str]]], Toolkit]:
     conn = connect_microsoft(
         vault,
         scopes=["Sites.ReadWrite.All", "Files.ReadWrite.All"],
@@ -24,11 +27,18 @@ def kit(vault: Vault, graph: GraphSandbox) -> Toolkit:
         api_base=graph.graph_base,
         open_browser=lambda url: httpx.get("http://" + url.removeprefix("https://"), follow_redirects=True),
     )
-    constraints = {"sites": [SITE], "folders": ["Reports/*"], "lists": ["Contracts"]}
-    grant = GrantAuthority(vault.home).issue(
-        OWNER, "filer", (conn.id,), ("read", "draft", "write"), constraints=constraints
-    )
-    return Toolkit(grant.token, home=vault.home, vault=vault)
+
+    def make(constraints: dict[str, list[str]]) -> Toolkit:
+        verbs = ("read", "draft", "write")
+        grant = GrantAuthority(vault.home).issue(OWNER, "filer", (conn.id,), verbs, constraints=constraints)
+        return Toolkit(grant.token, home=vault.home, vault=vault)
+
+    return make
+
+
+@pytest.fixture
+def kit(make_kit: Callable[[dict[str, list[str]]], Toolkit]) -> Toolkit:
+    return make_kit({"sites": [SITE], "folders": ["Reports/*"], "lists": ["Contracts"]})
 
 
 @pytest.mark.parametrize(
@@ -91,3 +101,24 @@ def test_a_folder_grant_syncs_only_its_folder(kit: Toolkit, graph: GraphSandbox)
     # The folder itself changed too (it holds one more item); Reports above it is outside the grant.
     assert sorted(changed) == ["Reports/Archive", "Reports/Archive/2024.txt"]
     assert later.data["data"]["deleted"] == []
+
+
+def test_microsoft_search_shows_only_hits_inside_the_grant(kit: Toolkit) -> None:
+    found = kit.call("sharepoint_search_microsoft", {"query": "revenue"})
+    assert found.ok, found.error
+    # Q1/Q2 summaries are in Reports/ of Finance, but search cannot say which list or library a
+    # hit is in, and this grant names a list: every hit is dropped rather than shown.
+    assert found.data["items"] == []
+
+
+def test_microsoft_search_keeps_the_hits_in_the_granted_folder(
+    make_kit: Callable[[dict[str, list[str]]], Toolkit],
+) -> None:
+    kit = make_kit({"sites": [SITE], "folders": ["Reports/*"]})
+    unfenced = make_kit({}).call("sharepoint_search_microsoft", {"query": "salaries"})
+    assert [unwrap(h["data"]["path"]) for h in unfenced.data["items"]] == ["Budget.csv"]
+    hits = kit.call("sharepoint_search_microsoft", {"query": "revenue"}).data["items"]
+    names = [unwrap(h["data"]["path"]) for h in hits]
+    assert sorted(names) == ["Reports/Q1 summary.txt", "Reports/Q2 summary.txt"]
+    budget = kit.call("sharepoint_search_microsoft", {"query": "salaries"})
+    assert budget.data["items"] == []  # Budget.csv matches, but lies outside Reports/
