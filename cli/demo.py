@@ -17,6 +17,7 @@ import typer
 from charter.cli.context import Local
 from charter.cli.demo_github import github_scene
 from charter.cli.demo_google import google_scene
+from charter.cli.demo_sharepoint import sharepoint_scene
 from charter.cli.narration import DemoFailed, Narrator, indent
 from charter.cli.output import UsageProblem, console
 
@@ -29,12 +30,14 @@ class Scene(StrEnum):
 
     github = "github"
     google = "google"
+    sharepoint = "sharepoint"
     all = "all"
 
 
 SCENES: dict[Scene, tuple[Callable[[Local, Narrator], None], ...]] = {
     Scene.github: (github_scene,),
     Scene.google: (google_scene,),
+    Scene.sharepoint: (sharepoint_scene,),
     Scene.all: (github_scene, google_scene),
 }
 

@@ -53,10 +53,27 @@ def _print_google_banner(url: str) -> None:
     console.print("Press Ctrl-C to stop.")
 
 
+def _print_microsoft_banner(url: str) -> None:
+    from charter.sandboxes.microsoft import DEFAULT_CLIENT_ID
+
+    console.print(
+        f"[bold]microsoft sandbox[/] on {url}  (seeded: the Contoso tenant's sites, as adele@contoso.com)"
+    )
+    console.print(f"  Graph v1.0 and $batch       {url}/v1.0, {url}/v1.0/$batch")
+    console.print(f"  Entra ID v2 (msal)          {url}/organizations/v2.0/.well-known/openid-configuration")
+    console.print(f"  inspection API              {url}/_sandbox/state  (also /requests, /faults)")
+    console.print(f"  OAuth client id             {DEFAULT_CLIENT_ID}  (consent is granted automatically)")
+    console.print(f"Connect to it:  charter connect sharepoint --sandbox {url}")
+    console.print("Press Ctrl-C to stop.")
+
+
 def print_banner(service: str, url: str) -> None:
     """Where the sandbox answers and how to connect to it."""
     if service == "google":
         _print_google_banner(url)
+        return
+    if service == "microsoft":
+        _print_microsoft_banner(url)
         return
     from charter.sandboxes.github import DEFAULT_CLIENT_ID
 

@@ -11,6 +11,7 @@ from charter.schemas import ConfigurationError, missing_extra
 SANDBOXES: dict[str, str] = {
     "github": "charter.sandboxes.github:GitHubSandbox",
     "google": "charter.sandboxes.google:GoogleSandbox",
+    "microsoft": "charter.sandboxes.microsoft:GraphSandbox",
 }
 
 

@@ -16,6 +16,7 @@ from charter.connectors.base import Connector
 from charter.contract_tests.harnesses.google import ACCOUNT, GoogleCredentials
 from charter.sandboxes.github import GitHubSandbox
 from charter.sandboxes.google import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, GoogleSandbox
+from charter.sandboxes.microsoft import GraphSandbox
 
 ConnectorT = TypeVar("ConnectorT", bound=Connector)
 
@@ -108,6 +109,19 @@ def gsb(google_sandbox: GoogleSandbox) -> GoogleSandbox:
     """The session's Google sandbox, back at its seed state."""
     google_sandbox.reset()
     return google_sandbox
+
+
+@pytest.fixture(scope="session")
+def graph_sandbox() -> Iterator[GraphSandbox]:
+    with GraphSandbox() as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def graph(graph_sandbox: GraphSandbox) -> GraphSandbox:
+    """The session's Microsoft Graph sandbox, back at its seed state."""
+    graph_sandbox.reset()
+    return graph_sandbox
 
 
 class GoogleConnectors:

@@ -102,6 +102,11 @@ class OAuthClient:
 
     def refresh(self, refresh_token: str, *, previous_scopes: Iterable[str]) -> TokenSet:
         """New tokens from a refresh token (RFC 6749 §6); the provider may rotate the refresh token."""
+        if self.provider.refresher is not None:
+            tokens: TokenSet = self.provider.refresher(
+                self.http, self.endpoints, self.client, refresh_token, previous_scopes
+            )
+            return tokens
         form = {"grant_type": "refresh_token", "refresh_token": refresh_token}
         body = self._token_request(form, "refreshing the token", raise_errors=False)
         error = body.get("error")

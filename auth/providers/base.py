@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from charter.schemas import ConfigurationError
 
@@ -37,6 +37,13 @@ AccountLookup = Callable[["httpx.Client", Endpoints, str], str]
 Revoker = Callable[["httpx.Client", Endpoints, ClientAuth, str], None]
 """Revokes an access token at the provider; raises a CharterError when it could not."""
 
+Refresher = Callable[["httpx.Client", Endpoints, ClientAuth, str, Iterable[str]], Any]
+"""Refreshes through the provider's own client library (msal) instead of RFC 6749 §6.
+
+Takes what the vault holds in the refresh-token field and the scopes granted before; returns a
+`TokenSet` whose refresh token replaces the stored one, or raises `RefreshRejected`.
+"""
+
 
 @dataclass(frozen=True)
 class Provider:
@@ -64,6 +71,7 @@ class Provider:
     revoke_refresh_token: bool = False
     # Revoking one token ends every token the app holds for the account (Google's revoke does).
     revoke_ends_account: bool = False
+    refresher: Refresher | None = None
 
     def endpoints(self, oauth_base: str | None = None, api_base: str | None = None) -> Endpoints:
         """The endpoints under `oauth_base` and `api_base`, the provider's own by default."""
