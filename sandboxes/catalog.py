@@ -11,6 +11,7 @@ from charter.schemas import ConfigurationError
 SANDBOXES: dict[str, str] = {
     "github": "charter.sandboxes.github:GitHubSandbox",
     "google": "charter.sandboxes.google:GoogleSandbox",
+    "notion": "charter.sandboxes.notion:NotionSandbox",
 }
 
 

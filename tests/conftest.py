@@ -15,6 +15,7 @@ from charter.connectors.base import Connector
 from charter.contract_tests.harnesses.google import ACCOUNT, GoogleCredentials
 from charter.sandboxes.github import GitHubSandbox
 from charter.sandboxes.google import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, GoogleSandbox
+from charter.sandboxes.notion import NotionSandbox
 
 ConnectorT = TypeVar("ConnectorT", bound=Connector)
 
@@ -64,6 +65,19 @@ def gsb(google_sandbox: GoogleSandbox) -> GoogleSandbox:
     """The session's Google sandbox, back at its seed state."""
     google_sandbox.reset()
     return google_sandbox
+
+
+@pytest.fixture(scope="session")
+def notion_sandbox() -> Iterator[NotionSandbox]:
+    with NotionSandbox() as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def nsb(notion_sandbox: NotionSandbox) -> NotionSandbox:
+    """The session's Notion sandbox, back at its seed state."""
+    notion_sandbox.reset()
+    return notion_sandbox
 
 
 class GoogleConnectors:
