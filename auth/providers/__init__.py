@@ -9,9 +9,10 @@ from importlib.metadata import entry_points
 from charter.auth.providers.base import AccountLookup, ClientAuth, Endpoints, Provider, Revoker
 from charter.auth.providers.github import GITHUB, github_endpoints
 from charter.auth.providers.google import GOOGLE, google_endpoints
+from charter.auth.providers.notion import NOTION, notion_endpoints
 from charter.schemas import ConfigurationError
 
-PROVIDERS: dict[str, Provider] = {p.name: p for p in (GITHUB, GOOGLE)}
+PROVIDERS: dict[str, Provider] = {p.name: p for p in (GITHUB, GOOGLE, NOTION)}
 GROUP = "charter.providers"
 
 
@@ -51,6 +52,7 @@ def get_provider(name: str) -> Provider:
 __all__ = [
     "GITHUB",
     "GOOGLE",
+    "NOTION",
     "PROVIDERS",
     "AccountLookup",
     "ClientAuth",
@@ -60,5 +62,6 @@ __all__ = [
     "get_provider",
     "github_endpoints",
     "google_endpoints",
+    "notion_endpoints",
     "providers",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from charter.schemas import ConfigurationError
 
@@ -62,6 +62,9 @@ class Provider:
     authorize_params: Mapping[str, str] = field(default_factory=dict)
     # Revoke with the refresh token when there is one: an expired access token cannot end the grant.
     revoke_refresh_token: bool = False
+    # How the client authenticates to the token endpoint (authlib's names): GitHub and Google read
+    # the credentials from the form, Notion only from HTTP Basic.
+    token_auth: Literal["client_secret_post", "client_secret_basic"] = "client_secret_post"
 
     def endpoints(self, oauth_base: str | None = None, api_base: str | None = None) -> Endpoints:
         """The endpoints under `oauth_base` and `api_base`, the provider's own by default."""
