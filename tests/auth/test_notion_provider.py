@@ -1,4 +1,4 @@
-"""Connecting Notion end to end: OAuth with owner=user and HTTP Basic, rotating refresh, revocation, pasted tokens."""
+"""Connecting Notion: OAuth with owner=user and HTTP Basic, rotating refresh, revocation, pasted tokens."""
 
 from __future__ import annotations
 
