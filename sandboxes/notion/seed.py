@@ -83,6 +83,10 @@ class _Builder:
             self.state.content_of(parent["page_id"]).append(page_id)
         if raw.get("shared"):
             self.state.shared.add(page_id)
+        if raw.get("in_trash"):
+            self.state.pages[page_id].in_trash = True
+            if page_id in self.state.blocks:
+                self.state.blocks[page_id].in_trash = True
         self.blocks(page_id, raw.get("content", []), raw["key"])
         for n, text in enumerate(raw.get("comments", [])):
             parent_json = {"type": "page_id", "page_id": page_id}
