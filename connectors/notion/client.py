@@ -35,6 +35,9 @@ from charter.schemas import (
 Json = dict[str, Any]
 RATE_PER_SECOND = 3.0
 BURST = 3.0
+MARGIN = 0.005
+# A clock that goes back further than this was reset, not raced by another thread.
+CLOCK_JUMP = 60.0
 _SERVER_ERRORS = {"internal_server_error", "service_unavailable", "gateway_timeout", "bad_gateway"}
 
 
@@ -51,19 +54,31 @@ class RateBudget:
         self.waited = 0.0
 
     def take(self, now: float) -> float:
-        """Seconds to wait before one request may go at `now` (0: go now); the request is counted."""
+        """Seconds to wait before one request may go at `now` (0: go now); the request is counted.
+
+        The request counts at the moment it will be sent, after the wait, so requests queued by
+        several threads are spaced one after the other.
+        """
         with self._lock:
-            if self._at is None or now < self._at:
+            if self._at is None or now < self._at - CLOCK_JUMP:
                 # First use, or a clock that went back (a sandbox reset): start full.
                 self._at, self._level, self._closed_until = now, self.burst, 0.0
-            self._level = min(self.burst, self._level + (now - self._at) * self.per_second)
-            self._at = now
-            wait = max(0.0, self._closed_until - now)
-            if self._level < 1.0:
-                wait = max(wait, (1.0 - self._level) / self.per_second)
-            self._level -= 1.0
-            self.waited += wait
-            return wait
+            start = max(now, self._at)
+            go = max(start, self._closed_until)
+            level = min(self.burst, self._level + (go - self._at) * self.per_second)
+            if level < 1.0:
+                # A few milliseconds over the exact refill: Notion's clock and ours need not agree to the ulp.
+                go += (1.0 - level) / self.per_second + MARGIN
+                level = 1.0
+            self._level, self._at = level - 1.0, go
+            self.waited += go - now
+            return go - now
+
+    def answered(self, now: float) -> None:
+        """A request came back at `now`: Notion may have counted it as late as that, so refill from there."""
+        with self._lock:
+            if self._at is not None and now > self._at:
+                self._at = now
 
     def close_for(self, seconds: float, now: float) -> None:
         """Notion said wait: nobody on this connection sends before `now + seconds`."""
@@ -95,6 +110,7 @@ class NotionApi:
         capabilities: Callable[[], tuple[str, ...]],
         seen: SeenIds,
         timeout: float = 30.0,
+        max_wait: float = 60.0,
     ) -> None:
         self.credentials = credentials
         self.base_url = (base_url or API_BASE).rstrip("/")
@@ -104,6 +120,7 @@ class NotionApi:
         self.requests = 0
         self._capabilities = capabilities
         self.seen = seen
+        self.max_wait = max_wait
         quiet = logging.getLogger("charter.connectors.notion.client")
         self.client = Client(
             base_url=self.base_url,
@@ -124,12 +141,33 @@ class NotionApi:
 
         `about` is the id the request concerns, so a 404 can say whether it is only unshared.
         """
-        wait = self.budget.take(self.clock())
-        if wait > 0:
-            self.sleep(wait)
-        self.requests += 1
-        with self._translated(subject, about):
-            result = method(auth=self.credentials.access_token(), **kwargs)
+        waited, refreshed = 0.0, False
+        while True:
+            wait = self.budget.take(self.clock())
+            if wait > 0:
+                self.sleep(wait)
+            self.requests += 1
+            token = self.credentials.access_token()
+            try:
+                try:
+                    with self._translated(subject, about):
+                        result = method(auth=token, **kwargs)
+                finally:
+                    self.budget.answered(self.clock())
+                break
+            # Notion did not act on a request it refused with 401 or 429, so this one request is sent
+            # again here; letting the whole action run again would repeat the parts already written.
+            except TokenRejected:
+                if refreshed:
+                    raise
+                self.credentials.refresh(token)
+                refreshed = True
+            except RateLimited as exc:
+                pause = float(exc.details.get("retry_after") or 1.0)
+                if waited + pause > self.max_wait:
+                    raise
+                self.sleep(pause)
+                waited += pause
         if not isinstance(result, dict):
             raise UpstreamError(f"Notion sent an unexpected answer about {subject}; try again.")
         self.seen.add(ids_in(result))

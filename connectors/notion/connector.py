@@ -84,6 +84,7 @@ class NotionConnector(Connector):
             clock=lambda: self.clock(),
             capabilities=lambda: self._needed,
             seen=seen_for(self.credentials.connection_id),
+            max_wait=self.max_rate_limit_wait,
         )
 
     @cached_property
