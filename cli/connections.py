@@ -11,6 +11,7 @@ import typer
 from charter.auth.connect import connect
 from charter.auth.vault import Connection
 from charter.cli.connect_google import connect_calendar_command, connect_gmail_command
+from charter.cli.connect_notion import connect_notion_command
 from charter.cli.context import Local, local
 from charter.cli.options import split_csv
 from charter.cli.output import console, make_table, plain
@@ -194,6 +195,7 @@ def revoke_connection(
 # Google services: consent asks only for the scopes of the actions enabled (incremental authorization).
 connect_app.command("gmail")(connect_gmail_command)
 connect_app.command("calendar")(connect_calendar_command)
+connect_app.command("notion")(connect_notion_command)
 
 
 __all__ = [
