@@ -16,6 +16,7 @@ import typer
 from charter.cli.context import Local
 from charter.cli.demo_github import github_scene
 from charter.cli.demo_google import google_scene
+from charter.cli.demo_notion import notion_scene
 from charter.cli.narration import DemoFailed, Narrator, indent
 from charter.cli.output import console
 
@@ -28,19 +29,27 @@ class Scene(StrEnum):
 
     github = "github"
     google = "google"
+    notion = "notion"
     all = "all"
 
 
 SCENES: dict[Scene, tuple[Callable[[Local, Narrator], None], ...]] = {
     Scene.github: (github_scene,),
     Scene.google: (google_scene,),
+    Scene.notion: (notion_scene,),
+    # Notion plays on its own (`--scene notion`), keeping the whole demo near 30 s.
     Scene.all: (github_scene, google_scene),
 }
 
 
 def demo_command(
     scene: Annotated[
-        Scene, typer.Option("--scene", help="github (an issue triaged), google (mail and calendar), or all.")
+        Scene,
+        typer.Option(
+            "--scene",
+            help="github (an issue triaged), google (mail and calendar), all (both), or notion "
+            "(meeting notes to a project page).",
+        ),
     ] = Scene.all,
     home: Annotated[
         Path | None, typer.Option("--home", help="Keep the demo's Charter home here (default: a temp dir).")
