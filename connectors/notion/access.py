@@ -7,6 +7,7 @@ it, so a page outside is refused before anything is read from it or written to i
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from charter.connectors.notion.client import NotionApi
@@ -17,11 +18,17 @@ MAX_ANCESTRY = 64
 
 
 class Locator:
-    """Resolves ids through the API, remembering parents for the life of one connector."""
+    """Resolves ids through the API, remembering parents and schemas for `ttl` seconds.
 
-    def __init__(self, api: NotionApi) -> None:
+    Short-lived on purpose: a page moved out of a granted tree must stop counting as inside it.
+    """
+
+    def __init__(self, api: NotionApi, clock: Callable[[], float], ttl: float = 30.0) -> None:
         self.api = api
-        self._parents: dict[str, str | None] = {}
+        self.clock = clock
+        self.ttl = ttl
+        self._parents: dict[str, tuple[str | None, float]] = {}
+        self._sources: dict[str, tuple[Json, float]] = {}
 
     def page(self, page_id: str) -> Json:
         page = self.api.call(
@@ -32,6 +39,14 @@ class Locator:
 
     def data_source(self, source_id: str) -> Json:
         """A data source by its id, or the only data source of a database given by its id."""
+        cached = self._sources.get(source_id)
+        if cached is not None and self.clock() - cached[1] < self.ttl:
+            return cached[0]
+        source = self._fetch_data_source(source_id)
+        self._sources[source_id] = (source, self.clock())
+        return source
+
+    def _fetch_data_source(self, source_id: str) -> Json:
         client = self.api.client
         try:
             source = self.api.call(
@@ -76,10 +91,11 @@ class Locator:
         value = parent.get(str(kind)) if kind else None
         if data.get("object") == "page" and kind == "data_source_id":
             value = parent.get("data_source_id")
-        self._parents[str(data["id"])] = value if isinstance(value, str) else None
+        self._parents[str(data["id"])] = (value if isinstance(value, str) else None, self.clock())
 
     def _parent(self, object_id: str) -> str | None:
-        if object_id not in self._parents:
+        known = self._parents.get(object_id)
+        if known is None or self.clock() - known[1] >= self.ttl:
             client = self.api.client
             for method, key in (
                 (client.pages.retrieve, "page_id"),
@@ -95,8 +111,8 @@ class Locator:
                 except (NotFound, ValidationError):
                     continue
             else:
-                self._parents[object_id] = None
-        return self._parents[object_id]
+                self._parents[object_id] = (None, self.clock())
+        return self._parents[object_id][0]
 
     def inside(self, target: str, within: str) -> bool:
         """Whether `target` is `within` or lies below it."""

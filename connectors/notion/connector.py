@@ -89,7 +89,7 @@ class NotionConnector(Connector):
 
     @cached_property
     def locate(self) -> Locator:
-        return Locator(self.api)
+        return Locator(self.api, lambda: self.clock())
 
     # -- read ------------------------------------------------------------------------------
 

@@ -258,3 +258,16 @@ def test_ids_are_accepted_as_urls_and_without_dashes(notion: NotionConnector) ->
     assert notion.read(GetPage(page_id=url)).id == HOME
     with pytest.raises(Exception, match="Notion id"):
         GetPage(page_id="../../v1/users")
+
+
+def test_a_page_moved_out_of_the_granted_tree_stops_counting_as_inside(
+    notion: NotionConnector, nsb: NotionSandbox
+) -> None:
+    assert notion.read(GetPage(page_id=NOTES, within=HOME)).id == NOTES
+    with nsb.lock:
+        nsb.state.shared.add(PRIVATE)
+        nsb.state.pages[NOTES].parent = {"type": "page_id", "page_id": PRIVATE}
+        nsb.state.blocks[NOTES].parent_id = PRIVATE
+    nsb.clock.advance(31)
+    with pytest.raises(GrantDenied):
+        notion.read(GetPage(page_id=NOTES, within=HOME))
