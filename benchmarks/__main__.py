@@ -33,7 +33,7 @@ def parse_options(argv: Sequence[str] | None = None) -> tuple[Options, bool]:
     )
     parser.add_argument("--messages", type=int, default=default.messages, help="Gmail messages to fetch")
     parser.add_argument("--events", type=int, default=default.events, help="Calendar events to fetch")
-    parser.add_argument("--only", choices=("github", "google"), help="run only these benchmarks")
+    parser.add_argument("--only", choices=("github", "google", "notion"), help="run only these benchmarks")
     args = parser.parse_args(argv)
     if args.quick:
         return replace(Options.quick(), only=args.only), args.json

@@ -34,11 +34,22 @@ class Options:
     messages: int = 1000
     events: int = 1000
     only: str | None = None
+    notion_blocks: int = 2000
+    notion_rows: int = 1000
 
     @classmethod
     def quick(cls) -> Options:
         """Tiny sizes that still exercise every path (for the smoke test)."""
-        return cls(calls=6, latency_calls=3, rounds=1, backlog=150, messages=60, events=30)
+        return cls(
+            calls=6,
+            latency_calls=3,
+            rounds=1,
+            backlog=150,
+            messages=60,
+            events=30,
+            notion_blocks=250,
+            notion_rows=120,
+        )
 
     def command(self) -> str:
         """The command line that reproduces a run with these options."""
@@ -64,6 +75,10 @@ def run(options: Options) -> Report:
             report.environment = report.environment or environment(google.home)
             # The naive reads dominate this run's time; three rounds give the others a fair median.
             measure_google(google, report, options.latency_ms, min(options.rounds, 3))
+    if options.only in (None, "notion"):
+        from benchmarks.notion_bench import measure_notion
+
+        measure_notion(report, options.notion_blocks, options.notion_rows, options.latency_ms)
     return report
 
 

@@ -82,8 +82,18 @@ def encode(request: BaseModel, frames: list[Frame], budget_field: str) -> str | 
     """The cursor continuing at `frames`; the budget may differ on the next call."""
     if not frames:
         return None
-    stack = [[f.parent, f.depth, f.start, f.used if f.items is not None else f.skip] for f in frames]
+    stack = [_position(f, f is frames[-1]) for f in frames]
     return seal(_listing(request, budget_field), {"stack": stack})
+
+
+def _position(frame: Frame, deepest: bool) -> list[Any]:
+    if frame.items is None:
+        return [frame.parent, frame.depth, frame.start, frame.skip]
+    if deepest and not frame.items and frame.next:
+        # This page of children is used up: continue at the next one rather than re-read it (a level
+        # above another keeps its place, which the level below is checked against).
+        return [frame.parent, frame.depth, frame.next, 0]
+    return [frame.parent, frame.depth, frame.start, frame.used]
 
 
 def decode(request: BaseModel, root: str, budget_field: str, fetch: FetchChildren) -> list[Frame]:

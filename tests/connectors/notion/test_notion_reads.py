@@ -271,3 +271,29 @@ def test_a_page_moved_out_of_the_granted_tree_stops_counting_as_inside(
     nsb.clock.advance(31)
     with pytest.raises(GrantDenied):
         notion.read(GetPage(page_id=NOTES, within=HOME))
+
+
+@pytest.mark.parametrize("budget", [7, 100, 101])
+def test_every_budget_reads_every_block_once_in_order(
+    notion: NotionConnector, nsb: NotionSandbox, budget: int
+) -> None:
+    """Stops at every kind of place: inside a nested level, at the end of a page of 100, at a parent's end."""
+    with nsb.lock:
+        page = nsb.state.add_page(
+            {"type": "page_id", "page_id": HOME},
+            {"title": {"id": "title", "type": "title", "title": []}},
+            "u",
+        )
+        expected = []
+        for i in range(120):
+            block = nsb.state.add_block(page.id, "paragraph", {"rich_text": [_rt(f"p{i}")]}, "u")
+            expected.append(f"p{i}")
+            if i in (0, 99, 119):
+                for j in range(101):
+                    inner = nsb.state.add_block(block.id, "paragraph", {"rich_text": [_rt(f"p{i}.{j}")]}, "u")
+                    expected.append(f"p{i}.{j}")
+                    if j == 100:
+                        nsb.state.add_block(inner.id, "paragraph", {"rich_text": [_rt(f"p{i}.{j}.x")]}, "u")
+                        expected.append(f"p{i}.{j}.x")
+    texts, _ = read_all(notion, page.id, max_blocks=budget, depth=3)
+    assert texts == expected
