@@ -126,6 +126,20 @@ def revoke_notion_token(http: httpx.Client, endpoints: Endpoints, client: Client
     raise UpstreamError(f"Notion answered {resp.status_code} to the revocation; the token may still be valid")
 
 
+def introspect_notion_token(http: httpx.Client, endpoints: Endpoints, client: ClientAuth, token: str) -> bool:
+    """Whether Notion still holds `token` active (POST /v1/oauth/introspect with Basic credentials)."""
+    url = endpoints.token.rsplit("/", 1)[0] + "/introspect"
+    try:
+        resp = http.post(url, json={"token": token}, headers=basic_auth_header(client))
+    except httpx.HTTPError as exc:
+        raise UpstreamError(f"could not reach Notion to check the token ({type(exc).__name__})") from None
+    if resp.status_code == 401:
+        raise ConfigurationError("Notion refused the integration's client credentials while checking a token")
+    if resp.status_code != 200:
+        raise UpstreamError(f"Notion answered {resp.status_code} to the token check; retry later")
+    return bool(resp.json().get("active"))
+
+
 NOTION = Provider(
     name="notion",
     display_name="Notion",

@@ -11,8 +11,8 @@ import pytest
 from charter.auth.connect_notion import connect_notion, connect_notion_token
 from charter.auth.crypto import KeySet, generate_key
 from charter.auth.home import CharterHome
-from charter.auth.providers import get_provider
-from charter.auth.providers.notion import CAPABILITIES, NOTION, capability_hint
+from charter.auth.providers import ClientAuth, get_provider
+from charter.auth.providers.notion import CAPABILITIES, NOTION, capability_hint, introspect_notion_token
 from charter.auth.vault import Vault
 from charter.sandboxes.notion import (
     DEFAULT_CLIENT_ID,
@@ -128,6 +128,19 @@ def test_a_burnt_refresh_token_asks_to_connect_again(vault: Vault, nsb: NotionSa
     nsb.tokens.revoke_all()
     with pytest.raises(AuthRequired, match="connect Notion again"):
         vault.refresh(cid, vault.credentials(cid).access_token())
+
+
+def test_introspection_says_whether_a_token_is_active(vault: Vault, nsb: NotionSandbox) -> None:
+    cid = connect_in(vault, nsb)
+    token = vault.credentials(cid).access_token()
+    endpoints = NOTION.endpoints(nsb.url, nsb.url)
+    client = ClientAuth(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET)
+    with httpx.Client() as http:
+        assert introspect_notion_token(http, endpoints, client, token) is True
+        nsb.tokens.revoke(token)
+        assert introspect_notion_token(http, endpoints, client, token) is False
+        with pytest.raises(ConfigurationError):
+            introspect_notion_token(http, endpoints, ClientAuth(DEFAULT_CLIENT_ID, "wrong"), token)
 
 
 def test_revoking_ends_the_token_at_notion(vault: Vault, nsb: NotionSandbox) -> None:

@@ -246,3 +246,16 @@ def test_comments_are_listed_and_added(notion: Client, nsb: NotionSandbox) -> No
     texts = [c["rich_text"][0]["plain_text"] for c in notion.comments.list(block_id=HOME)["results"]]
     assert texts[-2:] == ["Looks good", "Thanks"]
     refused(lambda: notion.comments.list(block_id=PRIVATE), "object_not_found")
+
+
+def test_the_control_api_shares_sets_capabilities_issues_tokens_and_limits(nsb: NotionSandbox) -> None:
+    control = f"{nsb.url}/_sandbox/notion"
+    assert httpx.post(f"{control}/share", json={"shared": [PRIVATE]}).json()["shared"] == [PRIVATE]
+    httpx.post(f"{control}/consent", json={"capabilities": ["read_content", "bogus"]})
+    assert nsb.oauth.capabilities == {"read_content"}
+    internal = httpx.post(f"{control}/tokens", json={"internal": True}).json()["access_token"]
+    assert nsb.tokens.lookup(internal) is not None
+    assert httpx.post(f"{control}/rate_limit", json={"enabled": True, "burst": 1}).json()["enabled"] is True
+    state = httpx.get(f"{nsb.url}/_sandbox/state").json()
+    assert state["shared"] == [PRIVATE]
+    assert state["pages"][HOME]["content"][0] == "Welcome to the team space"
