@@ -292,8 +292,9 @@ def _summarise(report: Report, page: list[Figure], query: list[Figure]) -> None:
     )
     report.notes.append(
         f"Notion query: floor {rows[FLOOR].requests} requests, Charter {rows[CHARTER_QUERY].requests} "
-        f"(one more to read the schema that checks filters), naive {rows[NAIVE_ROWS].requests}; times are "
-        "real time plus the waits the limit imposes, waited on the sandbox clock."
+        f"(it reads the schema only to check filters or sorts), naive {rows[NAIVE_ROWS].requests}. Times "
+        "are real time plus the waits the limit imposes, waited on the sandbox clock; every contender "
+        "counts a request from its answer, so each costs a third of a second plus its round trip."
     )
 
 
