@@ -16,6 +16,8 @@ from charter.connectors.notion.models import BlockInput
 
 Json = dict[str, Any]
 MAX_TEXT_UNITS = 2000
+# Deeper Markdown indentation is kept at this depth (Notion's editor nests no deeper in practice).
+MAX_DEPTH = 12
 MAX_RICH_TEXT = 100
 TEXT_TYPES = frozenset(
     {
@@ -170,7 +172,7 @@ def _place(
     out: list[BlockInput], stack: list[tuple[int, list[BlockInput]]], indent: int, block: BlockInput
 ) -> None:
     # Blocks are frozen models, so nesting is built in plain lists and attached when the list is read.
-    while stack and stack[-1][0] >= indent:
+    while stack and (stack[-1][0] >= indent or len(stack) >= MAX_DEPTH):
         stack.pop()
     siblings = stack[-1][1] if stack else out
     siblings.append(block)

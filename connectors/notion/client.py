@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -240,8 +239,4 @@ def _retry_after(headers: Any) -> float:
         return 1.0
 
 
-def monotonic() -> float:
-    return time.monotonic()
-
-
-__all__ = ["BURST", "RATE_PER_SECOND", "NotionApi", "RateBudget", "budget_for", "monotonic"]
+__all__ = ["BURST", "RATE_PER_SECOND", "NotionApi", "RateBudget", "budget_for"]

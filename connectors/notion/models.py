@@ -19,6 +19,8 @@ from charter.schemas import Change, Page, Resource
 
 CONNECTOR = "notion"
 MAX_PAGE = 100
+MAX_DEPTH = 12
+MAX_BLOCKS = 20_000
 _UUID = re.compile(r"([0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12})")
 
 
@@ -220,6 +222,17 @@ class _Content(Change):
 
     blocks: list[BlockInput] = Field(default_factory=list, max_length=5000)
     markdown: str | None = Field(default=None, max_length=500_000, description="Content as Markdown instead.")
+
+    @model_validator(mode="after")
+    def _bounded(self) -> _Content:
+        todo, total = [(b, 1) for b in self.blocks], 0
+        while todo:
+            block, depth = todo.pop()
+            total += 1
+            if depth > MAX_DEPTH or total > MAX_BLOCKS:
+                raise ValueError(f"content may nest {MAX_DEPTH} levels and hold {MAX_BLOCKS} blocks at most")
+            todo.extend((child, depth + 1) for child in block.children)
+        return self
 
 
 class CreatePage(_Content):

@@ -67,3 +67,24 @@ def test_the_budget_spaces_requests_at_three_a_second() -> None:
     assert 1.99 < waits[-1] < 2.1
     budget.close_for(5, 100.0)
     assert budget.take(100.0) >= 5.0
+
+
+def test_deep_nesting_is_refused_or_flattened_not_a_crash() -> None:
+    import pytest
+    from pydantic import ValidationError as ModelError
+
+    from charter.connectors.notion.models import AppendBlocks
+
+    for levels, says in ((30, "nest 12 levels"), (400, "maximum validation depth")):
+        deep: dict[str, object] = {"text": "leaf"}
+        for _ in range(levels):
+            deep = {"text": "level", "children": [deep]}
+        with pytest.raises(ModelError, match=says):
+            AppendBlocks(page_id="0" * 32, blocks=[deep])
+    markdown = "\n".join("  " * i + f"- item {i}" for i in range(300))
+    blocks = from_markdown(markdown)
+    depth, node = 0, blocks[0]
+    while node.children:
+        depth, node = depth + 1, node.children[-1]
+    assert depth < 12
+    assert len(plan(blocks)) == 1
