@@ -12,12 +12,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from charter.connectors.notion.models import BlockInput
+from charter.connectors.notion.models import MAX_DEPTH, BlockInput
 
 Json = dict[str, Any]
 MAX_TEXT_UNITS = 2000
-# Deeper Markdown indentation is kept at this depth (Notion's editor nests no deeper in practice).
-MAX_DEPTH = 12
 MAX_RICH_TEXT = 100
 TEXT_TYPES = frozenset(
     {
@@ -78,27 +76,47 @@ class Planned:
         return kind, "".join(t["text"]["content"] for t in inner.get("rich_text", []))
 
 
-def plan(blocks: list[BlockInput]) -> list[Planned]:
-    """Charter's blocks as Notion request blocks, long text spread over as many blocks as it needs."""
-    out: list[Planned] = []
-    for block in blocks:
-        if block.type == "divider":
-            out.append(Planned({"type": "divider", "divider": {}}))
-            continue
-        pieces = [p for p in text_pieces(block.text)] or [""]
-        groups = [pieces[i : i + MAX_RICH_TEXT] for i in range(0, len(pieces), MAX_RICH_TEXT)]
-        for n, group in enumerate(groups):
-            inner: Json = {"rich_text": [{"type": "text", "text": {"content": p}} for p in group if p]}
-            if block.type == "to_do":
-                inner["checked"] = bool(block.checked)
-            if block.type == "code":
-                inner["language"] = block.language or "plain text"
-            last = n == len(groups) - 1
-            children = plan(block.children) if last and block.type in NESTING_TYPES else []
-            out.append(Planned({"type": block.type, block.type: inner}, children))
-        if block.children and block.type not in NESTING_TYPES:
-            out.extend(plan(block.children))
+def _pieces(block: BlockInput) -> list[Planned]:
+    """A block as request blocks: long text continues in further blocks of the same type."""
+    if block.type == "divider":
+        return [Planned({"type": "divider", "divider": {}})]
+    pieces = text_pieces(block.text) or [""]
+    out = []
+    for i in range(0, len(pieces), MAX_RICH_TEXT):
+        inner: Json = {
+            "rich_text": [
+                {"type": "text", "text": {"content": p}} for p in pieces[i : i + MAX_RICH_TEXT] if p
+            ]
+        }
+        if block.type == "to_do":
+            inner["checked"] = bool(block.checked)
+        if block.type == "code":
+            inner["language"] = block.language or "plain text"
+        out.append(Planned({"type": block.type, block.type: inner}))
     return out
+
+
+def plan(blocks: list[BlockInput]) -> list[Planned]:
+    """Charter's flat blocks as a tree of Notion request blocks.
+
+    A block one level deeper than the one before goes under it (more than one level deeper counts
+    as one); under a block that cannot hold children (a heading, code) it becomes its sibling.
+    """
+    top: list[Planned] = []
+    open_levels: list[Planned | None] = []  # the block each depth would nest under
+    for block in blocks:
+        depth = min(block.depth, len(open_levels) + 1)
+        parent = open_levels[depth - 2] if depth > 1 else None
+        while parent is None and depth > 1:
+            depth -= 1
+            parent = open_levels[depth - 2] if depth > 1 else None
+        siblings = parent.children if parent is not None else top
+        made = _pieces(block)
+        siblings.extend(made)
+        last = made[-1]
+        del open_levels[depth - 1 :]
+        open_levels.append(last if block.type in NESTING_TYPES else None)
+    return top
 
 
 def footer(line: str) -> Planned:
@@ -115,68 +133,65 @@ _HEADING = re.compile(r"^(#{1,3})\s+(.*)$")
 def from_markdown(text: str) -> list[BlockInput]:
     """Common Markdown (headings, lists, to-dos, quotes, code fences, rules, paragraphs) as blocks."""
     out: list[BlockInput] = []
-    stack: list[tuple[int, list[BlockInput]]] = []
+    indents: list[int] = []  # the indentation of each open list level
     paragraph: list[str] = []
     lines = text.replace("\r\n", "\n").split("\n")
     i = 0
-
-    def flush() -> None:
-        if paragraph:
-            out.append(BlockInput(type="paragraph", text="\n".join(paragraph)))
-            paragraph.clear()
-
     while i < len(lines):
-        line = lines[i]
+        line, stripped = lines[i], lines[i].strip()
         i += 1
-        if line.strip().startswith("```"):
-            flush()
-            language = line.strip()[3:].strip() or "plain text"
+        item = _LIST.match(line)
+        if stripped.startswith("```") or item or not stripped or not _is_text(stripped):
+            _flush(out, paragraph)
+        if stripped.startswith("```"):
             code: list[str] = []
             while i < len(lines) and not lines[i].strip().startswith("```"):
                 code.append(lines[i])
                 i += 1
             i += 1
-            out.append(BlockInput(type="code", text="\n".join(code), language=language))
-            stack.clear()
-            continue
-        item = _LIST.match(line)
-        if item:
-            flush()
-            indent, bullet, box, _, body = item.groups()
-            kind = "to_do" if box else ("bulleted_list_item" if bullet else "numbered_list_item")
-            block = BlockInput(
-                type=kind, text=body, checked=bool(box and "x" in box.lower()) if box else None
+            out.append(
+                BlockInput(type="code", text="\n".join(code), language=stripped[3:].strip() or "plain text")
             )
-            _place(out, stack, len(indent.replace("\t", "    ")), block)
+        elif item:
+            out.append(_list_item(item, indents))
             continue
-        stack.clear()
-        stripped = line.strip()
-        if not stripped:
-            flush()
-        elif heading := _HEADING.match(stripped):
-            flush()
-            out.append(BlockInput(type=f"heading_{len(heading.group(1))}", text=heading.group(2)))
-        elif stripped in ("---", "***", "___"):
-            flush()
-            out.append(BlockInput(type="divider"))
-        elif stripped.startswith(">"):
-            flush()
-            out.append(BlockInput(type="quote", text=stripped.lstrip(">").strip()))
-        else:
+        elif stripped and _is_text(stripped):
             paragraph.append(stripped)
-    flush()
+        elif stripped:
+            out.append(_line_block(stripped))
+        indents.clear()
+    _flush(out, paragraph)
     return out
 
 
-def _place(
-    out: list[BlockInput], stack: list[tuple[int, list[BlockInput]]], indent: int, block: BlockInput
-) -> None:
-    # Blocks are frozen models, so nesting is built in plain lists and attached when the list is read.
-    while stack and (stack[-1][0] >= indent or len(stack) >= MAX_DEPTH):
-        stack.pop()
-    siblings = stack[-1][1] if stack else out
-    siblings.append(block)
-    stack.append((indent, block.children))
+def _is_text(line: str) -> bool:
+    return not (_HEADING.match(line) or line in ("---", "***", "___") or line.startswith(">"))
+
+
+def _flush(out: list[BlockInput], paragraph: list[str]) -> None:
+    if paragraph:
+        out.append(BlockInput(type="paragraph", text="\n".join(paragraph)))
+        paragraph.clear()
+
+
+def _line_block(line: str) -> BlockInput:
+    heading = _HEADING.match(line)
+    if heading:
+        return BlockInput(type=f"heading_{len(heading.group(1))}", text=heading.group(2))
+    if line.startswith(">"):
+        return BlockInput(type="quote", text=line.lstrip(">").strip())
+    return BlockInput(type="divider")
+
+
+def _list_item(item: re.Match[str], indents: list[int]) -> BlockInput:
+    spaces, bullet, box, _, body = item.groups()
+    indent = len(spaces.replace("\t", "    "))
+    while indents and indents[-1] >= indent:
+        indents.pop()
+    indents.append(indent)
+    kind = "to_do" if box else ("bulleted_list_item" if bullet else "numbered_list_item")
+    checked = bool("x" in box.lower()) if box else None
+    return BlockInput(type=kind, text=body, depth=min(len(indents), MAX_DEPTH), checked=checked)
 
 
 # -- Notion out -------------------------------------------------------------------------------

@@ -20,7 +20,6 @@ from charter.schemas import Change, Page, Resource
 CONNECTOR = "notion"
 MAX_PAGE = 100
 MAX_DEPTH = 12
-MAX_BLOCKS = 20_000
 _UUID = re.compile(r"([0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12})")
 
 
@@ -57,8 +56,7 @@ def within_field() -> Any:
     """The grant's `pages` constraint: a granted page or data source the target must lie in."""
     return resource_field(
         "pages",
-        "A page or data source the target is (or lies below); needed when the grant is limited to some "
-        "pages, and Charter checks the target really is inside it.",
+        "The granted page or data source the target is in (when the grant lists pages).",
         default=None,
     )
 
@@ -86,15 +84,15 @@ BlockType = Literal[
 
 
 class BlockInput(BaseModel):
-    """One block to write; text of any length and children of any depth are split to Notion's limits."""
+    """One block to write; `depth` 2 nests it under the block before it (text of any length is fine)."""
 
     model_config = _CONFIG
 
     type: BlockType = "paragraph"
     text: str = Field(default="", max_length=200_000)
-    checked: bool | None = Field(default=None, description="For to_do blocks.")
-    language: str | None = Field(default=None, max_length=50, description="For code blocks.")
-    children: list[BlockInput] = Field(default_factory=list, max_length=1000)
+    depth: int = Field(default=1, ge=1, le=MAX_DEPTH)
+    checked: bool | None = None
+    language: str | None = Field(default=None, max_length=50)
 
 
 class PropertyFilter(BaseModel):
@@ -222,17 +220,6 @@ class _Content(Change):
 
     blocks: list[BlockInput] = Field(default_factory=list, max_length=5000)
     markdown: str | None = Field(default=None, max_length=500_000, description="Content as Markdown instead.")
-
-    @model_validator(mode="after")
-    def _bounded(self) -> _Content:
-        todo, total = [(b, 1) for b in self.blocks], 0
-        while todo:
-            block, depth = todo.pop()
-            total += 1
-            if depth > MAX_DEPTH or total > MAX_BLOCKS:
-                raise ValueError(f"content may nest {MAX_DEPTH} levels and hold {MAX_BLOCKS} blocks at most")
-            todo.extend((child, depth + 1) for child in block.children)
-        return self
 
 
 class CreatePage(_Content):

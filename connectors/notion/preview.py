@@ -6,7 +6,7 @@ from charter.connectors.notion.blocks import markdown_line
 from charter.connectors.notion.models import BlockInput, PropertyValue
 
 
-def content_markdown(blocks: list[BlockInput], depth: int = 1) -> list[str]:
+def content_markdown(blocks: list[BlockInput]) -> list[str]:
     """Blocks to be written, as the Markdown lines Notion will show."""
     lines: list[str] = []
     for block in blocks:
@@ -15,8 +15,7 @@ def content_markdown(blocks: list[BlockInput], depth: int = 1) -> list[str]:
             inner["checked"] = bool(block.checked)
         if block.type == "code":
             inner["language"] = block.language or ""
-        lines.append(markdown_line({"type": block.type, block.type: inner}, depth))
-        lines.extend(content_markdown(block.children, depth + 1))
+        lines.append(markdown_line({"type": block.type, block.type: inner}, block.depth))
     return lines
 
 

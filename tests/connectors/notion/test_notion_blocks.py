@@ -29,9 +29,24 @@ def test_a_very_long_text_continues_in_more_blocks() -> None:
     assert len(plan([BlockInput(type="quote", text="y" * 200_000)])) == 1
     more = plan([BlockInput(text="z" * 150_000), BlockInput(text="w" * 150_000)])
     assert [len(p.body["paragraph"]["rich_text"]) for p in more] == [75, 75]
-    longest = plan([BlockInput(type="paragraph", text="v" * 200_000, children=[BlockInput(text="c")])])
-    assert len(longest) == 1
-    assert len(longest[0].children) == 1
+    longest = plan([BlockInput(text="😀" * 150_000), BlockInput(text="c", depth=2)])  # 300,000 units
+    assert len(longest) == 2
+    assert len(longest[1].children) == 1  # the child goes under the block's last part
+
+
+def test_depths_become_a_tree_and_headings_hold_no_children() -> None:
+    tree = plan(
+        [
+            BlockInput(type="heading_2", text="h"),
+            BlockInput(text="under a heading", depth=2),
+            BlockInput(type="bulleted_list_item", text="a"),
+            BlockInput(type="bulleted_list_item", text="b", depth=5),
+            BlockInput(type="bulleted_list_item", text="c", depth=3),
+        ]
+    )
+    assert [p.key()[1] for p in tree] == ["h", "under a heading", "a"]
+    assert [c.key()[1] for c in tree[2].children] == ["b"]
+    assert [c.key()[1] for c in tree[2].children[0].children] == ["c"]
 
 
 def test_markdown_becomes_blocks() -> None:
@@ -43,15 +58,16 @@ def test_markdown_becomes_blocks() -> None:
         ("heading_1", "Title"),
         ("paragraph", "Some text\nmore text"),
         ("bulleted_list_item", "a"),
+        ("bulleted_list_item", "b"),
         ("to_do", "done"),
         ("numbered_list_item", "first"),
         ("quote", "quoted"),
         ("divider", ""),
         ("code", "x = 1"),
     ]
-    assert blocks[2].children[0].text == "b"
-    assert blocks[3].checked is True
-    assert blocks[7].language == "py"
+    assert [(b.text, b.depth) for b in blocks[2:4]] == [("a", 1), ("b", 2)]
+    assert blocks[4].checked is True
+    assert blocks[8].language == "py"
 
 
 def test_both_trash_flags_count() -> None:
@@ -69,22 +85,11 @@ def test_the_budget_spaces_requests_at_three_a_second() -> None:
     assert budget.take(100.0) >= 5.0
 
 
-def test_deep_nesting_is_refused_or_flattened_not_a_crash() -> None:
-    import pytest
-    from pydantic import ValidationError as ModelError
-
-    from charter.connectors.notion.models import AppendBlocks
-
-    for levels, says in ((30, "nest 12 levels"), (400, "maximum validation depth")):
-        deep: dict[str, object] = {"text": "leaf"}
-        for _ in range(levels):
-            deep = {"text": "level", "children": [deep]}
-        with pytest.raises(ModelError, match=says):
-            AppendBlocks(page_id="0" * 32, blocks=[deep])
+def test_deep_markdown_indentation_stays_within_twelve_levels() -> None:
     markdown = "\n".join("  " * i + f"- item {i}" for i in range(300))
     blocks = from_markdown(markdown)
-    depth, node = 0, blocks[0]
+    assert max(b.depth for b in blocks) == 12
+    node, depth = plan(blocks)[0], 1
     while node.children:
-        depth, node = depth + 1, node.children[-1]
-    assert depth < 12
-    assert len(plan(blocks)) == 1
+        node, depth = node.children[-1], depth + 1
+    assert depth == 12

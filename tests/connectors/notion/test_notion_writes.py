@@ -30,30 +30,31 @@ def pages_titled(nsb: NotionSandbox, title: str) -> list[str]:
 
 
 def deep_content() -> list[BlockInput]:
-    leaf = BlockInput(type="paragraph", text="level 4")
-    level3 = BlockInput(type="bulleted_list_item", text="level 3", children=[leaf])
-    level2 = BlockInput(type="bulleted_list_item", text="level 2", children=[level3])
+    """Four levels, 230 items, a toggle with 150 children, and text far past 2,000 characters."""
+    nested = [
+        BlockInput(type="bulleted_list_item", text="level 1"),
+        BlockInput(type="bulleted_list_item", text="level 2", depth=2),
+        BlockInput(type="bulleted_list_item", text="level 3", depth=3),
+        BlockInput(type="paragraph", text="level 4", depth=4),
+    ]
     many = [BlockInput(type="numbered_list_item", text=f"item {i}") for i in range(230)]
-    wide = BlockInput(
-        type="toggle", text="wide", children=[BlockInput(text=f"child {i}") for i in range(150)]
-    )
+    wide = [
+        BlockInput(type="toggle", text="wide"),
+        *(BlockInput(text=f"child {i}", depth=2) for i in range(150)),
+    ]
     long_text = "x" * 4500 + "😀" * 1500
     return [
         BlockInput(type="heading_1", text="Plan"),
-        BlockInput(type="bulleted_list_item", text="level 1", children=[level2]),
+        *nested,
         *many,
-        wide,
+        *wide,
         BlockInput(type="paragraph", text=long_text),
         BlockInput(type="to_do", text="ship", checked=True),
     ]
 
 
 def expected_text(blocks: list[BlockInput]) -> list[str]:
-    out: list[str] = []
-    for block in blocks:
-        out.append(block.text)
-        out.extend(expected_text(block.children))
-    return out
+    return [block.text for block in blocks]
 
 
 def test_create_page_in_a_data_source_with_properties_and_markdown(
