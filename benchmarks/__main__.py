@@ -35,7 +35,7 @@ def parse_options(argv: Sequence[str] | None = None) -> tuple[Options, bool]:
     parser.add_argument("--events", type=int, default=default.events, help="Calendar events to fetch")
     parser.add_argument("--library", type=int, default=default.library, help="files in the SharePoint folder")
     parser.add_argument(
-        "--only", choices=("github", "google", "sharepoint"), help="run only these benchmarks"
+        "--only", choices=("github", "google", "sharepoint", "notion"), help="run only these benchmarks"
     )
     args = parser.parse_args(argv)
     if args.quick:

@@ -36,11 +36,23 @@ class Options:
     events: int = 1000
     only: str | None = None
     library: int = 1000
+    notion_blocks: int = 2000
+    notion_rows: int = 1000
 
     @classmethod
     def quick(cls) -> Options:
         """Tiny sizes that still exercise every path (for the smoke test)."""
-        return cls(calls=6, latency_calls=3, rounds=1, backlog=150, messages=60, events=30, library=120)
+        return cls(
+            calls=6,
+            latency_calls=3,
+            rounds=1,
+            backlog=150,
+            messages=60,
+            events=30,
+            library=120,
+            notion_blocks=250,
+            notion_rows=120,
+        )
 
     def command(self) -> str:
         """The command line that reproduces a run with these options."""
@@ -68,6 +80,10 @@ def run(options: Options) -> Report:
             measure_google(google, report, options.latency_ms, min(options.rounds, 3))
     if options.only in (None, "sharepoint"):
         measure_sharepoint(report, options.library, options.latency_ms, min(options.rounds, 3))
+    if options.only in (None, "notion"):
+        from benchmarks.notion_bench import measure_notion
+
+        measure_notion(report, options.notion_blocks, options.notion_rows, options.latency_ms)
     return report
 
 

@@ -18,6 +18,7 @@ from charter.auth.vault import Connection
 from charter.auth.vault_table import reconnect_command
 from charter.cli.connect_google import connect_calendar_command, connect_gmail_command
 from charter.cli.connect_microsoft import connect_sharepoint_command
+from charter.cli.connect_notion import connect_notion_command
 from charter.cli.context import Local, local
 from charter.cli.options import format_duration, split_csv
 from charter.cli.output import JsonOption, console, plain, print_json, short_scopes
@@ -255,6 +256,7 @@ def _sharing_the_grant(here: Local, connection: Connection) -> list[Connection]:
 connect_app.command("gmail")(connect_gmail_command)
 connect_app.command("calendar")(connect_calendar_command)
 connect_app.command("sharepoint")(connect_sharepoint_command)
+connect_app.command("notion")(connect_notion_command)
 
 
 __all__ = [

@@ -18,6 +18,7 @@ from charter.cli.context import Local
 from charter.cli.demo_github import github_scene
 from charter.cli.demo_google import google_scene
 from charter.cli.demo_sharepoint import sharepoint_scene
+from charter.cli.demo_notion import notion_scene
 from charter.cli.narration import DemoFailed, Narrator, indent
 from charter.cli.output import UsageProblem, console
 
@@ -31,6 +32,7 @@ class Scene(StrEnum):
     github = "github"
     google = "google"
     sharepoint = "sharepoint"
+    notion = "notion"
     all = "all"
 
 
@@ -38,6 +40,8 @@ SCENES: dict[Scene, tuple[Callable[[Local, Narrator], None], ...]] = {
     Scene.github: (github_scene,),
     Scene.google: (google_scene,),
     Scene.sharepoint: (sharepoint_scene,),
+    Scene.notion: (notion_scene,),
+    # Notion plays on its own (`--scene notion`), keeping the whole demo near 30 s.
     Scene.all: (github_scene, google_scene),
 }
 
@@ -45,7 +49,13 @@ SCENES: dict[Scene, tuple[Callable[[Local, Narrator], None], ...]] = {
 def demo_command(
     ctx: typer.Context,
     scene: Annotated[
-        Scene, typer.Option("--scene", help="github (an issue triaged), google (mail and calendar), or all.")
+        Scene,
+        typer.Option(
+            "--scene",
+            help="github (an issue triaged), google (mail and calendar), all (both), sharepoint (a document "
+            "filed and shared), or notion "
+            "(meeting notes to a project page).",
+        ),
     ] = Scene.all,
     home: Annotated[
         Path | None, typer.Option("--home", help="Keep the demo's Charter home here (default: a temp dir).")

@@ -12,6 +12,7 @@ SANDBOXES: dict[str, str] = {
     "github": "charter.sandboxes.github:GitHubSandbox",
     "google": "charter.sandboxes.google:GoogleSandbox",
     "microsoft": "charter.sandboxes.microsoft:GraphSandbox",
+    "notion": "charter.sandboxes.notion:NotionSandbox",
 }
 
 

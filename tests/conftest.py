@@ -17,6 +17,7 @@ from charter.contract_tests.harnesses.google import ACCOUNT, GoogleCredentials
 from charter.sandboxes.github import GitHubSandbox
 from charter.sandboxes.google import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, GoogleSandbox
 from charter.sandboxes.microsoft import GraphSandbox
+from charter.sandboxes.notion import NotionSandbox
 
 ConnectorT = TypeVar("ConnectorT", bound=Connector)
 
@@ -122,6 +123,19 @@ def graph(graph_sandbox: GraphSandbox) -> GraphSandbox:
     """The session's Microsoft Graph sandbox, back at its seed state."""
     graph_sandbox.reset()
     return graph_sandbox
+
+
+@pytest.fixture(scope="session")
+def notion_sandbox() -> Iterator[NotionSandbox]:
+    with NotionSandbox() as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def nsb(notion_sandbox: NotionSandbox) -> NotionSandbox:
+    """The session's Notion sandbox, back at its seed state."""
+    notion_sandbox.reset()
+    return notion_sandbox
 
 
 class GoogleConnectors:

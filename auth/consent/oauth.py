@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode
 
 import httpx
+from authlib.oauth2.auth import ClientAuth as AuthlibClientAuth
 
 from charter.auth.consent.errors import CodeRejected, ConsentDenied, DeviceCodeExpired, RefreshRejected
 from charter.auth.consent.tokens import TokenSet
@@ -193,15 +194,24 @@ class OAuthClient:
     def _token_request(
         self, form: Mapping[str, str], during: str, *, raise_errors: bool = True
     ) -> dict[str, str]:
-        body = self._post(self.endpoints.token, {**form, **self._client_form()}, during)
+        if self.provider.token_auth == "client_secret_basic" and self.client.client_secret:
+            auth = AuthlibClientAuth(self.client.client_id, self.client.client_secret, "client_secret_basic")
+            _, basic, _ = auth.prepare("POST", self.endpoints.token, {}, "")
+            body = self._post(self.endpoints.token, form, during, basic)
+        else:
+            body = self._post(self.endpoints.token, {**form, **self._client_form()}, during)
         if raise_errors and "error" in body:
             raise self._error(body, during)
         return body
 
-    def _post(self, url: str, form: Mapping[str, str], during: str) -> dict[str, str]:
+    def _post(
+        self, url: str, form: Mapping[str, str], during: str, headers: Mapping[str, str] | None = None
+    ) -> dict[str, str]:
         name = self.provider.display_name
         try:
-            resp = self.http.post(url, data=dict(form), headers={"Accept": "application/json"})
+            resp = self.http.post(
+                url, data=dict(form), headers={"Accept": "application/json", **(headers or {})}
+            )
         except httpx.HTTPError as exc:
             raise UpstreamError(
                 f"could not reach {name} while {during} ({type(exc).__name__}); retry"

@@ -10,9 +10,10 @@ from charter.auth.providers.base import AccountLookup, ClientAuth, Endpoints, Pr
 from charter.auth.providers.github import GITHUB, github_endpoints
 from charter.auth.providers.google import GOOGLE, google_endpoints
 from charter.auth.providers.microsoft import MICROSOFT, microsoft_endpoints
+from charter.auth.providers.notion import NOTION, notion_endpoints
 from charter.schemas import ConfigurationError
 
-PROVIDERS: dict[str, Provider] = {p.name: p for p in (GITHUB, GOOGLE, MICROSOFT)}
+PROVIDERS: dict[str, Provider] = {p.name: p for p in (GITHUB, GOOGLE, MICROSOFT, NOTION)}
 GROUP = "charter.providers"
 
 
@@ -53,6 +54,7 @@ __all__ = [
     "GITHUB",
     "GOOGLE",
     "MICROSOFT",
+    "NOTION",
     "PROVIDERS",
     "AccountLookup",
     "ClientAuth",
@@ -63,5 +65,6 @@ __all__ = [
     "github_endpoints",
     "google_endpoints",
     "microsoft_endpoints",
+    "notion_endpoints",
     "providers",
 ]

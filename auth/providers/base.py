@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from charter.schemas import ConfigurationError
 
@@ -72,6 +72,9 @@ class Provider:
     # Revoking one token ends every token the app holds for the account (Google's revoke does).
     revoke_ends_account: bool = False
     refresher: Refresher | None = None
+    # How the client authenticates to the token endpoint (authlib's names): GitHub and Google read
+    # the credentials from the form, Notion only from HTTP Basic.
+    token_auth: Literal["client_secret_post", "client_secret_basic"] = "client_secret_post"
 
     def endpoints(self, oauth_base: str | None = None, api_base: str | None = None) -> Endpoints:
         """The endpoints under `oauth_base` and `api_base`, the provider's own by default."""
