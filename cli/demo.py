@@ -17,8 +17,8 @@ import typer
 from charter.cli.context import Local
 from charter.cli.demo_github import github_scene
 from charter.cli.demo_google import google_scene
-from charter.cli.demo_sharepoint import sharepoint_scene
 from charter.cli.demo_notion import notion_scene
+from charter.cli.demo_sharepoint import sharepoint_scene
 from charter.cli.narration import DemoFailed, Narrator, indent
 from charter.cli.output import UsageProblem, console
 
