@@ -181,7 +181,7 @@ class Connector:
     display_name: ClassVar[str] = ""
     actions: ClassVar[dict[str, ActionSpec]]
     max_rate_limit_wait: ClassVar[float] = 30.0
-    write_attempts: ClassVar[int] = 3
+    write_attempts: int = 3
     # Seconds to wait for each answer; lowered in tests to make the service answer too late.
     request_timeout: float = 30.0
     # How long after a request went unanswered the service may still act on it: until then a look

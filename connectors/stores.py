@@ -116,13 +116,15 @@ class MemoryWriteLedger:
 
     def sending(self, key: str, *, now: float) -> None:
         with self._lock:
-            intent, held_until = self._intents[key]
-            self._intents[key] = (replace(intent, attempts=intent.attempts + 1, sent_at=now), held_until)
+            if key in self._intents:
+                intent, held_until = self._intents[key]
+                self._intents[key] = (replace(intent, attempts=intent.attempts + 1, sent_at=now), held_until)
 
     def note(self, key: str, progress: str) -> None:
         with self._lock:
-            intent, held_until = self._intents[key]
-            self._intents[key] = (replace(intent, progress=progress), held_until)
+            if key in self._intents:
+                intent, held_until = self._intents[key]
+                self._intents[key] = (replace(intent, progress=progress), held_until)
 
     def release(self, key: str, *, nothing_sent: bool) -> None:
         with self._lock:
