@@ -62,6 +62,10 @@ class Provider:
     authorize_params: Mapping[str, str] = field(default_factory=dict)
     # Revoke with the refresh token when there is one: an expired access token cannot end the grant.
     revoke_refresh_token: bool = False
+    # Seconds the provider still takes a refresh token after exchanging it: None when it does not
+    # rotate refresh tokens (any retry works), 0 when the old one dies at once. It decides whether a
+    # refresh whose answer was lost can be recovered by sending it again.
+    refresh_reuse_window: float | None = None
 
     def endpoints(self, oauth_base: str | None = None, api_base: str | None = None) -> Endpoints:
         """The endpoints under `oauth_base` and `api_base`, the provider's own by default."""
