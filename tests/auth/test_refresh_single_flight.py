@@ -1,8 +1,9 @@
 """Refresh after a 401 is single-flight across threads and processes, and survives a lost answer.
 
-The races are forced: every caller has had its 401 before any of them may refresh (a barrier in
-threads, a go signal to processes), and the token endpoint is slowed so the refreshes overlap.
-Removing either guard (the refresh keyed to the rejected token, the database lease) fails these.
+The races are forced: every caller sends the same stale token at once (a barrier in threads, a go
+signal to processes) and the token endpoint is slowed, so every 401 arrives while the first
+refresh is still in flight. Removing a guard (the refresh keyed to the rejected token, the vault's
+compare with the token it holds, the database lease) makes these fail.
 """
 
 from __future__ import annotations
@@ -68,18 +69,22 @@ def connect_mona(vault: Vault, sb: GitHubSandbox) -> str:
 
 
 class Gate:
-    """Credentials that hold every refresh until all callers have been rejected."""
+    """Credentials whose callers all take their first token together, so all send the stale one."""
 
     def __init__(self, inner: Credentials, barrier: threading.Barrier) -> None:
         self.inner, self.barrier = inner, barrier
         self.connection_id, self.account = inner.connection_id, inner.account
         self.granted_scopes = inner.granted_scopes
+        self._started = False
 
     def access_token(self) -> str:
-        return self.inner.access_token()
+        token = self.inner.access_token()
+        if not self._started:
+            self._started = True
+            self.barrier.wait()
+        return token
 
     def refresh(self, rejected: str) -> str:
-        self.barrier.wait()
         return self.inner.refresh(rejected)
 
 
@@ -90,7 +95,7 @@ def works(sb: GitHubSandbox, token: str) -> bool:
 def test_fifty_callers_rejected_at_once_cause_one_refresh(vault: Vault, sb: GitHubSandbox) -> None:
     cid = connect_mona(vault, sb)
     sb.faults.expire_access_tokens()  # GitHub now rejects the token the vault still trusts
-    sb.faults.set_latency(0.2, path=TOKEN_PATH)
+    sb.faults.set_latency(0.5, path=TOKEN_PATH)
     barrier = threading.Barrier(THREADS, timeout=60)
     connectors = [
         GitHubConnector(Gate(vault.credentials(cid), barrier), base_url=sb.url) for _ in range(THREADS)
@@ -121,11 +126,15 @@ class Gate:
         self.inner = inner
         self.connection_id, self.account = inner.connection_id, inner.account
         self.granted_scopes = inner.granted_scopes
+        self.started = False
     def access_token(self):
-        return self.inner.access_token()
+        token = self.inner.access_token()
+        if not self.started:
+            self.started = True
+            print("ready", flush=True)
+            sys.stdin.readline()
+        return token
     def refresh(self, rejected):
-        print("rejected", flush=True)
-        sys.stdin.readline()
         return self.inner.refresh(rejected)
 
 vault = Vault(CharterHome())
@@ -139,7 +148,7 @@ def test_four_processes_rejected_at_once_cause_one_refresh(
 ) -> None:
     cid = connect_mona(vault, sb)
     sb.faults.expire_access_tokens()
-    sb.faults.set_latency(0.3, path=TOKEN_PATH)
+    sb.faults.set_latency(0.5, path=TOKEN_PATH)
     env = {**os.environ, "CHARTER_HOME": str(home.path), "CHARTER_KEY": charter_key}
     env.pop("CHARTER_DATABASE_URL", None)
     if home.database_url:
@@ -154,10 +163,10 @@ def test_four_processes_rejected_at_once_cause_one_refresh(
         )
         for _ in range(PROCESSES)
     ]
-    # Every worker has been rejected and waits: only now may any of them refresh.
+    # Every worker holds the stale token: now they all send it at once.
     for w in workers:
         assert w.stdout is not None
-        assert w.stdout.readline().strip() == "rejected"
+        assert w.stdout.readline().strip() == "ready"
     for w in workers:
         assert w.stdin is not None
         w.stdin.write("go\n")
