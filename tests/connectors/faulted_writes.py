@@ -183,6 +183,17 @@ class WriteWorld:
             events = self.google.state.calendar.events("primary")
             return sum(written_by(e, digest) for e in events)
 
+    def leftover_drafts(self) -> int:
+        """Gmail drafts of direct sends still waiting: a draft created after its caller gave up."""
+        with self.google.lock:
+            box = self.google.state.gmail
+            return sum(
+                1
+                for d in box.drafts.values()
+                if d.message_id in box.messages
+                and box.messages[d.message_id].header("Message-ID").startswith("<charter.")
+            )
+
     def event_id(self, key: str) -> str:
         return event_id_for(CONNECTION["event"], key)
 
