@@ -15,7 +15,6 @@ import secrets
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import partial
 from typing import Any, ClassVar, Literal, TypeVar, get_type_hints
 
 import pydantic
@@ -36,19 +35,16 @@ from charter.connectors.stores import (
     WriteIntent,
     WriteLedger,
 )
+from charter.connectors.writes import WriteAttempts, WriteContext, held_elsewhere
 from charter.schemas import (
     AuthRequired,
     Change,
-    CharterError,
     ConfigurationError,
     Draft,
-    NoAnswer,
     NotFound,
-    OutcomeUnknown,
     Page,
     RateLimited,
     ScopeMissing,
-    UpstreamError,
     ValidationError,
     Verb,
     WriteResult,
@@ -78,31 +74,6 @@ class Attribution:
     def line(self) -> str:
         """The visible line appended to text an agent writes (comments, issues, mail)."""
         return f"Posted by agent `{self.agent}` via Charter (grant `{self.grant_id}`)."
-
-
-def _nowhere(progress: str) -> None:
-    return None
-
-
-@dataclass(frozen=True)
-class WriteContext:
-    """What a write handler needs besides the change itself.
-
-    `attempt` counts every attempt under the key, by any caller in any process; `progress` is what
-    an earlier attempt noted through `checkpoint` before its answer was lost.
-    """
-
-    idempotency_key: str
-    attribution: Attribution | None = None
-    draft: Draft | None = None
-    attempt: int = 1
-    progress: str | None = None
-    checkpoint: Callable[[str], None] = _nowhere
-
-    @property
-    def is_retry(self) -> bool:
-        """On a retry the previous attempt may have committed: reconcile before sending again."""
-        return self.attempt > 1
 
 
 @dataclass(frozen=True)
@@ -286,13 +257,13 @@ class Connector:
         now = time.time()
         intent = self.ledger.claim(key, spec.name, now=now, until=now + self.write_claim_seconds)
         if intent is None:
-            return self._held_elsewhere(spec, key)
+            return held_elsewhere(self, spec, key)
         done = self.ledger.get(key)
         if done is not None:
             # Committed and recorded by another caller between our first look and our claim.
             self.ledger.release(key, nothing_sent=True)
             return done.model_copy(update={"replayed": True})
-        result = self._commit(spec, change, intent, attribution, draft)
+        result = WriteAttempts(self, spec, change, intent, attribution, draft).commit()
         self.ledger.put(key, result)
         if draft is not None:
             self.drafts.mark_committed(draft.id)
@@ -371,80 +342,6 @@ class Connector:
         if draft is None or draft.connector != self.name:
             raise NotFound(f"no {self.name} draft {draft_id!r}; create one with a draft action")
         return draft
-
-    def _commit(
-        self,
-        spec: ActionSpec,
-        change: BaseModel,
-        intent: WriteIntent,
-        attribution: Attribution | None,
-        draft: Draft | None,
-    ) -> WriteResult:
-        # The same key on every attempt, by every caller: a handler that sees ctx.is_retry first
-        # looks for the effect of an attempt whose answer was lost (here or in another process),
-        # so a 5xx or a dropped connection never commits twice.
-        key, attempt, sent_at = intent.key, intent.attempts, intent.sent_at
-        unanswered = in_doubt = intent.attempts > 0
-        progress = [intent.progress]
-
-        def checkpoint(note: str) -> None:
-            self.ledger.note(key, note)
-            progress[0] = note
-
-        try:
-            for _ in range(self.write_attempts):
-                if unanswered:
-                    self._await_commit_window(spec, key, sent_at)
-                attempt += 1
-                ctx = WriteContext(key, attribution, draft, attempt, progress[0], checkpoint)
-                run = partial(getattr(self, spec.method), change, ctx)
-                sent_at = time.time()
-                self.ledger.sending(key, now=sent_at)
-                try:
-                    result: WriteResult = self._call(spec, change, run)
-                except UpstreamError as exc:
-                    in_doubt, unanswered = True, isinstance(exc, NoAnswer)
-                    continue
-                update = {"idempotency_key": key, "draft_id": draft.id if draft else None}
-                return result.model_copy(update=update)
-        except BaseException as exc:
-            # A refusal (scope, validation, conflict) after only definite answers sent nothing that
-            # could have acted: forget the intent. Anything else keeps it for the next caller.
-            self.ledger.release(key, nothing_sent=isinstance(exc, CharterError) and not in_doubt)
-            raise
-        self.ledger.release(key, nothing_sent=False)
-        raise self._outcome_unknown(spec, key, f"{self.write_attempts} attempts got no definite answer")
-
-    def _await_commit_window(self, spec: ActionSpec, key: str, sent_at: float | None) -> None:
-        """Wait until an unanswered attempt can no longer act, so looking for it proves something."""
-        remaining = (sent_at or 0.0) + self.commit_window - time.time()
-        if remaining <= 0:
-            return
-        if remaining > self.max_commit_wait:
-            raise self._outcome_unknown(
-                spec, key, "an earlier attempt got no answer and may still be acted on", retry_after=remaining
-            )
-        self.commit_wait(remaining)
-
-    def _held_elsewhere(self, spec: ActionSpec, key: str) -> WriteResult:
-        # Another caller holds the intent; it may finish while we look.
-        done = self.ledger.get(key)
-        if done is not None:
-            return done.model_copy(update={"replayed": True})
-        raise self._outcome_unknown(spec, key, "another call is writing under the same key right now")
-
-    def _outcome_unknown(
-        self, spec: ActionSpec, key: str, why: str, *, retry_after: float = 5.0
-    ) -> OutcomeUnknown:
-        service = self.display_name or self.name
-        return OutcomeUnknown(
-            f"whether {spec.name} happened is not known yet ({why}); nothing was sent again. Call "
-            f"again with the same idempotency key in {retry_after:.0f} s: Charter looks for the write "
-            f"in {service} before sending. To check yourself: {self.where_to_look(spec, key)}.",
-            idempotency_key=key,
-            action=spec.name,
-            retry_after=round(retry_after, 1),
-        )
 
     def where_to_look(self, spec: ActionSpec, key: str) -> str:
         """Where a person finds out whether a write of `spec` happened; connectors say it precisely."""

@@ -83,8 +83,8 @@ class Timing:
     github_timeout: float = 1.0  # PyGithub takes whole seconds
     github_stall: float = 1.4
     github_window: float = 2.0
-    google_timeout: float = 0.4
-    google_stall: float = 0.9
+    google_timeout: float = 0.8
+    google_stall: float = 1.4
 
 
 class WriteWorld:
