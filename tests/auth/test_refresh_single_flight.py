@@ -92,7 +92,9 @@ def works(sb: GitHubSandbox, token: str) -> bool:
     return httpx.get(f"{sb.url}/user", headers={"Authorization": f"token {token}"}).status_code == 200
 
 
-def test_fifty_callers_rejected_at_once_cause_one_refresh(vault: Vault, sb: GitHubSandbox) -> None:
+def test_fifty_callers_rejected_at_once_cause_one_refresh(
+    vault: Vault, sb: GitHubSandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
     cid = connect_mona(vault, sb)
     sb.faults.expire_access_tokens()  # GitHub now rejects the token the vault still trusts
     sb.faults.set_latency(0.5, path=TOKEN_PATH)
@@ -107,7 +109,8 @@ def test_fifty_callers_rejected_at_once_cause_one_refresh(vault: Vault, sb: GitH
     for t in threads:
         t.join()
     refreshes = sb.requests.count("POST", TOKEN_PATH)
-    print(f"\nfigure: {refreshes} refresh request(s) for {THREADS} callers rejected at once")
+    with capsys.disabled():  # printed on every run, -s or not
+        print(f"\nfigure: {refreshes} refresh request(s) for {THREADS} callers rejected at once")
     assert read == [3] * THREADS
     assert refreshes == 1
     assert sb.tokens.refresh_reuses == 0
@@ -144,7 +147,7 @@ print(connector.read(GetIssue(repo="acme/web", number=3)).number, flush=True)
 
 
 def test_four_processes_rejected_at_once_cause_one_refresh(
-    vault: Vault, sb: GitHubSandbox, home: CharterHome, charter_key: str
+    vault: Vault, sb: GitHubSandbox, home: CharterHome, charter_key: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     cid = connect_mona(vault, sb)
     sb.faults.expire_access_tokens()
@@ -173,7 +176,8 @@ def test_four_processes_rejected_at_once_cause_one_refresh(
         w.stdin.flush()
     outputs = [w.communicate(timeout=60)[0].strip() for w in workers]
     refreshes = sb.requests.count("POST", TOKEN_PATH)
-    print(f"\nfigure: {refreshes} refresh request(s) for {PROCESSES} processes rejected at once")
+    with capsys.disabled():
+        print(f"\nfigure: {refreshes} refresh request(s) for {PROCESSES} processes rejected at once")
     assert [w.returncode for w in workers] == [0] * PROCESSES
     assert outputs == ["3"] * PROCESSES
     assert refreshes == 1

@@ -76,7 +76,7 @@ def _answers_lost(sandboxes: tuple[GitHubSandbox, GoogleSandbox]) -> Counter[str
 
 @pytest.mark.timeout(900)  # stalls and commit windows cost real seconds, more on a loaded machine
 def test_300_writes_with_20_percent_faults_commit_each_exactly_once(
-    world: WriteWorld, sb: GitHubSandbox, gsb: GoogleSandbox
+    world: WriteWorld, sb: GitHubSandbox, gsb: GoogleSandbox, capsys: pytest.CaptureFixture[str]
 ) -> None:
     rng = random.Random(9)
     plans = {kind: _plan(kind, rng) for kind in KINDS}
@@ -91,12 +91,13 @@ def test_300_writes_with_20_percent_faults_commit_each_exactly_once(
     armed = Counter(f for plan in plans.values() for f in plan if f is not None)
     armed_after_commit = sum(n for f, n in armed.items() if f in AFTER_COMMIT)
     lost = _answers_lost((sb, gsb))
-    print(
-        f"\nfigure: {tally['writes']} writes, {FAULT_RATE:.0%} faulted "
-        f"({armed_after_commit} committed then lost their answer): "
-        f"{tally['duplicates']} duplicates, {tally['lost']} lost "
-        f"({world.leftover_drafts()} unsent Gmail draft(s) left by drafts committed after the timeout)"
-    )
+    with capsys.disabled():  # the figure is printed on every run, -s or not
+        print(
+            f"\nfigure: {tally['writes']} writes, {FAULT_RATE:.0%} faulted "
+            f"({armed_after_commit} committed then lost their answer): "
+            f"{tally['duplicates']} duplicates, {tally['lost']} lost "
+            f"({world.leftover_drafts()} unsent Gmail draft(s) left by drafts committed after the timeout)"
+        )
     assert tally["writes"] == len(KINDS) * WRITES_PER_KIND >= 300
     assert (tally["duplicates"], tally["lost"], tally["unanswered"]) == (0, 0, 0)
     # Control: every fault met a commit request, and the after-commit ones really committed first
