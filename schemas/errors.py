@@ -89,6 +89,20 @@ class UpstreamError(CharterError):
     retryable = True
 
 
+class NoAnswer(UpstreamError):
+    """A request went out and no answer came back (timeout, dropped connection): it may have acted."""
+
+
+class OutcomeUnknown(CharterError):
+    """A write may or may not have happened and Charter could not find out; it was not sent again.
+
+    A later call with the same idempotency key looks for the write first and never sends it twice.
+    """
+
+    code = "outcome_unknown"
+    retryable = True
+
+
 class ConfigurationError(CharterError):
     """Charter itself is set up wrongly (missing key, unknown connector, bad home)."""
 
@@ -133,6 +147,7 @@ ERRORS_BY_CODE: dict[str, type[CharterError]] = {
         NotFound,
         Conflict,
         UpstreamError,
+        OutcomeUnknown,
         ConfigurationError,
         MissingExtra,
         DatabaseUnavailable,

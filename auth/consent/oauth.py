@@ -18,7 +18,7 @@ from authlib.oauth2.auth import ClientAuth as AuthlibClientAuth
 from charter.auth.consent.errors import CodeRejected, ConsentDenied, DeviceCodeExpired, RefreshRejected
 from charter.auth.consent.tokens import TokenSet
 from charter.auth.providers import ClientAuth, Endpoints, Provider
-from charter.schemas import ConfigurationError, UpstreamError
+from charter.schemas import ConfigurationError, NoAnswer, UpstreamError
 
 log = logging.getLogger("charter.auth.oauth")
 
@@ -212,10 +212,13 @@ class OAuthClient:
             resp = self.http.post(
                 url, data=dict(form), headers={"Accept": "application/json", **(headers or {})}
             )
-        except httpx.HTTPError as exc:
+        except httpx.ConnectError as exc:
             raise UpstreamError(
                 f"could not reach {name} while {during} ({type(exc).__name__}); retry"
             ) from None
+        except httpx.HTTPError as exc:
+            # Sent, and no answer: the provider may have acted (rotated a refresh token, say).
+            raise NoAnswer(f"{name} did not answer while {during} ({type(exc).__name__}); retry") from None
         body = _parse_body(resp)
         if "error" not in body and resp.status_code >= 400:
             raise UpstreamError(f"{name} answered HTTP {resp.status_code} while {during}; retry later")

@@ -75,6 +75,10 @@ class Provider:
     # How the client authenticates to the token endpoint (authlib's names): GitHub and Google read
     # the credentials from the form, Notion only from HTTP Basic.
     token_auth: Literal["client_secret_post", "client_secret_basic"] = "client_secret_post"
+    # Seconds the provider still takes a refresh token after exchanging it: None when it does not
+    # rotate refresh tokens (any retry works), 0 when the old one dies at once. It decides whether a
+    # refresh whose answer was lost can be recovered by sending it again.
+    refresh_reuse_window: float | None = None
 
     def endpoints(self, oauth_base: str | None = None, api_base: str | None = None) -> Endpoints:
         """The endpoints under `oauth_base` and `api_base`, the provider's own by default."""

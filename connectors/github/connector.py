@@ -23,7 +23,7 @@ from charter.connectors.base import (
 )
 from charter.connectors.github.client import GitHubApi, Json, Params, next_page, translate_errors
 from charter.connectors.github.cursors import encode_cursor, page_of
-from charter.connectors.github.markers import carries, committed_body, visible_body
+from charter.connectors.github.markers import carries, committed_body, marker, visible_body
 from charter.connectors.github.models import (
     CloseIssue,
     Comment,
@@ -73,11 +73,14 @@ class GitHubConnector(Connector):
     name = "github"
     provider = "github"
     display_name: ClassVar[str] = "GitHub"
+    # GitHub ends a REST request that runs longer than 10 s; after that an unanswered write has
+    # either happened or never will, and looking for its marker is conclusive.
+    commit_window = 10.0
 
     @cached_property
     def api(self) -> GitHubApi:
         """The REST client for this connection, built on first use."""
-        return GitHubApi(self.credentials, self.base_url)
+        return GitHubApi(self.credentials, self.base_url, timeout=self.request_timeout)
 
     # -- read ------------------------------------------------------------------------------
 
@@ -320,6 +323,13 @@ class GitHubConnector(Connector):
             url=pull.get("html_url"),
             idempotency_key=ctx.idempotency_key,
             summary=f"merged {target} by {change.merge_method} as {sha[:7]}",
+        )
+
+    def where_to_look(self, spec: ActionSpec, key: str) -> str:
+        """Issues, comments and pull requests Charter writes carry the key in a hidden marker."""
+        return (
+            f"look in the repository for an issue, comment or pull request whose body holds "
+            f"`{marker(key)}` (visible in the raw Markdown)"
         )
 
     def scopes_for(self, spec: ActionSpec, request: BaseModel) -> tuple[str, ...]:
