@@ -52,7 +52,7 @@ def notion_client(sandbox: str | None) -> tuple[str, str]:
             f"{CLIENT_ID_ENV} and {CLIENT_SECRET_ENV} are not both set: create a public integration in "
             "Notion's integration settings (its OAuth client id and secret), export both, then run this "
             "again; or paste an internal integration's token with --internal; or try it locally with "
-            "--sandbox http://127.0.0.1:8765 (see `charter sandbox up notion`)"
+            "--sandbox http://127.0.0.1:8768 (start it with `charter sandbox up --service notion`)"
         )
     return client_id, secret
 

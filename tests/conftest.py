@@ -35,8 +35,13 @@ def pytest_report_header() -> str:
 
 @pytest.fixture(autouse=True)
 def _database_only_by_fixture(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A CHARTER_DATABASE_URL of the shell must not turn the SQLite runs into runs on some other database."""
+    """The shell's Charter settings stay out of the run.
+
+    A CHARTER_DATABASE_URL must not turn the SQLite runs into runs on some other database, and
+    CHARTER_AUDIT_SINKS must not ship the tests' audit entries to the developer's real sink.
+    """
     monkeypatch.delenv("CHARTER_DATABASE_URL", raising=False)
+    monkeypatch.delenv("CHARTER_AUDIT_SINKS", raising=False)
 
 
 @pytest.fixture(scope="session")

@@ -116,6 +116,8 @@ def test_a_failed_remote_revoke_is_told_once_in_the_output_not_as_a_log_line(
     # In a process of its own: pytest's log capture would hide a bare line printed by Python.
     code = "import sys; from charter.cli.main import main; sys.exit(main(sys.argv[1:]))"
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHARTER_")}
+    if local_home.home.database_url:  # the Postgres run: the process must find the same database
+        env["CHARTER_DATABASE_URL"] = local_home.home.database_url
     args = [sys.executable, "-c", code, "--home", str(local_home.path), "connections", "revoke", gmail.id]
     ran = subprocess.run(args, capture_output=True, text=True, timeout=60, env=env)
 
