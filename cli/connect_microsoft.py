@@ -31,7 +31,8 @@ def microsoft_client(sandbox: str | None) -> str:
             f"{CLIENT_ID_ENV} is not set: register an app in Microsoft Entra (App registrations), add the "
             "platform 'Mobile and desktop applications' with redirect URI http://localhost, allow public "
             f"client flows, export {CLIENT_ID_ENV}=<its Application (client) ID> and run this again; or try "
-            "it locally with --sandbox http://127.0.0.1:8767 (start it with `charter sandbox up --service microsoft`)"
+            "it locally with --sandbox http://127.0.0.1:8767 "
+            "(start it with `charter sandbox up --service microsoft`)"
         )
     return client_id
 

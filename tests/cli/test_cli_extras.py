@@ -113,5 +113,12 @@ def test_an_unrelated_import_error_is_not_blamed_on_an_extra() -> None:
     )
     assert missing_extra(ImportError("cannot import name 'x'", name="mcp")) is None
     assert set(EXTRA_MODULES.values()) == {
-        "github", "google", "microsoft", "notion", "mcp", "langchain", "otel", "postgres"
+        "github",
+        "google",
+        "microsoft",
+        "notion",
+        "mcp",
+        "langchain",
+        "otel",
+        "postgres",
     }
