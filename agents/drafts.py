@@ -172,6 +172,12 @@ class SQLWriteLedger:
             else:
                 conn.execute(update(t).where(t.c.key == key).values(claimed_until=0.0))
 
+    def in_doubt(self, key: str, *, now: float) -> bool:
+        t = intents_table
+        with self._engine.connect() as conn:
+            row = conn.execute(select(t.c.attempts, t.c.claimed_until).where(t.c.key == key)).first()
+        return row is not None and row[0] > 0 and row[1] <= now
+
 
 def _stored_key(key: str) -> str:
     """The key as the ledger keeps it: a key too long for its column is kept as its digest.

@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from time import perf_counter
+from time import perf_counter, time
 from typing import Any, cast
 
 from pydantic import BaseModel
@@ -307,6 +307,10 @@ class Toolkit:
             self._approvals.consume(approval.id, work.payload_hash)
         except ApprovalAlreadyUsed:
             done = self._ledger.get(key) if key and work.spec.verb == "write" else None
+            if done is None and key and work.spec.verb == "write" and self._ledger.in_doubt(key, now=time()):
+                # The approved call was sent and its answer lost: the connector looks for it in the
+                # service under the same key, and finds it or answers outcome_unknown; never resends blind.
+                return self._run(trace, claims, work)
             if done is None:
                 raise Conflict(
                     f"approval {approval.id} has already been used, or its call is running right now; "

@@ -72,6 +72,10 @@ class WriteLedger(Protocol):
         """Give up the claim; with `nothing_sent` (no attempt could have acted) drop the intent too."""
         ...
 
+    def in_doubt(self, key: str, *, now: float) -> bool:
+        """Whether attempts under `key` went out unanswered and nobody holds it: look before sending."""
+        ...
+
 
 class MemoryDraftStore:
     """Drafts held in memory: enough for a script, lost with the process."""
@@ -132,3 +136,8 @@ class MemoryWriteLedger:
                 self._intents.pop(key, None)
             elif key in self._intents:
                 self._intents[key] = (self._intents[key][0], 0.0)
+
+    def in_doubt(self, key: str, *, now: float) -> bool:
+        with self._lock:
+            intent, held_until = self._intents.get(key, (None, 0.0))
+            return intent is not None and intent.attempts > 0 and held_until <= now

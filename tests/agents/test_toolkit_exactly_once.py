@@ -7,6 +7,8 @@ import time
 import pytest
 
 from charter.agents import Toolkit
+from charter.agents.approvals import ApprovalStore
+from charter.agents.drafts import SQLWriteLedger
 from charter.auth.consent import TokenSet
 from charter.auth.crypto import KeySet, generate_key
 from charter.auth.grants import GrantAuthority
@@ -92,3 +94,51 @@ def test_a_fresh_toolkit_finds_the_issue_whose_answer_was_lost(
 def _key(grant_token: str, home: CharterHome) -> str:
     claims = GrantAuthority(home).verify(grant_token)
     return f"agent:{claims.id}:open-once"
+
+
+ASK_FIRST = Policy.from_yaml(
+    """
+rules:
+  - outcome: approval_required
+    actions: ["github_create_issue"]
+    reason: a person decides on every issue
+"""
+)
+
+
+@pytest.mark.parametrize("answer_lost", [True, False], ids=["answer-lost", "control-still-running"])
+def test_an_approved_write_whose_answer_was_lost_is_found_on_resume(
+    home: CharterHome,
+    vault: Vault,
+    sb: GitHubSandbox,
+    grant_token: str,
+    monkeypatch: pytest.MonkeyPatch,
+    answer_lost: bool,
+) -> None:
+    monkeypatch.setattr(GitHubConnector, "commit_window", 0.2)
+    monkeypatch.setattr(GitHubConnector, "write_attempts", 1)
+
+    def kit() -> Toolkit:
+        return Toolkit(grant_token, home=home, vault=vault, policy=ASK_FIRST)
+
+    approval = kit().call("github_create_issue", ISSUE).approval
+    assert approval is not None
+    ApprovalStore(home).approve(approval.approval_id, by="mona")
+    sb.faults.arm(FaultRule("drop_after", 1, "POST", "/repos/acme/web/issues"))
+    first = kit().resume(approval.approval_id)
+    assert first.error is not None
+    assert first.error["error"] == "outcome_unknown"
+    key = f"approval:{approval.approval_id}"
+    if not answer_lost:
+        # Another caller holds the key right now: the resume must not run it, lost answer or not.
+        assert SQLWriteLedger(home).claim(key, "create_issue", now=time.time(), until=time.time() + 60)
+    monkeypatch.setattr(GitHubConnector, "write_attempts", 3)
+
+    again = kit().resume(approval.approval_id)
+    opened = [i for i in sb.state.issues("acme/web") if i.title == ISSUE["title"]]
+    assert len(opened) == 1  # committed once by the first resume, never a second time
+    if answer_lost:
+        assert again.ok, again.error
+    else:
+        assert again.error is not None
+        assert again.error["error"] == "conflict"
