@@ -6,7 +6,7 @@ CACHE := .cache
 OCTOKIT_OPENAPI_VERSION := 23.0.2
 OCTOKIT_OPENAPI := $(CACHE)/octokit-openapi-$(OCTOKIT_OPENAPI_VERSION)/api.github.com.json
 
-.PHONY: demo test lint fmt bench specs clean
+.PHONY: demo test lint fmt bench specs clean mutate
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,15 @@ test: $(VENV)/.dev-installed $(OCTOKIT_OPENAPI) lint
 
 bench: $(VENV)/.dev-installed
 	$(BIN)/python -m benchmarks
+
+# Mutation testing of the modules that carry the promises (slow: not part of `make test`), on a copy
+# laid out as charter.*; narrow it with e.g. make mutate MUTANTS='charter.auth.attenuation*'.
+mutate: $(VENV)/.dev-installed
+	$(BIN)/python -m pip install --quiet -e '.[mutate]'
+	rm -rf $(CACHE)/mutate && mkdir -p $(CACHE)/mutate/charter
+	for d in $(PACKAGE_DIRS); do cp -r $$d $(CACHE)/mutate/charter/$$d; done
+	cp -r tests docs benchmarks README.md pyproject.toml $(CACHE)/mutate/
+	cd $(CACHE)/mutate && ../../$(BIN)/mutmut run $(MUTANTS) && ../../$(BIN)/mutmut results
 
 clean:
 	rm -rf $(VENV) $(CACHE)
