@@ -54,14 +54,11 @@ test: $(VENV)/.dev-installed $(OCTOKIT_OPENAPI) lint
 bench: $(VENV)/.dev-installed
 	$(BIN)/python -m benchmarks
 
-# Mutation testing of the modules that carry the promises (slow: not part of `make test`), on a copy
-# laid out as charter.*; narrow it with e.g. make mutate MUTANTS='charter.auth.attenuation*'.
+# Mutation testing of the modules that carry the promises (slow: not part of `make test`);
+# narrow it with e.g. make mutate MODULES=auth/attenuation.py.
 mutate: $(VENV)/.dev-installed
 	$(BIN)/python -m pip install --quiet -e '.[mutate]'
-	rm -rf $(CACHE)/mutate && mkdir -p $(CACHE)/mutate/charter
-	for d in $(PACKAGE_DIRS); do cp -r $$d $(CACHE)/mutate/charter/$$d; done
-	cp -r tests docs benchmarks README.md pyproject.toml $(CACHE)/mutate/
-	cd $(CACHE)/mutate && ../../$(BIN)/mutmut run $(MUTANTS) && ../../$(BIN)/mutmut results
+	$(BIN)/python tests/mutation.py $(MODULES)
 
 clean:
 	rm -rf $(VENV) $(CACHE)
