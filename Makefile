@@ -6,7 +6,7 @@ CACHE := .cache
 OCTOKIT_OPENAPI_VERSION := 23.0.2
 OCTOKIT_OPENAPI := $(CACHE)/octokit-openapi-$(OCTOKIT_OPENAPI_VERSION)/api.github.com.json
 
-.PHONY: demo test lint fmt bench specs clean mutate
+.PHONY: demo test lint fmt bench specs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,7 @@ bench: $(VENV)/.dev-installed
 
 # Mutation testing of the modules that carry the promises (slow: not part of `make test`);
 # narrow it with e.g. make mutate MODULES=auth/attenuation.py.
+.PHONY: mutate
 mutate: $(VENV)/.dev-installed
 	$(BIN)/python -m pip install --quiet -e '.[mutate]'
 	$(BIN)/python tests/mutation.py $(MODULES)
