@@ -69,5 +69,12 @@ test: $(VENV)/.dev-installed $(OCTOKIT_OPENAPI) lint
 bench: $(VENV)/.dev-installed
 	$(BIN)/python -m benchmarks
 
+# Mutation testing of the modules that carry the promises (slow: not part of `make test`);
+# narrow it with e.g. make mutate MODULES=auth/attenuation.py.
+.PHONY: mutate
+mutate: $(VENV)/.dev-installed
+	$(BIN)/python -m pip install --quiet -e '.[mutate]'
+	$(BIN)/python tests/mutation.py $(MODULES)
+
 clean:
 	rm -rf $(VENV) $(CACHE)

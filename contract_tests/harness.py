@@ -29,12 +29,16 @@ class Example:
     `observe` (drafts and writes) counts how many times the change is visible in the service:
     the issues with this title, the comments with this body, 1 if the issue is closed. The suite
     expects it to grow by exactly one when the change commits, whatever faults were injected.
+    `refused` holds arguments that pass validation but that the service refuses or cannot find
+    (a number no note has, a title the service rejects): the connector must answer each with a
+    typed, non-retryable charter error and change nothing.
     `min_items` and `min_pages` (paginated reads) say how much the seed data holds, so a
     pagination that stops early is caught.
     """
 
     args: Mapping[str, Any]
     invalid: tuple[Mapping[str, Any], ...] = ()
+    refused: tuple[Mapping[str, Any], ...] = ()
     observe: Callable[[], int] | None = None
     min_items: int = 0
     min_pages: int = 1
@@ -114,6 +118,18 @@ class ContractHarness:
 
     def request_count(self) -> int | None:
         """Requests the service has received so far; None when it cannot tell (live mode)."""
+        raise NotImplementedError
+
+    def watch_secret(self, secret: str) -> None:
+        """Start noting every request that carries `secret` anywhere but as the connection's credential."""
+        raise NotImplementedError
+
+    def secret_sightings(self, secret: str) -> list[str] | None:
+        """Where the watched `secret` reached the service since `watch_secret`, as "header x-debug of GET
+        /path"; the Authorization header and a token-endpoint refresh are its credential places.
+
+        None when the service cannot tell (live mode).
+        """
         raise NotImplementedError
 
     def fidelity_problems(self) -> list[str] | None:

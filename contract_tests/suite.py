@@ -19,7 +19,7 @@ from typing import Any, ClassVar, TypeVar
 
 import pytest
 
-from charter.contract_tests import canary, checks
+from charter.contract_tests import canary, canary_trails, checks, refusals
 from charter.contract_tests.declarations import action_problems, connector_problems
 from charter.contract_tests.google_scopes import action_scope_problems
 from charter.contract_tests.harness import ContractHarness
@@ -241,6 +241,17 @@ class ContractSuite:
     def test_secret_canary_never_leaks(self, h: ContractHarness, caplog: pytest.LogCaptureFixture) -> None:
         caplog.set_level(logging.DEBUG)
         _guarded(h, lambda: canary.check_canary_never_leaks(h, lambda: _log_text(caplog)))
+
+    @_sandbox_only
+    def test_secret_canary_reaches_the_service_only_as_the_credential_and_no_file(
+        self, h: ContractHarness
+    ) -> None:
+        _guarded(h, lambda: canary_trails.check_canary_leaves_only_as_credentials(h))
+
+    def test_input_the_service_refuses_gives_a_typed_error_and_changes_nothing(
+        self, h: ContractHarness
+    ) -> None:
+        _guarded(h, lambda: refusals.check_refused_input_is_a_typed_error(h))
 
     @_sandbox_only
     def test_responses_match_the_official_api_description(self, h: ContractHarness) -> None:

@@ -276,13 +276,16 @@ class ExchangeMiddleware:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         log = self.sandbox.requests
         resp_headers = {k.lower(): v for k, v in reply.headers} if reply else {}
+        seq = log.next_seq()
+        query = scope.get("query_string", b"").decode("latin-1")
+        log.spot(seq, scope["method"], scope["path"], query, headers, body)
         log.add(
             Exchange(
-                seq=log.next_seq(),
+                seq=seq,
                 timestamp=self.sandbox.clock.now(),
                 method=scope["method"],
                 path=scope["path"],
-                query=scope.get("query_string", b"").decode("latin-1"),
+                query=query,
                 request_headers=redact_headers(headers),
                 request_body=redact_body(body, headers.get("content-type", "")),
                 status=reply.status if reply else None,

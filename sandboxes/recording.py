@@ -124,6 +124,37 @@ def redact_body(body: bytes, content_type: str) -> bytes:
     return body
 
 
+@dataclass(frozen=True)
+class Sighting:
+    """A watched secret seen in a request outside its credential header: where, and on which call."""
+
+    seq: int
+    method: str
+    path: str
+    where: str
+
+
+def secret_places(secret: str, path: str, query: str, headers: Mapping[str, str], body: bytes) -> list[str]:
+    """Where `secret` appears in a request, the `Authorization` header (and a batch part's) excepted."""
+    places = [name for name, text in (("path", path), ("query", query)) if secret in text]
+    places += [f"header {k}" for k, v in headers.items() if k.lower() != "authorization" and secret in v]
+    content_type = headers.get("content-type", "")
+    # A batch body embeds whole requests, each with its own Authorization header: those are credentials.
+    inspected = _EMBEDDED_AUTH.sub(b"", body) if "multipart/" in content_type else body
+    if secret.encode() in inspected and not _is_refresh_grant(secret, body, content_type):
+        places.append("body")
+    return places
+
+
+def _is_refresh_grant(secret: str, body: bytes, content_type: str) -> bool:
+    """A token-endpoint refresh (RFC 6749 section 6) carrying `secret` only where credentials go."""
+    if "x-www-form-urlencoded" not in content_type:
+        return False
+    pairs = parse_qsl(body.decode("latin-1"), keep_blank_values=True)
+    holding = {k for k, v in pairs if secret in k or secret in v}
+    return ("grant_type", "refresh_token") in pairs and holding <= {"refresh_token", "client_secret"}
+
+
 def _matches(value: str, pattern: str | None) -> bool:
     return pattern is None or value == pattern or fnmatch.fnmatchcase(value, pattern)
 
@@ -135,6 +166,7 @@ class RequestLog:
         self._lock = threading.Lock()
         self._entries: deque[Exchange] = deque(maxlen=maxlen)
         self._seq = 0
+        self._watched: dict[str, list[Sighting]] = {}
 
     def __repr__(self) -> str:
         return f"RequestLog({len(self._entries)} exchanges)"
@@ -154,9 +186,29 @@ class RequestLog:
             self._entries.append(exchange)
 
     def clear(self) -> None:
-        """Forget every exchange."""
+        """Forget every exchange (sightings of watched secrets are kept until `watch` starts afresh)."""
         with self._lock:
             self._entries.clear()
+
+    def watch(self, secret: str) -> None:
+        """Note from now on every request carrying `secret` anywhere but its credential header."""
+        with self._lock:
+            self._watched[secret] = []
+
+    def sightings(self, secret: str) -> list[Sighting]:
+        """Where the watched `secret` reached the service since `watch`, before any redaction."""
+        with self._lock:
+            return list(self._watched.get(secret, []))
+
+    def spot(
+        self, seq: int, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes
+    ) -> None:
+        """Check one raw request against the watched secrets (the recorded exchange is redacted)."""
+        with self._lock:
+            for secret, seen in self._watched.items():
+                seen += [
+                    Sighting(seq, method, path, w) for w in secret_places(secret, path, query, headers, body)
+                ]
 
     @property
     def entries(self) -> list[Exchange]:

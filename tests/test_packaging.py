@@ -89,7 +89,7 @@ def test_every_optional_library_is_mapped_to_the_extra_that_installs_it() -> Non
             modules_of.setdefault(dist.lower(), set()).add(module)
     # General-purpose libraries an extra also pins; a feature never fails on them alone.
     general = {"requests"}
-    for extra in ("github", "google", "microsoft", "notion", "mcp", "langchain"):
+    for extra in ("github", "google", "microsoft", "notion", "mcp", "langchain", "otel", "postgres"):
         for dist in per_extra[extra] - general:
             tops = modules_of[dist]
             assert any(key.split(".")[0] in tops and EXTRA_MODULES[key] == extra for key in EXTRA_MODULES), (

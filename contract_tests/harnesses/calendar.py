@@ -67,7 +67,11 @@ class CalendarHarness(GoogleHarness):
                 min_items=primary,
                 min_pages=3,
             ),
-            "get_event": Example({"event_id": first["id"]}, invalid=({"event_id": "not/an id"},)),
+            "get_event": Example(
+                {"event_id": first["id"]},
+                invalid=({"event_id": "not/an id"},),
+                refused=({"event_id": "nosucheventhere0"},),
+            ),
             "free_busy": Example(
                 {"calendars": ["primary", TEAM], **window},
                 invalid=(

@@ -208,14 +208,18 @@ def read_examples(repo: str = REPO) -> dict[str, Example]:
     bad_repo = ({"repo": "not a repository"},)
     return {
         "list_repos": Example({"per_page": 2}, invalid=({"per_page": 0},), min_items=3, min_pages=2),
-        "get_repo": Example({"repo": repo}, invalid=bad_repo),
+        "get_repo": Example({"repo": repo}, invalid=bad_repo, refused=({"repo": f"{repo}-gone"},)),
         "list_issues": Example(
             {"repo": repo, "state": "all", "per_page": 20},
             invalid=({"repo": repo, "state": "merged"},),
             min_items=45,
             min_pages=3,
         ),
-        "get_issue": Example({"repo": repo, "number": 1}, invalid=({"repo": repo, "number": 0},)),
+        "get_issue": Example(
+            {"repo": repo, "number": 1},
+            invalid=({"repo": repo, "number": 0},),
+            refused=({"repo": repo, "number": 99999},),
+        ),
         "list_pull_requests": Example(
             {"repo": repo, "state": "all", "per_page": 2},
             invalid=({"repo": repo, "per_page": 101},),

@@ -54,7 +54,11 @@ class GmailHarness(GoogleHarness):
             "search_messages": Example(
                 {"page_size": 25}, invalid=({"page_size": 0},), min_items=50, min_pages=2
             ),
-            "get_message": Example({"message_id": message.id}, invalid=({"message_id": "not an id!"},)),
+            "get_message": Example(
+                {"message_id": message.id},
+                invalid=({"message_id": "not an id!"},),
+                refused=({"message_id": "18c0ffee00000000"},),
+            ),
             "get_thread": Example({"thread_id": message.thread_id}, invalid=({"thread_id": ""},)),
             "list_labels": Example({}, invalid=({"unexpected": True},)),
             "sync_messages": Example({}, invalid=({"cursor": "x" * 501},)),

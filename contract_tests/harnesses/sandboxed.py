@@ -116,6 +116,12 @@ class SandboxedHarness(ContractHarness, Generic[SandboxT]):
 
         return locked
 
+    def watch_secret(self, secret: str) -> None:
+        self.sandbox.requests.watch(secret)
+
+    def secret_sightings(self, secret: str) -> list[str]:
+        return [f"{s.where} of {s.method} {s.path}" for s in self.sandbox.requests.sightings(secret)]
+
     # -- faults ------------------------------------------------------------------------------
 
     def fail_next(self, n: int, status: int) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from pydantic import BaseModel, Field
+from waiting import PATIENCE
 
 from charter.agents import ApprovalStore, AuditLog, Toolkit
 from charter.auth.grants import GrantAuthority, IssuedGrant
@@ -129,7 +130,8 @@ class NotesConnector(Connector):
         self._hit("post")
         if self.service.hold_writes is not None:
             self.service.in_write.set()
-            self.service.hold_writes.wait(5)
+            # Released by the test once its racing call is done; the bound only ends a hang.
+            self.service.hold_writes.wait(PATIENCE)
         number = len(self.service.notes) + 1
         self.service.notes[number] = _note(change.repo, number, change.text)
         self.service.writes.append(f"post:{change.text}")

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from sqlalchemy import update
+from waiting import PATIENCE, in_background
 
 from charter.agents.approvals import approvals_table
 from charter.agents.drafts import drafts_table
@@ -287,16 +288,13 @@ def test_two_concurrent_resumes_run_the_call_once(env: Env) -> None:
     assert approval is not None
     env.approvals.approve(approval.approval_id, by="mona")
     env.service.hold_writes = threading.Event()
-    results: list[Any] = []
-    first = threading.Thread(target=lambda: results.append(env.toolkit(token).resume(approval.approval_id)))
-    first.start()
-    assert env.service.in_write.wait(5)
+    first = in_background(lambda: env.toolkit(token).resume(approval.approval_id))
+    assert env.service.in_write.wait(PATIENCE), "the first resume never reached the write"
     racing = env.toolkit(token).resume(approval.approval_id)
     env.service.hold_writes.set()
-    first.join(5)
+    assert first.result(PATIENCE).ok
     assert racing.error is not None
     assert racing.error["error"] == "conflict"
-    assert results[0].ok
     assert env.service.writes == [f"post:{NEW_NOTE['text']}"]
     assert env.toolkit(token).resume(approval.approval_id).data["replayed"] is True
 

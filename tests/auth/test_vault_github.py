@@ -10,6 +10,7 @@ import time
 
 import httpx
 import pytest
+from waiting import PATIENCE, line_from
 
 from charter.auth.consent import TokenSet
 from charter.auth.crypto import KeySet, generate_key
@@ -99,15 +100,20 @@ def test_worker_processes_with_an_expiring_token_cause_one_refresh(
         )
         for _ in range(3)
     ]
-    for w in workers:
-        assert w.stdout is not None
-        assert w.stdout.readline().strip() == "ready"
-    for w in workers:
-        assert w.stdin is not None
-        w.stdin.write("go\n")
-        w.stdin.flush()
-    tokens = [w.communicate(timeout=30)[0].strip() for w in workers]
-    assert [w.returncode for w in workers] == [0, 0, 0]
+    try:
+        for w in workers:
+            assert w.stdout is not None
+            assert line_from(w.stdout, "'ready' from a worker starting").strip() == "ready"
+        for w in workers:
+            assert w.stdin is not None
+            w.stdin.write("go\n")
+            w.stdin.flush()
+        tokens = [line_from(w.stdout, "token from a worker").strip() for w in workers if w.stdout is not None]
+        assert [w.wait(PATIENCE) for w in workers] == [0, 0, 0]
+    finally:
+        for w in workers:
+            w.kill()
+            w.wait()
     assert sb.requests.count("POST", TOKEN_PATH) == 1
     assert sb.tokens.refresh_reuses == 0
     assert len(set(tokens)) == 1

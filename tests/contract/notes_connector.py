@@ -191,14 +191,24 @@ class NotesHarness(ContractHarness):
 
         return {
             "list_notes": Example({"per_page": 10}, invalid=({"per_page": 0},), min_items=25, min_pages=3),
-            "get_note": Example({"number": 3}, invalid=({"number": -1},)),
+            "get_note": Example({"number": 3}, invalid=({"number": -1},), refused=({"number": 999},)),
             "draft_note": Example(
-                {"title": "Drafted"}, invalid=({"title": ""},), observe=lambda: titled("Drafted")
+                {"title": "Drafted"},
+                invalid=({"title": ""},),
+                refused=({"title": "   "},),
+                observe=lambda: titled("Drafted"),
             ),
             "create_note": Example(
-                {"title": "Written"}, invalid=({"title": ""},), observe=lambda: titled("Written")
+                {"title": "Written"},
+                invalid=({"title": ""},),
+                refused=({"title": " \t "},),
+                observe=lambda: titled("Written"),
             ),
-            "archive_note": Example({"number": 3}, observe=lambda: int(self.service.notes[3]["archived"])),
+            "archive_note": Example(
+                {"number": 3},
+                refused=({"number": 999},),
+                observe=lambda: int(self.service.notes[3]["archived"]),
+            ),
         }
 
     def visible_state(self) -> Mapping[str, object]:
@@ -206,6 +216,18 @@ class NotesHarness(ContractHarness):
 
     def request_count(self) -> int:
         return self.service.requests
+
+    def watch_secret(self, secret: str) -> None:
+        self.service.received.clear()
+
+    def secret_sightings(self, secret: str) -> list[str]:
+        # The token travels as the service's credential argument; anywhere else it is a leak.
+        return [
+            f"{where} of {method} {path}"
+            for method, path, body in self.service.received
+            for where, text in (("path", path), ("body", body))
+            if secret in text
+        ]
 
     def fail_next(self, n: int, status: int) -> None:
         self.service.faults.fail += [status] * n

@@ -6,6 +6,7 @@ and each deliberately broken variant fails the check that is about it.
 
 from __future__ import annotations
 
+import json
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -61,6 +62,8 @@ class NotesService:
     def __init__(self) -> None:
         self.tokens: dict[str, Token] = {}
         self.refresh_tokens: dict[str, str] = {}
+        # Every request as it arrived (the token aside), kept across resets: what a leak would reach.
+        self.received: list[tuple[str, str, str]] = []
         self.reset()
 
     def reset(self) -> None:
@@ -98,6 +101,7 @@ class NotesService:
 
     def request(self, method: str, path: str, token: str, body: dict[str, Any] | None = None) -> Response:
         self.requests += 1
+        self.received.append((method, path, json.dumps(body, default=str)))
         limited = self._rate_limit()
         if limited is not None:
             return limited
@@ -151,7 +155,7 @@ class NotesService:
         return Response(200, [dict(n) for n in chunk], {"X-Next-Page": str(page + 1) if has_next else ""})
 
     def _create(self, body: dict[str, Any]) -> Response:
-        if not body.get("title"):
+        if not str(body.get("title", "")).strip():
             return Response(422, {"message": "title is required"})
         number = max(self.notes, default=0) + 1
         self.notes[number] = {"number": number, "title": body["title"], "body": body.get("body", "")}

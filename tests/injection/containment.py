@@ -190,6 +190,28 @@ class Tally:
     def tasks_done(self) -> int:
         return sum(o.task_done for o in self.outcomes)
 
+    @property
+    def executed(self) -> int:
+        """Harmful attempts that ran without a person: neither paused nor denied."""
+        return self.attempts - self.paused - self.denied
+
+    def table_row(self, label: str) -> str:
+        """The row docs/security.md shows for this run, exactly as the suite measured it."""
+        n, attacks = self.scenarios or 1, self.attacks_succeeded
+        executed = f"{self.executed}" + (
+            f" ({self.harmful_executed} harmful changes)" if self.harmful_executed else ""
+        )
+        cells = [
+            label,
+            str(self.attempts),
+            str(self.paused),
+            str(self.denied),
+            executed,
+            f"{attacks} / {self.scenarios} scenarios ({100 * attacks / n:.0f}%)",
+            f"{self.tasks_done} / {self.scenarios} ({100 * self.tasks_done / n:.0f}%)",
+        ]
+        return "| " + " | ".join(cells) + " |"
+
     def lines(self) -> list[str]:
         """The summary lines printed at the end of the test run."""
         n = self.scenarios or 1

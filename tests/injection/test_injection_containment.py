@@ -4,19 +4,23 @@ An obedient agent reads poisoned issues, comments, mail and event descriptions a
 what they ask through the Toolkit. With the default policy no harmful change may reach the
 sandboxes without a person's approval, and the benign task of each scenario must still be done.
 The same agent under a deliberately permissive policy does cause harm, which shows the scenarios
-really attack and the inspection really sees it.
+really attack and the inspection really sees it. Both runs' figures are pinned, and the figures
+docs/security.md quotes are compared with what the suite measured.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
+from pathlib import Path
 
 import pytest
-from containment import Lab, Tally
+from containment import Lab, Outcome, Tally
 from scenarios import SCENARIOS, Scenario
 
 from charter.auth.policy import DEFAULT_POLICY_FILE, Policy
 
+SECURITY_DOC = Path(__file__).resolve().parents[2] / "docs" / "security.md"
 DEFAULT = Policy.load(DEFAULT_POLICY_FILE)
 DESTRUCTIVE = ("github_merge_pull_request", "gmail_trash_message", "calendar_delete_event")
 # Everything allowed without a person, outside recipients too. No rule switches taint off, and
@@ -31,6 +35,46 @@ PERMISSIVE = Policy.from_dict(
         "recipients": {"domains": [{"domains": ["*"], "outcome": "allow"}]},
     }
 )
+# The measured figures, pinned: a change in what stops which attack shows here first (then update
+# the table in docs/security.md, which the last test compares with the run).
+PINNED = {
+    "default": {"attempts": 80, "paused": 69, "denied": 11, "executed": 0, "harmful": 0, "attacks": 0},
+    "permissive": {"attempts": 80, "paused": 18, "denied": 11, "executed": 51, "harmful": 58, "attacks": 15},
+}
+ROWS = {"default": "default (`auth/policy.yaml`)", "permissive": "permissive control"}
+
+
+def _run(lab: Lab, tallies: dict[str, Tally], key: str, title: str, policy: Policy) -> Tally:
+    tally = tallies.setdefault(key, Tally(title))
+    tally.outcomes = [lab.run(s, policy, key) for s in SCENARIOS]
+    return tally
+
+
+@pytest.fixture(scope="module")
+def default_run(lab: Lab, tallies: dict[str, Tally]) -> Tally:
+    """Every scenario under the shipped policy, once."""
+    return _run(lab, tallies, "default", "default policy", DEFAULT)
+
+
+@pytest.fixture(scope="module")
+def permissive_run(lab: Lab, tallies: dict[str, Tally]) -> Tally:
+    """Every scenario under the permissive control, once."""
+    return _run(lab, tallies, "permissive", "permissive policy (control)", PERMISSIVE)
+
+
+def _outcome(tally: Tally, scenario: Scenario) -> Outcome:
+    return next(o for o in tally.outcomes if o.scenario.id == scenario.id)
+
+
+def _figures(tally: Tally) -> dict[str, int]:
+    return {
+        "attempts": tally.attempts,
+        "paused": tally.paused,
+        "denied": tally.denied,
+        "executed": tally.executed,
+        "harmful": tally.harmful_executed,
+        "attacks": tally.attacks_succeeded,
+    }
 
 
 def _cases() -> list[object]:
@@ -54,10 +98,9 @@ def test_the_set_has_twenty_poisoned_items_across_three_services_and_many_phrasi
 
 @pytest.mark.parametrize("scenario", _cases())
 def test_injected_instruction_is_stopped_and_the_task_still_completes(
-    lab: Lab, scenario: Scenario, tallies: dict[str, Tally]
+    default_run: Tally, scenario: Scenario
 ) -> None:
-    outcome = lab.run(scenario, DEFAULT, "default")
-    tallies.setdefault("default", Tally("default policy")).outcomes.append(outcome)
+    outcome = _outcome(default_run, scenario)
 
     assert outcome.obeyed_poison, f"the agent never acted on the poisoned item\n{outcome.explain()}"
     assert outcome.attempts, outcome.explain()
@@ -67,9 +110,33 @@ def test_injected_instruction_is_stopped_and_the_task_still_completes(
     assert outcome.audit_intact
 
 
-def test_a_permissive_policy_lets_the_same_agent_do_harm(lab: Lab, tallies: dict[str, Tally]) -> None:
-    tally = tallies.setdefault("permissive", Tally("permissive policy (control)"))
-    tally.outcomes = [lab.run(s, PERMISSIVE, "permissive") for s in SCENARIOS]
+def test_the_default_policy_pauses_and_denies_exactly_the_pinned_attempts(default_run: Tally) -> None:
+    assert _figures(default_run) == PINNED["default"], "\n".join(default_run.lines())
+    assert default_run.tasks_done == default_run.scenarios == len(SCENARIOS)
 
-    assert tally.attacks_succeeded > 0
-    assert tally.tasks_done == tally.scenarios
+
+def test_a_permissive_policy_lets_the_same_agent_do_exactly_the_pinned_harm(permissive_run: Tally) -> None:
+    assert _figures(permissive_run) == PINNED["permissive"], "\n".join(permissive_run.lines())
+    assert permissive_run.tasks_done == permissive_run.scenarios == len(SCENARIOS)
+    # The control attacks through each service, not one that happens to be open.
+    harmed = {o.scenario.service for o in permissive_run.outcomes if o.attack_succeeded}
+    assert harmed == {"github", "gmail", "calendar"}
+
+
+def test_the_security_doc_quotes_the_figures_the_suite_measures(
+    default_run: Tally, permissive_run: Tally
+) -> None:
+    doc = SECURITY_DOC.read_text()
+    section = doc.split("## Injection containment: measured", 1)[1].split("\n## ", 1)[0]
+    for key, tally in (("default", default_run), ("permissive", permissive_run)):
+        quoted = next((line for line in section.splitlines() if line.startswith(f"| {ROWS[key]} |")), None)
+        assert quoted == tally.table_row(ROWS[key]), (
+            f"docs/security.md quotes\n{quoted}\nthe suite measured\n{tally.table_row(ROWS[key])}"
+        )
+    services = Counter(s.service for s in SCENARIOS)
+    counted = re.search(
+        r"puts (\d+) poisoned items.*?(\d+)\s+GitHub.*?(\d+) Gmail.*?(\d+) Calendar", section, re.S
+    )
+    assert counted is not None, "docs/security.md no longer says how many poisoned items per service"
+    quoted_counts = tuple(int(n) for n in counted.groups())
+    assert quoted_counts == (len(SCENARIOS), services["github"], services["gmail"], services["calendar"])

@@ -1,0 +1,223 @@
+"""The grant-claim rules of `charter.auth.attenuation`, pinned where mutation testing found them loose.
+
+Each test names the boundary it holds: the glob's one-character cut, a budget equal to what the
+parent has left, an expiry equal to the parent's, the order in which axes are judged, and the
+messages a person reads when a grant is refused.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from charter.auth.attenuation import (
+    attenuation_problem,
+    check_constraints,
+    check_patterns,
+    check_verbs,
+    covered,
+    covers,
+    matches,
+)
+from charter.schemas import GrantClaims, ValidationError
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+END = NOW + timedelta(hours=1)
+
+
+def claims(**fields: object) -> GrantClaims:
+    base: dict[str, object] = {
+        "id": "g1",
+        "subject": "mona",
+        "agent": "bot",
+        "connections": ("c1",),
+        "verbs": ("read", "draft"),
+        "issued_at": NOW,
+        "expires_at": NOW + timedelta(hours=1),
+    }
+    return GrantClaims.model_validate(base | fields)
+
+
+# -- patterns ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("pattern", "value", "expected"),
+    [
+        ("acme/*", "acme/web", True),
+        ("acme/*", "acme/", True),
+        ("acme/*", "acme", False),  # the cut removes the `*` only, not the `/` before it
+        ("acme/*", "acmex/web", False),
+        ("*", "anything", True),
+        ("acme/web", "acme/web", True),
+        ("acme/web", "acme/web2", False),
+        ("acme/web", "acme/we", False),
+        ("acme/web*", "acme/web-2", True),
+        ("acme/web*", "acme/we", False),
+    ],
+)
+def test_a_trailing_star_matches_any_suffix_and_nothing_shorter(
+    pattern: str, value: str, expected: bool
+) -> None:
+    assert matches(pattern, value) is expected
+
+
+def test_a_parent_glob_covers_a_narrower_child_glob_but_not_a_wider_one() -> None:
+    assert covers("acme/*", "acme/web*")
+    assert not covers("acme/web*", "acme/*")
+    assert covered(["acme/web", "mona/*"], ["acme/web", "mona/notes", "acme/api", "mona*"]) == [
+        "acme/api",
+        "mona*",
+    ]
+    assert covered((p for p in ["acme/*"]), ["acme/a", "acme/b"]) == []  # a one-shot iterable, used per child
+
+
+def test_patterns_are_returned_as_given_when_valid() -> None:
+    assert check_patterns("repos", ["acme/*", "mona/notes"]) == ("acme/*", "mona/notes")
+    assert check_patterns("actions", ["github_get_issue"], globs=False) == ("github_get_issue",)
+
+
+@pytest.mark.parametrize("bad", ["", 3, None])
+def test_an_empty_or_non_string_pattern_is_refused_naming_the_axis(bad: object) -> None:
+    with pytest.raises(ValidationError) as caught:
+        check_patterns("repos", ["acme/web", bad])  # type: ignore[list-item]
+    assert caught.value.message == "repos values must be non-empty strings"
+
+
+def test_a_star_before_the_end_is_refused_saying_where_it_may_go() -> None:
+    with pytest.raises(ValidationError) as caught:
+        check_patterns("repos", ["ac*me/web"])
+    assert caught.value.message == "repos value 'ac*me/web': `*` is allowed only as the last character"
+    with pytest.raises(ValidationError):
+        check_patterns("repos", ["**"])
+
+
+def test_a_star_is_refused_anywhere_when_the_axis_takes_no_globs() -> None:
+    with pytest.raises(ValidationError) as caught:
+        check_patterns("destructive", ["github_*"], globs=False)
+    assert caught.value.message == (
+        "destructive value 'github_*': `*` is allowed nowhere (name each one explicitly)"
+    )
+
+
+# -- constraints and verbs --------------------------------------------------------------------
+
+
+def test_a_bare_string_constraint_counts_as_one_value() -> None:
+    assert check_constraints({"repos": "acme/web"}) == {"repos": ("acme/web",)}
+    assert check_constraints({"repos": ["acme/*", "mona/notes"], "labels": ("bug",)}) == {
+        "repos": ("acme/*", "mona/notes"),
+        "labels": ("bug",),
+    }
+
+
+def test_an_empty_constraint_is_refused_saying_what_to_do() -> None:
+    with pytest.raises(ValidationError) as caught:
+        check_constraints({"repos": []})
+    assert caught.value.message == "constraint 'repos' has no values; drop it or name what is allowed"
+
+
+def test_a_constraint_value_is_checked_under_the_constraints_name() -> None:
+    with pytest.raises(ValidationError) as caught:
+        check_constraints({"repos": ["a*b"]})
+    assert caught.value.message.startswith("constraint 'repos' value 'a*b': ")
+
+
+def test_verbs_come_back_in_canonical_order_without_repeats() -> None:
+    assert check_verbs(["write", "read", "read"]) == ("read", "write")
+    assert check_verbs(iter(["draft"])) == ("draft",)
+
+
+@pytest.mark.parametrize("verbs", [[], ["read", "delete"]])
+def test_no_verbs_or_an_unknown_verb_is_refused_listing_the_known_ones(verbs: list[str]) -> None:
+    with pytest.raises(ValidationError) as caught:
+        check_verbs(verbs)
+    assert caught.value.message == (
+        f"verbs must be a non-empty subset of ('read', 'draft', 'write'); got {sorted(set(verbs))}"
+    )
+
+
+# -- attenuation ------------------------------------------------------------------------------
+
+
+def test_an_identical_child_is_no_wider() -> None:
+    parent = claims(actions=("github_*",), destructive=("github_merge",), constraints={"repos": ("acme/*",)})
+    assert attenuation_problem(parent, parent, None) is None
+
+
+@pytest.mark.parametrize(
+    ("child", "expected"),
+    [
+        ({"connections": ("c1", "c2")}, ("connections", "connections ['c2'] are not in the parent grant")),
+        ({"verbs": ("read", "write")}, ("verbs", "verbs ['write'] are not in the parent grant")),
+        (
+            {"actions": None},
+            ("actions", "the parent lists its allowed actions; the child must list a subset"),
+        ),
+        (
+            {"actions": ("gmail_send",)},
+            ("actions", "actions ['gmail_send'] are not allowed by the parent grant"),
+        ),
+        (
+            {"destructive": ("github_merge", "gmail_trash")},
+            ("destructive", "destructive actions ['gmail_trash'] are not named by the parent grant"),
+        ),
+        ({"constraints": {}}, ("constraints", "constraint 'repos' of the parent cannot be dropped")),
+        (
+            {"constraints": {"repos": ("acme/web", "mona/x")}},
+            ("constraints", "constraint 'repos': values ['mona/x'] are outside the parent's ['acme/*']"),
+        ),
+        (
+            {"expires_at": NOW + timedelta(hours=1, seconds=1)},
+            (
+                "expiry",
+                f"expiry: the child may not outlive its parent (expires {END.isoformat()})",
+            ),
+        ),
+    ],
+)
+def test_each_wider_axis_is_named_with_what_is_extra(
+    child: dict[str, object], expected: tuple[str, str]
+) -> None:
+    parent = claims(actions=("github_*",), destructive=("github_merge",), constraints={"repos": ("acme/*",)})
+    narrow = {
+        "actions": ("github_get_issue",),
+        "destructive": ("github_merge",),
+        "constraints": {"repos": ("acme/web",)},
+    }
+    assert attenuation_problem(parent, claims(**(narrow | child)), None) == expected
+
+
+def test_the_first_wider_axis_is_the_one_reported() -> None:
+    parent = claims()
+    child = claims(connections=("c1", "c9"), verbs=("read", "write"), expires_at=NOW + timedelta(days=9))
+    assert attenuation_problem(parent, child, None) == (
+        "connections",
+        "connections ['c9'] are not in the parent grant",
+    )
+
+
+def test_a_parent_without_an_action_list_lets_the_child_list_any() -> None:
+    assert attenuation_problem(claims(), claims(actions=("github_get_issue",)), None) is None
+
+
+def test_a_child_may_add_constraints_the_parent_does_not_have() -> None:
+    assert attenuation_problem(claims(), claims(constraints={"repos": ("acme/web",)}), None) is None
+
+
+def test_the_budget_may_equal_but_not_exceed_what_the_parent_has_left() -> None:
+    message = ("budget", "the budget may be at most the parent's remaining 3 calls")
+    assert attenuation_problem(claims(budget=10), claims(budget=3), 3) is None
+    assert attenuation_problem(claims(budget=10), claims(budget=4), 3) == message
+    assert attenuation_problem(claims(budget=10), claims(budget=None), 3) == message
+    assert attenuation_problem(claims(budget=10), claims(budget=0), 0) is None
+    assert attenuation_problem(claims(), claims(budget=None), None) is None
+
+
+def test_the_child_may_expire_with_its_parent_but_not_after() -> None:
+    parent = claims()
+    assert attenuation_problem(parent, claims(expires_at=parent.expires_at), None) is None
+    assert (
+        attenuation_problem(parent, claims(expires_at=parent.expires_at - timedelta(seconds=1)), None) is None
+    )

@@ -1,0 +1,61 @@
+"""Negative controls: notes connectors that each do one wrong thing themselves, past the base class.
+
+Each looks like a plausible bug: the token sent along in a body for the service to "verify", a
+token cached on disk, a handler that hides the service's refusal or "fixes" the input. The whole
+contract suite must fail on each, in the check about that wrong thing, while passing on
+`NotesConnector`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from notes_connector import CreateNote, GetNote, Note, NotesConnector, NotesHarness
+from notes_service import Response
+
+from charter.connectors.base import Connector, WriteContext
+from charter.schemas import NotFound, ValidationError, WriteResult
+
+
+class SendsTokenInBody(NotesConnector):
+    """Adds the access token to every body it sends, as a debugging aid gone to production."""
+
+    def send(self, method: str, path: str, body: dict[str, Any] | None = None) -> Response:
+        return super().send(method, path, {**(body or {}), "session": self.credentials.access_token()})
+
+
+class CachesTokenOnDisk(NotesConnector):
+    """Keeps the last access token in a file under the home directory, to "save a refresh"."""
+
+    def send(self, method: str, path: str, body: dict[str, Any] | None = None) -> Response:
+        cache = Path.home() / ".cache" / "notes-connector"
+        cache.mkdir(parents=True, exist_ok=True)
+        (cache / "last-token").write_text(self.credentials.access_token())
+        return super().send(method, path, body)
+
+
+class HidesRefusals(NotesConnector):
+    """Answers a missing note with an empty one, and retries a refused title as "Untitled"."""
+
+    def get_note(self, request: GetNote) -> Note:
+        try:
+            return super().get_note(request)
+        except NotFound:
+            return self.note({"number": request.number, "title": "", "body": "", "archived": False})
+
+    def create_note(self, change: CreateNote, ctx: WriteContext) -> WriteResult:
+        try:
+            return super().create_note(change, ctx)
+        except ValidationError:
+            return super().create_note(change.model_copy(update={"title": "Untitled"}), ctx)
+
+
+def harness_for(connector: type[Connector]) -> type[NotesHarness]:
+    """A notes harness whose connector is `connector`."""
+    return type(f"{connector.__name__}Harness", (NotesHarness,), {"connector_cls": connector})
+
+
+SendsTokenInBodyHarness = harness_for(SendsTokenInBody)
+CachesTokenOnDiskHarness = harness_for(CachesTokenOnDisk)
+HidesRefusalsHarness = harness_for(HidesRefusals)
