@@ -65,6 +65,10 @@ class Provider:
     # How the client authenticates to the token endpoint (authlib's names): GitHub and Google read
     # the credentials from the form, Notion only from HTTP Basic.
     token_auth: Literal["client_secret_post", "client_secret_basic"] = "client_secret_post"
+    # How the token request's body is encoded: RFC 6749's form, or JSON where the provider
+    # documents only that (Notion), with any headers its token endpoint requires.
+    token_body: Literal["form", "json"] = "form"
+    token_headers: Mapping[str, str] = field(default_factory=dict)
 
     def endpoints(self, oauth_base: str | None = None, api_base: str | None = None) -> Endpoints:
         """The endpoints under `oauth_base` and `api_base`, the provider's own by default."""
