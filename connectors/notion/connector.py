@@ -27,6 +27,7 @@ from charter.connectors.notion import reads
 from charter.connectors.notion.access import Locator
 from charter.connectors.notion.blocks import Planned, footer, from_markdown, plain, plan, rich_text
 from charter.connectors.notion.client import NotionApi
+from charter.connectors.notion.comments import comment_written_by, note_property_update
 from charter.connectors.notion.errors import seen_for
 from charter.connectors.notion.markers import attribution_line, carries
 from charter.connectors.notion.models import (
@@ -253,9 +254,10 @@ class NotionConnector(Connector):
             f"updating page {change.page_id}", self.api.client.pages.update, about=change.page_id,
             page_id=change.page_id, properties=properties,
         )  # fmt: skip
-        return self._result(
-            "update_properties", ctx, data, f"updated {', '.join(change.properties)} of “{title_of(page)}”"
-        )
+        granted = self.credentials.granted_scopes
+        noted = note_property_update(self.api, granted, change.page_id, change.properties, ctx)
+        summary = f"updated {', '.join(change.properties)} of “{title_of(page)}”{noted}"
+        return self._result("update_properties", ctx, data, summary)
 
     @action("write", scopes=(INSERT_COMMENTS,), risks=("external",))
     def add_comment(self, change: AddComment, ctx: WriteContext) -> WriteResult:
@@ -368,11 +370,7 @@ class NotionConnector(Connector):
 
     def _comment_written_by(self, page_id: str, ctx: WriteContext) -> Json | None:
         self._require(READ_COMMENTS, "check whether the earlier attempt already posted the comment")
-        comments = self.api.pages_of(
-            f"the comments on {page_id}", self.api.client.comments.list, about=page_id, block_id=page_id
-        )
-        texts = ((c, "".join(t.get("plain_text", "") for t in c.get("rich_text", []))) for c in comments)
-        return next((c for c, text in texts if carries(text, ctx.idempotency_key)), None)
+        return comment_written_by(self.api, page_id, ctx.idempotency_key)
 
     def _set_trash(self, page_id: str, within: str | None, trash: bool, ctx: WriteContext) -> WriteResult:
         self.locate.check_within(page_id, within)
