@@ -73,6 +73,8 @@ class NotionConnector(Connector):
         super().__init__(*args, **kwargs)
         # The clock the rate budget reads; tests give the sandbox's, with its `advance` as sleep.
         self.clock: Callable[[], float] = time.monotonic
+        # Seconds since the epoch, compared with Notion's edit times (the sandbox's clock in tests).
+        self.wall_clock: Callable[[], float] = time.time
         self._needed: tuple[str, ...] = ()
 
     @cached_property
@@ -124,12 +126,14 @@ class NotionConnector(Connector):
             # Nothing to check against the schema: query at once, and look the id up only if it is
             # a database's rather than a data source's.
             try:
-                return reads.query(self.api, {"id": request.data_source_id, "properties": {}}, request)
+                return reads.query(
+                    self.api, {"id": request.data_source_id, "properties": {}}, request, self.wall_clock()
+                )
             except NotFound:
                 pass
         source = self.locate.data_source(request.data_source_id)
         self.locate.check_within(str(source["id"]), request.within)
-        return reads.query(self.api, source, request)
+        return reads.query(self.api, source, request, self.wall_clock())
 
     @action("read", scopes=(READ_COMMENTS,))
     def list_comments(self, request: ListComments) -> Page[NotionComment]:
