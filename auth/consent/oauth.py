@@ -93,12 +93,9 @@ class OAuthClient:
         self, *, code: str, redirect_uri: str, code_verifier: str, requested: Iterable[str]
     ) -> TokenSet:
         """Trade an authorization code and its PKCE verifier for tokens (RFC 6749 §4.1.3)."""
-        form = {
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": redirect_uri,
-            "code_verifier": code_verifier,
-        }
+        form = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
+        if self.provider.supports_pkce:
+            form["code_verifier"] = code_verifier
         return self._tokens(self._token_request(form, "exchanging the authorization code"), requested)
 
     def refresh(self, refresh_token: str, *, previous_scopes: Iterable[str]) -> TokenSet:
@@ -197,21 +194,32 @@ class OAuthClient:
         if self.provider.token_auth == "client_secret_basic" and self.client.client_secret:
             auth = AuthlibClientAuth(self.client.client_id, self.client.client_secret, "client_secret_basic")
             _, basic, _ = auth.prepare("POST", self.endpoints.token, {}, "")
-            body = self._post(self.endpoints.token, form, during, basic)
+            body = self._post(self.endpoints.token, form, during, basic, token=True)
         else:
-            body = self._post(self.endpoints.token, {**form, **self._client_form()}, during)
+            body = self._post(self.endpoints.token, {**form, **self._client_form()}, during, token=True)
         if raise_errors and "error" in body:
             raise self._error(body, during)
         return body
 
     def _post(
-        self, url: str, form: Mapping[str, str], during: str, headers: Mapping[str, str] | None = None
+        self,
+        url: str,
+        form: Mapping[str, str],
+        during: str,
+        headers: Mapping[str, str] | None = None,
+        *,
+        token: bool = False,
     ) -> dict[str, str]:
         name = self.provider.display_name
+        sent = {"Accept": "application/json", **(headers or {})}
+        as_json = token and self.provider.token_body == "json"
+        if token:
+            sent.update(self.provider.token_headers)
         try:
-            resp = self.http.post(
-                url, data=dict(form), headers={"Accept": "application/json", **(headers or {})}
-            )
+            if as_json:
+                resp = self.http.post(url, json=dict(form), headers=sent)
+            else:
+                resp = self.http.post(url, data=dict(form), headers=sent)
         except httpx.ConnectError as exc:
             raise UpstreamError(
                 f"could not reach {name} while {during} ({type(exc).__name__}); retry"

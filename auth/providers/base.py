@@ -79,6 +79,10 @@ class Provider:
     # rotate refresh tokens (any retry works), 0 when the old one dies at once. It decides whether a
     # refresh whose answer was lost can be recovered by sending it again.
     refresh_reuse_window: float | None = None
+    # How the token request's body is encoded: RFC 6749's form, or JSON where the provider
+    # documents only that (Notion), with any headers its token endpoint requires.
+    token_body: Literal["form", "json"] = "form"
+    token_headers: Mapping[str, str] = field(default_factory=dict)
 
     def endpoints(self, oauth_base: str | None = None, api_base: str | None = None) -> Endpoints:
         """The endpoints under `oauth_base` and `api_base`, the provider's own by default."""

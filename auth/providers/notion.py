@@ -7,7 +7,8 @@ needs, a connection records those the person says the integration has, and a 403
 answered by naming the capability to switch on.
 
 OAuth quirks, as hooks on the shared client: `owner=user` on every authorize URL; the client
-authenticates with HTTP Basic (authlib's `client_secret_basic`); every refresh returns a new
+authenticates with HTTP Basic (authlib's `client_secret_basic`) and the token request's body is
+JSON with a Notion-Version header, as Notion documents "Create a token"; every refresh returns a new
 refresh token, so the rotated pair is always stored (the vault's single-flight refresh does that);
 revocation posts the token with Basic credentials.
 """
@@ -66,7 +67,7 @@ def notion_endpoints(oauth_base: str = API_BASE, api_base: str = API_BASE) -> En
 
 
 def basic_auth_header(client: ClientAuth) -> dict[str, str]:
-    """The HTTP Basic `Authorization` header for the client, built by authlib."""
+    """The client's HTTP Basic `Authorization` (built by authlib) and the pinned Notion-Version."""
     if not client.client_secret:
         raise ConfigurationError(
             "Notion's token endpoint needs the public integration's OAuth client secret; give it "
@@ -74,7 +75,7 @@ def basic_auth_header(client: ClientAuth) -> dict[str, str]:
         )
     auth = AuthlibClientAuth(client.client_id, client.client_secret, "client_secret_basic")
     _, headers, _ = auth.prepare("POST", "", {}, "")
-    return {"Authorization": str(headers["Authorization"])}
+    return {"Authorization": str(headers["Authorization"]), "Notion-Version": NOTION_VERSION}
 
 
 def notion_account(http: httpx.Client, endpoints: Endpoints, access_token: str) -> str:
@@ -153,4 +154,7 @@ NOTION = Provider(
     revoker=revoke_notion_token,
     authorize_params={"owner": "user"},
     token_auth="client_secret_basic",
+    # Notion's token endpoint is documented with a JSON body and a Notion-Version header.
+    token_body="json",
+    token_headers={"Notion-Version": NOTION_VERSION},
 )

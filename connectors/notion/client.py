@@ -21,10 +21,9 @@ from notion_client.errors import NotionClientErrorBase
 
 from charter.auth.providers.notion import API_BASE, NOTION_VERSION, capability_hint
 from charter.connectors.base import Credentials, TokenRejected
-from charter.connectors.notion.errors import SeenIds, ids_in, missing
+from charter.connectors.notion.errors import EditConflict, SeenIds, ids_in, missing
 from charter.schemas import (
     CharterError,
-    Conflict,
     RateLimited,
     ScopeMissing,
     UpstreamError,
@@ -37,6 +36,9 @@ BURST = 3.0
 MARGIN = 0.005
 # A clock that goes back further than this was reset, not raced by another thread.
 CLOCK_JUMP = 60.0
+# A 409 conflict_error wrote nothing; Notion says to try again, so the request is re-sent after a pause.
+CONFLICT_RETRIES = 2
+CONFLICT_PAUSE = 0.5
 _SERVER_ERRORS = {"internal_server_error", "service_unavailable", "gateway_timeout", "bad_gateway"}
 
 
@@ -140,7 +142,7 @@ class NotionApi:
 
         `about` is the id the request concerns, so a 404 can say whether it is only unshared.
         """
-        waited, refreshed = 0.0, False
+        waited, refreshed, conflicts = 0.0, False, 0
         while True:
             wait = self.budget.take(self.clock())
             if wait > 0:
@@ -154,7 +156,7 @@ class NotionApi:
                 finally:
                     self.budget.answered(self.clock())
                 break
-            # Notion did not act on a request it refused with 401 or 429, so this one request is sent
+            # Notion did not act on a request it refused with 401, 409 or 429, so this one request is sent
             # again here; letting the whole action run again would repeat the parts already written.
             except TokenRejected:
                 if refreshed:
@@ -167,6 +169,11 @@ class NotionApi:
                     raise
                 self.sleep(pause)
                 waited += pause
+            except EditConflict:
+                if conflicts >= CONFLICT_RETRIES:
+                    raise
+                self.sleep(CONFLICT_PAUSE * 2**conflicts)
+                conflicts += 1
         if not isinstance(result, dict):
             raise UpstreamError(f"Notion sent an unexpected answer about {subject}; try again.")
         self.seen.add(ids_in(result))
@@ -225,7 +232,10 @@ class NotionApi:
         if code == "object_not_found":
             return missing(subject, about is not None and about in self.seen)
         if code == "conflict_error":
-            return Conflict(f"Notion saw a conflicting edit while {subject}; read it again and retry.")
+            return EditConflict(
+                f"Notion saw a conflicting edit of the same object while {subject} and wrote nothing of "
+                "this request; read it again and retry shortly."
+            )
         if code in _SERVER_ERRORS or exc.status >= 500:
             return UpstreamError(f"Notion failed ({exc.status}) while {subject}; try again shortly.")
         return ValidationError(f"Notion refused {subject}: {message} Nothing was changed; fix the request.")

@@ -27,6 +27,7 @@ from charter.connectors.notion import reads
 from charter.connectors.notion.access import Locator
 from charter.connectors.notion.blocks import Planned, footer, from_markdown, plain, plan, rich_text
 from charter.connectors.notion.client import NotionApi
+from charter.connectors.notion.comments import comment_written_by, note_property_update
 from charter.connectors.notion.errors import seen_for
 from charter.connectors.notion.markers import attribution_line, carries
 from charter.connectors.notion.models import (
@@ -72,6 +73,8 @@ class NotionConnector(Connector):
         super().__init__(*args, **kwargs)
         # The clock the rate budget reads; tests give the sandbox's, with its `advance` as sleep.
         self.clock: Callable[[], float] = time.monotonic
+        # Seconds since the epoch, compared with Notion's edit times (the sandbox's clock in tests).
+        self.wall_clock: Callable[[], float] = time.time
         self._needed: tuple[str, ...] = ()
 
     @cached_property
@@ -123,12 +126,14 @@ class NotionConnector(Connector):
             # Nothing to check against the schema: query at once, and look the id up only if it is
             # a database's rather than a data source's.
             try:
-                return reads.query(self.api, {"id": request.data_source_id, "properties": {}}, request)
+                return reads.query(
+                    self.api, {"id": request.data_source_id, "properties": {}}, request, self.wall_clock()
+                )
             except NotFound:
                 pass
         source = self.locate.data_source(request.data_source_id)
         self.locate.check_within(str(source["id"]), request.within)
-        return reads.query(self.api, source, request)
+        return reads.query(self.api, source, request, self.wall_clock())
 
     @action("read", scopes=(READ_COMMENTS,))
     def list_comments(self, request: ListComments) -> Page[NotionComment]:
@@ -253,9 +258,10 @@ class NotionConnector(Connector):
             f"updating page {change.page_id}", self.api.client.pages.update, about=change.page_id,
             page_id=change.page_id, properties=properties,
         )  # fmt: skip
-        return self._result(
-            "update_properties", ctx, data, f"updated {', '.join(change.properties)} of “{title_of(page)}”"
-        )
+        granted = self.credentials.granted_scopes
+        noted = note_property_update(self.api, granted, change.page_id, change.properties, ctx)
+        summary = f"updated {', '.join(change.properties)} of “{title_of(page)}”{noted}"
+        return self._result("update_properties", ctx, data, summary)
 
     @action("write", scopes=(INSERT_COMMENTS,), risks=("external",))
     def add_comment(self, change: AddComment, ctx: WriteContext) -> WriteResult:
@@ -368,11 +374,7 @@ class NotionConnector(Connector):
 
     def _comment_written_by(self, page_id: str, ctx: WriteContext) -> Json | None:
         self._require(READ_COMMENTS, "check whether the earlier attempt already posted the comment")
-        comments = self.api.pages_of(
-            f"the comments on {page_id}", self.api.client.comments.list, about=page_id, block_id=page_id
-        )
-        texts = ((c, "".join(t.get("plain_text", "") for t in c.get("rich_text", []))) for c in comments)
-        return next((c for c, text in texts if carries(text, ctx.idempotency_key)), None)
+        return comment_written_by(self.api, page_id, ctx.idempotency_key)
 
     def _set_trash(self, page_id: str, within: str | None, trash: bool, ctx: WriteContext) -> WriteResult:
         self.locate.check_within(page_id, within)

@@ -13,7 +13,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from charter.schemas import NotFound
+from charter.schemas import Conflict, NotFound
 
 SHARE_HOW = (
     "in Notion open it, choose ••• → Connections and add this integration (pages below it are shared "
@@ -26,6 +26,12 @@ class NotShared(NotFound):
     """The object exists in Notion but is not shared with the integration."""
 
     code = "not_shared"
+
+
+class EditConflict(Conflict):
+    """Notion's 409 `conflict_error`: an edit collided, nothing was written, and Notion says retry."""
+
+    retryable = True
 
 
 def missing(subject: str, known_to_exist: bool) -> NotFound:

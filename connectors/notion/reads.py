@@ -1,15 +1,12 @@
 """The connector's reads: search, budgeted content, Markdown parts, data source queries, comments.
 
-Notion has no change feed, so a repeat read of a data source filters on `last_edited_time`. Notion
-keeps that time to the minute; the watermark therefore names the last minute seen and the rows
-already seen in it, so the next read returns rows edited since without repeating unchanged ones.
+Notion has no change feed, so a repeat read of a data source filters on `last_edited_time`, which
+Notion keeps to the minute; `charter.connectors.notion.watermark` tells which rows of that minute
+were already returned as they are.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,10 +31,10 @@ from charter.connectors.notion.models import (
 )
 from charter.connectors.notion.properties import filter_out, sorts_out
 from charter.connectors.notion.responses import block_item, comment_from, row_from, search_result_from
-from charter.schemas import Page, Provenance, ValidationError
+from charter.connectors.notion.watermark import Fingerprints, Watermark, following, fresh
+from charter.schemas import Page, Provenance
 
 Json = dict[str, Any]
-MAX_FINGERPRINTS = 200
 
 
 def _cursor_of(request: Any) -> str | None:
@@ -143,29 +140,20 @@ def page_text(api: NotionApi, request: ReadPageText) -> PageText:
     )
 
 
-def _fingerprint(row: Json) -> str:
-    raw = json.dumps([row["id"], row["last_edited_time"], row.get("properties")], sort_keys=True)
-    return hashlib.sha256(raw.encode()).hexdigest()[:12]
-
-
-def _since(request: QueryDataSource) -> tuple[str | None, set[str]]:
+def _since(request: QueryDataSource) -> Watermark:
     if request.since_watermark:
-        try:
-            data = json.loads(base64.urlsafe_b64decode(request.since_watermark + "==="))
-            return str(data["m"]), {str(f) for f in data["f"]}
-        except (ValueError, KeyError, TypeError):
-            raise ValidationError(
-                "since_watermark is not a watermark this connector gave; pass it unchanged."
-            ) from None
+        return Watermark.decode(request.since_watermark)
     if request.edited_since:
-        return _minute(request.edited_since), set()
-    return None, set()
+        return Watermark(_minute(request.edited_since))
+    return Watermark(None)
 
 
-def query(api: NotionApi, source: Json, request: QueryDataSource) -> RowPage:
+def query(api: NotionApi, source: Json, request: QueryDataSource, now: float) -> RowPage:
+    """One page of rows; `now` (seconds since the epoch) tells whether the watermark's minute is over."""
     schema = source.get("properties") or {}
     condition = filter_out(schema, list(request.filters), request.match)
-    minute, seen = _since(request)
+    mark = _since(request)
+    minute = mark.minute
     if minute is not None:
         edited = {"timestamp": "last_edited_time", "last_edited_time": {"on_or_after": minute}}
         condition = edited if condition is None else {"and": [condition, edited]}
@@ -182,26 +170,13 @@ def query(api: NotionApi, source: Json, request: QueryDataSource) -> RowPage:
         data_source_id=str(source["id"]), **body,
     )  # fmt: skip
     results = [r for r in page.get("results", []) if r.get("object") == "page"]
-    fresh = [r for r in results if not (str(r["last_edited_time"]) == minute and _fingerprint(r) in seen)]
+    prints = Fingerprints(api)
+    following_mark = following(results, mark, prints, now)
     return RowPage(
-        items=[row_from(r) for r in fresh],
+        items=[row_from(r) for r in fresh(results, mark, prints)],
         next_cursor=_next(request, page),
-        watermark=_watermark(results, minute, seen),
+        watermark=following_mark.encode() if following_mark else None,
     )
-
-
-def _watermark(rows: list[Json], minute: str | None, seen: set[str]) -> str | None:
-    """The latest edit minute among `rows` (and the earlier watermark) with the rows seen in it."""
-    latest = max([str(r["last_edited_time"]) for r in rows] + ([minute] if minute else []), default=None)
-    if latest is None:
-        return None
-    prints = {_fingerprint(r) for r in rows if str(r["last_edited_time"]) == latest}
-    if latest == minute:
-        prints |= seen
-    if len(prints) > MAX_FINGERPRINTS:
-        prints = set()  # too many to carry: the next read repeats that minute rather than miss a row
-    raw = json.dumps({"m": latest, "f": sorted(prints)}, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 def comments(api: NotionApi, request: ListComments) -> Page[NotionComment]:

@@ -91,7 +91,7 @@ class NotionHarness(SandboxedHarness["NotionSandbox"]):
     def connector(self, credentials: Credentials) -> Connector:
         connector = super().connector(credentials)
         assert isinstance(connector, NotionConnector)
-        connector.clock = self.sandbox.clock.now
+        connector.clock = connector.wall_clock = self.sandbox.clock.now
         return connector
 
     def credentials(

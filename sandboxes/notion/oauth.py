@@ -1,7 +1,8 @@
 """Notion's OAuth server on the sandbox: authorize (owner=user), token, refresh, revoke, introspect.
 
 As at Notion, the client authenticates to the token, revoke and introspect endpoints with HTTP
-Basic only, the token endpoint takes JSON, each refresh rotates the pair (the old refresh token
+Basic only, their bodies are JSON only (a form-encoded body is refused, as "Create a token"
+documents only JSON), each refresh rotates the pair (the old refresh token
 stops working), and there are no scopes: an integration's capabilities are set in its settings
 (`capabilities` here) and the person chooses, on the consent screen, which pages it may see.
 Internal-integration tokens (`issue_internal_token`) never expire and have no refresh token.
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import hmac
+import json
 import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -27,7 +29,6 @@ from charter.sandboxes.oauth import (
     html_page,
     is_loopback_redirect,
     redirect_with,
-    request_params,
 )
 from charter.sandboxes.tokens import IssuedTokens, RefreshRejected
 
@@ -116,6 +117,20 @@ def _basic_client(request: Request, oauth: NotionOAuth) -> str | None:
     return client_id if hmac.compare_digest(secret.encode(), client.client_secret.encode()) else None
 
 
+async def _json_params(request: Request) -> dict[str, str] | Response:
+    """The JSON object of the body, or the refusal of any other body."""
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
+        return _oauth_error("invalid_request", "The body must be JSON (Content-Type: application/json).")
+    try:
+        data = json.loads(await request.body())
+    except ValueError:
+        return _oauth_error("invalid_request", "The body is not valid JSON.")
+    if not isinstance(data, dict):
+        return _oauth_error("invalid_request", "The body must be a JSON object.")
+    # Objects such as external_account are accepted and not used here.
+    return {str(k): v for k, v in data.items() if isinstance(v, str)}
+
+
 async def authorize(request: Request) -> Response:
     """GET /v1/oauth/authorize: the consent screen, answered at once by the simulated person."""
     oauth = _sandbox(request).oauth
@@ -176,7 +191,9 @@ async def token(request: Request) -> Response:
     client_id = _basic_client(request, oauth)
     if client_id is None:
         return _oauth_error("invalid_client", "Client authentication failed; use HTTP Basic.", 401)
-    params = await request_params(request)
+    params = await _json_params(request)
+    if isinstance(params, Response):
+        return params
     grant = params.get("grant_type")
     with sandbox.lock:
         if grant == "authorization_code":
@@ -205,7 +222,9 @@ async def revoke(request: Request) -> Response:
     sandbox = _sandbox(request)
     if _basic_client(request, sandbox.oauth) is None:
         return _oauth_error("invalid_client", "Client authentication failed; use HTTP Basic.", 401)
-    params = await request_params(request)
+    params = await _json_params(request)
+    if isinstance(params, Response):
+        return params
     value = params.get("token", "")
     with sandbox.lock:
         if not (sandbox.tokens.revoke(value) or sandbox.tokens.revoke_grant(value)):
@@ -218,7 +237,9 @@ async def introspect(request: Request) -> Response:
     sandbox = _sandbox(request)
     if _basic_client(request, sandbox.oauth) is None:
         return _oauth_error("invalid_client", "Client authentication failed; use HTTP Basic.", 401)
-    params = await request_params(request)
+    params = await _json_params(request)
+    if isinstance(params, Response):
+        return params
     found = sandbox.tokens.lookup(params.get("token", ""))
     if found is None:
         return JSONResponse({"active": False, "request_id": request_id()})

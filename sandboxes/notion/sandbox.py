@@ -13,7 +13,7 @@ from starlette.types import ASGIApp
 
 from charter.sandboxes.clock import Clock
 from charter.sandboxes.control import json_body
-from charter.sandboxes.faults import FaultDecision
+from charter.sandboxes.faults import FaultDecision, FaultRule
 from charter.sandboxes.framework import Reply
 from charter.sandboxes.framework import Sandbox as _Sandbox
 from charter.sandboxes.notion import oauth, routes_data, routes_pages
@@ -80,10 +80,21 @@ class NotionSandbox(_Sandbox):
                 "You have been rated limited. Please try again in a few minutes.",
                 retry_after=decision.retry_after,
             ).reply()
+        if decision.status == 409:
+            return NotionError(
+                "conflict_error",
+                "Conflict occurred while saving. Please try again.",
+            ).reply()
         code = CODE_FOR_STATUS.get(decision.status, "internal_server_error")
         error = NotionError(code, "Notion encountered an unexpected error.")
         error.status = decision.status
         return error.reply()
+
+    def collide_next(self, object_id: str, times: int = 1) -> None:
+        """The next `times` edits of `object_id` (its properties, the block, its children) collide
+        with a concurrent one: 409 `conflict_error`, nothing written, as Notion answers a transaction
+        that met another on the same object."""
+        self.faults.arm(FaultRule("fail", times, method="PATCH", path=f"/v1/*/{object_id}*", status=409))
 
     # -- inspection ----------------------------------------------------------------------------
 

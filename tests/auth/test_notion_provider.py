@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from pathlib import Path
 
@@ -72,7 +73,11 @@ def test_oauth_connects_with_owner_user_and_http_basic(vault: Vault, nsb: Notion
     exchange = nsb.requests.last("POST", "/v1/oauth/token")
     assert exchange is not None
     assert exchange.request_headers["authorization"].startswith("Basic ")
-    assert b"client_secret" not in exchange.request_body
+    assert exchange.request_headers["content-type"] == "application/json"
+    assert exchange.request_headers["notion-version"] == NOTION_VERSION
+    sent = json.loads(exchange.request_body)
+    assert set(sent) == {"grant_type", "code", "redirect_uri"}, "no client secret, no PKCE verifier"
+    assert sent["grant_type"] == "authorization_code"
     assert me(nsb, vault.credentials(cid).access_token()).status_code == 200
 
 
@@ -119,8 +124,9 @@ def test_refresh_exchange_uses_http_basic(vault: Vault, nsb: NotionSandbox) -> N
     vault.refresh(cid, vault.credentials(cid).access_token())
     refresh = nsb.requests.last("POST", "/v1/oauth/token")
     assert refresh is not None
-    assert b"refresh_token" in refresh.request_body
+    assert json.loads(refresh.request_body)["grant_type"] == "refresh_token"
     assert refresh.request_headers["authorization"].startswith("Basic ")
+    assert refresh.request_headers["notion-version"] == NOTION_VERSION
 
 
 def test_a_burnt_refresh_token_asks_to_connect_again(vault: Vault, nsb: NotionSandbox) -> None:

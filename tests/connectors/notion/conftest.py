@@ -34,7 +34,7 @@ def make_notion(nsb: NotionSandbox) -> MakeConnector:
         )
         connector = NotionConnector(credentials, base_url=nsb.url)
         connector.sleep = nsb.clock.advance
-        connector.clock = nsb.clock.now
+        connector.clock = connector.wall_clock = nsb.clock.now
         return connector
 
     return make

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -62,6 +63,29 @@ def test_code_exchange_needs_http_basic(nsb: NotionSandbox) -> None:
     assert body["owner"]["user"]["person"]["email"] == "mona@acme.com"
     assert body["bot_id"]
     assert exchange(nsb, code).json()["error"] == "invalid_grant"
+
+
+def test_the_token_endpoint_takes_json_only(nsb: NotionSandbox) -> None:
+    code = code_of(authorize(nsb))
+    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT}
+    as_form = httpx.post(f"{nsb.url}/v1/oauth/token", data=form, auth=BASIC)
+    assert as_form.status_code == 400
+    assert as_form.json()["error"] == "invalid_request"
+    text_json = httpx.post(
+        f"{nsb.url}/v1/oauth/token",
+        content=json.dumps(form),
+        auth=BASIC,
+        headers={"content-type": "text/plain"},
+    )
+    assert text_json.status_code == 400
+    broken = httpx.post(
+        f"{nsb.url}/v1/oauth/token", content=b"{", auth=BASIC, headers={"content-type": "application/json"}
+    )
+    assert broken.json()["error"] == "invalid_request"
+    # The refused requests did not spend the code: the JSON exchange still works, once.
+    assert exchange(nsb, code).status_code == 200
+    revoke_form = httpx.post(f"{nsb.url}/v1/oauth/revoke", data={"token": "x"}, auth=BASIC)
+    assert revoke_form.status_code == 400
 
 
 def test_consent_shares_the_pages_the_person_picks(nsb: NotionSandbox) -> None:

@@ -260,3 +260,20 @@ def test_the_control_api_shares_sets_capabilities_issues_tokens_and_limits(nsb: 
     state = httpx.get(f"{nsb.url}/_sandbox/state").json()
     assert state["shared"] == [PRIVATE]
     assert state["pages"][HOME]["content"][0] == "Welcome to the team space"
+
+
+def test_a_colliding_edit_is_a_409_conflict_and_writes_nothing(notion: Client, nsb: NotionSandbox) -> None:
+    row = seed_id("projects/row/1")
+    other = seed_id("projects/row/2")
+    done = {"Status": {"status": {"name": "Done"}}}
+    nsb.collide_next(row)
+    error = refused(lambda: notion.pages.update(page_id=row, properties=done), "conflict_error")
+    assert error.status == 409
+    assert nsb.state.pages[row].properties["Status"]["status"]["name"] != "Done"
+    # Control: only the named object collides, and only as many times as asked.
+    notion.pages.update(page_id=other, properties=done)
+    notion.pages.update(page_id=row, properties=done)
+    assert nsb.state.pages[row].properties["Status"]["status"]["name"] == "Done"
+    nsb.collide_next(HOME)
+    refused(lambda: notion.blocks.children.append(block_id=HOME, children=[para("x")]), "conflict_error")
+    assert "x" not in nsb.content_text(HOME)
