@@ -30,6 +30,9 @@ EVERY_CAPABILITY = frozenset(
 # Notion reads that are POSTs: a fault meant for the committing request must not hit them.
 POST_READS = ("/v1/search", "/v1/data_sources/*/query")
 
+# Well-formed, and no page of the sandbox: Notion answers object_not_found.
+UNKNOWN_PAGE = "00000000-0000-4000-8000-000000000000"
+
 
 class NotionCredentials:
     """A sandbox Notion connection whose refresh rotates the pair over HTTP Basic, as the vault does."""
@@ -142,7 +145,9 @@ class NotionHarness(SandboxedHarness["NotionSandbox"]):
         trashed = self._count(lambda: int(self.sandbox.state.pages[notes].in_trash))
         return {
             "search": Example({"page_size": 2}, invalid=({"page_size": 0},), min_items=5, min_pages=3),
-            "get_page": Example({"page_id": home}, invalid=({"page_id": "not-an-id"},)),
+            "get_page": Example(
+                {"page_id": home}, invalid=({"page_id": "not-an-id"},), refused=({"page_id": UNKNOWN_PAGE},)
+            ),
             "get_page_content": Example(
                 {"page_id": home, "max_blocks": 3}, invalid=({"page_id": home, "depth": 9},)
             ),
@@ -165,7 +170,12 @@ class NotionHarness(SandboxedHarness["NotionSandbox"]):
             ),
             "update_properties": Example(update, invalid=({"page_id": row},), observe=updated),
             "draft_comment": Example(comment, invalid=({**comment, "text": ""},), observe=commented),
-            "add_comment": Example(comment, invalid=({**comment, "text": ""},), observe=commented),
+            "add_comment": Example(
+                comment,
+                invalid=({**comment, "text": ""},),
+                refused=({**comment, "page_id": UNKNOWN_PAGE},),
+                observe=commented,
+            ),
             "trash_page": Example({"page_id": notes}, invalid=({"page_id": ""},), observe=trashed),
             "restore_page": Example(
                 {"page_id": retro},

@@ -102,7 +102,12 @@ class SharePointHarness(SandboxedHarness["GraphSandbox"]):
             "draft_invite": Example(invite, invalid=({**invite, "recipients": ["nobody"]},), observe=invited),
             "invite": Example(invite, invalid=({**invite, "role": "owner"},), observe=invited),
             "draft_delete": Example(delete, invalid=({**delete, "path": "/"},), observe=deleted),
-            "delete_item": Example(delete, invalid=({**delete, "path": "../x"},), observe=deleted),
+            "delete_item": Example(
+                delete,
+                invalid=({**delete, "path": "../x"},),
+                refused=({**delete, "path": "Reports/Archive/no-such-year.txt"},),
+                observe=deleted,
+            ),
             "draft_list_update": Example(fields, invalid=({**fields, "item_id": "x"},), observe=updated),
             "update_list_item": Example(fields, invalid=({**fields, "fields": {}},), observe=updated),
         }
@@ -186,7 +191,11 @@ def read_examples() -> dict[str, Example]:
             min_items=25,
             min_pages=3,
         ),
-        "get_item": Example({"site": SITE, "path": "Budget.csv"}, invalid=({"site": SITE, "path": "../x"},)),
+        "get_item": Example(
+            {"site": SITE, "path": "Budget.csv"},
+            invalid=({"site": SITE, "path": "../x"},),
+            refused=({"site": SITE, "path": "Reports/no-such-file.txt"},),
+        ),
         "get_items": Example(
             {"site": SITE, "paths": [f"Bulk/file-{n:05d}.txt" for n in range(22)]},
             invalid=({"site": SITE, "paths": []},),
