@@ -25,6 +25,24 @@ _PAUSE_SCHEMA: dict[str, Any] = {
     },
     "required": ["status", "approval_id", "preview", "reasons", "how_to_resume"],
 }
+# What every failed call carries (`CharterError.to_dict()`), flagged `isError` as well.
+_ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "status": {"const": "error"},
+        "error": {
+            "type": "object",
+            "properties": {
+                "error": {"type": "string", "description": "A stable code, e.g. validation_error."},
+                "message": {"type": "string", "description": "What went wrong and what to do."},
+                "retryable": {"type": "boolean"},
+                "details": {"type": "object"},
+            },
+            "required": ["error", "message"],
+        },
+    },
+    "required": ["status", "error"],
+}
 _RESUME_INPUT: dict[str, Any] = {
     "type": "object",
     "properties": {
@@ -43,13 +61,17 @@ _RESUME_DESCRIPTION = (
 
 
 def output_schema(data_schema: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The structured result of a tool: `ok` with its data, or `approval_required` with the pause."""
+    """The structured result of a tool: `ok` with its data, `approval_required` with the pause, or `error`.
+
+    Every shape the server sends is declared: clients (the TypeScript SDK, Inspector) validate
+    error results against the outputSchema too, and would otherwise hide the error's message.
+    """
     done = {
         "type": "object",
         "properties": {"status": {"const": "ok"}, "data": dict(data_schema or {})},
         "required": ["status", "data"],
     }
-    return {"type": "object", "oneOf": [done, _PAUSE_SCHEMA]}
+    return {"type": "object", "oneOf": [done, _PAUSE_SCHEMA, _ERROR_SCHEMA]}
 
 
 def mcp_tool(tool: Tool) -> types.Tool:
