@@ -189,3 +189,30 @@ def test_http_refuses_requests_without_the_grant_before_any_mcp(
         assert response.json()["error"] == "grant_denied"
         assert response.json()["details"]["reason"] == reason
         assert grant.token not in response.text
+
+
+@pytest.mark.anyio
+async def test_http_grant_revoked_mid_session_answers_as_a_tool_error_not_a_401(
+    grant: IssuedGrant, home: CharterHome, http_server: str
+) -> None:
+    bearer = {"Authorization": f"Bearer {grant.token}"}
+    with anyio.fail_after(30):
+        async with (
+            httpx2.AsyncClient(headers=bearer) as http,
+            streamable_http_client(http_server, http_client=http) as (read, write),
+            ClientSession(read, write) as session,
+        ):
+            await session.initialize()
+            await session.list_tools()
+            assert not (await session.call_tool("github_list_issues", {"repo": "acme/web"})).is_error
+            GrantAuthority(home).revoke(grant.claims.id)
+            refused = await session.call_tool("github_list_issues", {"repo": "acme/web"})
+            assert refused.is_error
+            assert body(refused)["error"]["error"] == "grant_denied"
+            assert "revoked" in body(refused)["error"]["message"]
+            assert grant.token not in str(refused.content)
+    # A new session with the same token is refused before any MCP, as at every session start.
+    hello = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {}}
+    response = httpx.post(http_server, json=hello, headers=bearer)
+    assert response.status_code == 401
+    assert response.json()["details"]["reason"] == "revoked"
