@@ -74,31 +74,46 @@ def output_schema(data_schema: Mapping[str, Any] | None) -> dict[str, Any]:
     return {"type": "object", "oneOf": [done, _PAUSE_SCHEMA, _ERROR_SCHEMA]}
 
 
+def tool_title(tool: Tool) -> str:
+    """What a client shows the person: `List issues (github)`."""
+    return f"{tool.action.replace('_', ' ').capitalize()} ({tool.service})"
+
+
 def mcp_tool(tool: Tool) -> types.Tool:
     """A Charter tool as MCP lists it, with hints a client can show the person."""
     writes = tool.verb != "read"
+    title = tool_title(tool)
     return types.Tool(
         name=tool.name,
+        title=title,
         description=tool.description,
         input_schema=dict(tool.input_schema),
         # Read through getattr: tools from older catalogs carry no output schema.
         output_schema=output_schema(getattr(tool, "output_schema", None)),
         annotations=types.ToolAnnotations(
+            title=title,
             read_only_hint=not writes,
             destructive_hint=writes and "destructive" in tool.risks,
-            open_world_hint=True,
+            # Each draft call makes a new draft; a write without an idempotency key may repeat.
+            # Committing a draft runs once, whatever the retries: its key is the draft's id.
+            idempotent_hint=not writes or tool.action == "commit_draft",
+            open_world_hint=getattr(tool, "open_world", True),
         ),
     )
 
 
 def resume_tool() -> types.Tool:
     """`charter_resume`: finish a call a person approved."""
+    title = "Resume an approved call (charter)"
     return types.Tool(
         name=RESUME_TOOL,
+        title=title,
         description=_RESUME_DESCRIPTION,
         input_schema=_RESUME_INPUT,
         output_schema=output_schema(None),
-        annotations=types.ToolAnnotations(read_only_hint=False, open_world_hint=True),
+        annotations=types.ToolAnnotations(
+            title=title, read_only_hint=False, idempotent_hint=True, open_world_hint=True
+        ),
     )
 
 
@@ -126,10 +141,8 @@ def call_result(result: ToolResult) -> types.CallToolResult:
             **result.approval.model_dump(mode="json"),
             "how_to_resume": how,
         }
-        summary = f"Paused for a person's approval (approval {approval_id}). {how}"
-        return types.CallToolResult(
-            content=[types.TextContent(type="text", text=summary)], structured_content=pause
-        )
+        # JSON like every other result, so a client reading only the text parses all of them alike.
+        return types.CallToolResult(content=[_text(pause)], structured_content=pause)
     done = {"status": "ok", "data": result.data}
     return types.CallToolResult(content=[_text(done)], structured_content=done)
 
@@ -151,4 +164,5 @@ __all__ = [
     "mcp_tool",
     "output_schema",
     "resume_tool",
+    "tool_title",
 ]

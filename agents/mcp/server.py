@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from importlib import metadata
 from typing import Any, cast
 
 import anyio.to_thread
@@ -59,6 +60,7 @@ class CharterMCP:
         self._approvals = approvals
         self.server: Server[Any] = Server(
             SERVER_NAME,
+            version=_version(),
             instructions=_INSTRUCTIONS,
             on_list_tools=self._list_tools,
             on_call_tool=self._call_tool,
@@ -82,6 +84,9 @@ class CharterMCP:
     async def _list_tools(
         self, ctx: Context, params: types.PaginatedRequestParams | None
     ) -> types.ListToolsResult:
+        if params is not None and params.cursor is not None:
+            # The whole list fits one page, so no cursor was ever handed out: any cursor is bogus.
+            raise MCPError(types.INVALID_PARAMS, f"unknown tools/list cursor {params.cursor[:40]!r}; omit it")
         try:
             tools = await anyio.to_thread.run_sync(self.tools)
         except CharterError as exc:
@@ -143,6 +148,13 @@ class CharterMCP:
             store.approve(approval_id, by=by)
         else:
             store.deny(approval_id, by=by, reason="the person denied it when asked in the MCP client")
+
+
+def _version() -> str:
+    try:
+        return metadata.version("charter")
+    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        return "0+unknown"
 
 
 def _declares_elicitation(ctx: Context) -> bool:

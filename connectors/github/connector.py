@@ -181,7 +181,7 @@ class GitHubConnector(Connector):
             preview=f"{heading}\n\n{visible_body(change.body, attribution)}", url=issue.provenance.url
         )
 
-    @action("draft", scopes=REPO, commits="open_pull_request")
+    @action("draft", scopes=REPO, commits="open_pull_request", native=True)
     def draft_pull_request(self, change: OpenPullRequest, attribution: Attribution | None) -> DraftPreview:
         """Open a GitHub draft pull request; writing the draft marks it ready for review."""
         body = visible_body(change.body, attribution)

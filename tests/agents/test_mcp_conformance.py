@@ -15,6 +15,7 @@ import subprocess
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -163,7 +164,8 @@ class Checker:
         self.approvals = ApprovalStore(rig.home)
 
     async def start(self) -> list[types.Tool]:
-        await self.session.initialize()
+        hello = await self.session.initialize()
+        assert hello.server_info.version == metadata.version("charter")
         tools = (await self.session.list_tools()).tools
         for tool in tools:
             assert tool.output_schema is not None, tool.name
@@ -211,6 +213,11 @@ async def every_tool(checker: Checker) -> None:
     """Each listed tool with its valid example, then with an invalid one; drafts then committed."""
     tools = await checker.start()
     names = {t.name for t in tools}
+    by_name = {t.name: t for t in tools}
+    for tool in tools:
+        assert tool.title, tool.name
+        assert tool.annotations is not None
+        assert tool.annotations.idempotent_hint is not None, tool.name
     rig = checker.rig
     missing = names - set(rig.examples) - {RESUME_TOOL} - {n for n in names if n.endswith("_commit_draft")}
     assert not missing, f"no example for {sorted(missing)}"
@@ -225,6 +232,10 @@ async def every_tool(checker: Checker) -> None:
         assert body["status"] == "ok", (name, body)
         if "draft_id" in body["data"] and name.split("_", 1)[1].startswith("draft_"):
             drafts.setdefault(name.split("_", 1)[0], []).append(body["data"]["draft_id"])
+            # A draft kept in Charter's store reaches no service until it is committed.
+            hints = by_name[name].annotations
+            assert hints is not None
+            assert hints.open_world_hint is (body["data"]["location"] == "native"), name
         if name in rig.invalid:
             wrong = await checker.call(name, rig.invalid[name])
             assert wrong["status"] == "error", (name, wrong)
