@@ -216,3 +216,67 @@ async def test_http_grant_revoked_mid_session_answers_as_a_tool_error_not_a_401(
     response = httpx.post(http_server, json=hello, headers=bearer)
     assert response.status_code == 401
     assert response.json()["details"]["reason"] == "revoked"
+
+
+async def stdio_session(grant: IssuedGrant, environ: dict[str, str], errlog: Any) -> Any:
+    server = StdioServerParameters(
+        command=CHARTER, args=["mcp", "serve", "--grant", grant.token], env=environ
+    )
+    return stdio_client(server, errlog=errlog)
+
+
+@pytest.mark.anyio
+async def test_small_issue_pages_are_never_empty_before_the_end_and_miss_no_issue(
+    grant: IssuedGrant, sb: GitHubSandbox, environ: dict[str, str], errlog: Any
+) -> None:
+    repo = sb.state.repo("acme/web")
+    newest = sorted(repo.issues.values(), key=lambda i: -i.number)
+    # The control: GitHub's first page of two holds only pull requests, which the tool leaves out.
+    assert all(i.pull is not None for i in newest[:2])
+    expected = {i.number for i in newest if i.pull is None}
+    seen: list[int] = []
+    with anyio.fail_after(60):
+        async with (
+            await stdio_session(grant, environ, errlog) as (read, write),
+            ClientSession(read, write) as s,
+        ):
+            await s.initialize()
+            args: dict[str, Any] = {"repo": "acme/web", "state": "all", "per_page": 2}
+            while True:
+                page = body(await s.call_tool("github_list_issues", args))["data"]
+                numbers = [item["data"]["number"] for item in page["items"]]
+                assert numbers or page["next_cursor"] is None, "an empty page that says there is more"
+                assert len(numbers) <= 2
+                seen += numbers
+                if page["next_cursor"] is None:
+                    break
+                args["cursor"] = page["next_cursor"]
+    assert sorted(seen) == sorted(expected)
+    assert len(seen) == len(set(seen))
+
+
+@pytest.mark.anyio
+async def test_search_needs_no_repo_qualifier_and_stays_in_the_granted_repo(
+    grant: IssuedGrant, environ: dict[str, str], errlog: Any
+) -> None:
+    with anyio.fail_after(60):
+        async with (
+            await stdio_session(grant, environ, errlog) as (read, write),
+            ClientSession(read, write) as s,
+        ):
+            await s.initialize()
+            found = await s.call_tool("github_search_issues", {"repo": "acme/web", "query": "is:issue"})
+            assert not found.is_error, found.content
+            items = body(found)["data"]["items"]
+            assert items
+            assert {i["data"]["repo"] for i in items} == {"acme/web"}
+            # A negated qualifier must not turn the search into "everything but the granted repo".
+            negated = await s.call_tool(
+                "github_search_issues", {"repo": "acme/web", "query": "-repo:acme/web"}
+            )
+            assert not negated.is_error, negated.content
+            assert {i["data"]["repo"] for i in body(negated)["data"]["items"]} <= {"acme/web"}
+            other = await s.call_tool(
+                "github_search_issues", {"repo": "acme/web", "query": "repo:acme/api x"}
+            )
+            assert body(other)["error"]["error"] == "validation_error"
