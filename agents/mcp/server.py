@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from importlib import metadata
 from typing import Any, cast
 
@@ -14,11 +15,11 @@ from mcp.server.stdio import stdio_server
 from mcp.shared.exceptions import MCPError
 
 from charter.agents.approvals import ApprovalStore
-from charter.agents.mcp.results import RESUME_TOOL, call_result, mcp_tool, resume_tool
+from charter.agents.mcp.results import RESUME_TOOL, call_result, error_result, mcp_tool, resume_tool
 from charter.agents.toolkit import Toolkit
 from charter.agents.tools import ToolResult
 from charter.auth.audit import AuditLog, redact
-from charter.schemas import ApprovalStatus, CharterError
+from charter.schemas import ApprovalStatus, CharterError, ValidationError
 
 SERVER_NAME = "charter"
 APPROVAL_INPUT = "charter_approval"
@@ -53,8 +54,11 @@ class CharterMCP:
         *,
         ask_in_client: bool = False,
         approvals: ApprovalStore | None = None,
+        toolsets: Sequence[str] | None = None,
     ) -> None:
         self.toolkit = toolkit
+        # Served, not only listed: a tool outside these toolsets is refused even if the grant allows it.
+        self.toolsets = tuple(toolsets) if toolsets is not None else None
         # Off by default: a client driven by the agent itself could answer in the person's place.
         self.ask_in_client = ask_in_client
         self._approvals = approvals
@@ -75,7 +79,7 @@ class CharterMCP:
 
     def tools(self) -> list[types.Tool]:
         """The grant's tools as MCP lists them, plus `charter_resume` when a call can change anything."""
-        tools = self.toolkit.tools()
+        tools = self.toolkit.tools(self.toolsets)
         listed = [mcp_tool(t) for t in tools]
         if any(t.verb != "read" for t in tools):
             listed.append(resume_tool())
@@ -101,6 +105,14 @@ class CharterMCP:
             return call_result(await self._answered(params.request_state, params.input_responses))
         # The arguments go on as sent: the Toolkit refuses what does not fit and records it.
         args = params.arguments
+        if self.toolsets is not None and not await anyio.to_thread.run_sync(self._serves, params.name):
+            return error_result(
+                ValidationError(
+                    f"{params.name} is not among the toolsets this server offers "
+                    f"({', '.join(self.toolsets)}); call a listed tool",
+                    toolsets=list(self.toolsets),
+                )
+            )
         if params.name == RESUME_TOOL:
             approval_id = cast(str, args.get("approval_id") if isinstance(args, dict) else None)
             result = await anyio.to_thread.run_sync(self.toolkit.resume, approval_id)
@@ -114,6 +126,9 @@ class CharterMCP:
         return types.InputRequiredResult(
             input_requests={APPROVAL_INPUT: _question(result)}, request_state=result.approval.approval_id
         )
+
+    def _serves(self, name: str) -> bool:
+        return name in {t.name for t in self.tools()}
 
     async def _ask_now(self, ctx: Context, paused: ToolResult) -> ToolResult:
         """Ask the person through the client while the call waits; their answer is recorded as theirs."""

@@ -28,6 +28,7 @@ from charter.auth.connect import connect_github
 from charter.auth.grants import GrantAuthority, IssuedGrant
 from charter.auth.home import CharterHome
 from charter.auth.vault import Vault
+from charter.cli.main import main
 from charter.sandboxes.github import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, GitHubSandbox
 
 CHARTER = str(Path(sys.executable).with_name("charter"))
@@ -280,3 +281,37 @@ async def test_search_needs_no_repo_qualifier_and_stays_in_the_granted_repo(
                 "github_search_issues", {"repo": "acme/web", "query": "repo:acme/api x"}
             )
             assert body(other)["error"]["error"] == "validation_error"
+
+
+@pytest.mark.anyio
+async def test_toolsets_serve_only_those_tools_and_refuse_calls_to_the_others(
+    grant: IssuedGrant, home: CharterHome, sb: GitHubSandbox, environ: dict[str, str], errlog: Any
+) -> None:
+    allowed = {t.name for t in Toolkit(grant.token, home=home).tools()}
+    reads = {t.name for t in Toolkit(grant.token, home=home).tools(["github.read"])}
+    assert "github_comment" in allowed - reads  # the control: the grant itself allows commenting
+    args = ["mcp", "serve", "--grant", grant.token, "--toolsets", "github.read"]
+    server = StdioServerParameters(command=CHARTER, args=args, env=environ)
+    before = len(sb.state.comments("acme/web", 3))
+    with anyio.fail_after(30):
+        async with stdio_client(server, errlog=errlog) as (read, write), ClientSession(read, write) as s:
+            await s.initialize()
+            assert {t.name for t in (await s.list_tools()).tools} == reads  # no charter_resume either
+            assert not (await s.call_tool("github_list_issues", {"repo": "acme/web"})).is_error
+            refused = await s.call_tool("github_comment", COMMENT)
+            assert refused.is_error
+            assert body(refused)["error"]["error"] == "validation_error"
+            assert "github.read" in body(refused)["error"]["message"]
+    assert len(sb.state.comments("acme/web", 3)) == before
+
+
+def test_an_unknown_toolset_fails_before_serving_naming_the_grants_toolsets(
+    grant: IssuedGrant, home: CharterHome, capsys: pytest.CaptureFixture[str]
+) -> None:
+    serve = ["mcp", "serve", "--grant", grant.token, "--toolsets", "github.read,gihtub.read"]
+    code = main(["--home", str(home.path), *serve])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert "error[validation_error]: no toolset 'gihtub.read' in this grant" in captured.err
+    assert "github.read" in captured.err.partition("its toolsets are:")[2]
+    assert captured.out == ""  # on stdio, stdout belongs to the MCP client
