@@ -10,6 +10,7 @@ skips, are validated explicitly, and every result is checked again here with `js
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -191,6 +192,11 @@ class Checker:
             # The client validates only successful results; Inspector validates errors too.
             await self.session.validate_tool_result(name, result)
         body = self.conforms(name, result)
+        assert result.is_error is (body["status"] == "error"), name
+        # Clients that read only the text get the same JSON: the error object, or the whole result.
+        text = result.content[0]
+        assert isinstance(text, types.TextContent)
+        assert json.loads(text.text) == body.get("error", body), name
         if body["status"] == "error":
             self.seen.errors.add(name)
         else:
@@ -223,33 +229,42 @@ async def every_tool(checker: Checker) -> None:
     assert not missing, f"no example for {sorted(missing)}"
     drafts: dict[str, list[str]] = {}
     for name in sorted(names & set(rig.examples), key=_reads_first(tools)):
-        body = await checker.settle(name, rig.examples[name])
-        if name in CLASHES:
-            # The draft of the same change came first and holds it: the service refuses a second.
-            assert body["status"] == "error", (name, body)
-            assert body["error"]["error"] == "conflict", (name, body)
-            continue
-        assert body["status"] == "ok", (name, body)
-        if "draft_id" in body["data"] and name.split("_", 1)[1].startswith("draft_"):
-            drafts.setdefault(name.split("_", 1)[0], []).append(body["data"]["draft_id"])
-            # A draft kept in Charter's store reaches no service until it is committed.
-            hints = by_name[name].annotations
-            assert hints is not None
-            assert hints.open_world_hint is (body["data"]["location"] == "native"), name
-        if name in rig.invalid:
-            wrong = await checker.call(name, rig.invalid[name])
-            assert wrong["status"] == "error", (name, wrong)
-            assert wrong["error"]["error"] in ERRORS_BY_CODE, wrong
-            assert wrong["error"]["message"], wrong
+        draft_id = await one_tool(checker, by_name[name])
+        if draft_id is not None:
+            drafts.setdefault(name.split("_", 1)[0], []).append(draft_id)
     for service, ids in drafts.items():
         committed = await checker.settle(f"{service}_commit_draft", {"draft_id": ids[0]})
         assert committed["status"] == "ok", committed
         assert (await checker.call(f"{service}_commit_draft", {"draft_id": "nope"}))["status"] == "error"
     assert (await checker.call(RESUME_TOOL, {"approval_id": "apr_unknown"}))["status"] == "error"
     assert (await checker.call("github_get_issue", {"repo": "other/repo", "number": 1}))["status"] == "error"
+    assert set(rig.invalid) & names <= checker.seen.errors
     untried = names - checker.seen.shapes["ok"] - CLASHES
     assert not untried, f"never returned ok: {sorted(untried)}"
     assert checker.seen.shapes["approval_required"], "no call paused: the pause shape went unchecked"
+
+
+async def one_tool(checker: Checker, tool: types.Tool) -> str | None:
+    """The tool with its invalid example (an error), then its valid one; the draft id it made, if any."""
+    name, rig = tool.name, checker.rig
+    if name in rig.invalid:
+        wrong = await checker.call(name, rig.invalid[name])
+        assert wrong["status"] == "error", (name, wrong)
+        assert wrong["error"]["error"] in ERRORS_BY_CODE, wrong
+        assert wrong["error"]["message"], wrong
+    body = await checker.settle(name, rig.examples[name])
+    if name in CLASHES:
+        # The draft of the same change came first and holds it: the service refuses a second.
+        assert body["status"] == "error", (name, body)
+        assert body["error"]["error"] == "conflict", (name, body)
+        return None
+    assert body["status"] == "ok", (name, body)
+    if not name.split("_", 1)[1].startswith("draft_"):
+        return None
+    # A draft kept in Charter's store reaches no service until it is committed.
+    assert tool.annotations is not None
+    assert tool.annotations.open_world_hint is (body["data"]["location"] == "native"), name
+    return str(body["data"]["draft_id"])
 
 
 def _reads_first(tools: list[types.Tool]) -> Callable[[str], tuple[int, str]]:
