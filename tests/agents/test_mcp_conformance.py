@@ -32,8 +32,8 @@ from mcp.client.streamable_http import streamable_http_client
 from referencing import Registry
 from test_mcp_clients import CHARTER
 
-from charter.agents import ApprovalStore
-from charter.agents.mcp import RESUME_TOOL
+from charter.agents import ApprovalStore, Toolkit
+from charter.agents.mcp import RESUME_TOOL, CharterMCP
 from charter.auth.connect import connect_github
 from charter.auth.connect_google import connect_google
 from charter.auth.grants import GrantAuthority, IssuedGrant
@@ -323,3 +323,30 @@ async def test_every_tool_conforms_over_http(rig: Rig, http_url: str) -> None:
     with anyio.fail_after(120):
         async with http_session(http_url, rig.grant.token) as session:
             await every_tool(Checker(session, rig))
+
+
+def _listing_chars(tools: list[types.Tool], *, output_schemas: bool = True) -> int:
+    exclude = None if output_schemas else {"output_schema"}
+    return len(
+        json.dumps(
+            [t.model_dump(mode="json", by_alias=True, exclude_none=True, exclude=exclude) for t in tools]
+        )
+    )
+
+
+def test_mcp_tool_list_tokens_per_mode_are_printed_and_toolsets_shrink_it(
+    rig: Rig, capsys: pytest.CaptureFixture[str]
+) -> None:
+    kit = Toolkit(rig.grant.token, home=rig.home)
+    full = CharterMCP(kit).tools()
+    per_set = {s.name: _listing_chars(CharterMCP(kit, toolsets=[s.name]).tools()) for s in kit.toolsets()}
+    figures = {
+        "all tools": _listing_chars(full),
+        "all tools, no output schemas": _listing_chars(full, output_schemas=False),
+        "--toolsets github.read": per_set["github.read"],
+        f"largest toolset ({max(per_set, key=per_set.__getitem__)})": max(per_set.values()),
+    }
+    report = "; ".join(f"{mode}: ~{chars // 4} tokens" for mode, chars in figures.items())
+    with capsys.disabled():
+        print(f"\n[mcp tools/list, {len(full)} tools] {report}")
+    assert max(per_set.values()) < figures["all tools"] / 3, report
