@@ -55,6 +55,8 @@ SERVICES: dict[str, type[ContractHarness]] = {
     "calendar": CalendarHarness,
 }
 
+# Enough pages for any listing the sandboxes seed at the examples' page sizes.
+MAX_PAGES = 40
 # Writes whose example repeats a draft made earlier in the same run (one pull request per branch).
 CLASHES = {"github_open_pull_request"}
 
@@ -238,10 +240,30 @@ async def every_tool(checker: Checker) -> None:
         assert (await checker.call(f"{service}_commit_draft", {"draft_id": "nope"}))["status"] == "error"
     assert (await checker.call(RESUME_TOOL, {"approval_id": "apr_unknown"}))["status"] == "error"
     assert (await checker.call("github_get_issue", {"repo": "other/repo", "number": 1}))["status"] == "error"
+    assert await walk_pages(checker, tools) > len(names & set(rig.examples)) / 4
     assert set(rig.invalid) & names <= checker.seen.errors
     untried = names - checker.seen.shapes["ok"] - CLASHES
     assert not untried, f"never returned ok: {sorted(untried)}"
     assert checker.seen.shapes["approval_required"], "no call paused: the pause shape went unchecked"
+
+
+async def walk_pages(checker: Checker, tools: list[types.Tool]) -> int:
+    """Every page of every paginated read (its example's page size): none empty while more follow."""
+    pages = 0
+    for tool in tools:
+        if "cursor" not in tool.input_schema.get("properties", {}) or tool.name not in checker.rig.examples:
+            continue
+        args = dict(checker.rig.examples[tool.name])
+        for _ in range(MAX_PAGES):
+            page = (await checker.call(tool.name, args))["data"]
+            if "items" not in page:
+                break  # a cursor that is not a page's (a sync token's start, say)
+            pages += 1
+            assert page["items"] or page["next_cursor"] is None, f"{tool.name}: an empty page with more after"
+            if page["next_cursor"] is None:
+                break
+            args["cursor"] = page["next_cursor"]
+    return pages
 
 
 async def one_tool(checker: Checker, tool: types.Tool) -> str | None:
