@@ -8,24 +8,39 @@ OCTOKIT_OPENAPI := $(CACHE)/octokit-openapi-$(OCTOKIT_OPENAPI_VERSION)/api.githu
 
 .PHONY: demo test lint fmt bench specs clean
 
+# What `make demo` installs; .ci/run runs the demo in a venv holding only this.
+DEMO_EXTRAS := github,google
+PIP := $(BIN)/python -m pip --disable-pip-version-check
+# pip names each package as it fetches it: progress, without its download bars.
+PIP_INSTALL := $(PIP) install --progress-bar off
+
 $(BIN)/python:
+	@echo "==> creating $(VENV) with $(PYTHON)"
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(PIP) install --quiet --upgrade pip
 
 $(VENV)/.demo-installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[github,google]'
+	@echo "==> installing charter[$(DEMO_EXTRAS)] into $(VENV) (the first time takes a minute or two)"
+	$(PIP_INSTALL) -e '.[$(DEMO_EXTRAS)]'
 	touch $@
 
 $(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[all,dev]'
+	@echo "==> installing charter[all,dev] into $(VENV) (the first time takes a few minutes)"
+	$(PIP_INSTALL) -e '.[all,dev]'
 	touch $@ $(VENV)/.demo-installed
 
 # GitHub's official OpenAPI description, pinned; the fidelity tests fail without it.
+# npm pack fetches the package through npm's own configuration, into .cache/.
 $(OCTOKIT_OPENAPI):
+	@echo "==> fetching GitHub's OpenAPI description: npm pack @octokit/openapi@$(OCTOKIT_OPENAPI_VERSION)"
 	mkdir -p $(dir $@)
-	curl -sSfL https://registry.npmjs.org/@octokit/openapi/-/openapi-$(OCTOKIT_OPENAPI_VERSION).tgz \
-	  | tar -xzO package/generated/api.github.com.json > $@.tmp
+	@cd $(dir $@) && npm pack --silent @octokit/openapi@$(OCTOKIT_OPENAPI_VERSION) > /dev/null \
+	  || { echo "error: npm pack @octokit/openapi@$(OCTOKIT_OPENAPI_VERSION) failed. Install npm" \
+	       "(e.g. apt-get install npm) and check it reaches its registry, or put api.github.com.json" \
+	       "from that package at $@." >&2; exit 1; }
+	tar -xzOf $(dir $@)octokit-openapi-$(OCTOKIT_OPENAPI_VERSION).tgz package/generated/api.github.com.json > $@.tmp
 	mv $@.tmp $@
+	rm -f $(dir $@)octokit-openapi-$(OCTOKIT_OPENAPI_VERSION).tgz
 
 specs: $(OCTOKIT_OPENAPI)
 

@@ -1,7 +1,10 @@
 """Approvals: calls paused until a person says yes, each bound to the hash of its exact payload.
 
-Every state change is one conditional UPDATE, so two people deciding at once, or two workers
-resuming at once, cannot both win: an approval is decided once and its call runs once.
+A decision has a lifetime too: a pending request expires when nobody decides in time, and an
+approval expires when its call is not run within `approved_ttl` of the decision (`expires_at`
+holds whichever deadline applies now). Every state change is one conditional UPDATE, so two people
+deciding at once, or two workers resuming at once, cannot both win: an approval is decided once and
+its call runs once.
 """
 
 from __future__ import annotations
@@ -64,6 +67,10 @@ class ApprovalAlreadyUsed(Conflict):
     """The approved call has already run (or is running); it never runs twice."""
 
 
+# How long an approval stays usable after the person gives it (policy.yaml: approved_ttl_minutes).
+DEFAULT_APPROVED_TTL = timedelta(hours=1)
+
+
 class ApprovalStore:
     """Paused calls and the person's decisions on them, in the Charter database."""
 
@@ -73,7 +80,11 @@ class ApprovalStore:
         *,
         clock: Callable[[], datetime] = utcnow,
         audit: AuditLog | None = None,
+        approved_ttl: timedelta = DEFAULT_APPROVED_TTL,
     ) -> None:
+        if approved_ttl <= timedelta(0):
+            raise ValidationError("approved_ttl must be positive")
+        self.approved_ttl = approved_ttl
         self.home = home or CharterHome()
         self._engine = self.home.engine
         create_tables(_metadata, self._engine)
@@ -159,24 +170,31 @@ class ApprovalStore:
             row = conn.execute(query).first()
         return None if row is None else _request_from(row)
 
-    def approve(self, approval_id: str, by: str) -> ApprovalRequest:
-        """Approve a pending request; an expired or already decided one is refused with `conflict`."""
-        return self._decide(approval_id, ApprovalStatus.APPROVED, by, None)
+    def approve(self, approval_id: str, by: str, *, ttl: timedelta | None = None) -> ApprovalRequest:
+        """Approve a pending request, usable for `ttl` (default the store's `approved_ttl`).
+
+        An expired or already decided request is refused with `conflict`.
+        """
+        lifetime = self.approved_ttl if ttl is None else ttl
+        if lifetime <= timedelta(0):
+            raise ValidationError("an approval's lifetime must be positive")
+        return self._decide(approval_id, ApprovalStatus.APPROVED, by, None, lifetime)
 
     def deny(self, approval_id: str, by: str, reason: str = "") -> ApprovalRequest:
         """Deny a pending request; the agent is told the reason."""
         return self._decide(approval_id, ApprovalStatus.DENIED, by, reason or None)
 
     def expire_due(self) -> int:
-        """Mark every pending request past its expiry as expired; returns how many."""
+        """Mark every pending request, and every unused approval, past its expiry; returns how many."""
         return self._expire()
 
     def consume(self, approval_id: str, payload_hash: str) -> ApprovalRequest:
         """Mark an approved request used, only if `payload_hash` is the one the person approved.
 
         One conditional UPDATE: of two racing callers exactly one succeeds; the other gets
-        `ApprovalAlreadyUsed`.
+        `ApprovalAlreadyUsed`. An approval past its lifetime is never used.
         """
+        now = self._clock()
         with self._engine.begin() as conn:
             done = conn.execute(
                 update(_t)
@@ -185,8 +203,9 @@ class ApprovalStore:
                     _t.c.status == ApprovalStatus.APPROVED.value,
                     _t.c.consumed.is_(False),
                     _t.c.payload_hash == payload_hash,
+                    _t.c.expires_at > now,
                 )
-                .values(consumed=True, consumed_at=self._clock())
+                .values(consumed=True, consumed_at=now)
             )
         request = self.get(approval_id)
         if done.rowcount == 1:
@@ -196,17 +215,24 @@ class ApprovalStore:
     # -- internals -----------------------------------------------------------------------------
 
     def _decide(
-        self, approval_id: str, status: ApprovalStatus, by: str, reason: str | None
+        self,
+        approval_id: str,
+        status: ApprovalStatus,
+        by: str,
+        reason: str | None,
+        lifetime: timedelta | None = None,
     ) -> ApprovalRequest:
         if not by:
             raise ValidationError("say who decides: approvals and denials are recorded by name")
         now = self._clock()
         self._expire(_t.c.id == approval_id)
+        # From the decision on, `expires_at` is the approval's own deadline: run by then or ask again.
+        deadline = {} if lifetime is None else {"expires_at": now + lifetime}
         with self._engine.begin() as conn:
             done = conn.execute(
                 update(_t)
                 .where(_t.c.id == approval_id, _t.c.status == ApprovalStatus.PENDING.value)
-                .values(status=status.value, decided_at=now, decided_by=by, deny_reason=reason)
+                .values(status=status.value, decided_at=now, decided_by=by, deny_reason=reason, **deadline)
             )
         request = self.get(approval_id)
         if done.rowcount != 1:
@@ -230,7 +256,8 @@ class ApprovalStore:
             done = conn.execute(
                 update(_t)
                 .where(
-                    _t.c.status == ApprovalStatus.PENDING.value,
+                    _t.c.status.in_((ApprovalStatus.PENDING.value, ApprovalStatus.APPROVED.value)),
+                    _t.c.consumed.is_(False),
                     _t.c.expires_at <= self._clock(),
                     *where,
                 )
@@ -252,6 +279,12 @@ def _request_from(row: Row[*tuple[Any, ...]]) -> ApprovalRequest:
 
 
 def _already_decided(request: ApprovalRequest) -> Conflict:
+    if request.status is ApprovalStatus.EXPIRED and request.decided_at is not None:
+        return Conflict(
+            f"approval {request.id} was approved by {request.decided_by} but expired unused at "
+            f"{request.expires_at.isoformat()}; the agent must ask again",
+            status=request.status.value,
+        )
     if request.status is ApprovalStatus.EXPIRED:
         return Conflict(
             f"approval {request.id} expired at {request.expires_at.isoformat()} before anyone decided; "
@@ -279,6 +312,14 @@ def refusal(request: ApprovalRequest, given_hash: str) -> CharterError:
             reason="approval_denied",
             approval_id=request.id,
         )
+    if request.status is ApprovalStatus.EXPIRED and request.decided_at is not None:
+        return GrantDenied(
+            f"approval {request.id} was given but not used before it expired at "
+            f"{request.expires_at.isoformat()}; nothing was sent. Call the tool again to ask the "
+            "person again.",
+            reason="approval_expired",
+            approval_id=request.id,
+        )
     if request.status is ApprovalStatus.EXPIRED:
         return GrantDenied(
             f"approval {request.id} expired before a person decided; call the tool again to ask again",
@@ -298,4 +339,4 @@ def refusal(request: ApprovalRequest, given_hash: str) -> CharterError:
     )
 
 
-__all__ = ["ApprovalAlreadyUsed", "ApprovalStore", "approvals_table", "refusal"]
+__all__ = ["DEFAULT_APPROVED_TTL", "ApprovalAlreadyUsed", "ApprovalStore", "approvals_table", "refusal"]

@@ -11,13 +11,14 @@ import re
 import threading
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from charter.agents.tools import COMMIT_DRAFT_DESCRIPTION, COMMIT_DRAFT_SCHEMA, Tool
 from charter.agents.toolschema import WRITE_OUTPUT_SCHEMA, input_schema, output_schema
 from charter.auth.policy import Policy, check_constraints, check_grant
 from charter.auth.providers import get_provider
+from charter.auth.vocabulary import Vocabulary
 from charter.connectors.base import (
     ActionSpec,
     Connector,
@@ -193,6 +194,15 @@ class Catalog:
             commit = _commit_entry(claims, conn, prefix, actions)
             if commit is not None:
                 entries[commit.tool.name] = commit
+        unread = _unread_constraints(claims, [self._resolve(c.service) for c in connections])
+        if unread:
+            # A limit no connector reads would be ignored, leaving the agent unrestricted (a grant
+            # with a typo, issued before names were checked): such a grant allows nothing.
+            reason = (
+                f"denied because grant {claims.id} limits {', '.join(unread)}, which none of its "
+                "services reads; ask the person for a new grant"
+            )
+            entries = {n: replace(e, allowed=False, refusal=(reason,)) for n, e in entries.items()}
         return entries
 
     def _entry_for(
@@ -226,6 +236,12 @@ class Catalog:
             )
             return Entry(tool, base, spec, False, (reason,), scope_missing=True)
         return Entry(tool, base, spec, True)
+
+
+def _unread_constraints(claims: GrantClaims, classes: list[type[Connector]]) -> list[str]:
+    """The grant's constraint keys that no action of its connectors reads."""
+    read = {key for terms in Vocabulary.of(classes).services.values() for key in terms.constraints}
+    return sorted(k for k in claims.constraints if k not in read)
 
 
 def _commit_entry(

@@ -2,18 +2,24 @@
 
 They implement `charter.connectors.DraftStore` and `WriteLedger`: a draft made by one call can be
 committed by a later one (after a person's approval), and an idempotency key that already
-committed replays its result instead of writing again, across processes and workers.
+committed replays its result instead of writing again, across processes and workers. A write's
+intent is recorded before it is sent, so a call in another process that finds attempts whose
+answers were lost looks for their effect in the service before it sends anything.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, MetaData, String, Table, Text, select, update
+import hashlib
+
+from sqlalchemy import Boolean, Column, Float, Integer, MetaData, String, Table, Text, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from charter.auth.home import CharterHome
 from charter.auth.storage import UTCDateTime, create_tables
+from charter.connectors import WriteIntent
 from charter.schemas import Draft, NotFound, WriteResult, utcnow
 
+_KEY_LENGTH = 512
 _metadata = MetaData()
 drafts_table = Table(
     "charter_drafts",
@@ -30,9 +36,22 @@ drafts_table = Table(
 ledger_table = Table(
     "charter_write_ledger",
     _metadata,
-    Column("key", String(512), primary_key=True),
+    Column("key", String(_KEY_LENGTH), primary_key=True),
     Column("action", String(128), nullable=False),
     Column("result", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# Kept apart from the results so a home made before intents were recorded needs no migration.
+intents_table = Table(
+    "charter_write_intents",
+    _metadata,
+    Column("key", String(512), primary_key=True),
+    Column("action", String(128), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("sent_at", Float),
+    Column("progress", Text),
+    Column("claimed_until", Float, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
 )
 
@@ -80,7 +99,7 @@ class SQLDraftStore:
 
 
 class SQLWriteLedger:
-    """Committed idempotency keys and their results; the first result for a key is kept."""
+    """Write intents, and committed idempotency keys with their results (the first result stands)."""
 
     def __init__(self, home: CharterHome | None = None) -> None:
         self.home = home or CharterHome()
@@ -90,7 +109,7 @@ class SQLWriteLedger:
     def get(self, key: str) -> WriteResult | None:
         with self._engine.connect() as conn:
             body = conn.execute(
-                select(ledger_table.c.result).where(ledger_table.c.key == key)
+                select(ledger_table.c.result).where(ledger_table.c.key == _stored_key(key))
             ).scalar_one_or_none()
         return None if body is None else WriteResult.model_validate_json(body)
 
@@ -99,12 +118,69 @@ class SQLWriteLedger:
             with self._engine.begin() as conn:
                 conn.execute(
                     ledger_table.insert().values(
-                        key=key, action=result.action, result=result.model_dump_json(), created_at=utcnow()
+                        key=_stored_key(key),
+                        action=result.action,
+                        result=result.model_dump_json(),
+                        created_at=utcnow(),
                     )
                 )
         except IntegrityError:
             # Another worker recorded this key first; its result is the one that stands.
-            return
+            pass
+        with self._engine.begin() as conn:
+            conn.execute(delete(intents_table).where(intents_table.c.key == key))
+
+    def claim(self, key: str, action: str, *, now: float, until: float) -> WriteIntent | None:
+        t = intents_table
+        try:
+            with self._engine.begin() as conn:
+                conn.execute(
+                    t.insert().values(
+                        key=key, action=action, attempts=0, claimed_until=until, created_at=utcnow()
+                    )
+                )
+            return WriteIntent(key, action)
+        except IntegrityError:
+            pass
+        with self._engine.begin() as conn:
+            # One atomic UPDATE decides between callers racing for an intent nobody holds.
+            taken = conn.execute(
+                update(t).where(t.c.key == key, t.c.claimed_until <= now).values(claimed_until=until)
+            )
+            if taken.rowcount != 1:
+                return None
+            row = conn.execute(
+                select(t.c.action, t.c.attempts, t.c.sent_at, t.c.progress).where(t.c.key == key)
+            ).one()
+        return WriteIntent(key, row[0], row[1], row[2], row[3])
+
+    def sending(self, key: str, *, now: float) -> None:
+        t = intents_table
+        with self._engine.begin() as conn:
+            conn.execute(update(t).where(t.c.key == key).values(attempts=t.c.attempts + 1, sent_at=now))
+
+    def note(self, key: str, progress: str) -> None:
+        t = intents_table
+        with self._engine.begin() as conn:
+            conn.execute(update(t).where(t.c.key == key).values(progress=progress))
+
+    def release(self, key: str, *, nothing_sent: bool) -> None:
+        t = intents_table
+        with self._engine.begin() as conn:
+            if nothing_sent:
+                conn.execute(delete(t).where(t.c.key == key))
+            else:
+                conn.execute(update(t).where(t.c.key == key).values(claimed_until=0.0))
+
+
+def _stored_key(key: str) -> str:
+    """The key as the ledger keeps it: a key too long for its column is kept as its digest.
+
+    Refusing a long key at `put` would come after the write was sent, and a retry would repeat it.
+    """
+    if len(key) <= _KEY_LENGTH:
+        return key
+    return "sha256:" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 __all__ = ["SQLDraftStore", "SQLWriteLedger"]

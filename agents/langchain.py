@@ -25,16 +25,14 @@ from charter.agents.formats._calls import (
 from charter.agents.intake import call_arguments
 from charter.agents.toolkit import Toolkit
 from charter.agents.tools import Tool, ToolResult
-from charter.schemas import ConfigurationError, ValidationError
+from charter.schemas import ValidationError, missing_extra
 
 try:
     from langchain_core.messages import ToolMessage
     from langchain_core.runnables import RunnableConfig
     from langchain_core.tools import BaseTool, StructuredTool, ToolException
-except ImportError as exc:  # pragma: no cover - depends on the environment
-    raise ConfigurationError(
-        "charter.agents.langchain needs langchain-core: pip install 'charter[langchain]'"
-    ) from exc
+except ImportError as exc:
+    raise (missing_extra(exc) or exc) from None
 
 _Run = Callable[[Any], ToolResult]
 

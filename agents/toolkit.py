@@ -40,7 +40,7 @@ from charter.agents.toolsets import LOAD_TOOLSET, Toolset, Toolsets, group
 from charter.agents.untrusted import Quote
 from charter.auth.audit import AuditLog, redact, redact_data
 from charter.auth.grants import GrantAuthority
-from charter.auth.home import CharterHome
+from charter.auth.home import CharterHome, existing_home
 from charter.auth.policy import Decision, Policy, combine, decide_all
 from charter.connectors.base import (
     ActionSpec,
@@ -119,12 +119,15 @@ class Toolkit:
         connectors: Mapping[str, type[Connector]] | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
-        self.home = home or CharterHome()
+        # Never a new home: one made here could not know the grant, and would say so misleadingly.
+        self.home = home or existing_home()
         self._token = grant_token
         self._audit = audit or AuditLog(self.home, clock=clock)
         self._authority = authority or GrantAuthority(self.home, clock=clock, audit=self._audit)
         self._policy = policy or Policy.for_home(self.home)
-        self._approvals = approvals or ApprovalStore(self.home, clock=clock, audit=self._audit)
+        self._approvals = approvals or ApprovalStore(
+            self.home, clock=clock, audit=self._audit, approved_ttl=self._policy.approved_ttl
+        )
         self._drafts = drafts or SQLDraftStore(self.home)
         self._ledger = ledger or SQLWriteLedger(self.home)
         self._vault = vault or _default_vault(self.home)
@@ -152,13 +155,15 @@ class Toolkit:
         `toolsets` narrows the list to those toolsets (`github.read`, ...). With `on_demand`, the
         list is the `charter_load_toolset` meta tool plus the toolsets loaded so far (and `toolsets`);
         the agent loads more by calling it. Loading changes what is listed, never what is allowed.
+
+        A grant that expired, was revoked or spent its budget still lists its tools, and each call
+        answers `grant_denied` with the reason, as `call` does for any refusal; only a token this
+        home did not sign raises `GrantDenied` here.
         """
-        self._claims()
         return self._toolsets.view(self._catalog().allowed(), toolsets, on_demand)
 
     def toolsets(self) -> list[Toolset]:
         """The grant's tools grouped per service and verb, e.g. `github.read`, `gmail.write`."""
-        self._claims()
         return group(self._catalog().allowed())
 
     def call(
@@ -388,16 +393,22 @@ class Toolkit:
 
     def _claims(self) -> GrantClaims:
         # The signature is checked once; revocation, expiry and budget on every call.
+        claims = self._signed()
+        self._authority.check(claims)
+        return claims
+
+    def _signed(self) -> GrantClaims:
+        """The grant's claims once its signature is checked: what it names, not whether it still holds."""
         if self._decoded is None:
             self._decoded = self._authority.decode(self._token)
-        self._authority.check(self._decoded)
         return self._decoded
 
     def _catalog(self) -> Catalog:
         with self._lock:
             if self._built is None:
+                # Listing needs what the grant names; every call checks that it still holds.
                 self._built = Catalog(
-                    self._claims(),
+                    self._signed(),
                     vault=self._vault,
                     policy=self._policy,
                     resolve=self._connector_class,

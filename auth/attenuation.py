@@ -5,6 +5,7 @@ Kept free of I/O so the rules that decide what an agent may touch can be tested 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 
 from charter.schemas import VERBS, GrantClaims, ValidationError, Verb
@@ -15,6 +16,74 @@ def matches(pattern: str, value: str) -> bool:
     if pattern.endswith("*"):
         return value.startswith(pattern[:-1])
     return value == pattern
+
+
+AGENT_SEPARATOR = "/"
+MAX_AGENT_CHAIN = 255  # what the grants table keeps of a chain
+# An agent's own name: no separator (it would forge a place in a chain), no glob, nothing invisible.
+_AGENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}")
+
+
+def check_agent_name(name: str, *, sub: bool = False) -> str:
+    """One agent name (a root agent, or a sub-agent's own name under its parent), or `ValidationError`."""
+    if isinstance(name, str) and _AGENT_NAME.fullmatch(name):
+        return name
+    who = "a sub-agent's name" if sub else "an agent name"
+    under = " (it is named under its parent: parent/NAME, so give NAME only)" if sub else ""
+    raise ValidationError(
+        f"{who} must be 1-64 ASCII letters, digits or . _ @ + -, starting with a letter or digit, "
+        f"with no `/` or `*`{under}; got {name!r}"
+    )
+
+
+def child_agent(parent_agent: str, name: str | None) -> str:
+    """The chain a sub-agent is named by: its parent's chain, `/`, its own name (default `sub`)."""
+    chain = f"{parent_agent}{AGENT_SEPARATOR}{check_agent_name(name or 'sub', sub=True)}"
+    if len(chain) > MAX_AGENT_CHAIN:
+        raise ValidationError(
+            f"the sub-agent chain {chain[:60]!r}… is longer than {MAX_AGENT_CHAIN} characters"
+        )
+    return chain
+
+
+def check_agent_pattern(pattern: str) -> str:
+    """An `agents:` pattern, or ValueError: each segment a name, a name prefix and `*`, or a last `**`."""
+    segments = pattern.split(AGENT_SEPARATOR)
+    for index, segment in enumerate(segments):
+        last = index == len(segments) - 1
+        if (segment == "**" and last and index > 0) or segment == "*":
+            continue
+        name = segment[:-1] if segment.endswith("*") else segment
+        if not _AGENT_NAME.fullmatch(name) and not (segment.endswith("*") and name == ""):
+            raise ValueError(
+                f"agent pattern {pattern!r}: each `/` segment is a name, a name prefix ending in `*`, "
+                "or (last, after a name) `**`"
+            )
+    return pattern
+
+
+def matches_agent(pattern: str, chain: str) -> bool:
+    """Whether a policy `agents:` pattern names exactly the agent `chain` (e.g. `triage-bot/sub-1`).
+
+    The pattern is matched segment by segment: `*` (trailing, as everywhere) never crosses a `/`,
+    and a last segment `**` matches one or more further segments. So `triage-*` names root agents
+    only, `triage-bot/*` its direct sub-agents, `triage-bot/**` all its descendants.
+    """
+    wanted = pattern.split(AGENT_SEPARATOR)
+    names = chain.split(AGENT_SEPARATOR)
+    if wanted[-1] == "**":
+        return len(names) > len(wanted) - 1 and _segments_match(wanted[:-1], names[: len(wanted) - 1])
+    return len(names) == len(wanted) and _segments_match(wanted, names)
+
+
+def matches_agent_or_ancestor(pattern: str, chain: str) -> bool:
+    """Whether `pattern` names `chain` or an ancestor: what restricts a parent binds its sub-agents."""
+    names = chain.split(AGENT_SEPARATOR)
+    return any(matches_agent(pattern, AGENT_SEPARATOR.join(names[:n])) for n in range(1, len(names) + 1))
+
+
+def _segments_match(patterns: Sequence[str], names: Sequence[str]) -> bool:
+    return all(matches(p, n) for p, n in zip(patterns, names, strict=True))
 
 
 def covers(parent: str, child: str) -> bool:
@@ -65,6 +134,8 @@ def attenuation_problem(
     parent: GrantClaims, child: GrantClaims, parent_remaining: int | None
 ) -> tuple[str, str] | None:
     """The first axis on which `child` is wider than `parent`, as (axis, explanation), or None."""
+    if not child.agent.startswith(parent.agent + AGENT_SEPARATOR):
+        return "agent", f"a sub-agent is named under its parent {parent.agent!r}, not {child.agent!r}"
     extra = sorted(set(child.connections) - set(parent.connections))
     if extra:
         return "connections", f"connections {extra} are not in the parent grant"
@@ -100,11 +171,17 @@ def attenuation_problem(
 
 
 __all__ = [
+    "AGENT_SEPARATOR",
     "attenuation_problem",
+    "check_agent_name",
+    "check_agent_pattern",
     "check_constraints",
     "check_patterns",
     "check_verbs",
+    "child_agent",
     "covered",
     "covers",
     "matches",
+    "matches_agent",
+    "matches_agent_or_ancestor",
 ]

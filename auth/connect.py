@@ -7,7 +7,13 @@ from collections.abc import Callable, Iterable, Mapping
 
 import httpx
 
-from charter.auth.consent import OAuthClient, TokenSet, run_device_flow, run_loopback_flow
+from charter.auth.consent import (
+    OAuthClient,
+    TokenSet,
+    checked_base_url,
+    run_device_flow,
+    run_loopback_flow,
+)
 from charter.auth.providers import ClientAuth, Provider, get_provider
 from charter.auth.vault import Connection, Vault
 from charter.schemas import ConfigurationError
@@ -40,6 +46,9 @@ def connect(
     p = get_provider(provider) if isinstance(provider, str) else provider
     if device and not p.supports_device_flow:
         raise ConfigurationError(f"{p.display_name} has no device flow; connect without --device")
+    # A base without a scheme would only fail after the person had been sent to consent.
+    oauth_base = checked_base_url(oauth_base, what=f"{p.display_name}'s OAuth server") if oauth_base else None
+    api_base = checked_base_url(api_base, what=f"{p.display_name}'s API") if api_base else None
     endpoints = p.endpoints(oauth_base, api_base)
     client = OAuthClient(
         provider=p,

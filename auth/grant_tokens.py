@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import secrets
 import stat
 
@@ -31,6 +32,22 @@ def _b64encode(raw: bytes) -> str:
 
 def _b64decode(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+# Unpadded base64url only; whether the last character carries spare bits is checked by re-encoding.
+_B64URL = re.compile(r"[A-Za-z0-9_-]+")
+# Far above any real grant (a few hundred bytes of claims), far below what could hurt to hash.
+MAX_TOKEN_CHARS = 16_384
+SIGNATURE_BYTES = hashlib.sha256().digest_size
+
+
+def _canonical_b64decode(text: str) -> bytes | None:
+    """The bytes `text` encodes, only if `text` is their one canonical unpadded base64url form."""
+    if not _B64URL.fullmatch(text) or len(text) % 4 == 1:
+        return None
+    raw = _b64decode(text)
+    # A second spelling of the same bytes (spare low bits set in the last character) is refused.
+    return raw if _b64encode(raw) == text else None
 
 
 def canonical(claims: GrantClaims) -> str:
@@ -57,17 +74,26 @@ def encode(key: bytes, claims: GrantClaims) -> str:
     return f"{body}.{_b64encode(hmac.new(key, body.encode(), hashlib.sha256).digest())}"
 
 
-def decode(key: bytes, token: str) -> GrantClaims:
-    """The claims of a token signed with `key`; `GrantDenied` (malformed or forged) otherwise."""
-    if not isinstance(token, str) or not token.startswith(TOKEN_PREFIX) or token.count(".") != 1:
+def decode(key: bytes, token: object) -> GrantClaims:
+    """The claims of a token signed with `key`; `GrantDenied` (malformed or forged) otherwise.
+
+    Only the one canonical spelling of a token is accepted: ASCII, unpadded base64url without
+    spare bits, a 32-byte signature. Anything else is `malformed`, whatever it contains.
+    """
+    if (
+        not isinstance(token, str)
+        or len(token) > MAX_TOKEN_CHARS
+        or not token.isascii()
+        or not token.startswith(TOKEN_PREFIX)
+        or token.count(".") != 1
+    ):
         raise malformed()
     body, signature = token.split(".")
+    raw = _canonical_b64decode(body[len(TOKEN_PREFIX) :])
+    given = _canonical_b64decode(signature)
+    if raw is None or given is None or len(given) != SIGNATURE_BYTES:
+        raise malformed()
     expected = hmac.new(key, body.encode(), hashlib.sha256).digest()
-    try:
-        given = _b64decode(signature)
-        raw = _b64decode(body[len(TOKEN_PREFIX) :])
-    except (binascii.Error, ValueError):
-        raise malformed() from None
     if not hmac.compare_digest(expected, given):
         raise denied(
             "forged",

@@ -30,15 +30,18 @@ from sqlalchemy import (
 
 from charter.auth.attenuation import (
     attenuation_problem,
+    check_agent_name,
     check_constraints,
     check_patterns,
     check_verbs,
+    child_agent,
 )
 from charter.auth.audit import AuditLog
 from charter.auth.grant_tokens import canonical, decode, denied, encode, signing_key
 from charter.auth.home import CharterHome
 from charter.auth.storage import UTCDateTime, create_tables
-from charter.schemas import GrantClaims, GrantDenied, ValidationError, utcnow
+from charter.auth.vocabulary import Vocabulary
+from charter.schemas import GrantClaims, GrantDenied, NotFound, ValidationError, utcnow
 
 GrantStatus = Literal["active", "expired", "revoked", "exhausted"]
 
@@ -120,11 +123,14 @@ class GrantAuthority:
         *,
         clock: Callable[[], datetime] = utcnow,
         audit: AuditLog | None = None,
+        vocabulary: Vocabulary | None = None,
     ) -> None:
         self.home = home or CharterHome()
         self._engine = self.home.engine
         create_tables(_metadata, self._engine)
         self._clock = clock
+        # The names grants may use, from the connectors' declarations; loaded when first needed.
+        self._vocabulary = vocabulary
         # Issuing, attenuating and revoking are always on the record, whoever builds the authority.
         self._audit = audit if audit is not None else AuditLog(self.home, clock=clock)
         self._key = signing_key(self.home)
@@ -133,6 +139,13 @@ class GrantAuthority:
 
     def __repr__(self) -> str:
         return f"<GrantAuthority home={str(self.home.path)!r}>"
+
+    @property
+    def vocabulary(self) -> Vocabulary:
+        """The actions and constraint keys grants may name (the installed connectors' by default)."""
+        if self._vocabulary is None:
+            self._vocabulary = Vocabulary.for_home(self.home)
+        return self._vocabulary
 
     # -- issuing ---------------------------------------------------------------------------
 
@@ -160,7 +173,7 @@ class GrantAuthority:
         now = self._clock()
         claims = self._claims(
             subject=subject,
-            agent=agent,
+            agent=check_agent_name(agent),
             parent_id=None,
             connections=tuple(dict.fromkeys(connections)),
             verbs=check_verbs(verbs),
@@ -171,6 +184,7 @@ class GrantAuthority:
             issued_at=now,
             expires_at=now + ttl,
         )
+        self._check_names(claims, claims)
         issued = self._store(claims, lineage=())
         self._record("person", claims, "grant.issue")
         return issued
@@ -190,6 +204,8 @@ class GrantAuthority:
     ) -> IssuedGrant:
         """A child grant no wider than its parent on any axis; omitted axes are inherited.
 
+        The child's agent is named under the parent's: `agent="sub-1"` under `triage-bot` is
+        `triage-bot/sub-1` (default `.../sub`), so a sub-agent can never take another agent's name.
         Constraints the child leaves out are inherited, so a child can add constraints but never
         drop one. Anything wider than the parent is refused with `grant_denied` naming the axis.
         """
@@ -199,7 +215,7 @@ class GrantAuthority:
         child_budget = remaining if budget is UNSET else budget
         child = self._claims(
             subject=parent.subject,
-            agent=agent or parent.agent,
+            agent=child_agent(parent.agent, agent),
             parent_id=parent.id,
             connections=parent.connections if connections is None else tuple(dict.fromkeys(connections)),
             verbs=parent.verbs if verbs is None else check_verbs(verbs),
@@ -214,6 +230,7 @@ class GrantAuthority:
         )
         if child_budget is not None and child_budget < 1 and budget is not UNSET:
             raise ValidationError("budget must be a positive number of calls")
+        self._check_names(child, parent)
         problem = attenuation_problem(parent, child, remaining)
         if problem is not None:
             raise denied(
@@ -300,8 +317,13 @@ class GrantAuthority:
     # -- managing ------------------------------------------------------------------------------
 
     def revoke(self, grant_id: str) -> list[str]:
-        """Revoke a grant and all its descendants; returns the ids newly revoked."""
-        record = self.get(grant_id)
+        """Revoke a grant and all its descendants; returns the ids newly revoked.
+
+        The person names the grant, so an unknown id is `not_found` (not a denial aimed at an agent).
+        """
+        record = self._rows((grant_id,)).get(grant_id)
+        if record is None:
+            raise NotFound(f"there is no grant {grant_id!r} in this Charter home; see `charter grant list`")
         family = [grant_id]
         frontier = [grant_id]
         t = grants_table
@@ -338,6 +360,19 @@ class GrantAuthority:
             return [_record_from(row) for row in conn.execute(query)]
 
     # -- internals -----------------------------------------------------------------------------
+
+    def _check_names(self, claims: GrantClaims, base: GrantClaims) -> None:
+        """Refuse actions, destructive names and constraint keys the grant's connectors do not know.
+
+        For a child, only what it names anew is checked: what it inherits was checked at issue.
+        """
+        fresh = claims is base
+        self.vocabulary.check(
+            claims.connections,
+            actions=claims.actions if fresh or claims.actions != base.actions else None,
+            destructive=[d for d in claims.destructive if fresh or d not in base.destructive],
+            constraints=[k for k in claims.constraints if fresh or k not in base.constraints],
+        )
 
     def _claims(self, **fields: object) -> GrantClaims:
         return GrantClaims.model_validate({"id": "grt_" + secrets.token_urlsafe(12), **fields})

@@ -8,7 +8,10 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine
+
+from charter.auth.storage import shared_engine, sqlite_engine
+from charter.schemas import ConfigurationError
 
 
 def default_home() -> Path:
@@ -65,21 +68,22 @@ class CharterHome:
     @cached_property
     def engine(self) -> Engine:
         if self.database_url:
-            return create_engine(self.database_url, future=True)
-        db = self.database_file
-        if not db.exists():
-            # Created 0600 before SQLite opens it: tokens are encrypted, but metadata is private too.
-            db.touch(mode=0o600)
-        engine = create_engine(f"sqlite:///{db}", future=True)
+            return shared_engine(self.database_url)
+        return sqlite_engine(self.database_file)
 
-        @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
-            cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
-            # WAL with NORMAL sync cannot corrupt the file; a power cut may lose the last commits,
-            # which costs at worst a reconnect, and it takes a disk flush off every agent call.
-            cur.execute("PRAGMA synchronous=NORMAL")
-            cur.execute("PRAGMA busy_timeout=10000")
-            cur.close()
 
-        return engine
+def existing_home(path: Path | None = None) -> CharterHome:
+    """The Charter home at `path` (default $CHARTER_HOME or ~/.charter), never creating one.
+
+    For whatever reads state (an agent, a server, a listing): a new, empty home there would only
+    fail later and misleadingly, e.g. as a grant whose signature does not match.
+    """
+    where = Path(path) if path is not None else default_home()
+    shared = os.environ.get("CHARTER_DATABASE_URL")
+    if not shared and not where.is_dir():
+        raise ConfigurationError(
+            f"there is no Charter home at {where} (no such folder): point --home or CHARTER_HOME "
+            "at the home you use (for an agent, the one that issued its grant), or start one by "
+            "connecting an account (`charter connect github`)"
+        )
+    return CharterHome(where)

@@ -27,9 +27,9 @@ from typing import Literal, Protocol
 
 import pydantic
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from charter.auth.attenuation import matches
+from charter.auth.attenuation import check_agent_pattern, matches, matches_agent, matches_agent_or_ancestor
 from charter.auth.home import CharterHome
 from charter.schemas import ConfigurationError, GrantClaims, Verb
 
@@ -134,16 +134,35 @@ class Rule(BaseModel):
     actions: tuple[str, ...] = Field(default=("*",), description="Tool name patterns, e.g. github_*.")
     verbs: tuple[Verb, ...] = ()
     risks: tuple[RiskTag, ...] = ()
-    agents: tuple[str, ...] = ()
+    agents: tuple[str, ...] = Field(
+        default=(), description="Agent chain patterns: `triage-*`, `triage-bot/*`, `triage-bot/**`."
+    )
     reason: str | None = None
+
+    @field_validator("agents")
+    @classmethod
+    def _agent_patterns(cls, patterns: tuple[str, ...]) -> tuple[str, ...]:
+        for pattern in patterns:
+            check_agent_pattern(pattern)
+        return patterns
 
     def applies(self, claims: GrantClaims, tool: str, spec: ActionFacts) -> bool:
         return (
             any(matches(p, tool) for p in self.actions)
             and (not self.verbs or spec.verb in self.verbs)
             and (not self.risks or bool(spec.risks & set(self.risks)))
-            and (not self.agents or any(matches(p, claims.agent) for p in self.agents))
+            and (not self.agents or self.names_agent(claims.agent))
         )
+
+    def names_agent(self, chain: str) -> bool:
+        """Whether the rule's `agents` select the agent `chain` (`triage-bot/sub-1`).
+
+        A rule that waives approval must name the whole chain: a sub-agent never inherits a trust
+        given to its parent by name. A rule that denies or requires approval also binds every
+        sub-agent of an agent it names, so attenuation can never escape it.
+        """
+        match = matches_agent if self.outcome == "allow" else matches_agent_or_ancestor
+        return any(match(p, chain) for p in self.agents)
 
     def names(self, tool: str) -> bool:
         """Whether the rule names `tool` exactly rather than through a pattern."""
@@ -195,6 +214,7 @@ class _PolicyFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     approval_ttl_minutes: int = Field(default=24 * 60, gt=0)
+    approved_ttl_minutes: int = Field(default=60, gt=0)
     rules: list[Rule] = []
     recipients: RecipientRules = RecipientRules()
     taint: TaintRules = TaintRules()
@@ -208,10 +228,12 @@ class Policy:
     approval_ttl: timedelta = timedelta(hours=24)
     recipients: RecipientRules = field(default_factory=RecipientRules)
     taint: TaintRules = field(default_factory=TaintRules)
+    # How long a person's approval stays usable: a call not run by then must ask again.
+    approved_ttl: timedelta = timedelta(hours=1)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, object]) -> Policy:
-        """A policy from plain data: {approval_ttl_minutes: int, rules: [{outcome, actions, ...}]}."""
+        """A policy from plain data: {approval_ttl_minutes, approved_ttl_minutes, rules: [...], ...}."""
         try:
             parsed = _PolicyFile.model_validate(dict(data))
         except pydantic.ValidationError as exc:
@@ -224,6 +246,7 @@ class Policy:
             timedelta(minutes=parsed.approval_ttl_minutes),
             parsed.recipients,
             parsed.taint,
+            timedelta(minutes=parsed.approved_ttl_minutes),
         )
 
     @classmethod

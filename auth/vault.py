@@ -18,12 +18,12 @@ from collections.abc import Callable, Mapping
 import httpx
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Row
-from sqlalchemy.exc import DBAPIError
 
 from charter.auth.consent import OAuthClient, RefreshRejected, TokenSet
 from charter.auth.crypto import KeySet, load_keys
 from charter.auth.home import CharterHome
 from charter.auth.providers import ClientAuth, Provider, get_provider
+from charter.auth.storage import create_tables
 from charter.auth.vault_table import (
     SECRET_FIELDS,
     Connection,
@@ -32,9 +32,10 @@ from charter.auth.vault_table import (
     connection_from_row,
     connections_table,
     metadata,
+    reconnect_command,
     slug,
 )
-from charter.schemas import AuthRequired, CharterError, NotFound, UpstreamError
+from charter.schemas import AuthRequired, CharterError, NoAnswer, NotFound, UpstreamError
 
 log = logging.getLogger("charter.auth.vault")
 
@@ -60,6 +61,7 @@ class Vault:
         lease_seconds: float = 30.0,
         wait_seconds: float = 20.0,
         poll_seconds: float = 0.02,
+        refresh_attempts: int = 3,
     ) -> None:
         self.home = home or CharterHome()
         self._engine = self.home.engine
@@ -70,11 +72,8 @@ class Vault:
         self._lease = lease_seconds
         self._wait = wait_seconds
         self._poll = poll_seconds
-        try:
-            metadata.create_all(self._engine)
-        except DBAPIError:
-            # Two workers creating the table at once: the loser finds it there on a second look.
-            metadata.create_all(self._engine)
+        self._refresh_attempts = refresh_attempts
+        create_tables(metadata, self._engine)
 
     def __repr__(self) -> str:
         return f"Vault(database={self._engine.url!r}, keys={self._keys!r})"
@@ -268,14 +267,14 @@ class Vault:
                     f"connect {provider.display_name} again: the access token expired and "
                     "this connection has no refresh token"
                 )
-            tokens = self._client(row).refresh(refresh_token, previous_scopes=json.loads(m["scopes"]))
+            tokens = self._exchange(row, refresh_token)
         except RefreshRejected as exc:
             if not self._compare_and_swap(m["id"], m["version"], {"status": "needs_reconnect"}):
                 return None  # someone saved newer tokens meanwhile: ours was stale, theirs may work
             log.warning("connection %s needs reconnecting: the provider refused its refresh token", m["id"])
             raise AuthRequired(
                 f"{exc.message} (connection {m['id']}, account {m['account']}); "
-                f"run `charter connect {m['service']}`",
+                f"run `{reconnect_command(m['service'], m['oauth_base'], provider.default_oauth_base)}`",
                 connection_id=m["id"],
             ) from None
         except BaseException:
@@ -289,6 +288,35 @@ class Vault:
             return None
         log.info("refreshed connection %s", m["id"])
         return tokens.access_token
+
+    def _exchange(self, row: Row[tuple[object, ...]], refresh_token: str) -> TokenSet:
+        """Refresh at the provider, sending the same refresh token again after a lost answer.
+
+        That recovers whenever the provider still takes it: one that does not rotate (Google), one
+        within its reuse window, or a request that never arrived. A provider that rotated it and
+        accepts it only once (GitHub) refuses; the error then says why plainly.
+        """
+        m, provider = row._mapping, self._provider(row)
+        lost = False
+        for attempt in range(1, self._refresh_attempts + 1):
+            try:
+                return self._client(row).refresh(refresh_token, previous_scopes=json.loads(m["scopes"]))
+            except NoAnswer:
+                lost = True
+                log.warning("the answer to refreshing connection %s was lost (attempt %d)", m["id"], attempt)
+                if attempt == self._refresh_attempts:
+                    raise
+            except RefreshRejected as exc:
+                if not lost or provider.refresh_reuse_window is None:
+                    raise
+                name = provider.display_name
+                raise RefreshRejected(
+                    f"connect {name} again: {name}'s answer to a refresh was lost after {name} had "
+                    f"replaced the refresh token, and {name} accepts a refresh token only once, so "
+                    "Charter cannot recover the new one",
+                    **exc.details,
+                ) from None
+        raise AssertionError("unreachable")
 
     def _compare_and_swap(
         self, connection_id: str, version: int, values: Mapping[str, object], *, unleased: bool = False
@@ -362,9 +390,9 @@ class Vault:
             return
         name = self._provider(row).display_name
         why = "was revoked" if m["status"] == "revoked" else "lost its authorization (refresh refused)"
+        again = reconnect_command(m["service"], m["oauth_base"], self._provider(row).default_oauth_base)
         raise AuthRequired(
-            f"connect {name} again: connection {m['id']} ({m['account']}) {why}; "
-            f"run `charter connect {m['service']}`",
+            f"connect {name} again: connection {m['id']} ({m['account']}) {why}; run `{again}`",
             connection_id=m["id"],
         )
 

@@ -65,6 +65,13 @@ class Revocation:
     detail: str
 
 
+def reconnect_command(service: str, oauth_base: str, default_oauth_base: str) -> str:
+    """The command that connects the account again, with the `--sandbox` it was connected through."""
+    if oauth_base.rstrip("/") == default_oauth_base.rstrip("/"):
+        return f"charter connect {service}"
+    return f"charter connect {service} --sandbox {oauth_base.rstrip('/')}"
+
+
 def connection_from_row(row: Row[tuple[object, ...]]) -> Connection:
     m = row._mapping
     expires = m["expires_at"]

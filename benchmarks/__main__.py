@@ -33,11 +33,14 @@ def parse_options(argv: Sequence[str] | None = None) -> tuple[Options, bool]:
     )
     parser.add_argument("--messages", type=int, default=default.messages, help="Gmail messages to fetch")
     parser.add_argument("--events", type=int, default=default.events, help="Calendar events to fetch")
-    parser.add_argument("--only", choices=("github", "google"), help="run only these benchmarks")
+    parser.add_argument("--library", type=int, default=default.library, help="files in the SharePoint folder")
+    parser.add_argument(
+        "--only", choices=("github", "google", "sharepoint", "notion"), help="run only these benchmarks"
+    )
     args = parser.parse_args(argv)
     if args.quick:
         return replace(Options.quick(), only=args.only), args.json
-    for name in ("calls", "latency_calls", "rounds", "backlog", "messages", "events"):
+    for name in ("calls", "latency_calls", "rounds", "backlog", "messages", "events", "library"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
     if args.latency_ms < 0:
@@ -51,6 +54,7 @@ def parse_options(argv: Sequence[str] | None = None) -> tuple[Options, bool]:
         args.messages,
         args.events,
         args.only,
+        args.library,
     )
     return options, args.json
 

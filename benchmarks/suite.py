@@ -14,6 +14,7 @@ from benchmarks.overhead import Overhead, measure_overhead
 from benchmarks.pagination import DEFAULT, FLOOR, NAIVE, floor, measure_pagination
 from benchmarks.repeat_reads import FIRST, NAIVE_REPEAT, REPEAT, measure_repeat_reads
 from benchmarks.rig import GitHubRig
+from benchmarks.sharepoint import measure_sharepoint
 from charter.auth.home import CharterHome
 
 OVERHEAD = "1. per-call overhead, 0 ms latency"
@@ -34,11 +35,24 @@ class Options:
     messages: int = 1000
     events: int = 1000
     only: str | None = None
+    library: int = 1000
+    notion_blocks: int = 2000
+    notion_rows: int = 1000
 
     @classmethod
     def quick(cls) -> Options:
         """Tiny sizes that still exercise every path (for the smoke test)."""
-        return cls(calls=6, latency_calls=3, rounds=1, backlog=150, messages=60, events=30)
+        return cls(
+            calls=6,
+            latency_calls=3,
+            rounds=1,
+            backlog=150,
+            messages=60,
+            events=30,
+            library=120,
+            notion_blocks=250,
+            notion_rows=120,
+        )
 
     def command(self) -> str:
         """The command line that reproduces a run with these options."""
@@ -64,6 +78,12 @@ def run(options: Options) -> Report:
             report.environment = report.environment or environment(google.home)
             # The naive reads dominate this run's time; three rounds give the others a fair median.
             measure_google(google, report, options.latency_ms, min(options.rounds, 3))
+    if options.only in (None, "sharepoint"):
+        measure_sharepoint(report, options.library, options.latency_ms, min(options.rounds, 3))
+    if options.only in (None, "notion"):
+        from benchmarks.notion_bench import measure_notion
+
+        measure_notion(report, options.notion_blocks, options.notion_rows, options.latency_ms)
     return report
 
 

@@ -12,8 +12,10 @@ from charter.cli.audit import audit_app
 from charter.cli.connections import connect_app, connections_app
 from charter.cli.context import Local
 from charter.cli.demo import demo_command
+from charter.cli.doctor import doctor_command
 from charter.cli.grants import grant_app
 from charter.cli.mcp import mcp_app
+from charter.cli.output import console
 from charter.cli.sandbox import sandbox_app
 
 app = typer.Typer(
@@ -29,6 +31,14 @@ app = typer.Typer(
 )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        console.print(f"charter {version('charter')}")
+        raise typer.Exit()
+
+
 @app.callback()
 def root(
     ctx: typer.Context,
@@ -38,12 +48,19 @@ def root(
             "--home",
             envvar="CHARTER_HOME",
             show_envvar=True,
-            help="The Charter home (vault, grants, approvals, audit log); default ~/.charter.",
+            help="The Charter home (vault, grants, approvals, audit log); default ~/.charter. "
+            "Given before or after the subcommand.",
         ),
     ] = None,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", is_eager=True, callback=_print_version, expose_value=False, help="Show the version."
+        ),
+    ] = False,
 ) -> None:
     """Charter: scoped grants, human approval and an audit trail for AI agents."""
-    ctx.obj = Local(home)
+    ctx.obj = Local(home, create=False)
 
 
 app.add_typer(connect_app, name="connect")
@@ -54,5 +71,6 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(mcp_app, name="mcp")
 app.command("demo")(demo_command)
+app.command("doctor")(doctor_command)
 
 __all__ = ["app"]

@@ -9,9 +9,22 @@ from rich.padding import Padding
 from rich.panel import Panel
 from rich.table import Table
 
+from charter.auth.grants import GrantRecord
+from charter.auth.policy import Policy
 from charter.cli.context import Local, local
-from charter.cli.output import Cancelled, UsageProblem, age, console, excerpt, plain, until
+from charter.cli.output import (
+    Cancelled,
+    JsonOption,
+    UsageProblem,
+    age,
+    console,
+    excerpt,
+    plain,
+    print_json,
+    until,
+)
 from charter.schemas import ApprovalRequest, ApprovalStatus, Conflict
+from charter.schemas.errors import GrantDenied
 
 approvals_app = typer.Typer(help="Review, approve or deny paused agent calls.", no_args_is_help=True)
 
@@ -22,13 +35,14 @@ ByOption = Annotated[
 YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 
 
-def show_request(request: ApprovalRequest) -> None:
-    """The full preview of a paused call, with who asks and why it needs a person."""
+def show_request(request: ApprovalRequest, grant: GrantRecord | None = None) -> None:
+    """The full preview of a paused call, with who asks, why it needs a person, and both deadlines."""
+    grant_expiry = "" if grant is None else f" (expires {until(grant.claims.expires_at)})"
     console.print(
         Panel(
             plain(request.preview),
             title=f"{request.id} · {plain(request.agent)} wants to run {request.tool}",
-            subtitle=f"grant {request.grant_id} · expires {until(request.expires_at)}",
+            subtitle=f"request expires {until(request.expires_at)} · grant {request.grant_id}{grant_expiry}",
             title_align="left",
             subtitle_align="left",
             border_style="cyan",
@@ -51,18 +65,47 @@ def pending(here: Local, approval_id: str) -> ApprovalRequest:
     )
 
 
+def runnable_grant(here: Local, request: ApprovalRequest) -> GrantRecord:
+    """The grant the paused call runs under, refused with `conflict` when the call can no longer run."""
+    try:
+        record = here.grants.get(request.grant_id)
+        here.grants.check(record.claims)
+    except GrantDenied as exc:
+        why = {
+            "expired": "has expired",
+            "revoked": "was revoked (it or a grant it was narrowed from)",
+            "budget_exhausted": "has used its whole call budget",
+            "unknown": "is not known to this Charter home",
+        }.get(str(exc.details.get("reason")), "is no longer valid")
+        raise Conflict(
+            f"cannot approve {request.id}: its grant {request.grant_id} {why}, so the call could never "
+            f"run. Deny it (`charter approvals deny {request.id}`), and issue a new grant if the agent "
+            "should go on.",
+            status="grant_unusable",
+        ) from None
+    return record
+
+
 def approve_request(
     here: Local, approval_id: str, *, by: str | None = None, yes: bool = False
 ) -> ApprovalRequest:
-    """Show the preview, confirm unless `yes`, and approve as the person (audited as actor "person")."""
+    """Show the preview, confirm unless `yes`, and approve as the person (audited as actor "person").
+
+    A call whose grant can no longer run (expired, revoked, spent) is refused before the question.
+    """
     request = pending(here, approval_id)
-    show_request(request)
+    grant = runnable_grant(here, request)
+    show_request(request, grant)
     if not yes and not typer.confirm(f"Approve {approval_id}?", default=False):
         raise Cancelled(f"{approval_id} was not approved; it is still pending")
-    decided = here.approvals.approve(approval_id, by=by or request.subject)
+    # Checked again after the question: the grant may have expired while the person read.
+    runnable_grant(here, request)
+    ttl = Policy.for_home(here.home).approved_ttl
+    decided = here.approvals.approve(approval_id, by=by or request.subject, ttl=ttl)
     console.print(
-        f"[green]✓[/] approved {approval_id} (by {plain(decided.decided_by or '')}); "
-        f"the agent's call runs once when it resumes"
+        f"[green]✓[/] approved {approval_id} (by {plain(decided.decided_by or '')}); the agent's call "
+        f"runs once when it resumes, {until(decided.expires_at)} at the latest "
+        f"(its grant expires {until(grant.claims.expires_at)})"
     )
     return decided
 
@@ -70,9 +113,13 @@ def approve_request(
 def deny_request(
     here: Local, approval_id: str, *, reason: str = "", by: str | None = None
 ) -> ApprovalRequest:
-    """Deny as the person; the agent is told `reason`."""
+    """Deny as the person; the agent is told `reason`. A call whose grant is gone can still be denied."""
     request = pending(here, approval_id)
-    show_request(request)
+    try:
+        grant: GrantRecord | None = here.grants.get(request.grant_id)
+    except GrantDenied:
+        grant = None
+    show_request(request, grant)
     decided = here.approvals.deny(approval_id, by=by or request.subject, reason=reason)
     console.print(f"[red]✗[/] denied {approval_id}" + (f": {plain(reason)}" if reason else ""))
     return decided
@@ -84,10 +131,14 @@ def list_command(
     status: Annotated[
         str, typer.Option("--status", help="pending, approved, denied, expired or all.")
     ] = "pending",
+    as_json: JsonOption = False,
 ) -> None:
     """List paused calls (pending ones by default) with a preview excerpt and the reasons."""
     wanted = None if status == "all" else _status(status)
     requests = local(ctx).approvals.list(wanted)
+    if as_json:
+        print_json(requests)
+        return
     if not requests:
         console.print(f"No {'' if wanted is None else status + ' '}approval requests.")
         return
@@ -135,4 +186,4 @@ def _status(value: str) -> ApprovalStatus:
         raise UsageProblem(f"unknown status {value!r}; choose one of {choices}") from None
 
 
-__all__ = ["approvals_app", "approve_request", "deny_request", "pending", "show_request"]
+__all__ = ["approvals_app", "approve_request", "deny_request", "pending", "runnable_grant", "show_request"]

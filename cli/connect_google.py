@@ -13,6 +13,7 @@ from charter.auth.vault import Connection
 from charter.cli.context import Local, local
 from charter.cli.options import split_csv
 from charter.cli.output import UsageProblem, console, plain
+from charter.cli.sandbox import default_port
 from charter.connectors.registry import get_connector
 from charter.schemas import ConfigurationError
 
@@ -52,7 +53,7 @@ def usable_actions(service: str, granted: frozenset[str]) -> list[str]:
     return sorted(name for name, spec in actions.items() if not GOOGLE.missing_scopes(granted, spec.scopes))
 
 
-def google_client(sandbox: str | None) -> tuple[str, str | None]:
+def google_client(sandbox: str | None, service: str = "gmail") -> tuple[str, str | None]:
     """The OAuth client: the sandbox's, or the one named in the environment."""
     if sandbox:
         from charter.sandboxes.google import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
@@ -63,8 +64,8 @@ def google_client(sandbox: str | None) -> tuple[str, str | None]:
         raise ConfigurationError(
             f"{CLIENT_ID_ENV} is not set: create an OAuth client of type Desktop app in the Google Cloud "
             f"console (APIs & Services > Credentials), export {CLIENT_ID_ENV} and {CLIENT_SECRET_ENV}, "
-            "then run this again; or try it locally with --sandbox http://127.0.0.1:8765 "
-            "(see `charter sandbox up google`)"
+            f"then run this again; or try it locally: `charter sandbox up --service google` in another "
+            f"terminal, then `charter connect {service} --sandbox http://127.0.0.1:{default_port('google')}`"
         )
     return client_id, os.environ.get(CLIENT_SECRET_ENV, "").strip() or None
 
@@ -73,11 +74,11 @@ def connect_google_service(
     here: Local, service: str, *, enable: list[str], sandbox: str | None = None, timeout: float = 300.0
 ) -> tuple[Connection, list[str]]:
     """Run Google's consent for the enabled actions of `service`; returns the connection and the ask."""
-    from charter.cli.connections import _open_browser, record_connected
+    from charter.cli.connections import _open_browser, record_connected, sandbox_base
 
     needed = scopes_for(service, enable)
-    client_id, secret = google_client(sandbox)
-    base = sandbox.rstrip("/") if sandbox else None
+    base = sandbox_base(sandbox, "google")
+    client_id, secret = google_client(base, service)
     connection = connect_google(
         here.vault,
         service,
@@ -97,7 +98,7 @@ def _connect(ctx: typer.Context, service: str, enable: str | None, sandbox: str 
     from charter.cli.connections import print_connected
 
     connection, asked = connect_google_service(
-        local(ctx), service, enable=split_csv([enable]) if enable else [], sandbox=sandbox
+        local(ctx, create=True), service, enable=split_csv([enable]) if enable else [], sandbox=sandbox
     )
     print_connected(connection, asked)
     usable = usable_actions(service, connection.scopes)

@@ -4,21 +4,32 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Annotated
+from urllib.parse import urlsplit
 
 import typer
+from rich.padding import Padding
+from rich.table import Table
 
 from charter.auth.connect import connect
+from charter.auth.providers import get_provider
 from charter.auth.vault import Connection
+from charter.auth.vault_table import reconnect_command
 from charter.cli.connect_google import connect_calendar_command, connect_gmail_command
+from charter.cli.connect_microsoft import connect_sharepoint_command
+from charter.cli.connect_notion import connect_notion_command
 from charter.cli.context import Local, local
-from charter.cli.options import split_csv
-from charter.cli.output import console, make_table, plain
+from charter.cli.options import format_duration, split_csv
+from charter.cli.output import JsonOption, console, plain, print_json, short_scopes
+from charter.cli.sandbox import default_port
 from charter.connectors.registry import get_connector
 from charter.schemas import ConfigurationError
 
 CLIENT_ID_ENV = "CHARTER_GITHUB_CLIENT_ID"
 CLIENT_SECRET_ENV = "CHARTER_GITHUB_CLIENT_SECRET"
+# How long the CLI waits for the browser's answer before giving up.
+CONSENT_TIMEOUT = 300.0
 
 connect_app = typer.Typer(
     help="Connect an account through the provider's consent screen.", no_args_is_help=True
@@ -30,6 +41,19 @@ def default_scopes(service: str) -> list[str]:
     """Every provider scope the service's connector declares: what its actions need, nothing more."""
     declared = {scope for spec in get_connector(service).actions.values() for scope in spec.scopes}
     return sorted(declared)
+
+
+def sandbox_base(url: str | None, service: str) -> str | None:
+    """The `--sandbox URL` checked before any consent starts: absolute http(s), and answering."""
+    if url is None:
+        return None
+    from charter.auth.consent import checked_base_url, require_listening
+
+    what = f"the {service} sandbox"
+    base = checked_base_url(url, what=what)
+    start = f"charter sandbox up --service {service} --port {urlsplit(base).port or default_port(service)}"
+    require_listening(base, what=what, hint=f"start the sandbox first, in another terminal: {start}")
+    return base
 
 
 def github_client(sandbox: str | None, device: bool) -> tuple[str, str | None]:
@@ -45,7 +69,8 @@ def github_client(sandbox: str | None, device: bool) -> tuple[str, str | None]:
         raise ConfigurationError(
             f"{missing} is not set: register an OAuth app on GitHub (Settings > Developer settings > "
             f"OAuth Apps), export {CLIENT_ID_ENV} and {CLIENT_SECRET_ENV}, then run this again; "
-            "or try it locally with --sandbox http://127.0.0.1:8765 (see `charter sandbox up`)"
+            "or try it locally: `charter sandbox up` in another terminal, then "
+            f"`charter connect github --sandbox http://127.0.0.1:{default_port('github')}`"
         )
     return client_id, secret
 
@@ -58,11 +83,11 @@ def connect_github_account(
     device: bool = False,
     open_browser: Callable[[str], object] | None = None,
     show: Callable[[str, str], object] | None = None,
-    timeout: float = 300.0,
+    timeout: float = CONSENT_TIMEOUT,
 ) -> Connection:
     """Run GitHub's consent flow (loopback + PKCE, or device code) and save the connection."""
-    client_id, secret = github_client(sandbox, device)
-    base = sandbox.rstrip("/") if sandbox else None
+    base = sandbox_base(sandbox, "github")
+    client_id, secret = github_client(base, device)
     connection = connect(
         here.vault,
         "github",
@@ -92,17 +117,24 @@ def record_connected(here: Local, connection: Connection) -> None:
     )
 
 
-def _open_browser(url: str) -> None:
+def _open_browser(url: str, timeout: float = CONSENT_TIMEOUT) -> None:
     import webbrowser
 
     console.print("Opening your browser for consent. If it does not open, visit:")
     console.print(f"  {plain(url)}", soft_wrap=True)
-    webbrowser.open(url)
+    if not webbrowser.open(url):
+        console.print(
+            "No browser could be opened here: open the URL above in a browser on this machine "
+            "(the answer comes back to 127.0.0.1)."
+        )
+    console.print(
+        f"Waiting up to {format_duration(timedelta(seconds=timeout))} for the answer (Ctrl-C cancels)…"
+    )
 
 
 def _show_user_code(user_code: str, verification_uri: str) -> None:
     console.print(f"Open [bold]{plain(verification_uri)}[/] and enter the code [bold cyan]{user_code}[/]")
-    console.print("Waiting for approval…")
+    console.print("Waiting until the code is entered or expires (Ctrl-C cancels)…")
 
 
 @connect_app.command("github")
@@ -125,7 +157,7 @@ def connect_github_command(
     """Connect a GitHub account (github.com, or a sandbox started with `charter sandbox up`)."""
     wanted = split_csv([scopes]) if scopes else default_scopes("github")
     connection = connect_github_account(
-        local(ctx),
+        local(ctx, create=True),
         scopes=wanted,
         sandbox=sandbox,
         device=device,
@@ -137,36 +169,41 @@ def connect_github_command(
 
 def print_connected(connection: Connection, requested: list[str]) -> None:
     """What a new connection holds, noting scopes the person did not grant."""
-    granted = ", ".join(sorted(connection.scopes)) or "none"
+    granted = short_scopes(connection.scopes)
     console.print(f"[green]✓[/] connected [bold]{plain(connection.account)}[/] as {connection.id}")
     console.print(f"  scopes granted: {granted}")
     refused = sorted(set(requested) - set(connection.scopes))
     if refused:
-        console.print(f"  [yellow]not granted:[/] {', '.join(refused)} (actions needing them will fail)")
+        console.print(f"  [yellow]not granted:[/] {short_scopes(refused)} (actions needing them will fail)")
 
 
 @connections_app.callback()
-def connections_default(ctx: typer.Context) -> None:
+def connections_default(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """List connected accounts (the default) or revoke one."""
     if ctx.invoked_subcommand is None:
-        list_connections(ctx)
+        list_connections(ctx, as_json)
 
 
 @connections_app.command("list")
-def list_connections(ctx: typer.Context) -> None:
+def list_connections(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """List connected accounts with their granted scopes and status; tokens are never shown."""
     found = local(ctx).vault.connections()
+    if as_json:
+        print_json(found)
+        return
     if not found:
         console.print("No connections yet. Connect one with `charter connect github`.")
         return
-    table = make_table("id", "service", "account", "scopes", "status", "api")
-    table.columns[-1].overflow = "fold"
+    # One block per connection: ids, accounts, scopes and URLs stay whole at any terminal width.
     for c in found:
         status = c.status if c.status != "active" else "[green]active[/]"
-        table.add_row(
-            c.id, c.service, plain(c.account), ", ".join(sorted(c.scopes)), status, plain(c.api_base),
-        )  # fmt: skip
-    console.print(table)
+        console.print(f"[bold]{c.id}[/]  {c.service} · {plain(c.account)} · {status}", soft_wrap=True)
+        details = Table.grid(padding=(0, 2))
+        details.add_column(style="dim", no_wrap=True)
+        details.add_column(overflow="fold")
+        details.add_row("scopes", plain(short_scopes(c.scopes)))
+        details.add_row("api", plain(c.api_base))
+        console.print(Padding(details, (0, 0, 0, 2)))
 
 
 @connections_app.command("revoke")
@@ -178,6 +215,7 @@ def revoke_connection(
 ) -> None:
     """Revoke a connection at the provider and wipe its tokens here."""
     here = local(ctx)
+    sharing = _sharing_the_grant(here, here.vault.get(connection_id))
     revocation = here.vault.revoke(connection_id)
     here.audit.record(
         actor="person",
@@ -189,11 +227,36 @@ def revoke_connection(
     )
     mark = "[green]✓[/]" if revocation.remote_revoked else "[yellow]![/]"
     console.print(f"{mark} revoked {connection_id}: {plain(revocation.detail)}; local tokens wiped")
+    for other in sharing:
+        again = reconnect_command(
+            other.service, other.oauth_base, get_provider(other.provider).default_oauth_base
+        )
+        console.print(
+            f"[yellow]![/] {other.service} connection {other.id} shares the same "
+            f"{get_provider(other.provider).display_name} grant for {plain(other.account)}, so it lost its "
+            f"access too; to use it again: {again}"
+        )
+
+
+def _sharing_the_grant(here: Local, connection: Connection) -> list[Connection]:
+    """Other active connections that revoking `connection` at its provider ends as well."""
+    if not get_provider(connection.provider).revoke_ends_account:
+        return []
+    return [
+        c
+        for c in here.vault.connections()
+        if c.id != connection.id
+        and c.status == "active"
+        and (c.provider, c.account, c.oauth_base, c.client_id)
+        == (connection.provider, connection.account, connection.oauth_base, connection.client_id)
+    ]
 
 
 # Google services: consent asks only for the scopes of the actions enabled (incremental authorization).
 connect_app.command("gmail")(connect_gmail_command)
 connect_app.command("calendar")(connect_calendar_command)
+connect_app.command("sharepoint")(connect_sharepoint_command)
+connect_app.command("notion")(connect_notion_command)
 
 
 __all__ = [

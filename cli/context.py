@@ -10,16 +10,21 @@ import typer
 from charter.agents.approvals import ApprovalStore
 from charter.auth.audit import AuditLog
 from charter.auth.grants import GrantAuthority
-from charter.auth.home import CharterHome, default_home
+from charter.auth.home import CharterHome, default_home, existing_home
 from charter.auth.vault import Vault
 from charter.schemas import ConfigurationError
 
 
 class Local:
-    """One Charter home as the CLI sees it: vault, grants, approvals and the audit log."""
+    """One Charter home as the CLI sees it: vault, grants, approvals and the audit log.
 
-    def __init__(self, path: Path | None = None) -> None:
+    With `create` false, a home that does not exist yet is an error naming it, not a new empty one:
+    only connecting an account starts a home, so a mistyped --home is caught at once.
+    """
+
+    def __init__(self, path: Path | None = None, *, create: bool = True) -> None:
         self.path = path or default_home()
+        self.create = create
 
     def __repr__(self) -> str:
         return f"<Local home={str(self.path)!r}>"
@@ -27,7 +32,7 @@ class Local:
     @cached_property
     def home(self) -> CharterHome:
         try:
-            return CharterHome(self.path)
+            return CharterHome(self.path) if self.create else existing_home(self.path)
         except OSError as exc:
             raise ConfigurationError(
                 f"cannot use {self.path} as the Charter home ({exc.strerror or type(exc).__name__}); "
@@ -53,11 +58,16 @@ class Local:
         return ApprovalStore(self.home, audit=self.audit)
 
 
-def local(ctx: typer.Context) -> Local:
-    """The home chosen by `charter --home` / $CHARTER_HOME for this invocation."""
+def local(ctx: typer.Context, *, create: bool = False) -> Local:
+    """The home chosen by `charter --home` / $CHARTER_HOME for this invocation.
+
+    Only commands that start a home (connecting an account) pass `create`.
+    """
     root = ctx.find_root()
     if not isinstance(root.obj, Local):
-        root.obj = Local()
+        root.obj = Local(create=False)
+    if create:
+        root.obj.create = True
     return root.obj
 
 

@@ -17,7 +17,14 @@ from charter.cli import demo_agent
 from charter.cli.connections import connect_github_account, default_scopes
 from charter.cli.context import Local
 from charter.cli.grants import create_grant, describe
-from charter.cli.narration import DemoFailed, NarratedToolkit, Narrator, indent, person_runs
+from charter.cli.narration import (
+    DemoFailed,
+    NarratedToolkit,
+    Narrator,
+    indent,
+    person_decides,
+    person_runs,
+)
 from charter.cli.output import console, plain
 from charter.sandboxes.github import GitHubSandbox
 from charter.schemas import UpstreamError
@@ -128,15 +135,15 @@ def scene_approve(
 ) -> None:
     assert paused.approval is not None
     approval_id = paused.approval.approval_id
-    narrator.scene("1.4", "Mona reviews the exact comment and approves it")
-    person_runs(here, narrator, "approvals", "approve", approval_id, "--yes")
-    narrator.say("The agent resumes. The approval is bound to the payload's hash and runs once:")
+    narrator.scene("1.4", "Mona reviews the exact comment and decides")
+    approved = person_decides(here, narrator, approval_id)
+    narrator.say("The agent resumes, twice. A decision is bound to the payload's hash and holds once:")
     kit.resume(approval_id)
     kit.resume(approval_id)
-    posted = _posted(sandbox, grant, number)
-    if posted != 1:
+    posted, expected = _posted(sandbox, grant, number), 1 if approved else 0
+    if posted != expected:
         raise DemoFailed(
-            f"expected exactly 1 comment by {AGENT} on {REPO}#{number}, the sandbox has {posted}"
+            f"expected exactly {expected} comment by {AGENT} on {REPO}#{number}, the sandbox has {posted}"
         )
     narrator.say(
         f"sandbox inspection API: [bold]{posted}[/] comment on {REPO}#{number} carries {AGENT}'s "

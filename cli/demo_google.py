@@ -23,9 +23,9 @@ from charter.cli.connect_google import scopes_for
 from charter.cli.context import Local
 from charter.cli.demo_github import follow_consent, last_seq, scene_audit, show_agent
 from charter.cli.grants import create_grant, describe
-from charter.cli.narration import DemoFailed, NarratedToolkit, Narrator, indent, person_runs
+from charter.cli.narration import DemoFailed, NarratedToolkit, Narrator, indent, person_decides
 from charter.cli.output import console, plain
-from charter.schemas import ConfigurationError
+from charter.schemas import missing_extra
 
 if TYPE_CHECKING:
     from charter.sandboxes.google import GoogleSandbox
@@ -84,12 +84,9 @@ def mona_policy(here: Local) -> Policy:
 def _sandbox_class() -> type[GoogleSandbox]:
     try:
         from charter.sandboxes.google import GoogleSandbox
-    except ModuleNotFoundError as exc:
-        raise ConfigurationError(
-            f"the Gmail and Calendar scene needs the google extra ({exc.name} is missing): run "
-            "`pip install -e '.[google]'` (or `make demo`), or watch only GitHub with "
-            "`charter demo --scene github`"
-        ) from None
+    except ImportError as exc:
+        missing = missing_extra(exc, hint="or watch only GitHub with `charter demo --scene github`")
+        raise (missing or exc) from None
     return GoogleSandbox
 
 
@@ -251,12 +248,17 @@ def scene_approve(
 ) -> None:
     assert paused.approval is not None
     approval_id = paused.approval.approval_id
-    narrator.scene("2.4", "Mona reads the reply to the partner and approves it")
-    person_runs(here, narrator, "approvals", "approve", approval_id, "--yes")
-    narrator.say("The agent resumes, twice. The approval is bound to the payload's hash and runs once:")
+    narrator.scene("2.4", "Mona reads the reply to the partner and decides")
+    approved = person_decides(here, narrator, approval_id)
+    narrator.say("The agent resumes, twice. A decision is bound to the payload's hash and holds once:")
     kit.resume(approval_id)
     kit.resume(approval_id)
     sent = sent_to(sandbox, PARTNER)
+    if not approved:
+        if sent:
+            raise DemoFailed(f"Mona denied the reply, yet Gmail sent {len(sent)} message(s) to {PARTNER}")
+        narrator.say(f"sandbox (sb.state.gmail.sent): [bold]0[/] messages to {PARTNER}: it stays denied", 2)
+        return
     header = sent[0].header(AGENT_HEADER) if len(sent) == 1 else ""
     if f"grant={grant.id}" not in header:
         raise DemoFailed(f"expected 1 message to {PARTNER} naming grant {grant.id}; Gmail sent {len(sent)}")

@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import timedelta
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperCommand
 
 from charter.auth.grants import UNSET, GrantAuthority, GrantRecord, IssuedGrant
+from charter.auth.vocabulary import Vocabulary
 from charter.cli.context import Local, local
 from charter.cli.options import parse_constraints, parse_duration, split_csv
-from charter.cli.output import UsageProblem, console, make_table, plain, print_secret_line, until
-from charter.schemas import GrantClaims
+from charter.cli.output import (
+    UsageProblem,
+    console,
+    make_table,
+    plain,
+    print_json,
+    print_secret_line,
+    until,
+)
+from charter.schemas import ConfigurationError, GrantClaims
 
 grant_app = typer.Typer(help="Issue, list, revoke and narrow grants for agents.", no_args_is_help=True)
 
@@ -29,10 +41,43 @@ DestructiveOption = Annotated[
 ]
 ConstraintOption = Annotated[
     list[str] | None,
-    typer.Option("--constraint", help="Resource limit name=value[,value], e.g. repos=acme/web."),
+    typer.Option(
+        "--constraint",
+        help="Resource limit name=value[,value], e.g. repos=acme/web; the names are listed below.",
+    ),
 ]
 BudgetOption = Annotated[int | None, typer.Option("--budget", min=1, help="Maximum number of calls.")]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print only the token (for piping).")]
+OutOption = Annotated[
+    Path | None,
+    typer.Option("--out", help="Write the token to this new file (mode 0600) instead of printing it."),
+]
+
+
+class VocabularyHelp(TyperCommand):
+    """A command whose `--help` ends with the constraint names and actions the connectors declare.
+
+    Read only when help is shown: loading every connector costs more than most commands take.
+    """
+
+    @property
+    def epilog(self) -> str:
+        return vocabulary_help(Vocabulary.installed())
+
+    @epilog.setter
+    def epilog(self, value: str | None) -> None:
+        """The text is always the connectors' own; what the decorator passes is ignored."""
+
+
+def vocabulary_help(vocabulary: Vocabulary) -> str:
+    """The names a grant may use, per installed service, as help text."""
+    services = sorted(vocabulary.services.values(), key=lambda t: t.service)
+    keys = [f"{k} ({t.service})" for t in services for k in sorted(t.constraints)]
+    lines = [f"Constraint names (--constraint NAME=VALUE): {', '.join(keys) or 'none installed'}."]
+    for terms in services:
+        names = sorted(a.removeprefix(f"{terms.service}_") for a in terms.actions)
+        lines.append(f"Actions of {terms.service} (--action {terms.service}_NAME): {', '.join(names)}.")
+    return "\n\n".join(lines)
 
 
 def create_grant(
@@ -77,19 +122,38 @@ def describe(claims: GrantClaims, sep: str = "; ") -> str:
     return sep.join(parts)
 
 
-def print_issued(issued: IssuedGrant, quiet: bool) -> None:
-    """The new grant, then its token on a line of its own; with `quiet`, the token only."""
+def print_issued(issued: IssuedGrant, quiet: bool, out: Path | None = None) -> None:
+    """The new grant, then its token on a line of its own (or into `out`); with `quiet`, the token only."""
+    if out is not None:
+        write_token_file(out, issued.token)
     if not quiet:
         c = issued.claims
         who = f"agent [bold]{plain(c.agent)}[/] on behalf of {plain(c.subject)}"
         console.print(f"[green]✓[/] grant [bold]{c.id}[/] for {who}")
         console.print(f"  allows: {plain(describe(c))}")
         console.print(f"  expires: {c.expires_at:%Y-%m-%d %H:%M} UTC ({until(c.expires_at)})")
-        console.print("  token (shown once; give it to the agent, it is the agent's only credential):")
-    print_secret_line(issued.token)
+        if out is not None:
+            console.print(f"  token written to {plain(str(out))} (mode 0600; the agent's only credential)")
+        else:
+            console.print("  token (shown once; give it to the agent, it is the agent's only credential):")
+    if out is None:
+        print_secret_line(issued.token)
 
 
-@grant_app.command("create")
+def write_token_file(path: Path, token: str) -> None:
+    """Write a grant token to a new file only its owner can read; an existing file is never replaced."""
+    try:
+        # Created 0600 in one step: no moment when the token sits in a file others could read.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise UsageProblem(f"{path} already exists; choose a new file for the token") from None
+    except OSError as exc:
+        raise ConfigurationError(f"cannot write the token to {path}: {exc.strerror}") from None
+    with os.fdopen(fd, "w") as file:
+        file.write(token + "\n")
+
+
+@grant_app.command("create", cls=VocabularyHelp)
 def create_command(
     ctx: typer.Context,
     agent: Annotated[str, typer.Option("--agent", help="The agent's name, e.g. triage-bot.")],
@@ -106,8 +170,13 @@ def create_command(
         str | None, typer.Option("--subject", help="On whose behalf; default: the connection's account.")
     ] = None,
     quiet: QuietOption = False,
+    out: OutOption = None,
 ) -> None:
-    """Issue a grant to an agent and print its token once."""
+    """Issue a grant to an agent and print its token once.
+
+    Every action and constraint name is checked against the connectors' declarations: a typo is
+    refused with the valid names, never silently ignored.
+    """
     issued = create_grant(
         local(ctx),
         agent=agent,
@@ -120,16 +189,20 @@ def create_command(
         ttl=parse_duration(ttl),
         subject=subject,
     )
-    print_issued(issued, quiet)
+    print_issued(issued, quiet, out)
 
 
 @grant_app.command("list")
 def list_command(
     ctx: typer.Context,
     agent: Annotated[str | None, typer.Option("--agent", help="Only this agent's grants.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the grants as JSON.")] = False,
 ) -> None:
     """List grants, newest first, with their usage and status; tokens are never shown."""
     records = local(ctx).grants.list(agent=agent)
+    if as_json:
+        print_json([record_data(r) for r in records])
+        return
     if not records:
         console.print("No grants yet. Issue one with `charter grant create`.")
         return
@@ -158,13 +231,27 @@ def revoke_command(
     console.print(f"[green]✓[/] revoked {', '.join(revoked)}")
 
 
-@grant_app.command("attenuate")
+def record_data(record: GrantRecord) -> dict[str, Any]:
+    """A grant as `grant list --json` shows it: its claims, usage and status, never its token."""
+    return {
+        **record.claims.model_dump(mode="json"),
+        "used": record.used,
+        "remaining": record.remaining,
+        "revoked_at": record.revoked_at.isoformat() if record.revoked_at else None,
+        "status": record.status(),
+    }
+
+
+@grant_app.command("attenuate", cls=VocabularyHelp)
 def attenuate_command(
     ctx: typer.Context,
     token: Annotated[
         str, typer.Argument(metavar="TOKEN", help="The parent grant's token, or - to read it from stdin.")
     ],
-    agent: Annotated[str | None, typer.Option("--agent", help="The sub-agent's name.")] = None,
+    agent: Annotated[
+        str | None,
+        typer.Option("--agent", help="The sub-agent's own name; it is named under its parent (parent/NAME)."),
+    ] = None,
     verbs: VerbsOption = None,
     action: ActionOption = None,
     destructive: DestructiveOption = None,
@@ -172,6 +259,7 @@ def attenuate_command(
     budget: BudgetOption = None,
     ttl: Annotated[str | None, typer.Option("--ttl", help="Lifetime; never past the parent's.")] = None,
     quiet: QuietOption = False,
+    out: OutOption = None,
 ) -> None:
     """Issue a narrower child grant; anything wider than the parent is refused."""
     issued = attenuate(
@@ -185,7 +273,7 @@ def attenuate_command(
         budget=budget,
         ttl=parse_duration(ttl) if ttl else None,
     )
-    print_issued(issued, quiet)
+    print_issued(issued, quiet, out)
 
 
 def attenuate(
@@ -232,4 +320,14 @@ def _status(record: GrantRecord) -> str:
     return f"[{colour}]{status}[/]"
 
 
-__all__ = ["attenuate", "create_grant", "describe", "grant_app", "print_issued"]
+__all__ = [
+    "VocabularyHelp",
+    "attenuate",
+    "create_grant",
+    "describe",
+    "grant_app",
+    "print_issued",
+    "record_data",
+    "vocabulary_help",
+    "write_token_file",
+]

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import sys
 from collections.abc import Sequence
 
 import typer
 
 from charter.cli.app import app
 from charter.cli.output import Cancelled, InternalError, UsageProblem, console, print_error
-from charter.schemas import CharterError
+from charter.schemas import CharterError, missing_extra
 
 # Set to show the traceback of an unexpected error instead of its one-line summary.
 DEBUG_ENV = "CHARTER_DEBUG"
@@ -17,22 +19,78 @@ DEBUG_ENV = "CHARTER_DEBUG"
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run `charter` with `argv` (default: the process arguments); returns the exit code."""
+    quiet_library_logs()
     command = typer.main.get_command(app)
+    args = hoist_home(list(sys.argv[1:] if argv is None else argv))
     try:
-        result = command.main(
-            args=None if argv is None else list(argv), prog_name="charter", standalone_mode=False
-        )
+        result = command.main(args=args, prog_name="charter", standalone_mode=False)
     except CharterError as exc:
         print_error(exc)
         return 1
     except typer.Abort:
         print_error(Cancelled("cancelled; nothing was changed"))
         return 1
+    except KeyboardInterrupt:
+        print_error(Cancelled("interrupted (Ctrl-C)"))
+        return 130
+    except ImportError as exc:
+        # Optional libraries are imported where a command first needs them; one place names the extra.
+        missing = missing_extra(exc)
+        if missing is None:
+            if os.environ.get(DEBUG_ENV):
+                raise
+            return _command_line_problem(exc)
+        print_error(missing)
+        return 1
     except Exception as exc:
         if os.environ.get(DEBUG_ENV):
             raise
         return _command_line_problem(exc)
     return result if isinstance(result, int) else 0
+
+
+def quiet_library_logs() -> None:
+    """Charter's log records stay off the terminal: the command reports what matters in its own words.
+
+    Without a handler, Python would print warnings bare on stderr. CHARTER_DEBUG=1 shows them all.
+    """
+    logger = logging.getLogger("charter")
+    if os.environ.get(DEBUG_ENV):
+        logging.basicConfig(level=logging.DEBUG, format="%(levelname)s %(name)s: %(message)s")
+    elif not logger.handlers:
+        logger.addHandler(logging.NullHandler())
+
+
+HOME_OPTION = "--home"
+# Commands with a --home of their own (the demo's throwaway home), left as they are.
+OWN_HOME = frozenset({"demo"})
+
+
+def hoist_home(args: list[str]) -> list[str]:
+    """`--home PATH` given after the subcommand, moved before it, where the root option reads it."""
+    start = 0
+    while start < len(args) and args[start].startswith("-"):
+        start += 2 if args[start] == HOME_OPTION else 1
+    if start >= len(args) or args[start] in OWN_HOME:
+        return args
+    moved: list[str] = []
+    rest: list[str] = []
+    index = start
+    while index < len(args):
+        token = args[index]
+        if token == "--":
+            rest.extend(args[index:])
+            break
+        if token == HOME_OPTION and index + 1 < len(args):
+            moved += args[index : index + 2]
+            index += 2
+            continue
+        if token.startswith(HOME_OPTION + "="):
+            moved.append(token)
+        else:
+            rest.append(token)
+        index += 1
+    return [*args[:start], *moved, *rest]
 
 
 def _command_line_problem(exc: Exception) -> int:
@@ -57,4 +115,4 @@ def _command_line_problem(exc: Exception) -> int:
     return 1
 
 
-__all__ = ["main"]
+__all__ = ["hoist_home", "main"]

@@ -116,14 +116,17 @@ def serve_command(
         toolkit.tools(served)  # an unknown toolset fails here too, naming the grant's toolsets
     bridge = CharterMCP(toolkit, ask_in_client=ask_in_client, approvals=here.approvals, toolsets=served)
     transport = "streamable HTTP" if http else "stdio"
-    _say(f"Serving grant {claims.id} (agent {claims.agent}, for {claims.subject}) over MCP on {transport}.")
     try:
+        _say(
+            f"Serving grant {claims.id} (agent {claims.agent}, for {claims.subject}) over MCP on {transport}."
+        )
         if http:
             _serve_http(bridge, here, port)
         else:
             anyio.run(serve_stdio, bridge)
     except KeyboardInterrupt:
         pass  # Ctrl-C is how a foreground server is meant to stop
+    # Only now: the transport has closed and no call is running any more.
     _say("MCP server stopped.")
 
 

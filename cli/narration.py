@@ -31,8 +31,10 @@ def indent(text: str, spaces: int = 2) -> None:
 class Narrator:
     """Prints the demo's scenes at a pace a person can follow (`pace` 0 for tests)."""
 
-    def __init__(self, pace: float = 0.0) -> None:
+    def __init__(self, pace: float = 0.0, *, interactive: bool = False) -> None:
         self.pace = max(pace, 0.0)
+        # With `interactive`, the person at the terminal approves or denies; otherwise the demo does.
+        self.interactive = interactive
 
     def act(self, number: int, title: str, summary: str) -> None:
         """The start of one of the demo's scenes (GitHub, Google)."""
@@ -69,6 +71,22 @@ def person_runs(here: Local, narrator: Narrator, *args: str) -> None:
     if code != 0:
         raise DemoFailed(f"`charter {' '.join(args)}` failed (exit {code}); see the error above")
     narrator.pause()
+
+
+def person_decides(here: Local, narrator: Narrator, approval_id: str) -> bool:
+    """The person's decision on a paused call: asked for real when interactive; True when approved."""
+    from charter.cli.main import main
+
+    if not narrator.interactive:
+        person_runs(here, narrator, "approvals", "approve", approval_id, "--yes")
+        narrator.say("[dim](the demo approved for Mona; `charter demo --interactive` lets you decide)[/]", 2)
+        return True
+    narrator.say("[bold]Your turn, as Mona:[/] read the preview, then answer y to approve or n to deny.")
+    narrator.command(f"charter approvals approve {approval_id}")
+    if main(["--home", str(here.path), "approvals", "approve", approval_id]) == 0:
+        return True
+    person_runs(here, narrator, "approvals", "deny", approval_id, "--reason", "Mona declined it in the demo")
+    return False
 
 
 class NarratedToolkit(Toolkit):
@@ -170,6 +188,7 @@ __all__ = [
     "Narrator",
     "indent",
     "item_line",
+    "person_decides",
     "person_runs",
     "report",
 ]

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import sys
-from datetime import datetime
-from typing import ClassVar
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from enum import Enum
+from typing import Annotated, ClassVar
 
+import typer
+from pydantic import BaseModel
 from rich import box
 from rich.console import Console
 from rich.markup import escape
@@ -98,6 +104,50 @@ def make_table(*headers: str, ids: int = 1) -> Table:
     return table
 
 
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print JSON (one array of objects) for scripts instead of a table.")
+]
+# Long provider scope URLs are shown by their last part: `gmail.compose` for Google's.
+_SCOPE_URL_PREFIXES = ("https://", "http://")
+
+
+def json_data(value: object) -> object:
+    """`value` as plain JSON data: models and dataclasses as objects, times in ISO 8601, sets sorted."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: json_data(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Enum):
+        return json_data(value.value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {str(k): json_data(v) for k, v in value.items()}
+    if isinstance(value, set | frozenset):
+        return sorted(json_data(v) for v in value)  # type: ignore[type-var]
+    if isinstance(value, list | tuple):
+        return [json_data(v) for v in value]
+    return value
+
+
+def print_json(value: object) -> None:
+    """Write `value` as indented JSON on stdout, unstyled: what every `--json` prints."""
+    sys.stdout.write(json.dumps(json_data(value), indent=2, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def short_scope(scope: str) -> str:
+    """A scope as a person reads it: `gmail.compose` for https://www.googleapis.com/auth/gmail.compose."""
+    if scope.startswith(_SCOPE_URL_PREFIXES):
+        return scope.rstrip("/").rsplit("/", 1)[-1] or scope
+    return scope
+
+
+def short_scopes(scopes: Iterable[str]) -> str:
+    """Scopes, shortened and sorted, comma-separated; `none` when there are none."""
+    return ", ".join(sorted(short_scope(s) for s in scopes)) or "none"
+
+
 def plain(text: str) -> str:
     """Text shown as is, never read as rich markup (it may come from a service or an agent)."""
     return escape(text)
@@ -107,15 +157,20 @@ __all__ = [
     "AuditChainBroken",
     "Cancelled",
     "InternalError",
+    "JsonOption",
     "UsageProblem",
     "age",
     "console",
     "error_line",
     "excerpt",
+    "json_data",
     "make_table",
     "one_line",
     "plain",
     "print_error",
+    "print_json",
     "print_secret_line",
+    "short_scope",
+    "short_scopes",
     "until",
 ]

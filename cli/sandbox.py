@@ -17,6 +17,20 @@ sandbox_app = typer.Typer(
 )
 
 SERVICES = tuple(sandbox_names())
+# One port per service, so the sandboxes can run side by side without choosing ports.
+DEFAULT_PORTS = {"github": 8765, "google": 8766}
+STATE_NOTE = (
+    "State lives in memory: stopping the sandbox forgets its data and the tokens it issued, so "
+    "connect again after a restart."
+)
+
+
+def default_port(service: str) -> int:
+    """The port `charter sandbox up --service SERVICE` serves on unless told otherwise."""
+    if service in DEFAULT_PORTS:
+        return DEFAULT_PORTS[service]
+    others = sorted(set(SERVICES) - set(DEFAULT_PORTS))
+    return max(DEFAULT_PORTS.values()) + 1 + (others.index(service) if service in others else len(others))
 
 
 def make_sandbox(service: str) -> Sandbox:
@@ -34,6 +48,22 @@ def _print_google_banner(url: str) -> None:
     console.print(f"  OAuth server                {url}/o/oauth2/v2/auth, {url}/token, {url}/revoke")
     console.print(f"  inspection API              {url}/_sandbox/state  (also /requests, /faults, /quota)")
     console.print(f"  OAuth client id             {DEFAULT_CLIENT_ID}  (consent is granted automatically)")
+    console.print(f"Connect to it:  charter connect gmail --sandbox {url}  (or calendar)")
+    console.print(STATE_NOTE)
+    console.print("Press Ctrl-C to stop.")
+
+
+def _print_microsoft_banner(url: str) -> None:
+    from charter.sandboxes.microsoft import DEFAULT_CLIENT_ID
+
+    console.print(
+        f"[bold]microsoft sandbox[/] on {url}  (seeded: the Contoso tenant's sites, as adele@contoso.com)"
+    )
+    console.print(f"  Graph v1.0 and $batch       {url}/v1.0, {url}/v1.0/$batch")
+    console.print(f"  Entra ID v2 (msal)          {url}/organizations/v2.0/.well-known/openid-configuration")
+    console.print(f"  inspection API              {url}/_sandbox/state  (also /requests, /faults)")
+    console.print(f"  OAuth client id             {DEFAULT_CLIENT_ID}  (consent is granted automatically)")
+    console.print(f"Connect to it:  charter connect sharepoint --sandbox {url}")
     console.print("Press Ctrl-C to stop.")
 
 
@@ -41,6 +71,9 @@ def print_banner(service: str, url: str) -> None:
     """Where the sandbox answers and how to connect to it."""
     if service == "google":
         _print_google_banner(url)
+        return
+    if service == "microsoft":
+        _print_microsoft_banner(url)
         return
     from charter.sandboxes.github import DEFAULT_CLIENT_ID
 
@@ -51,22 +84,32 @@ def print_banner(service: str, url: str) -> None:
         f"  OAuth client id            {DEFAULT_CLIENT_ID}  (consent is granted automatically, as mona)"
     )
     console.print(f"Connect to it:  charter connect github --sandbox {url}")
-    console.print(
-        f"  with --device, approve the code:  curl -X POST {url}/_sandbox/oauth/device "
-        '-d \'{"user_code": "XXXX-XXXX"}\''
-    )
+    console.print(f"  with --device, enter the code it shows at {url}/login/device")
+    console.print(STATE_NOTE)
     console.print("Press Ctrl-C to stop.")
 
 
 @sandbox_app.command("up")
 def up_command(
-    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port on 127.0.0.1.")] = 8765,
+    port: Annotated[
+        int | None,
+        typer.Option(
+            "--port",
+            min=1,
+            max=65535,
+            help="Port on 127.0.0.1; default "
+            + ", ".join(f"{name} {default_port(name)}" for name in SERVICES)
+            + ".",
+            show_default=False,
+        ),
+    ] = None,
     service: Annotated[
         str, typer.Option("--service", help=f"Which service: {', '.join(SERVICES)}.")
     ] = "github",
 ) -> None:
     """Serve a sandbox on 127.0.0.1 in the foreground, printing its URLs; Ctrl-C stops it."""
     sandbox = make_sandbox(service)
+    port = port or default_port(service)
     try:
         _check_port(port)
         print_banner(service, f"http://127.0.0.1:{port}")
@@ -87,4 +130,4 @@ def _check_port(port: int) -> None:
         probe.bind(("127.0.0.1", port))
 
 
-__all__ = ["SERVICES", "make_sandbox", "print_banner", "sandbox_app"]
+__all__ = ["DEFAULT_PORTS", "SERVICES", "default_port", "make_sandbox", "print_banner", "sandbox_app"]

@@ -15,20 +15,27 @@ import secrets
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import partial
-from typing import Any, ClassVar, Literal, Protocol, TypeVar, get_type_hints
+from typing import Any, ClassVar, Literal, TypeVar, get_type_hints
 
 import pydantic
 from pydantic import BaseModel
 
 from charter.auth.providers import get_provider
+from charter.connectors.credentials import Credentials, PinnedCredentials
 from charter.connectors.fields import (
     constrained_fields,
     recipient_field,
     recipient_fields,
     resource_field,
 )
-from charter.connectors.stores import DraftStore, MemoryDraftStore, MemoryWriteLedger, WriteLedger
+from charter.connectors.stores import (
+    DraftStore,
+    MemoryDraftStore,
+    MemoryWriteLedger,
+    WriteIntent,
+    WriteLedger,
+)
+from charter.connectors.writes import WriteAttempts, WriteContext, held_elsewhere
 from charter.schemas import (
     AuthRequired,
     Change,
@@ -38,7 +45,6 @@ from charter.schemas import (
     Page,
     RateLimited,
     ScopeMissing,
-    UpstreamError,
     ValidationError,
     Verb,
     WriteResult,
@@ -58,27 +64,6 @@ class TokenRejected(Exception):
     """
 
 
-class Credentials(Protocol):
-    """What a connector may know of a connection: a fresh access token and the granted scopes."""
-
-    @property
-    def connection_id(self) -> str: ...
-
-    @property
-    def account(self) -> str: ...
-
-    @property
-    def granted_scopes(self) -> frozenset[str]: ...
-
-    def access_token(self) -> str:
-        """A token valid now, refreshed first if it is about to expire."""
-        ...
-
-    def refresh(self, rejected: str) -> str:
-        """Refresh after the provider rejected `rejected`; single-flight across callers."""
-        ...
-
-
 @dataclass(frozen=True)
 class Attribution:
     """Who is acting, so writes can say so inside the service itself."""
@@ -92,27 +77,17 @@ class Attribution:
 
 
 @dataclass(frozen=True)
-class WriteContext:
-    """What a write handler needs besides the change itself."""
-
-    idempotency_key: str
-    attribution: Attribution | None = None
-    draft: Draft | None = None
-    attempt: int = 1
-
-    @property
-    def is_retry(self) -> bool:
-        """On a retry the previous attempt may have committed: reconcile before sending again."""
-        return self.attempt > 1
-
-
-@dataclass(frozen=True)
 class DraftPreview:
-    """What a draft handler returns: the preview a person reads, and a native ref if any."""
+    """What a draft handler returns: the preview a person reads, and a native ref if any.
+
+    A native draft also returns `native_digest`, the digest of all of it as the service holds it,
+    so the write can refuse to send a native draft edited after it was reviewed.
+    """
 
     preview: str
     native_ref: str | None = None
     url: str | None = None
+    native_digest: str | None = None
 
 
 @dataclass(frozen=True)
@@ -187,7 +162,16 @@ class Connector:
     display_name: ClassVar[str] = ""
     actions: ClassVar[dict[str, ActionSpec]]
     max_rate_limit_wait: ClassVar[float] = 30.0
-    write_attempts: ClassVar[int] = 3
+    write_attempts: int = 3
+    # Seconds to wait for each answer; lowered in tests to make the service answer too late.
+    request_timeout: float = 30.0
+    # How long after a request went unanswered the service may still act on it: until then a look
+    # for its effect proves nothing. 0 where a write's id derives from its key (a late commit and a
+    # resend collide instead of duplicating). Instances may lower these (tests do).
+    commit_window: float = 0.0
+    max_commit_wait: float = 15.0
+    # How long one caller holds a write's intent; a caller that dies holding it blocks the key so long.
+    write_claim_seconds: float = 120.0
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -210,12 +194,16 @@ class Connector:
         drafts: DraftStore | None = None,
         ledger: WriteLedger | None = None,
     ) -> None:
-        self.credentials = credentials
+        # Every request of one call sends the same token, so a 401 names the token it rejected.
+        self._pinned = PinnedCredentials(credentials)
+        self.credentials: Credentials = self._pinned
         self.base_url = base_url
         self.drafts: DraftStore = drafts or MemoryDraftStore()
         self.ledger: WriteLedger = ledger or MemoryWriteLedger()
         # How rate-limit waits pass; tests swap in a sandbox clock's `advance` to skip real seconds.
         self.sleep: Callable[[float], None] = time.sleep
+        # Waits for a service to settle after an unanswered write: real seconds, even in tests.
+        self.commit_wait: Callable[[float], None] = time.sleep
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} connection={self.credentials.connection_id!r}>"
@@ -245,6 +233,7 @@ class Connector:
             preview=preview.preview,
             location="native" if preview.native_ref else "store",
             native_ref=preview.native_ref,
+            native_digest=preview.native_digest,
             url=preview.url,
             agent=attribution.agent if attribution else None,
             grant_id=attribution.grant_id if attribution else None,
@@ -276,7 +265,16 @@ class Connector:
         done = self.ledger.get(key)
         if done is not None:
             return done.model_copy(update={"replayed": True})
-        result = self._commit(spec, change, key, attribution, draft)
+        now = time.time()
+        intent = self.ledger.claim(key, spec.name, now=now, until=now + self.write_claim_seconds)
+        if intent is None:
+            return held_elsewhere(self, spec, key)
+        done = self.ledger.get(key)
+        if done is not None:
+            # Committed and recorded by another caller between our first look and our claim.
+            self.ledger.release(key, nothing_sent=True)
+            return done.model_copy(update={"replayed": True})
+        result = WriteAttempts(self, spec, change, intent, attribution, draft).commit()
         self.ledger.put(key, result)
         if draft is not None:
             self.drafts.mark_committed(draft.id)
@@ -356,31 +354,16 @@ class Connector:
             raise NotFound(f"no {self.name} draft {draft_id!r}; create one with a draft action")
         return draft
 
-    def _commit(
-        self,
-        spec: ActionSpec,
-        change: BaseModel,
-        key: str,
-        attribution: Attribution | None,
-        draft: Draft | None,
-    ) -> WriteResult:
-        # The same key on every attempt: a handler that sees ctx.is_retry first looks for the
-        # effect of an attempt whose answer was lost, so a 5xx or a dropped connection never
-        # commits twice.
-        for attempt in range(1, self.write_attempts + 1):
-            ctx = WriteContext(key, attribution, draft, attempt)
-            try:
-                run = partial(getattr(self, spec.method), change, ctx)
-                result: WriteResult = self._call(spec, change, run)
-            except UpstreamError:
-                if attempt == self.write_attempts:
-                    raise
-                continue
-            return result.model_copy(update={"idempotency_key": key, "draft_id": draft.id if draft else None})
-        raise AssertionError("unreachable")
+    def where_to_look(self, spec: ActionSpec, key: str) -> str:
+        """Where a person finds out whether a write of `spec` happened; connectors say it precisely."""
+        return f"look in {self.display_name or self.name} for the change {spec.name} makes"
 
     def _call(self, spec: ActionSpec, request: BaseModel, run: Callable[[], Any]) -> Any:
         self.check_scopes(spec, request)
+        with self._pinned.pinned():
+            return self._run_pinned(run)
+
+    def _run_pinned(self, run: Callable[[], Any]) -> Any:
         refreshed = False
         waited = 0.0
         while True:
@@ -393,7 +376,7 @@ class Connector:
                         f"connect {self.provider} again (connection "
                         f"{self.credentials.connection_id})."
                     ) from None
-                self.credentials.refresh(self.credentials.access_token())
+                self._pinned.refresh_rejected()
                 refreshed = True
             except RateLimited as exc:
                 wait = float(exc.details.get("retry_after") or 1.0)
@@ -460,6 +443,7 @@ __all__ = [
     "Risk",
     "TokenRejected",
     "WriteContext",
+    "WriteIntent",
     "WriteLedger",
     "action",
     "constrained_fields",

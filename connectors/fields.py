@@ -7,7 +7,7 @@ from typing import Any
 import pydantic
 from pydantic import BaseModel
 
-CONSTRAINT_KEY = "x-charter-constraint"
+from charter.schemas.grants import CONSTRAINT_MARKER as CONSTRAINT_KEY
 
 
 def resource_field(constraint: str, description: str, **kwargs: Any) -> Any:

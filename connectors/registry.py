@@ -7,12 +7,16 @@ from functools import cache
 from importlib.metadata import entry_points
 
 from charter.connectors.base import Connector
-from charter.schemas import ConfigurationError
+from charter.schemas import ConfigurationError, MissingExtra, missing_extra
 
 GROUP = "charter.connectors"
 BUILTIN_PREFIX = "charter."
 # The pip extra that installs each built-in connector's client library, where it differs from its name.
 EXTRAS = {"gmail": "google", "calendar": "google", "sharepoint": "microsoft"}
+
+
+# Built-in connectors whose extra is not installed, by entry-point name, with the error that says so.
+_ABSENT: dict[str, MissingExtra] = {}
 
 
 @cache
@@ -29,8 +33,11 @@ def connectors() -> dict[str, type[Connector]]:
         try:
             cls = ep.load()
         except ImportError as exc:
-            # A connector whose optional extra is not installed is simply absent.
-            if ep.value.startswith(BUILTIN_PREFIX):
+            # A built-in connector whose optional extra is not installed is absent, and remembered so
+            # that asking for it names the extra.
+            missing = missing_extra(exc)
+            if ep.value.startswith(BUILTIN_PREFIX) and missing is not None:
+                _ABSENT[ep.name] = missing
                 continue
             raise ConfigurationError(f"connector plugin {ep.name!r} failed to import: {exc}") from None
         if not (isinstance(cls, type) and issubclass(cls, Connector)):
@@ -42,6 +49,8 @@ def connectors() -> dict[str, type[Connector]]:
 def get_connector(name: str) -> type[Connector]:
     """The connector class called `name`, or an error saying which extra installs it."""
     found = connectors()
+    if name not in found and name in _ABSENT:
+        raise _ABSENT[name]
     if name not in found:
         raise ConfigurationError(
             f"no connector {name!r} is installed (installed: {', '.join(sorted(found)) or 'none'}); "

@@ -11,7 +11,15 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from charter.connectors.base import ActionSpec, validate_request
+from charter.connectors.base import (
+    ActionSpec,
+    Connector,
+    DraftStore,
+    MemoryDraftStore,
+    MemoryWriteLedger,
+    WriteLedger,
+    validate_request,
+)
 from charter.contract_tests.harness import ContractHarness, Example
 from charter.contract_tests.running import (
     CountingCredentials,
@@ -23,7 +31,15 @@ from charter.contract_tests.running import (
     read_all,
     run_action,
 )
-from charter.schemas import AuthRequired, CharterError, Page, Resource, ScopeMissing, ValidationError
+from charter.schemas import (
+    AuthRequired,
+    CharterError,
+    OutcomeUnknown,
+    Page,
+    Resource,
+    ScopeMissing,
+    ValidationError,
+)
 
 Fault = Literal["none", "5xx", "drop-before-commit", "drop-after-commit"]
 FAULTS: tuple[Fault, ...] = ("none", "5xx", "drop-before-commit", "drop-after-commit")
@@ -193,6 +209,16 @@ def _arm(harness: ContractHarness, fault: Fault) -> None:
         harness.drop_next(1, after_commit=True)
 
 
+def _sharing(harness: ContractHarness, ledger: WriteLedger, drafts: DraftStore) -> Connector:
+    """A fresh connector that shares only the ledger and draft store, as another process would."""
+    connector = harness.connector(harness.credentials())
+    connector.ledger, connector.drafts = ledger, drafts
+    if harness.mode == "sandbox":
+        # Sandboxes commit before they answer: a long commit window would only slow the suite.
+        connector.commit_window = min(connector.commit_window, 0.2)
+    return connector
+
+
 def check_commits_exactly_once(harness: ContractHarness, action: str, fault: Fault) -> None:
     """Committing (a write, or a draft by id) changes the service exactly once, despite `fault`."""
     spec, example = _spec(harness, action), example_for(harness, action)
@@ -210,6 +236,41 @@ def check_commits_exactly_once(harness: ContractHarness, action: str, fault: Fau
     again = as_write_result(connector.write(change, idempotency_key=result.idempotency_key))
     assert again.replayed, f"{action}: repeating the idempotency key was not reported as replayed"
     assert _observe(example, action) == count + 1, f"{action}: repeating the idempotency key wrote again"
+
+
+def check_lost_answer_is_found_by_a_later_caller(harness: ContractHarness, action: str) -> None:
+    """A commit whose only attempt lost its answer is found in the service by the next caller.
+
+    The fault hits the first state-changing request after it committed. The first caller must
+    answer `outcome_unknown` (never a blind resend); a fresh connector that shares only the
+    ledger's record of the intent then writes with the same key, and the service must hold the
+    change once: the connector itself looked for it, the ledger had no result to replay.
+    """
+    spec, example = _spec(harness, action), example_for(harness, action)
+    ledger, drafts = MemoryWriteLedger(), MemoryDraftStore()
+    first = _sharing(harness, ledger, drafts)
+    first.write_attempts = 1
+    change, _ = commit(first, spec, example.args)
+    key = f"contract:{action}:lost-answer"
+    count = _observe(example, action)
+    harness.drop_next(1, after_commit=True)
+    try:
+        first.write(change, idempotency_key=key)
+    except OutcomeUnknown:
+        pass
+    else:
+        raise AssertionError(f"{action}: a commit whose only answer was lost did not say outcome_unknown")
+    assert harness.faults_pending() == 0, f"{action}: the drop-after-commit fault was never met"
+    # A write made of steps (a native draft, then its send) may have lost only its first step.
+    assert _observe(example, action) in (count, count + 1), f"{action}: one lost attempt committed twice"
+    later = as_write_result(_sharing(harness, ledger, drafts).write(change, idempotency_key=key))
+    seen = _observe(example, action)
+    assert seen == count + 1, (
+        f"{action}: a later caller with the same idempotency key made the change visible {seen - count} "
+        "times; on a retry (ctx.is_retry) look in the service for the earlier attempt's effect first"
+    )
+    assert not later.replayed, f"{action}: the later caller's result came from nowhere but the ledger"
+    assert later.idempotency_key == key, f"{action}: the later caller's result names another key"
 
 
 # -- tokens and rate limits ------------------------------------------------------------------
@@ -274,6 +335,7 @@ __all__ = [
     "check_draft_is_invisible",
     "check_expired_token_refreshes_once",
     "check_invalid_input_sends_nothing",
+    "check_lost_answer_is_found_by_a_later_caller",
     "check_missing_scope_refused_before_sending",
     "check_pagination_reaches_the_end",
     "check_provider_needs_scope",

@@ -207,6 +207,13 @@ class ContractSuite:
     ) -> None:
         _guarded(h, lambda: checks.check_commits_exactly_once(h, action, "drop-after-commit"))
 
+    @_over("commits")
+    @_sandbox_only
+    def test_a_later_caller_finds_a_commit_whose_answer_was_lost(
+        self, h: ContractHarness, action: str
+    ) -> None:
+        _guarded(h, lambda: checks.check_lost_answer_is_found_by_a_later_caller(h, action))
+
     # -- 5. validation ------------------------------------------------------------------------
 
     @_over("all")

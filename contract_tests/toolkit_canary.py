@@ -60,13 +60,16 @@ def toolkit_exposure(harness: ContractHarness, exposure: Exposure, canary: str) 
     from charter.agents import ApprovalStore, Toolkit
     from charter.auth.grants import GrantAuthority
     from charter.auth.home import CharterHome
+    from charter.auth.vocabulary import Vocabulary
 
     cls = harness.connector_cls
     with tempfile.TemporaryDirectory() as tmp:
         home = CharterHome(Path(tmp))
         vault = _HarnessVault(harness, canary)
         destructive = [s.tool_name(cls.name) for s in cls.actions.values() if "destructive" in s.risks]
-        grant = GrantAuthority(home).issue(
+        # The connector under test may not be installed by entry point: its own declarations name the grant.
+        vocabulary = Vocabulary.of([cls], lambda _: cls.name)
+        grant = GrantAuthority(home, vocabulary=vocabulary).issue(
             PERSON,
             "contract-suite",
             [vault.connection.id],

@@ -5,12 +5,14 @@ from __future__ import annotations
 import importlib
 
 from charter.sandboxes.framework import Sandbox
-from charter.schemas import ConfigurationError
+from charter.schemas import ConfigurationError, missing_extra
 
 # Imported on demand so that naming one sandbox never loads the others.
 SANDBOXES: dict[str, str] = {
     "github": "charter.sandboxes.github:GitHubSandbox",
     "google": "charter.sandboxes.google:GoogleSandbox",
+    "microsoft": "charter.sandboxes.microsoft:GraphSandbox",
+    "notion": "charter.sandboxes.notion:NotionSandbox",
 }
 
 
@@ -25,7 +27,11 @@ def create_sandbox(name: str) -> Sandbox:
         module_name, _, attr = SANDBOXES[name].partition(":")
     except KeyError:
         raise ConfigurationError(f"no sandbox named {name!r}; known: {', '.join(sandbox_names())}") from None
-    cls = getattr(importlib.import_module(module_name), attr)
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise (missing_extra(exc) or exc) from None
+    cls = getattr(module, attr)
     sandbox: Sandbox = cls()
     return sandbox
 

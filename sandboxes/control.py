@@ -50,6 +50,12 @@ def apply_fault(sandbox: Sandbox, spec: dict[str, object]) -> None:
             faults.drop_next(times, when="after", method=method, path=path)
         else:
             faults.drop_next(times, when="before", method=method, path=path)
+    elif kind == "stall":
+        seconds = float(str(spec.get("seconds", 1)))
+        if spec.get("when") == "before":
+            faults.stall_next(times, seconds=seconds, when="before", method=method, path=path)
+        else:
+            faults.stall_next(times, seconds=seconds, when="after", method=method, path=path)
     elif kind == "latency":
         faults.set_latency(float(str(spec.get("seconds", 0))), method=method, path=path)
     elif kind == "expire_access_tokens":

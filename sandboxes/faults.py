@@ -1,5 +1,9 @@
 """Fault injection shared by every sandbox: latency, errors, rate limits, dropped connections, tokens.
 
+Some faults commit and then lose the answer: `drop_after` closes the connection once the change
+is made, `stall_after` makes it and answers only after a delay longer than the client waits, and
+`stall_before` holds the request first, so the service commits after the client gave up.
+
 Faults are counted ("the next N matching calls"), so tests are deterministic. After a rate-limit
 answer the sandbox watches the client: a matching request that arrives before Retry-After has
 elapsed is recorded in `early_retries`, one that waited in `honoured_waits`.
@@ -15,7 +19,7 @@ from typing import Literal
 from charter.sandboxes.clock import Clock
 from charter.sandboxes.tokens import TokenStore
 
-FaultKind = Literal["fail", "rate_limit", "drop_before", "drop_after"]
+FaultKind = Literal["fail", "rate_limit", "drop_before", "drop_after", "stall_before", "stall_after"]
 DropWhen = Literal["before", "after"]
 
 
@@ -29,6 +33,7 @@ class FaultRule:
     path: str | None = None
     status: int = 503
     retry_after: int = 1
+    seconds: float = 0.0
 
     def matches(self, method: str, path: str) -> bool:
         """Whether a request is one this rule aims at."""
@@ -43,6 +48,7 @@ class FaultDecision:
     kind: FaultKind | None = None
     status: int = 0
     retry_after: int = 0
+    seconds: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -133,6 +139,22 @@ class Faults:
         kind: FaultKind = "drop_before" if when == "before" else "drop_after"
         self._arm(FaultRule(kind, times, method, path))
 
+    def stall_next(
+        self,
+        times: int = 1,
+        *,
+        seconds: float,
+        when: DropWhen = "after",
+        method: str | None = None,
+        path: str | None = None,
+    ) -> None:
+        """Hold the next `times` matching requests for `seconds`: `before` handling them (the change
+        lands after a client with a shorter timeout gave up) or `after` (committed, answered late)."""
+        if seconds <= 0:
+            raise ValueError("seconds must be more than 0")
+        kind: FaultKind = "stall_before" if when == "before" else "stall_after"
+        self._arm(FaultRule(kind, times, method, path, seconds=seconds))
+
     def arm(self, rule: FaultRule) -> None:
         """Arm a rule built by the caller (e.g. a `FaultRule` subclass with its own `matches`)."""
         self._arm(rule)
@@ -160,7 +182,7 @@ class Faults:
                     rule.remaining -= 1
                     if rule.kind == "rate_limit":
                         self._waits.append(_Wait(rule.method, rule.path, now + rule.retry_after))
-                    return FaultDecision(latency, rule.kind, rule.status, rule.retry_after)
+                    return FaultDecision(latency, rule.kind, rule.status, rule.retry_after, rule.seconds)
             self._rules = [r for r in self._rules if r.remaining > 0]
         return FaultDecision(latency)
 

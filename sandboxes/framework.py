@@ -240,6 +240,8 @@ class ExchangeMiddleware:
         decision = self.sandbox.faults.decide(method, path)
         if decision.latency:
             await asyncio.sleep(decision.latency)
+        if decision.kind == "stall_before":
+            await asyncio.sleep(decision.seconds)
         if decision.kind == "drop_before":
             self._record(scope, body, None, "dropped_before")
             await drop_connection(send)
@@ -259,6 +261,13 @@ class ExchangeMiddleware:
         if decision.kind == "drop_after":
             self._record(scope, body, reply, "dropped_after")
             await drop_connection(send)
+            return
+        if decision.kind in ("stall_before", "stall_after"):
+            outcome: Outcome = "stalled_before" if decision.kind == "stall_before" else "stalled_after"
+            self._record(scope, body, reply, outcome)
+            if decision.kind == "stall_after":
+                await asyncio.sleep(decision.seconds)
+            await reply.send(send)
             return
         self._record(scope, body, reply, "served")
         await reply.send(send)

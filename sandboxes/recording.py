@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import parse_qsl, urlencode
 
-Outcome = Literal["served", "fault", "dropped_before", "dropped_after"]
+Outcome = Literal["served", "fault", "dropped_before", "dropped_after", "stalled_before", "stalled_after"]
 
 REDACTED = "[redacted]"
 # Field names whose values are secrets wherever they appear at the top of a body.

@@ -10,18 +10,24 @@ from charter.schemas.errors import (
     CharterError,
     ConfigurationError,
     Conflict,
+    DatabaseUnavailable,
     GrantDenied,
+    MissingExtra,
+    NoAnswer,
     NotFound,
+    OutcomeUnknown,
     RateLimited,
     ScopeMissing,
     UpstreamError,
     ValidationError,
 )
+from charter.schemas.extras import EXTRA_MODULES, missing_extra
 from charter.schemas.grants import VERBS, GrantClaims, Verb
 from charter.schemas.resources import Page, Provenance, Resource, utcnow
 
 __all__ = [
     "ERRORS_BY_CODE",
+    "EXTRA_MODULES",
     "VERBS",
     "ApprovalRequest",
     "ApprovalRequired",
@@ -32,13 +38,17 @@ __all__ = [
     "CharterError",
     "ConfigurationError",
     "Conflict",
+    "DatabaseUnavailable",
     "Decision",
     "Draft",
     "DraftLocation",
     "GrantClaims",
     "GrantDenied",
+    "MissingExtra",
+    "NoAnswer",
     "NotFound",
     "Outcome",
+    "OutcomeUnknown",
     "Page",
     "Provenance",
     "RateLimited",
@@ -48,6 +58,7 @@ __all__ = [
     "ValidationError",
     "Verb",
     "WriteResult",
+    "missing_extra",
     "payload_hash",
     "utcnow",
 ]

@@ -30,7 +30,9 @@ class ApprovalRequest(BaseModel):
     reasons: list[str]
     status: ApprovalStatus = ApprovalStatus.PENDING
     created_at: datetime
-    expires_at: datetime
+    expires_at: datetime = Field(
+        description="While pending, the deadline for a decision; once approved, the deadline to run it."
+    )
     decided_at: datetime | None = None
     decided_by: str | None = None
     deny_reason: str | None = None

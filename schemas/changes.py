@@ -47,6 +47,10 @@ class Draft(BaseModel):
     native_ref: str | None = Field(
         default=None, description="The service's own id for a native draft (e.g. a draft PR)."
     )
+    native_digest: str | None = Field(
+        default=None,
+        description="The digest of the whole native draft as reviewed; the write sends it only unchanged.",
+    )
     url: str | None = None
     agent: str | None = Field(default=None, description="The agent that drafted it, if one did.")
     grant_id: str | None = Field(default=None, description="The grant it was drafted under.")

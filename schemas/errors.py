@@ -89,10 +89,49 @@ class UpstreamError(CharterError):
     retryable = True
 
 
+class NoAnswer(UpstreamError):
+    """A request went out and no answer came back (timeout, dropped connection): it may have acted."""
+
+
+class OutcomeUnknown(CharterError):
+    """A write may or may not have happened and Charter could not find out; it was not sent again.
+
+    A later call with the same idempotency key looks for the write first and never sends it twice.
+    """
+
+    code = "outcome_unknown"
+    retryable = True
+
+
 class ConfigurationError(CharterError):
     """Charter itself is set up wrongly (missing key, unknown connector, bad home)."""
 
     code = "configuration_error"
+
+
+class MissingExtra(ConfigurationError, ModuleNotFoundError):
+    """A feature needs a library from one of charter's pip extras that is not installed.
+
+    Also a `ModuleNotFoundError`, so code that guards an optional import keeps working.
+    """
+
+    code = "missing_extra"
+
+    def __init__(self, extra: str, module: str, *, hint: str = "") -> None:
+        message = (
+            f"this needs the {extra} extra ({module} is not installed): install charter[{extra}], "
+            f"e.g. pip install 'charter[{extra}]' (in a clone: .venv/bin/pip install -e '.[{extra}]')"
+            + (f"; {hint}" if hint else "")
+        )
+        ConfigurationError.__init__(self, message, extra=extra, module=module)
+        self.name = module
+
+
+class DatabaseUnavailable(CharterError):
+    """The shared database could not answer (unreachable, restarting, or a lock conflict): retry."""
+
+    code = "database_unavailable"
+    retryable = True
 
 
 ERRORS_BY_CODE: dict[str, type[CharterError]] = {
@@ -108,6 +147,9 @@ ERRORS_BY_CODE: dict[str, type[CharterError]] = {
         NotFound,
         Conflict,
         UpstreamError,
+        OutcomeUnknown,
         ConfigurationError,
+        MissingExtra,
+        DatabaseUnavailable,
     )
 }

@@ -9,6 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 Verb = Literal["read", "draft", "write"]
 VERBS: tuple[Verb, ...] = ("read", "draft", "write")
+# The JSON Schema key marking a request field a grant constraint limits (its value: the constraint name).
+CONSTRAINT_MARKER = "x-charter-constraint"
 
 
 class GrantClaims(BaseModel):

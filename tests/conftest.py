@@ -8,36 +8,87 @@ from pathlib import Path
 from typing import TypeVar
 
 import pytest
-from sqlalchemy import MetaData
+from postgres_server import PostgresServer
 
 from charter.auth.home import CharterHome
+from charter.auth.storage import close_engines
 from charter.connectors.base import Connector
 from charter.contract_tests.harnesses.google import ACCOUNT, GoogleCredentials
 from charter.sandboxes.github import GitHubSandbox
 from charter.sandboxes.google import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, GoogleSandbox
+from charter.sandboxes.microsoft import GraphSandbox
+from charter.sandboxes.notion import NotionSandbox
 
 ConnectorT = TypeVar("ConnectorT", bound=Connector)
 
 
-# Set CHARTER_TEST_POSTGRES_URL (postgresql+psycopg://...) to run the database tests on Postgres too.
-POSTGRES_URL = os.environ.get("CHARTER_TEST_POSTGRES_URL")
+DATABASES = tuple(os.environ.get("CHARTER_TEST_DATABASES", "sqlite,postgres").split(","))
+if not DATABASES or set(DATABASES) - {"sqlite", "postgres"}:
+    raise pytest.UsageError("CHARTER_TEST_DATABASES lists sqlite, postgres or both, comma separated")
 
 
-def fresh_home(kind: str, path: Path) -> CharterHome:
-    """A Charter home on SQLite, or on the test Postgres database with every table dropped first."""
-    if kind == "sqlite":
-        return CharterHome(path)
-    home = CharterHome(path, database_url=POSTGRES_URL)
-    tables = MetaData()
-    tables.reflect(home.engine)
-    tables.drop_all(home.engine)
-    return home
+def pytest_report_header() -> str:
+    external = "CHARTER_TEST_POSTGRES_URL" if os.environ.get("CHARTER_TEST_POSTGRES_URL") else ""
+    postgres = f" (Postgres: {external or 'a throwaway cluster'})" if "postgres" in DATABASES else ""
+    return f"database tests run on: {', '.join(DATABASES)}{postgres}"
 
 
-@pytest.fixture(params=["sqlite", *(["postgres"] if POSTGRES_URL else [])])
-def home(request: pytest.FixtureRequest, tmp_path: Path) -> CharterHome:
-    """A fresh Charter home, once per database the run can reach."""
-    return fresh_home(request.param, tmp_path / "home")
+@pytest.fixture(autouse=True)
+def _database_only_by_fixture(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The shell's Charter settings stay out of the run.
+
+    A CHARTER_DATABASE_URL must not turn the SQLite runs into runs on some other database, and
+    CHARTER_AUDIT_SINKS must not ship the tests' audit entries to the developer's real sink.
+    """
+    monkeypatch.delenv("CHARTER_DATABASE_URL", raising=False)
+    monkeypatch.delenv("CHARTER_AUDIT_SINKS", raising=False)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A real PostgreSQL for the session: CHARTER_TEST_POSTGRES_URL, or a throwaway cluster on loopback."""
+    external = os.environ.get("CHARTER_TEST_POSTGRES_URL")
+    if external:
+        yield PostgresServer.at(external)
+        return
+    with PostgresServer.start() as server:
+        yield server
+
+
+@pytest.fixture(params=DATABASES)
+def database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """Run the test once per database: None (the home's SQLite file), then a URL of an empty Postgres schema.
+
+    Every test that touches a database reaches it through this fixture (directly, or through `home`),
+    so it runs on both; each Postgres run gets its own schema, dropped afterwards.
+    """
+    if request.param == "sqlite":
+        yield None
+        return
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    schema = server.create_schema()
+    try:
+        yield server.url(schema)
+    finally:
+        # Pooled connections of this test go first, so nothing holds the schema being dropped.
+        close_engines()
+        server.drop_schema(schema)
+
+
+@pytest.fixture
+def home(database_url: str | None, tmp_path: Path) -> CharterHome:
+    """A fresh Charter home, once on SQLite and once on Postgres."""
+    return CharterHome(tmp_path / "home", database_url=database_url)
+
+
+@pytest.fixture
+def worker_env(home: CharterHome) -> dict[str, str]:
+    """The environment of a worker process sharing `home` (and its database) with the test."""
+    env = {**os.environ, "CHARTER_HOME": str(home.path)}
+    env.pop("CHARTER_DATABASE_URL", None)
+    if home.database_url:
+        env["CHARTER_DATABASE_URL"] = home.database_url
+    return env
 
 
 @pytest.fixture(scope="session")
@@ -64,6 +115,32 @@ def gsb(google_sandbox: GoogleSandbox) -> GoogleSandbox:
     """The session's Google sandbox, back at its seed state."""
     google_sandbox.reset()
     return google_sandbox
+
+
+@pytest.fixture(scope="session")
+def graph_sandbox() -> Iterator[GraphSandbox]:
+    with GraphSandbox() as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def graph(graph_sandbox: GraphSandbox) -> GraphSandbox:
+    """The session's Microsoft Graph sandbox, back at its seed state."""
+    graph_sandbox.reset()
+    return graph_sandbox
+
+
+@pytest.fixture(scope="session")
+def notion_sandbox() -> Iterator[NotionSandbox]:
+    with NotionSandbox() as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def nsb(notion_sandbox: NotionSandbox) -> NotionSandbox:
+    """The session's Notion sandbox, back at its seed state."""
+    notion_sandbox.reset()
+    return notion_sandbox
 
 
 class GoogleConnectors:

@@ -69,3 +69,31 @@ def test_builtin_connectors_are_registered_by_entry_point() -> None:
 
     names = {ep.name for ep in entry_points(group="charter.connectors")}
     assert "github" in names
+
+
+def test_every_optional_library_is_mapped_to_the_extra_that_installs_it() -> None:
+    import importlib.util
+    import re
+    from importlib.metadata import distribution, packages_distributions
+
+    from charter.schemas import EXTRA_MODULES
+
+    per_extra: dict[str, set[str]] = {}
+    for line in distribution("charter").metadata.get_all("Requires-Dist") or []:
+        found = re.match(r"([A-Za-z0-9_.-]+).*;\s*extra\s*==\s*['\"]([a-z]+)['\"]", line)
+        if found:
+            per_extra.setdefault(found.group(2), set()).add(found.group(1).lower())
+    modules_of: dict[str, set[str]] = {}
+    for module, dists in packages_distributions().items():
+        for dist in dists:
+            modules_of.setdefault(dist.lower(), set()).add(module)
+    # General-purpose libraries an extra also pins; a feature never fails on them alone.
+    general = {"requests"}
+    for extra in ("github", "google", "microsoft", "notion", "mcp", "langchain"):
+        for dist in per_extra[extra] - general:
+            tops = modules_of[dist]
+            assert any(key.split(".")[0] in tops and EXTRA_MODULES[key] == extra for key in EXTRA_MODULES), (
+                f"{dist} ({extra} extra) has no module in EXTRA_MODULES"
+            )
+    for module in EXTRA_MODULES:
+        assert importlib.util.find_spec(module) is not None, f"{module} is not importable with every extra"

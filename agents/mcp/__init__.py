@@ -7,9 +7,15 @@ approval id; once a person approves, the agent calls `charter_resume` (or repeat
 Over HTTP every request must carry the grant itself as `Authorization: Bearer <token>`.
 """
 
-from charter.agents.mcp.http import MCP_PATH, GrantBearer, http_app, loopback_socket, serve_http
-from charter.agents.mcp.results import RESUME_TOOL, call_result, mcp_tool, output_schema, resume_tool
-from charter.agents.mcp.server import CharterMCP, serve_stdio
+from charter.schemas import missing_extra
+
+try:
+    from charter.agents.mcp.http import MCP_PATH, GrantBearer, http_app, loopback_socket, serve_http
+    from charter.agents.mcp.results import RESUME_TOOL, call_result, mcp_tool, output_schema, resume_tool
+    from charter.agents.mcp.server import CharterMCP, serve_stdio
+except ImportError as exc:
+    # Without the mcp extra, importing this package says which extra to install.
+    raise (missing_extra(exc) or exc) from None
 
 __all__ = [
     "MCP_PATH",

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import threading
 from collections.abc import Sequence
 from importlib import metadata
 from typing import Any, cast
 
+import anyio
 import anyio.to_thread
 import mcp_types as types
 from mcp.server.context import ServerRequestContext
@@ -78,7 +82,11 @@ class CharterMCP:
         return f"<CharterMCP {self.toolkit!r}>"
 
     def tools(self) -> list[types.Tool]:
-        """The grant's tools as MCP lists them, plus `charter_resume` when a call can change anything."""
+        """The grant's tools as MCP lists them, plus `charter_resume` when a call can change anything.
+
+        A grant that no longer holds raises here: the client learns why at once, from the listing.
+        """
+        self.toolkit.claims  # noqa: B018 - verified now: expiry, revocation, budget
         tools = self.toolkit.tools(self.toolsets)
         listed = [mcp_tool(t) for t in tools]
         if any(t.verb != "read" for t in tools):
@@ -128,7 +136,10 @@ class CharterMCP:
         )
 
     def _serves(self, name: str) -> bool:
-        return name in {t.name for t in self.tools()}
+        try:
+            return name in {t.name for t in self.tools()}
+        except CharterError:
+            return True  # a grant that no longer holds: the call itself reports it, coded
 
     async def _ask_now(self, ctx: Context, paused: ToolResult) -> ToolResult:
         """Ask the person through the client while the call waits; their answer is recorded as theirs."""
@@ -186,10 +197,40 @@ def _question(paused: ToolResult) -> types.ElicitRequest:
     )
 
 
+class StdinLines(anyio.AsyncFile[str]):
+    """The lines of stdin, read by a daemon thread so that one Ctrl-C stops the server.
+
+    The SDK reads stdin in a worker thread that cancellation must wait for: on a terminal, the
+    server then stopped only after another Ctrl-C and Enter. A daemon thread is simply left behind.
+    """
+
+    def __init__(self, fd: int = 0) -> None:
+        # A private duplicate: closing it never closes the process's own stdin.
+        super().__init__(open(os.dup(fd), encoding="utf-8", errors="replace"))  # noqa: SIM115
+        self._queue: asyncio.Queue[str] | None = None
+
+    async def readline(self) -> str:
+        if self._queue is None:
+            self._queue = asyncio.Queue()
+            reader = threading.Thread(
+                target=self._pump, args=(asyncio.get_running_loop(), self._queue), daemon=True
+            )
+            reader.start()
+        return await self._queue.get()
+
+    def _pump(self, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[str]) -> None:
+        try:
+            for line in iter(self.wrapped.readline, ""):
+                loop.call_soon_threadsafe(queue.put_nowait, line)
+            loop.call_soon_threadsafe(queue.put_nowait, "")  # end of input: the client went away
+        except (RuntimeError, OSError, ValueError):
+            return  # the loop or the file closed under the thread: the server is stopping anyway
+
+
 async def serve_stdio(bridge: CharterMCP) -> None:
     """Serve one MCP client on this process's stdin/stdout until it disconnects."""
-    async with stdio_server() as (read_stream, write_stream):
+    async with stdio_server(stdin=StdinLines()) as (read_stream, write_stream):
         await bridge.server.run(read_stream, write_stream, bridge.server.create_initialization_options())
 
 
-__all__ = ["APPROVAL_INPUT", "SERVER_NAME", "CharterMCP", "serve_stdio"]
+__all__ = ["APPROVAL_INPUT", "SERVER_NAME", "CharterMCP", "StdinLines", "serve_stdio"]

@@ -18,6 +18,7 @@ from charter.auth.consent.loopback import open_in_browser, run_loopback_flow
 from charter.auth.consent.oauth import DeviceAuthorization, DevicePending, OAuthClient
 from charter.auth.consent.pkce import make_state, make_verifier, s256_challenge
 from charter.auth.consent.tokens import TokenSet
+from charter.auth.consent.urls import checked_base_url, require_listening
 from charter.auth.consent.web import AuthorizationRequest, authorization_url, complete
 
 __all__ = [
@@ -34,11 +35,13 @@ __all__ = [
     "StateMismatch",
     "TokenSet",
     "authorization_url",
+    "checked_base_url",
     "complete",
     "make_state",
     "make_verifier",
     "open_in_browser",
     "print_user_code",
+    "require_listening",
     "run_device_flow",
     "run_loopback_flow",
     "s256_challenge",

@@ -42,6 +42,10 @@ class _Listener(ThreadingHTTPServer):
         return f"http://127.0.0.1:{self.server_address[1]}{CALLBACK_PATH}"
 
 
+# Flows driven by a provider's own client library (msal) take the redirect through the same listener.
+LoopbackListener = _Listener
+
+
 class _CallbackHandler(BaseHTTPRequestHandler):
     server: _Listener
 

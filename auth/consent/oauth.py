@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode
 
 import httpx
+from authlib.oauth2.auth import ClientAuth as AuthlibClientAuth
 
 from charter.auth.consent.errors import CodeRejected, ConsentDenied, DeviceCodeExpired, RefreshRejected
 from charter.auth.consent.tokens import TokenSet
 from charter.auth.providers import ClientAuth, Endpoints, Provider
-from charter.schemas import ConfigurationError, UpstreamError
+from charter.schemas import ConfigurationError, NoAnswer, UpstreamError
 
 log = logging.getLogger("charter.auth.oauth")
 
@@ -102,6 +103,11 @@ class OAuthClient:
 
     def refresh(self, refresh_token: str, *, previous_scopes: Iterable[str]) -> TokenSet:
         """New tokens from a refresh token (RFC 6749 §6); the provider may rotate the refresh token."""
+        if self.provider.refresher is not None:
+            tokens: TokenSet = self.provider.refresher(
+                self.http, self.endpoints, self.client, refresh_token, previous_scopes
+            )
+            return tokens
         form = {"grant_type": "refresh_token", "refresh_token": refresh_token}
         body = self._token_request(form, "refreshing the token", raise_errors=False)
         error = body.get("error")
@@ -188,19 +194,31 @@ class OAuthClient:
     def _token_request(
         self, form: Mapping[str, str], during: str, *, raise_errors: bool = True
     ) -> dict[str, str]:
-        body = self._post(self.endpoints.token, {**form, **self._client_form()}, during)
+        if self.provider.token_auth == "client_secret_basic" and self.client.client_secret:
+            auth = AuthlibClientAuth(self.client.client_id, self.client.client_secret, "client_secret_basic")
+            _, basic, _ = auth.prepare("POST", self.endpoints.token, {}, "")
+            body = self._post(self.endpoints.token, form, during, basic)
+        else:
+            body = self._post(self.endpoints.token, {**form, **self._client_form()}, during)
         if raise_errors and "error" in body:
             raise self._error(body, during)
         return body
 
-    def _post(self, url: str, form: Mapping[str, str], during: str) -> dict[str, str]:
+    def _post(
+        self, url: str, form: Mapping[str, str], during: str, headers: Mapping[str, str] | None = None
+    ) -> dict[str, str]:
         name = self.provider.display_name
         try:
-            resp = self.http.post(url, data=dict(form), headers={"Accept": "application/json"})
-        except httpx.HTTPError as exc:
+            resp = self.http.post(
+                url, data=dict(form), headers={"Accept": "application/json", **(headers or {})}
+            )
+        except httpx.ConnectError as exc:
             raise UpstreamError(
                 f"could not reach {name} while {during} ({type(exc).__name__}); retry"
             ) from None
+        except httpx.HTTPError as exc:
+            # Sent, and no answer: the provider may have acted (rotated a refresh token, say).
+            raise NoAnswer(f"{name} did not answer while {during} ({type(exc).__name__}); retry") from None
         body = _parse_body(resp)
         if "error" not in body and resp.status_code >= 400:
             raise UpstreamError(f"{name} answered HTTP {resp.status_code} while {during}; retry later")

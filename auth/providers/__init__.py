@@ -9,9 +9,11 @@ from importlib.metadata import entry_points
 from charter.auth.providers.base import AccountLookup, ClientAuth, Endpoints, Provider, Revoker
 from charter.auth.providers.github import GITHUB, github_endpoints
 from charter.auth.providers.google import GOOGLE, google_endpoints
+from charter.auth.providers.microsoft import MICROSOFT, microsoft_endpoints
+from charter.auth.providers.notion import NOTION, notion_endpoints
 from charter.schemas import ConfigurationError
 
-PROVIDERS: dict[str, Provider] = {p.name: p for p in (GITHUB, GOOGLE)}
+PROVIDERS: dict[str, Provider] = {p.name: p for p in (GITHUB, GOOGLE, MICROSOFT, NOTION)}
 GROUP = "charter.providers"
 
 
@@ -51,6 +53,8 @@ def get_provider(name: str) -> Provider:
 __all__ = [
     "GITHUB",
     "GOOGLE",
+    "MICROSOFT",
+    "NOTION",
     "PROVIDERS",
     "AccountLookup",
     "ClientAuth",
@@ -60,5 +64,7 @@ __all__ = [
     "get_provider",
     "github_endpoints",
     "google_endpoints",
+    "microsoft_endpoints",
+    "notion_endpoints",
     "providers",
 ]

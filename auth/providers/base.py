@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Literal
 
 from charter.schemas import ConfigurationError
 
@@ -37,6 +37,13 @@ AccountLookup = Callable[["httpx.Client", Endpoints, str], str]
 Revoker = Callable[["httpx.Client", Endpoints, ClientAuth, str], None]
 """Revokes an access token at the provider; raises a CharterError when it could not."""
 
+Refresher = Callable[["httpx.Client", Endpoints, ClientAuth, str, Iterable[str]], Any]
+"""Refreshes through the provider's own client library (msal) instead of RFC 6749 §6.
+
+Takes what the vault holds in the refresh-token field and the scopes granted before; returns a
+`TokenSet` whose refresh token replaces the stored one, or raises `RefreshRejected`.
+"""
+
 
 @dataclass(frozen=True)
 class Provider:
@@ -62,6 +69,16 @@ class Provider:
     authorize_params: Mapping[str, str] = field(default_factory=dict)
     # Revoke with the refresh token when there is one: an expired access token cannot end the grant.
     revoke_refresh_token: bool = False
+    # Revoking one token ends every token the app holds for the account (Google's revoke does).
+    revoke_ends_account: bool = False
+    refresher: Refresher | None = None
+    # How the client authenticates to the token endpoint (authlib's names): GitHub and Google read
+    # the credentials from the form, Notion only from HTTP Basic.
+    token_auth: Literal["client_secret_post", "client_secret_basic"] = "client_secret_post"
+    # Seconds the provider still takes a refresh token after exchanging it: None when it does not
+    # rotate refresh tokens (any retry works), 0 when the old one dies at once. It decides whether a
+    # refresh whose answer was lost can be recovered by sending it again.
+    refresh_reuse_window: float | None = None
 
     def endpoints(self, oauth_base: str | None = None, api_base: str | None = None) -> Endpoints:
         """The endpoints under `oauth_base` and `api_base`, the provider's own by default."""

@@ -87,4 +87,7 @@ GITHUB = Provider(
     endpoint_layout=github_endpoints,
     account_lookup=github_login,
     revoker=revoke_github_token,
+    # GitHub App user tokens: "Once you use a refresh token, that refresh token and the old user
+    # access token will no longer work" (GitHub Docs, Refreshing user access tokens).
+    refresh_reuse_window=0.0,
 )

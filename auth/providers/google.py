@@ -249,4 +249,7 @@ GOOGLE = Provider(
     authorize_params=AUTHORIZE_PARAMS,
     # Revoking the refresh token ends the whole grant even after the access token has expired.
     revoke_refresh_token=True,
+    revoke_ends_account=True,
+    # Google does not rotate refresh tokens: a refresh answers with an access token only.
+    refresh_reuse_window=None,
 )

@@ -102,7 +102,12 @@ class CalendarConnector(Connector):
     def google(self) -> GoogleService:
         """The Calendar v3 client for this connection, built on first use."""
         return GoogleService(
-            self.credentials, "calendar", "v3", base_url=self.base_url, sleep=lambda s: self.sleep(s)
+            self.credentials,
+            "calendar",
+            "v3",
+            base_url=self.base_url,
+            sleep=lambda s: self.sleep(s),
+            timeout=self.request_timeout,
         )
 
     @property

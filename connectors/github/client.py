@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections import OrderedDict
@@ -20,6 +21,7 @@ from charter.connectors.base import Credentials, TokenRejected
 from charter.schemas import (
     CharterError,
     Conflict,
+    NoAnswer,
     NotFound,
     RateLimited,
     ScopeMissing,
@@ -99,7 +101,9 @@ class ETagCache:
 class GitHubApi:
     """The REST and GraphQL calls the connector makes, over one lazily built PyGithub client."""
 
-    def __init__(self, credentials: Credentials, base_url: str | None = None, *, timeout: int = 30) -> None:
+    def __init__(
+        self, credentials: Credentials, base_url: str | None = None, *, timeout: float = 30.0
+    ) -> None:
         self.credentials = credentials
         self.base_url = (base_url or DEFAULT_API).rstrip("/")
         self.timeout = timeout
@@ -122,7 +126,8 @@ class GitHubApi:
                     retry=transport_retry(),
                     seconds_between_requests=None,
                     seconds_between_writes=None,
-                    timeout=self.timeout,
+                    # PyGithub insists on whole seconds.
+                    timeout=max(1, math.ceil(self.timeout)),
                     user_agent=USER_AGENT,
                 )
             return self._github
@@ -195,14 +200,15 @@ def translate_errors(subject: str, granted: frozenset[str]) -> Iterator[None]:
     except GithubException as exc:
         raise error_for(exc, subject, granted) from None
     except requests.exceptions.Timeout:
-        raise UpstreamError(f"GitHub did not answer in time about {subject}; try again shortly.") from None
+        raise NoAnswer(f"GitHub did not answer in time about {subject}; try again shortly.") from None
     except (
         requests.exceptions.ConnectionError,
         requests.exceptions.ChunkedEncodingError,
         requests.exceptions.RetryError,
         urllib3.exceptions.ProtocolError,
     ):
-        raise UpstreamError(
+        # The request may have reached GitHub and been acted on: the answer is what was lost.
+        raise NoAnswer(
             f"the connection to GitHub failed while working on {subject}; try again shortly."
         ) from None
 

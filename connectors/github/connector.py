@@ -23,7 +23,7 @@ from charter.connectors.base import (
 )
 from charter.connectors.github.client import GitHubApi, Json, Params, next_page, translate_errors
 from charter.connectors.github.cursors import encode_cursor, page_of
-from charter.connectors.github.markers import carries, committed_body, visible_body
+from charter.connectors.github.markers import carries, committed_body, marker, visible_body
 from charter.connectors.github.models import (
     CloseIssue,
     Comment,
@@ -54,6 +54,7 @@ from charter.connectors.github.responses import (
     decoded,
     file_from,
     issue_from,
+    pull_digest,
     pull_request_from,
     repo_of,
     repository_from,
@@ -74,11 +75,14 @@ class GitHubConnector(Connector):
     name = "github"
     provider = "github"
     display_name: ClassVar[str] = "GitHub"
+    # GitHub ends a REST request that runs longer than 10 s; after that an unanswered write has
+    # either happened or never will, and looking for its marker is conclusive.
+    commit_window = 10.0
 
     @cached_property
     def api(self) -> GitHubApi:
         """The REST client for this connection, built on first use."""
-        return GitHubApi(self.credentials, self.base_url)
+        return GitHubApi(self.credentials, self.base_url, timeout=self.request_timeout)
 
     # -- read ------------------------------------------------------------------------------
 
@@ -210,7 +214,12 @@ class GitHubConnector(Connector):
             data = found
         heading = f"Draft pull request {change.repo}#{data['number']}: {change.head} → {change.base}"
         preview = f"{heading}\nTitle: {change.title}\n\n{body}".rstrip()
-        return DraftPreview(preview=preview, native_ref=str(data["number"]), url=data.get("html_url"))
+        return DraftPreview(
+            preview=preview,
+            native_ref=str(data["number"]),
+            url=data.get("html_url"),
+            native_digest=pull_digest(data),
+        )
 
     # -- write -----------------------------------------------------------------------------
 
@@ -297,7 +306,7 @@ class GitHubConnector(Connector):
         subject = f"a pull request from {change.head} into {change.base} in {change.repo}"
         with self._about(subject):
             if ctx.draft is not None and ctx.draft.native_ref:
-                data = self._ready_for_review(change.repo, int(ctx.draft.native_ref))
+                data = self._ready_for_review(change.repo, int(ctx.draft.native_ref), ctx.draft.native_digest)
             else:
                 data = self._open_pull_between(change) if ctx.is_retry else None
                 if data is None or not carries(data.get("body"), ctx.idempotency_key):
@@ -325,6 +334,13 @@ class GitHubConnector(Connector):
             url=pull.get("html_url"),
             idempotency_key=ctx.idempotency_key,
             summary=f"merged {target} by {change.merge_method} as {sha[:7]}",
+        )
+
+    def where_to_look(self, spec: ActionSpec, key: str) -> str:
+        """Issues, comments and pull requests Charter writes carry the key in a hidden marker."""
+        return (
+            f"look in the repository for an issue, comment or pull request whose body holds "
+            f"`{marker(key)}` (visible in the raw Markdown)"
         )
 
     def scopes_for(self, spec: ActionSpec, request: BaseModel) -> tuple[str, ...]:
@@ -402,13 +418,20 @@ class GitHubConnector(Connector):
         pulls, _ = self.api.get_page(f"/repos/{change.repo}/pulls", params, 1)
         return _first(pulls, lambda d: d["head"]["ref"] == change.head and d["base"]["ref"] == change.base)
 
-    def _ready_for_review(self, repo: str, number: int) -> Json:
+    def _ready_for_review(self, repo: str, number: int, reviewed: str | None) -> Json:
         pull, _ = self.api.get(f"/repos/{repo}/pulls/{number}")
         if pull.get("state") != "open":
             raise Conflict(
                 f"draft pull request {repo}#{number} was closed; draft a new one to reopen the work."
             )
         if pull.get("draft"):
+            # Marked ready only as reviewed: an edit or a new commit since must not ride on the approval.
+            if reviewed is None or pull_digest(pull) != reviewed:
+                raise Conflict(
+                    f"draft pull request {repo}#{number} was changed after it was reviewed (its title, "
+                    "description, base or head commits); it was not marked ready. Draft it again and "
+                    "have the new version reviewed."
+                )
             self.api.mark_ready_for_review(pull)
         return dict(pull, draft=False)
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import json
 from typing import Any
 
 from charter.connectors.github.models import (
@@ -130,6 +132,23 @@ def file_from(repo: str, path: str, ref: str | None, data: Any) -> FileContent:
         size=size,
         text=text,
     )
+
+
+def pull_digest(pull: dict[str, Any]) -> str:
+    """What a person reviews of a draft pull request: title, description, base, and the head commit.
+
+    New commits pushed to the head branch change the head sha, so they change the digest too.
+    """
+    head, base = pull.get("head") or {}, pull.get("base") or {}
+    reviewed = {
+        "title": pull.get("title"),
+        "body": pull.get("body") or "",
+        "base": base.get("ref"),
+        "head": head.get("ref"),
+        "head_sha": head.get("sha"),
+        "head_repo": (head.get("repo") or {}).get("full_name"),
+    }
+    return "sha256:" + hashlib.sha256(json.dumps(reviewed, sort_keys=True).encode()).hexdigest()
 
 
 def check_mergeable(target: str, pull: dict[str, Any], expected_sha: str | None) -> None:

@@ -13,16 +13,22 @@ from charter.auth.providers.google import (
     GMAIL_READONLY,
     method_use,
 )
-from charter.connectors.base import Attribution, Connector, DraftPreview, WriteContext, action
+from charter.connectors.base import (
+    ActionSpec,
+    Attribution,
+    Connector,
+    DraftPreview,
+    WriteContext,
+    action,
+)
 from charter.connectors.bulk import paused_gc
+from charter.connectors.gmail import digest
 from charter.connectors.gmail.cursors import encode_cursor, token_of
-from charter.connectors.gmail.markers import charter_headers
+from charter.connectors.gmail.markers import charter_headers, write_message_id
 from charter.connectors.gmail.mime import (
     Outgoing,
     build_raw,
     headers_of,
-    normalise_text,
-    read_raw,
     reply_references,
     reply_subject,
 )
@@ -78,7 +84,7 @@ METHODS: dict[str, tuple[str, ...]] = {
     "sync_messages": (_M + "history.list", method_use(_M + "messages.get", "body"), _M + "getProfile"),
     "draft_message": (_M + "drafts.create",),
     "draft_reply": (_M + "messages.get", _M + "drafts.create"),
-    "send_draft": (_M + "drafts.get", _M + "drafts.create", _M + "drafts.send"),
+    "send_draft": (_M + "drafts.get", _M + "drafts.list", _M + "drafts.create", _M + "drafts.send"),
     "modify_labels": (_M + "labels.list", _M + "messages.modify"),
     "trash_message": (_M + "messages.trash",),
 }
@@ -92,11 +98,6 @@ class GmailConnector(Connector):
     display_name: ClassVar[str] = "Gmail"
     methods: ClassVar[dict[str, tuple[str, ...]]] = METHODS
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # Gmail drafts made for direct sends, by idempotency key, so a retry sends that same draft.
-        self._drafted: dict[str, str] = {}
-
     @cached_property
     def google(self) -> GoogleService:
         """The Gmail v1 client for this connection, built on first use."""
@@ -107,6 +108,7 @@ class GmailConnector(Connector):
             base_url=self.base_url,
             sleep=lambda seconds: self.sleep(seconds),
             max_wait=self.max_rate_limit_wait,
+            timeout=self.request_timeout,
         )
 
     @cached_property
@@ -195,21 +197,41 @@ class GmailConnector(Connector):
             raise ValidationError(
                 "a reply is sent by drafting it with draft_reply and writing that draft; nothing was sent."
             )
-        draft_id = ctx.draft.native_ref if ctx.draft is not None else self._drafted.get(ctx.idempotency_key)
-        if draft_id is None:
-            mail = self._outgoing(change, ctx.attribution, None)
-            created = self._run(
-                "a new Gmail draft",
-                self.users.drafts().create(userId="me", body=self._draft_body(mail, None)),
-            )
-            draft_id = self._drafted[ctx.idempotency_key] = str(created["id"])
-        elif not self._still_to_send(draft_id, change, ctx):
+        draft_id = ctx.draft.native_ref if ctx.draft is not None else self._direct_draft(change, ctx)
+        if draft_id is None or not self._still_to_send(draft_id, change, ctx):
             return self._sent_result({"id": f"draft:{draft_id}"}, change, ctx, lost=True)
+        # Gmail deletes a draft it sends: after this note, a missing draft means it went out.
+        ctx.checkpoint(f"sending:{draft_id}")
         sent = self._run(
             f"Gmail draft {draft_id}", self.users.drafts().send(userId="me", body={"id": draft_id})
         )
-        self._drafted.pop(ctx.idempotency_key, None)
         return self._sent_result(sent, change, ctx)
+
+    def _direct_draft(self, change: SendDraft, ctx: WriteContext) -> str:
+        """The Gmail draft a direct send goes through: made now, or the one a lost attempt left.
+
+        Its Message-ID derives from the idempotency key, so any later call (another process, a
+        fresh Toolkit) finds it in Gmail instead of drafting and sending a second message.
+        """
+        if ctx.progress and ctx.progress.startswith("sending:"):
+            return ctx.progress.removeprefix("sending:")
+        creds = self.credentials
+        message_id = write_message_id(creds.connection_id, ctx.idempotency_key, creds.account)
+        if ctx.is_retry:
+            call = self.users.drafts().list(userId="me", q=f"rfc822msgid:{message_id.strip('<>')}")
+            found = self._run("your Gmail drafts", call).get("drafts") or []
+            if found:
+                return str(found[0]["id"])
+        mail = self._outgoing(change, ctx.attribution, None, message_id=message_id)
+        call = self.users.drafts().create(userId="me", body=self._draft_body(mail, None))
+        return str(self._run("a new Gmail draft", call)["id"])
+
+    def where_to_look(self, spec: ActionSpec, key: str) -> str:
+        """Mail sent directly carries a Message-ID derived from the key."""
+        if spec.name != "send_draft":
+            return super().where_to_look(spec, key)
+        message_id = write_message_id(self.credentials.connection_id, key, self.credentials.account)
+        return f"search Gmail (Sent and Drafts) for rfc822msgid:{message_id.strip('<>')}"
 
     @action("write", scopes=MODIFY)
     def modify_labels(self, change: ModifyLabels, ctx: WriteContext) -> WriteResult:
@@ -288,7 +310,12 @@ class GmailConnector(Connector):
         return self._run(f"message {message_id}", call)
 
     def _outgoing(
-        self, change: SendDraft, attribution: Attribution | None, original: Json | None
+        self,
+        change: SendDraft,
+        attribution: Attribution | None,
+        original: Json | None,
+        *,
+        message_id: str | None = None,
     ) -> Outgoing:
         subject, in_reply_to, references = change.subject or "", "", ""
         if original is not None:
@@ -306,24 +333,26 @@ class GmailConnector(Connector):
             html=change.html,
             in_reply_to=in_reply_to,
             references=references,
-            extra_headers=charter_headers(attribution),
+            extra_headers=charter_headers(attribution) | ({"Message-ID": message_id} if message_id else {}),
         )
 
     @staticmethod
-    def _draft_body(mail: Outgoing, thread_id: str | None) -> Json:
-        message: dict[str, str] = {"raw": build_raw(mail)}
+    def _draft_body(mail: Outgoing, thread_id: str | None, raw: str | None = None) -> Json:
+        message: dict[str, str] = {"raw": raw or build_raw(mail)}
         if thread_id:
             message["threadId"] = thread_id
         return {"message": message}
 
     def _save_draft(self, mail: Outgoing, thread_id: str | None, heading: str) -> DraftPreview:
-        call = self.users.drafts().create(userId="me", body=self._draft_body(mail, thread_id))
+        raw = build_raw(mail)
+        call = self.users.drafts().create(userId="me", body=self._draft_body(mail, thread_id, raw))
         data = self._run("a new Gmail draft", call)
         message_id = (data.get("message") or {}).get("id")
         return DraftPreview(
             preview=draft_preview(heading, str(data["id"]), mail),
             native_ref=str(data["id"]),
             url=f"https://mail.google.com/mail/u/0/#drafts?compose={message_id}" if message_id else None,
+            native_digest=digest.message_digest(raw),
         )
 
     def _still_to_send(self, draft_id: str, change: SendDraft, ctx: WriteContext) -> bool:
@@ -343,29 +372,26 @@ class GmailConnector(Connector):
                 "sent. Draft the message again to send it."
             ) from None
         if ctx.draft is not None:
-            self._check_unchanged(draft_id, change, str((current.get("message") or {}).get("raw") or ""))
+            self._check_unchanged(
+                draft_id, ctx.draft.native_digest, (current.get("message") or {}).get("raw")
+            )
         return True
 
     @staticmethod
-    def _check_unchanged(draft_id: str, change: SendDraft, raw: str) -> None:
-        # What is sent must be what the person reviewed: an edit of the Gmail draft afterwards
-        # (by anyone holding the compose scope) must not ride on the earlier approval.
-        written = read_raw(raw)
-        differs = [
-            name
-            for name, now, reviewed in (
-                ("To", written.to, {a.lower() for a in change.to}),
-                ("Cc", written.cc, {a.lower() for a in change.cc}),
-                ("Bcc", written.bcc, {a.lower() for a in change.bcc}),
-                ("the text", written.text, normalise_text(change.body)),
-                ("the subject", written.subject, change.subject or written.subject),
-            )
-            if now != reviewed
-        ]
-        if differs:
+    def _check_unchanged(draft_id: str, reviewed: str | None, raw: object) -> None:
+        # What is sent must be what the person reviewed: the whole message, every header and part.
+        # An edit of the Gmail draft afterwards (by anyone holding the compose scope) must not
+        # ride on the earlier approval.
+        if reviewed is None:
             raise Conflict(
-                f"Gmail draft {draft_id} was changed after it was reviewed ({', '.join(differs)}); nothing "
-                "was sent. Draft the message again and have the new version reviewed."
+                f"Gmail draft {draft_id} was made before Charter bound drafts to their whole message, "
+                "so what it holds now cannot be checked; nothing was sent. Draft the message again."
+            )
+        if not isinstance(raw, str) or digest.message_digest(raw) != reviewed:
+            raise Conflict(
+                f"Gmail draft {draft_id} was changed after it was reviewed (its headers, text, HTML or "
+                "attachments differ from what was approved); nothing was sent. Draft the message again "
+                "and have the new version reviewed."
             )
 
     def _sent_result(

@@ -1,4 +1,4 @@
-"""The preview a person reads before a Gmail draft is sent: every recipient, the subject, the body."""
+"""The preview a person reads before a Gmail draft is sent: every recipient, the subject, every body."""
 
 from __future__ import annotations
 
@@ -7,7 +7,10 @@ from charter.connectors.gmail.mime import Outgoing
 
 
 def draft_preview(heading: str, draft_id: str, mail: Outgoing) -> str:
-    """Headers first (Bcc included: the person must see everyone the mail reaches), then the text."""
+    """Headers first (Bcc included: the person must see everyone the mail reaches), then the text.
+
+    An HTML version follows as its source: most recipients read that one, so the person must too.
+    """
     lines = [f"{heading} (Gmail draft {draft_id})", f"From: {mail.sender}", f"To: {', '.join(mail.to)}"]
     if mail.cc:
         lines.append(f"Cc: {', '.join(mail.cc)}")
@@ -19,6 +22,5 @@ def draft_preview(heading: str, draft_id: str, mail: Outgoing) -> str:
     agent = mail.extra_headers.get(AGENT_HEADER)
     if agent:
         lines.append(f"{AGENT_HEADER}: {agent}")
-    if mail.html:
-        lines.append("(also has an HTML version)")
-    return "\n".join(lines) + "\n\n" + mail.text
+    html = f"\n\n--- HTML version (what most mail programs show) ---\n{mail.html}" if mail.html else ""
+    return "\n".join(lines) + "\n\n" + mail.text + html

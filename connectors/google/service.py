@@ -22,7 +22,7 @@ from googleapiclient.http import HttpRequest
 from charter.connectors.base import Credentials
 from charter.connectors.google.batch import decode_batch, encode_batch
 from charter.connectors.google.errors import error_for, read_error, translate_errors
-from charter.connectors.google.transport import ConnectionCredentials, ConnectionHttp
+from charter.connectors.google.transport import DEFAULT_TIMEOUT, ConnectionCredentials, ConnectionHttp
 from charter.schemas import CharterError, ConfigurationError, RateLimited
 
 API_BASE = "https://www.googleapis.com"
@@ -85,11 +85,12 @@ class GoogleService:
         base_url: str | None = None,
         sleep: Callable[[float], None] = time.sleep,
         max_wait: float = 30.0,
+        timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
         self.name = name
         self.version = version
         self.base_url = (base_url or API_BASE).rstrip("/")
-        self.http = ConnectionHttp(ConnectionCredentials(credentials))
+        self.http = ConnectionHttp(ConnectionCredentials(credentials), timeout=timeout)
         self.sleep = sleep
         self._max_wait = max_wait
         self._service: Any = None

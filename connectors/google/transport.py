@@ -16,7 +16,7 @@ import google.auth.credentials
 import httpx
 
 from charter.connectors.base import Credentials, TokenRejected
-from charter.schemas import UpstreamError
+from charter.schemas import NoAnswer, UpstreamError
 
 DEFAULT_TIMEOUT = 30.0
 
@@ -106,12 +106,17 @@ class ConnectionHttp:
         self.credentials.before_request(None, method, uri, sent)
         try:
             answer = self._client.request(method, uri, content=body, headers=sent)
-        except httpx.TimeoutException:
+        except httpx.ConnectError:
             raise UpstreamError(
+                f"could not connect to Google for {method} {_path(uri)}; nothing was sent. Try again shortly."
+            ) from None
+        except httpx.TimeoutException:
+            raise NoAnswer(
                 f"Google did not answer {method} {_path(uri)} in time; try again shortly."
             ) from None
         except httpx.TransportError as exc:
-            raise UpstreamError(
+            # The request may have reached Google and been acted on: the answer is what was lost.
+            raise NoAnswer(
                 f"the connection to Google failed during {method} {_path(uri)} ({type(exc).__name__}); "
                 "try again shortly."
             ) from None

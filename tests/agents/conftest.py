@@ -14,6 +14,7 @@ from charter.agents import ApprovalStore, AuditLog, Toolkit
 from charter.auth.grants import GrantAuthority, IssuedGrant
 from charter.auth.home import CharterHome
 from charter.auth.policy import Policy
+from charter.auth.vocabulary import Vocabulary
 from charter.connectors.base import (
     Attribution,
     Connector,
@@ -244,6 +245,10 @@ class FakeVault:
     def credentials(self, connection_id: str) -> FakeCredentials:
         return FakeCredentials(self.get(connection_id))
 
+    def service_of(self, connection_id: str) -> str | None:
+        found = self._connections.get(connection_id)
+        return found.service if found else None
+
 
 class Clock:
     def __init__(self) -> None:
@@ -316,17 +321,20 @@ def env(home: CharterHome) -> Env:
     SERVICE.seed("acme/web", 3)
     clock = Clock()
     audit = AuditLog(home, clock=clock)
+    vault = FakeVault(
+        FakeConnection("notes-mona", "notes", "mona"),
+        FakeConnection("notes-work", "notes", "mona@work"),
+        FakeConnection("mail-mona", "mail", "mona@acme.test"),
+    )
+    # Grants speak of these fake services, so the names they may use are these connectors' own.
+    vocabulary = Vocabulary.of([NotesConnector, MailConnector], vault.service_of)
     return Env(
         home=home,
         clock=clock,
         audit=audit,
-        authority=GrantAuthority(home, clock=clock, audit=audit),
+        authority=GrantAuthority(home, clock=clock, audit=audit, vocabulary=vocabulary),
         approvals=ApprovalStore(home, clock=clock, audit=audit),
-        vault=FakeVault(
-            FakeConnection("notes-mona", "notes", "mona"),
-            FakeConnection("notes-work", "notes", "mona@work"),
-            FakeConnection("mail-mona", "mail", "mona@acme.test"),
-        ),
+        vault=vault,
         service=SERVICE,
         mailbox=MAILBOX,
     )

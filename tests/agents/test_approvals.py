@@ -9,10 +9,12 @@ from typing import TYPE_CHECKING
 import pytest
 
 from charter.agents.approvals import ApprovalAlreadyUsed, ApprovalStore
+from charter.auth.policy import Policy
 from charter.schemas import (
     ApprovalRequest,
     ApprovalRequired,
     ApprovalStatus,
+    ConfigurationError,
     Conflict,
     GrantDenied,
     payload_hash,
@@ -129,3 +131,62 @@ def test_grant_issue_and_revoke_are_audited_as_the_persons_actions(env: Env) -> 
     assert (issue.actor, issue.action, issue.grant_id) == ("person", "grant.issue", issued.id)
     assert (revoke.actor, revoke.action, revoke.subject) == ("person", "grant.revoke", "mona")
     assert env.audit.verify().ok
+
+
+def test_an_approval_expires_unused_after_its_lifetime(env: Env) -> None:
+    store = ApprovalStore(env.home, clock=env.clock, audit=env.audit, approved_ttl=timedelta(minutes=30))
+    request = _create(store)
+    approved = store.approve(request.id, by="mona")
+    assert approved.expires_at == env.clock.now + timedelta(minutes=30)
+    env.clock.advance(minutes=31)
+    with pytest.raises(GrantDenied) as exc:
+        store.consume(request.id, request.payload_hash)
+    assert exc.value.details["reason"] == "approval_expired"
+    assert "was given but not used" in exc.value.message
+    assert store.get(request.id).status is ApprovalStatus.EXPIRED
+    assert store.find_open("grt_1", "notes_post_note", request.payload_hash) is None
+
+
+def test_an_approval_is_usable_within_its_lifetime(env: Env) -> None:
+    # Control: the same approval consumed a minute before its deadline runs.
+    store = ApprovalStore(env.home, clock=env.clock, audit=env.audit, approved_ttl=timedelta(minutes=30))
+    request = _create(store)
+    store.approve(request.id, by="mona")
+    env.clock.advance(minutes=29)
+    assert store.consume(request.id, request.payload_hash).consumed
+
+
+def test_a_long_pending_deadline_does_not_stretch_an_approval(env: Env) -> None:
+    request = _create(env.approvals, ttl=timedelta(days=7))
+    approved = env.approvals.approve(request.id, by="mona", ttl=timedelta(minutes=5))
+    assert approved.expires_at == env.clock.now + timedelta(minutes=5)
+    env.clock.advance(minutes=6)
+    assert env.approvals.expire_due() == 1
+    assert env.approvals.get(request.id).status is ApprovalStatus.EXPIRED
+
+
+def test_resume_after_the_approval_expired_is_a_typed_refusal(env: Env) -> None:
+    env.policy = Policy.from_dict({"approved_ttl_minutes": 10})
+    kit = env.toolkit(env.grant().token, approvals=None)
+    paused = kit.call("notes_post_note", ARGS)
+    assert paused.approval is not None
+    approvals = ApprovalStore(env.home, clock=env.clock, audit=env.audit)
+    approvals.approve(paused.approval.approval_id, by="mona", ttl=env.policy.approved_ttl)
+    env.clock.advance(minutes=11)
+    result = kit.resume(paused.approval.approval_id)
+    assert result.status == "error"
+    assert result.error is not None
+    assert (result.error["error"], result.error["details"]["reason"]) == ("grant_denied", "approval_expired")
+    assert env.service.writes == []
+    # Asking again makes a new request rather than riding on the expired one.
+    again = kit.call("notes_post_note", ARGS)
+    assert again.status == "approval_required"
+    assert again.approval is not None
+    assert again.approval.approval_id != paused.approval.approval_id
+
+
+def test_policy_reads_the_approval_lifetime() -> None:
+    assert Policy().approved_ttl == timedelta(hours=1)
+    assert Policy.from_dict({"approved_ttl_minutes": 5}).approved_ttl == timedelta(minutes=5)
+    with pytest.raises(ConfigurationError):
+        Policy.from_dict({"approved_ttl_minutes": 0})

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -36,8 +35,7 @@ class Agent:
 
 
 @pytest.fixture
-def agent(tmp_path: Path, sb: GitHubSandbox) -> Agent:
-    home = CharterHome(tmp_path / "home")
+def agent(home: CharterHome, sb: GitHubSandbox) -> Agent:
     vault = Vault(home, keys=KeySet.parse(generate_key(), source="test"))
     conn = connect_github(
         vault, scopes=["repo"], client_id=DEFAULT_CLIENT_ID, client_secret=DEFAULT_CLIENT_SECRET,

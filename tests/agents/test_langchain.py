@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -80,8 +79,7 @@ def triage_script(messages: list[BaseMessage]) -> Iterator[AIMessage]:
 
 
 @pytest.fixture
-def setup(tmp_path: Path, sb: GitHubSandbox) -> tuple[CharterHome, Toolkit]:
-    home = CharterHome(tmp_path / "home")
+def setup(home: CharterHome, sb: GitHubSandbox) -> tuple[CharterHome, Toolkit]:
     vault = Vault(home, keys=KeySet.parse(generate_key(), source="test"))
     conn = connect_github(
         vault, scopes=["repo"], client_id=DEFAULT_CLIENT_ID, client_secret=DEFAULT_CLIENT_SECRET,

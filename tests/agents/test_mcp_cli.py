@@ -42,7 +42,8 @@ def test_no_grant_or_two_grants_is_a_usage_problem(tmp_path: Path) -> None:
 def test_invalid_grant_fails_on_stderr_before_serving(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code = main(["--home", str(tmp_path / "home"), "mcp", "serve", "--grant", "chg_bogus.token"])
+    home = CharterHome(tmp_path / "home")
+    code = main(["--home", str(home.path), "mcp", "serve", "--grant", "chg_bogus.token"])
     captured = capsys.readouterr()
     assert code == 1
     assert "error[grant_denied]" in captured.err
@@ -60,3 +61,50 @@ def test_port_in_use_is_a_configuration_error(tmp_path: Path, capsys: pytest.Cap
         code = main(["--home", str(home.path), *serve])
     assert code == 1
     assert f"error[configuration_error]: port {port} is already in use" in capsys.readouterr().err
+
+
+def test_one_ctrl_c_at_a_terminal_stops_the_stdio_server_then_says_so(tmp_path: Path) -> None:
+    import os
+    import pty
+    import select
+    import signal
+    import sys
+    import time
+
+    home = CharterHome(tmp_path / "home")
+    grant = GrantAuthority(home).issue("mona", "triage-bot", ("github-mona",), ("read",))
+    code = "import sys; from charter.cli.main import main; sys.exit(main(sys.argv[1:]))"
+    args = [sys.executable, "-c", code, "--home", str(home.path), "mcp", "serve", "--grant", grant.token]
+    pid, terminal = pty.fork()
+    if pid == 0:  # the child: the server, on a terminal as when a person runs it by hand
+        os.execv(sys.executable, args)
+    seen, status = b"", None
+
+    def read_until(wanted: bytes, seconds: float) -> None:
+        nonlocal seen
+        deadline = time.monotonic() + seconds
+        while wanted not in seen and time.monotonic() < deadline:
+            if select.select([terminal], [], [], 0.1)[0]:
+                try:
+                    seen += os.read(terminal, 4096)
+                except OSError:
+                    return
+
+    try:
+        read_until(b"over MCP on stdio", 60)
+        assert b"over MCP on stdio" in seen
+        os.write(terminal, b"\x03")  # Ctrl-C, typed once
+        deadline = time.monotonic() + 15
+        while status is None and time.monotonic() < deadline:
+            done, status_code = os.waitpid(pid, os.WNOHANG)
+            status = status_code if done else None
+            read_until(b"stopped", 0.1)
+        assert status is not None, "the server still runs after one Ctrl-C"
+        assert os.waitstatus_to_exitcode(status) == 0
+        read_until(b"stopped", 1)
+        assert seen.rstrip().endswith(b"MCP server stopped.")
+    finally:
+        if status is None:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        os.close(terminal)

@@ -6,7 +6,6 @@ approves the paused write with `charter approvals approve` in another process.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -28,7 +27,6 @@ from charter.auth.connect import connect_github
 from charter.auth.grants import GrantAuthority, IssuedGrant
 from charter.auth.home import CharterHome
 from charter.auth.vault import Vault
-from charter.cli.main import main
 from charter.sandboxes.github import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, GitHubSandbox
 
 CHARTER = str(Path(sys.executable).with_name("charter"))
@@ -38,11 +36,6 @@ COMMENT = {"repo": "acme/web", "number": 3, "body": "Reproduced on 2.4; a fix is
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
-
-
-@pytest.fixture
-def home(tmp_path: Path) -> CharterHome:
-    return CharterHome(tmp_path / "home")
 
 
 @pytest.fixture
@@ -64,11 +57,9 @@ def grant(home: CharterHome, sb: GitHubSandbox) -> IssuedGrant:
 
 
 @pytest.fixture
-def environ(home: CharterHome) -> dict[str, str]:
-    """The server's and the CLI's environment: the same Charter home as the test."""
-    env = {k: v for k, v in os.environ.items() if k != "CHARTER_GRANT"}
-    env["CHARTER_HOME"] = str(home.path)
-    return env
+def environ(worker_env: dict[str, str]) -> dict[str, str]:
+    """The server's and the CLI's environment: the same Charter home (and database) as the test."""
+    return {k: v for k, v in worker_env.items() if k != "CHARTER_GRANT"}
 
 
 @pytest.fixture
@@ -306,12 +297,11 @@ async def test_toolsets_serve_only_those_tools_and_refuse_calls_to_the_others(
 
 
 def test_an_unknown_toolset_fails_before_serving_naming_the_grants_toolsets(
-    grant: IssuedGrant, home: CharterHome, capsys: pytest.CaptureFixture[str]
+    grant: IssuedGrant, environ: dict[str, str]
 ) -> None:
-    serve = ["mcp", "serve", "--grant", grant.token, "--toolsets", "github.read,gihtub.read"]
-    code = main(["--home", str(home.path), *serve])
-    captured = capsys.readouterr()
-    assert code == 1
-    assert "error[validation_error]: no toolset 'gihtub.read' in this grant" in captured.err
-    assert "github.read" in captured.err.partition("its toolsets are:")[2]
-    assert captured.out == ""  # on stdio, stdout belongs to the MCP client
+    serve = [CHARTER, "mcp", "serve", "--grant", grant.token, "--toolsets", "github.read,gihtub.read"]
+    done = subprocess.run(serve, env=environ, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 1
+    assert "error[validation_error]: no toolset 'gihtub.read' in this grant" in done.stderr
+    assert "github.read" in done.stderr.partition("its toolsets are:")[2]
+    assert done.stdout == ""  # on stdio, stdout belongs to the MCP client

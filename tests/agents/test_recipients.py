@@ -14,7 +14,7 @@ WAIVED = (Rule(outcome="allow", actions=("mail_send_mail",)),)
 
 
 def test_mail_inside_the_accounts_domain_goes_and_outside_it_waits(env: Env) -> None:
-    kit = env.toolkit(env.grant(connections=("mail-mona",)).token, policy=Policy(WAIVED))
+    kit = env.toolkit(env.grant(connections=("mail-mona",), constraints={}).token, policy=Policy(WAIVED))
     assert kit.call("mail_send_mail", {"to": ["bob@acme.test"], "body": "hi"}).ok
     outside = kit.call("mail_send_mail", {"to": ["bob@acme.test"], "cc": ["eve@evil.test"], "body": "hi"})
     assert outside.status == "approval_required"
@@ -32,7 +32,9 @@ def test_domain_rules_allow_partners_and_deny_others(env: Env) -> None:
             DomainRule(domains=("evil.test",), outcome="deny", reason="evil.test is a known phishing domain"),
         )
     )
-    kit = env.toolkit(env.grant(connections=("mail-mona",)).token, policy=Policy(WAIVED, recipients=rules))
+    kit = env.toolkit(
+        env.grant(connections=("mail-mona",), constraints={}).token, policy=Policy(WAIVED, recipients=rules)
+    )
     assert kit.call("mail_send_mail", {"to": ["ann@eu.partner.test"], "body": "hi"}).ok
     denied = kit.call("mail_send_mail", {"to": ["ann@partner.test"], "bcc": "Eve <eve@EVIL.test>"})
     assert denied.error is not None
@@ -43,7 +45,7 @@ def test_domain_rules_allow_partners_and_deny_others(env: Env) -> None:
 
 def test_too_many_recipients_are_denied_with_the_limit(env: Env) -> None:
     policy = Policy(WAIVED, recipients=RecipientRules(max=3))
-    kit = env.toolkit(env.grant(connections=("mail-mona",)).token, policy=policy)
+    kit = env.toolkit(env.grant(connections=("mail-mona",), constraints={}).token, policy=policy)
     many = {"to": ["a@acme.test", "b@acme.test"], "cc": ["c@acme.test"], "bcc": "d@acme.test, A@acme.test"}
     result = kit.call("mail_send_mail", many)
     assert result.error is not None
@@ -52,7 +54,7 @@ def test_too_many_recipients_are_denied_with_the_limit(env: Env) -> None:
 
 
 def test_a_draft_commit_is_checked_against_the_drafts_recipients(env: Env) -> None:
-    kit = env.toolkit(env.grant(connections=("mail-mona",)).token, policy=Policy(WAIVED))
+    kit = env.toolkit(env.grant(connections=("mail-mona",), constraints={}).token, policy=Policy(WAIVED))
     inside = kit.call("mail_draft_mail", {"to": ["bob@acme.test"], "body": "hi"})
     outside = kit.call("mail_draft_mail", {"to": ["eve@evil.test"], "body": "hi"})
     assert kit.call("mail_commit_draft", {"draft_id": inside.data["draft_id"]}).ok
@@ -65,7 +67,9 @@ def test_a_draft_commit_is_checked_against_the_drafts_recipients(env: Env) -> No
 
 def test_recipient_rules_never_waive_the_external_tag(env: Env) -> None:
     allow_all = RecipientRules(domains=(DomainRule(domains=("*",), outcome="allow"),))
-    kit = env.toolkit(env.grant(connections=("mail-mona",)).token, policy=Policy(recipients=allow_all))
+    kit = env.toolkit(
+        env.grant(connections=("mail-mona",), constraints={}).token, policy=Policy(recipients=allow_all)
+    )
     result = kit.call("mail_send_mail", {"to": ["bob@acme.test"], "body": "hi"})
     assert result.status == "approval_required"
     assert result.approval is not None

@@ -7,12 +7,13 @@ import threading
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+import pytest
 from sqlalchemy import update
 
 from charter.agents.approvals import approvals_table
 from charter.agents.drafts import drafts_table
 from charter.auth.policy import Policy, Rule
-from charter.schemas import UpstreamError
+from charter.schemas import GrantDenied, UpstreamError
 
 if TYPE_CHECKING:
     from conftest import Env
@@ -434,3 +435,33 @@ def test_tools_the_connection_cannot_run_are_not_offered_and_say_why(env: Env) -
     assert result.error["error"] == "scope_missing"
     assert "connect notes again" in result.error["message"]
     assert env.service.requests == []
+
+
+def test_a_grant_that_no_longer_holds_still_lists_and_each_call_answers_why(env: Env) -> None:
+    expiring = env.grant(ttl=timedelta(minutes=1), budget=None)
+    revoked = env.grant()
+    spent = env.grant(budget=1)
+    listed_while_valid = [t.name for t in env.toolkit(expiring.token).tools()]
+    env.authority.revoke(revoked.id)
+    assert env.toolkit(spent.token).call("notes_list_notes", {"repo": "acme/web"}).status == "ok"
+    env.clock.advance(minutes=2)
+    for token, reason in ((expiring.token, "expired"), (revoked.token, "revoked"), (spent.token, "budget")):
+        kit = env.toolkit(token)
+
+        tools = kit.tools()  # no exception: the answer comes, typed, from the call
+        result = kit.call(tools[0].name, {"repo": "acme/web"})
+
+        assert [t.name for t in tools] == listed_while_valid
+        assert [s.name for s in kit.toolsets()]
+        assert result.status == "error"
+        assert result.error is not None
+        assert result.error["error"] == "grant_denied"
+        assert reason in result.error["details"]["reason"]
+    assert len(env.service.requests) == 1  # only the spent grant's one allowed call reached the service
+
+
+def test_a_token_this_home_did_not_sign_cannot_even_list(env: Env) -> None:
+    good = env.grant()
+    forged = good.token[:-4] + ("AAAA" if not good.token.endswith("AAAA") else "BBBB")
+    with pytest.raises(GrantDenied):
+        env.toolkit(forged).tools()

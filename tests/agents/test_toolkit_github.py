@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import httpx
 import pytest
@@ -15,11 +14,6 @@ from charter.auth.grants import GrantAuthority
 from charter.auth.home import CharterHome
 from charter.auth.vault import Vault
 from charter.sandboxes.github import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, GitHubSandbox
-
-
-@pytest.fixture
-def home(tmp_path: Path) -> CharterHome:
-    return CharterHome(tmp_path / "home")
 
 
 @pytest.fixture

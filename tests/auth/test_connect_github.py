@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import httpx
 import pytest
 
@@ -17,8 +15,8 @@ from charter.schemas import ConfigurationError
 
 
 @pytest.fixture
-def vault(tmp_path: Path) -> Vault:
-    return Vault(CharterHome(tmp_path), keys=KeySet.parse(generate_key(), source="test"))
+def vault(home: CharterHome) -> Vault:
+    return Vault(home, keys=KeySet.parse(generate_key(), source="test"))
 
 
 def browser(url: str) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 import httpx
@@ -39,8 +38,8 @@ API_SCOPES = {scope for scopes in METHODS.values() for scope in scopes}
 
 
 @pytest.fixture
-def vault(tmp_path: Path) -> Vault:
-    return Vault(CharterHome(tmp_path), keys=KeySet.parse(generate_key(), source="test"))
+def vault(home: CharterHome) -> Vault:
+    return Vault(home, keys=KeySet.parse(generate_key(), source="test"))
 
 
 @pytest.fixture
@@ -235,7 +234,7 @@ def test_an_expired_refresh_token_asks_the_person_to_connect_again(vault: Vault,
     assert vault.get(cid).status == "needs_reconnect"
 
 
-def test_revocation_sends_the_refresh_token_which_outlives_the_access_token(tmp_path: Path) -> None:
+def test_revocation_sends_the_refresh_token_which_outlives_the_access_token(home: CharterHome) -> None:
     sent: list[dict[str, str]] = []
 
     def google(request: httpx.Request) -> httpx.Response:
@@ -243,7 +242,7 @@ def test_revocation_sends_the_refresh_token_which_outlives_the_access_token(tmp_
         return httpx.Response(200, json={})
 
     vault = Vault(
-        CharterHome(tmp_path),
+        home,
         keys=KeySet.parse(generate_key(), source="test"),
         http=httpx.Client(transport=httpx.MockTransport(google)),
     )

@@ -17,6 +17,7 @@ from sqlalchemy import update
 from charter.auth.grant_tokens import KEY_FILE
 from charter.auth.grants import GrantAuthority, grants_table
 from charter.auth.home import CharterHome
+from charter.auth.vocabulary import ServiceTerms, Vocabulary
 from charter.schemas import ConfigurationError, GrantDenied, ValidationError
 
 
@@ -36,6 +37,27 @@ def clock() -> Clock:
 @pytest.fixture
 def authority(home: CharterHome, clock: Clock) -> GrantAuthority:
     return GrantAuthority(home, clock=clock)
+
+
+# Abstract names for the properties of attenuation itself (the real names are tested in test_vocabulary).
+ABSTRACT = Vocabulary(
+    [
+        ServiceTerms(
+            "github",
+            actions=frozenset(
+                {"github_list", "github_listx", "github_list_all", "github_merge", "github_delete"}
+            ),
+            constraints=frozenset({"repos", "labels"}),
+            destructive=frozenset({"github_merge", "github_delete"}),
+        ),
+        ServiceTerms("gmail", actions=frozenset({"gmail_send"}), constraints=frozenset()),
+    ]
+)
+
+
+@pytest.fixture
+def abstract(home: CharterHome, clock: Clock) -> GrantAuthority:
+    return GrantAuthority(home, clock=clock, vocabulary=ABSTRACT)
 
 
 def _issue(authority: GrantAuthority, **overrides: object):  # type: ignore[no-untyped-def]
@@ -191,15 +213,15 @@ def test_narrower_child_inherits_what_it_does_not_override(authority: GrantAutho
         parent.token,
         agent="sub-agent",
         verbs=("read",),
-        constraints={"repos": ("acme/web",), "labels": ("bug",)},
+        constraints={"repos": ("acme/web",), "calendars": ("primary",)},
         budget=4,
         ttl=timedelta(hours=1),
     )
     claims = authority.verify(child.token)
     assert claims.parent_id == parent.id
-    assert claims.agent == "sub-agent"
+    assert claims.agent == "triage-bot/sub-agent"
     assert claims.connections == parent.claims.connections
-    assert claims.constraints == {"repos": ("acme/web",), "labels": ("bug",)}
+    assert claims.constraints == {"repos": ("acme/web",), "calendars": ("primary",)}
     assert claims.expires_at == clock.now + timedelta(hours=1)
 
 
@@ -210,7 +232,7 @@ def test_narrower_child_inherits_what_it_does_not_override(authority: GrantAutho
         ({"verbs": ("read", "write")}, "verbs"),
         ({"actions": ("gmail_send_draft",)}, "actions"),
         ({"actions": ("*",)}, "actions"),
-        ({"destructive": ("github_delete_repo",)}, "destructive"),
+        ({"destructive": ("gmail_trash_message",)}, "destructive"),
         ({"constraints": {"repos": ("*",)}}, "constraints"),
         ({"constraints": {"repos": ("acme/web", "evil/web")}}, "constraints"),
         ({"budget": 11}, "budget"),
@@ -310,7 +332,7 @@ def _allowed(patterns: tuple[str, ...], value: str) -> bool:
     ttl_hours=st.none() | st.integers(min_value=1, max_value=12),
 )
 def test_any_attenuation_is_refused_or_within_its_parent(
-    authority: GrantAuthority,
+    abstract: GrantAuthority,
     parent_repos: list[str],
     connections: list[str] | None,
     verbs: list[str] | None,
@@ -321,7 +343,7 @@ def test_any_attenuation_is_refused_or_within_its_parent(
     budget: object,
     ttl_hours: int | None,
 ) -> None:
-    parent = authority.issue(
+    parent = abstract.issue(
         "mona", "bot", ("c1", "c2"), ("read", "draft"), actions=("github_*",),
         destructive=("github_merge",), constraints={"repos": tuple(parent_repos)}, budget=5,
         ttl=timedelta(hours=6),
@@ -329,7 +351,7 @@ def test_any_attenuation_is_refused_or_within_its_parent(
     constraints = {k: tuple(v) for k, v in (("repos", repos), ("labels", labels)) if v is not None}
     extra: dict[str, object] = {} if budget == "unset" else {"budget": budget}
     try:
-        child = authority.attenuate(
+        child = abstract.attenuate(
             parent.token,
             connections=connections,
             verbs=verbs,
@@ -363,11 +385,11 @@ _action_probe = ["github_list", "github_listx", "github_list_all", "github_merge
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(parent=st.lists(_values, min_size=1, max_size=2), child=st.lists(_values, min_size=1, max_size=3))
 def test_child_constraints_never_allow_a_value_the_parent_refuses(
-    authority: GrantAuthority, parent: list[str], child: list[str]
+    abstract: GrantAuthority, parent: list[str], child: list[str]
 ) -> None:
-    issued = authority.issue("mona", "bot", ("c1",), ("read",), constraints={"repos": tuple(parent)})
+    issued = abstract.issue("mona", "bot", ("c1",), ("read",), constraints={"repos": tuple(parent)})
     try:
-        authority.attenuate(issued.token, constraints={"repos": child})
+        abstract.attenuate(issued.token, constraints={"repos": child})
     except GrantDenied:
         assert any(not _allowed(tuple(parent), v) for v in _probe if _allowed(tuple(child), v)) or any(
             c.endswith("*") for c in child
@@ -380,11 +402,11 @@ def test_child_constraints_never_allow_a_value_the_parent_refuses(
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(parent=st.lists(_actions, min_size=1, max_size=2), child=st.lists(_actions, min_size=1, max_size=3))
 def test_child_actions_never_allow_a_tool_the_parent_refuses(
-    authority: GrantAuthority, parent: list[str], child: list[str]
+    abstract: GrantAuthority, parent: list[str], child: list[str]
 ) -> None:
-    issued = authority.issue("mona", "bot", ("c1",), ("read",), actions=parent)
+    issued = abstract.issue("mona", "bot", ("c1",), ("read",), actions=parent)
     try:
-        authority.attenuate(issued.token, actions=child)
+        abstract.attenuate(issued.token, actions=child)
     except GrantDenied:
         return
     for name in _action_probe:

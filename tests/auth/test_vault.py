@@ -7,7 +7,6 @@ import logging
 import stat
 import threading
 import time
-from pathlib import Path
 from urllib.parse import parse_qsl
 
 import httpx
@@ -184,9 +183,8 @@ def test_rotation_re_encrypts_every_secret_under_the_newest_key(
 
 
 def test_rotating_the_key_file_keeps_every_connection_readable(
-    tmp_path: Path, github: ScriptedGitHub
+    home: CharterHome, github: ScriptedGitHub
 ) -> None:
-    home = CharterHome(tmp_path / "home")
     cid = add(Vault(home, keys=load_keys(home.key_file, {}), http=httpx.Client(transport=github.transport())))
     old_kid = load_keys(home.key_file, {}).primary
     new_kid = add_key_to_file(home.key_file)

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import logging
-import os
 import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 import httpx
 import pytest
@@ -26,11 +24,6 @@ TOKEN_PATH = "/login/oauth/access_token"
 @pytest.fixture
 def charter_key() -> str:
     return f"k1:{generate_key()}"
-
-
-@pytest.fixture
-def home(tmp_path: Path) -> CharterHome:
-    return CharterHome(tmp_path / "home")
 
 
 @pytest.fixture
@@ -91,12 +84,11 @@ print(vault.access_token(sys.argv[1]), flush=True)
 
 
 def test_worker_processes_with_an_expiring_token_cause_one_refresh(
-    vault: Vault, sb: GitHubSandbox, home: CharterHome, charter_key: str
+    vault: Vault, sb: GitHubSandbox, worker_env: dict[str, str], charter_key: str
 ) -> None:
     cid = add_mona(vault, sb, expires_in=5)
     sb.faults.set_latency(0.2, path=TOKEN_PATH)
-    env = {**os.environ, "CHARTER_HOME": str(home.path), "CHARTER_KEY": charter_key}
-    env.pop("CHARTER_DATABASE_URL", None)
+    env = {**worker_env, "CHARTER_KEY": charter_key}
     workers = [
         subprocess.Popen(
             [sys.executable, "-c", CHILD, cid],

@@ -155,7 +155,7 @@ def test_the_command_line_selects_and_sizes_the_google_benchmarks() -> None:
     with pytest.raises(SystemExit):
         cli.parse_options(["--events", "0"])
     with pytest.raises(SystemExit):
-        cli.parse_options(["--only", "notion"])
+        cli.parse_options(["--only", "jira"])
 
 
 def test_the_connector_alone_makes_the_floors_requests_and_its_share_is_reported(report: Report) -> None:

@@ -41,7 +41,10 @@ def _no_charter_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def home_path(tmp_path: Path) -> Path:
+def home_path(tmp_path: Path, database_url: str | None, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The home the commands run on, once on SQLite and once on Postgres (as an operator sets it)."""
+    if database_url is not None:
+        monkeypatch.setenv("CHARTER_DATABASE_URL", database_url)
     return tmp_path / "home"
 
 
@@ -57,8 +60,13 @@ def home(local_home: Local) -> CharterHome:
 
 
 @pytest.fixture
-def run(home_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Run:
-    """`run("grant", "list", stdin="...")`: invoke `charter --home <tmp> ...` and capture its output."""
+def run(
+    home_path: Path, home: CharterHome, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> Run:
+    """`run("grant", "list", stdin="...")`: invoke `charter --home <tmp> ...` and capture its output.
+
+    The home exists already, as after connecting an account: only `connect` starts a new one.
+    """
 
     def invoke(*args: str, stdin: str = "") -> Ran:
         capsys.readouterr()

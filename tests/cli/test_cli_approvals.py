@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import pytest
 
+from charter.auth.grants import IssuedGrant
 from charter.cli.context import Local
 from charter.schemas import ApprovalRequest, ApprovalStatus
 
@@ -19,9 +22,14 @@ PREVIEW = (
 
 
 @pytest.fixture
-def paused(local_home: Local) -> ApprovalRequest:
+def grant(local_home: Local) -> IssuedGrant:
+    return local_home.grants.issue("mona", "triage-bot", ("github-mona",), ("read", "draft", "write"))
+
+
+@pytest.fixture
+def paused(local_home: Local, grant: IssuedGrant) -> ApprovalRequest:
     return local_home.approvals.create(
-        grant_id="grt_test",
+        grant_id=grant.id,
         agent="triage-bot",
         subject="mona",
         tool="github_commit_draft",
@@ -100,3 +108,55 @@ def test_an_unknown_request_is_one_coded_line(run: Run) -> None:
     assert ran.code == 1
     assert ran.err.startswith("error[not_found]: no approval request 'apr_nope'")
     assert ran.err.count("\n") == 1
+
+
+def test_the_panel_shows_the_requests_and_the_grants_expiry(run: Run, paused: ApprovalRequest) -> None:
+    ran = run("approvals", "approve", paused.id, "--yes")
+    assert ran.code == 0, ran.err
+    assert "request expires in" in ran.out
+    assert f"grant {paused.grant_id} (expires in 7h" in ran.out
+    assert "at the latest" in ran.out
+
+
+def test_a_call_whose_grant_was_revoked_cannot_be_approved(
+    run: Run, local_home: Local, grant: IssuedGrant, paused: ApprovalRequest
+) -> None:
+    local_home.grants.revoke(grant.id)
+    ran = run("approvals", "approve", paused.id, "--yes")
+    assert ran.code == 1
+    expected = f"error[conflict]: cannot approve {paused.id}: its grant {grant.id} was revoked"
+    assert ran.err.startswith(expected)
+    assert "charter approvals deny" in ran.err
+    assert local_home.approvals.get(paused.id).status is ApprovalStatus.PENDING
+
+
+def test_a_call_whose_grant_expired_cannot_be_approved(run: Run, local_home: Local) -> None:
+    short = local_home.grants.issue(
+        "mona", "triage-bot", ("github-mona",), ("read",), ttl=timedelta(seconds=1)
+    )
+    request = local_home.approvals.create(
+        grant_id=short.id, agent="triage-bot", subject="mona", tool="github_comment",
+        args={}, preview="p", reasons=["r"],
+    )  # fmt: skip
+    time.sleep(1.1)
+    ran = run("approvals", "approve", request.id, "--yes")
+    assert ran.code == 1
+    assert f"its grant {short.id} has expired" in ran.err
+    assert local_home.approvals.get(request.id).status is ApprovalStatus.PENDING
+    # Control: the same request under a live grant is approved (the refusal is the grant's expiry).
+    live = local_home.grants.issue("mona", "triage-bot", ("github-mona",), ("read",))
+    other = local_home.approvals.create(
+        grant_id=live.id, agent="triage-bot", subject="mona", tool="github_comment",
+        args={}, preview="p", reasons=["r"],
+    )  # fmt: skip
+    assert run("approvals", "approve", other.id, "--yes").code == 0
+
+
+def test_a_call_whose_grant_was_revoked_can_still_be_denied(
+    run: Run, local_home: Local, grant: IssuedGrant, paused: ApprovalRequest
+) -> None:
+    local_home.grants.revoke(grant.id)
+    ran = run("approvals", "deny", paused.id, "--reason", "revoked anyway")
+    assert ran.code == 0, ran.err
+    assert f"grant {grant.id} (expires in" in ran.text
+    assert local_home.approvals.get(paused.id).status is ApprovalStatus.DENIED

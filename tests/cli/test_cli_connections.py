@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import pytest
 
 from charter.cli.context import Local
@@ -81,3 +83,35 @@ def test_list_and_revoke_end_the_token_at_the_provider(
     assert sandbox.tokens.lookup(token) is None
     assert "revoked" in run("connections", "list").out
     assert local_home.audit.tail(1)[0].action == "connection.revoke"
+
+
+@pytest.mark.parametrize("url", ["127.0.0.1:8765", "http://127.0.0.1:1"])
+def test_a_sandbox_url_without_scheme_or_server_is_refused_before_consent(
+    run: Run, local_home: Local, url: str, browser: list[str]
+) -> None:
+    started = time.monotonic()
+    ran = run("connect", "github", "--sandbox", url)
+    assert ran.code == 1
+    assert ran.err.startswith("error[configuration_error]: ")
+    assert time.monotonic() - started < 5
+    assert browser == []  # the person was sent nowhere
+    assert local_home.vault.connections() == []
+
+
+def test_a_google_sandbox_with_nothing_listening_names_the_command_that_starts_it(run: Run) -> None:
+    ran = run("connect", "gmail", "--sandbox", "http://127.0.0.1:1")
+    assert "charter sandbox up --service google --port 1" in ran.err
+
+
+def test_consent_says_how_long_it_waits_and_when_no_browser_opened(
+    run: Run, sandbox: GitHubSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_browser(url: str, *args: object, **kwargs: object) -> bool:
+        httpx.get(url, follow_redirects=True, timeout=10.0)  # the person opens it by hand
+        return False
+
+    monkeypatch.setattr("webbrowser.open", no_browser)
+    ran = run("connect", "github", "--sandbox", sandbox.url)
+    assert ran.code == 0, ran.err
+    assert "No browser could be opened here" in ran.text
+    assert "Waiting up to 5m for the answer" in ran.text

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -61,16 +60,6 @@ def test_demo_scene_option_plays_only_that_scene(run: Run, tmp_path: Path) -> No
     assert "Scene 2 · Gmail and Calendar" in ran.text
     assert "GitHub sandbox" not in ran.text
     assert [g.claims.agent for g in Local(tmp_path / "demo-home").grants.list()] == ["inbox-bot"]
-
-
-def test_demo_without_the_google_extra_says_how_to_install_it(
-    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setitem(sys.modules, "charter.sandboxes.google", None)
-    ran = run("demo", "--scene", "google", "--pace", "0", "--home", str(tmp_path / "demo-home"))
-    assert ran.code != 0
-    assert "google extra" in ran.err
-    assert "--scene github" in ran.err
 
 
 def test_demo_uses_a_throwaway_home_by_default(

@@ -38,7 +38,7 @@ def test_an_unknown_command_is_a_usage_error(run: Run) -> None:
 def test_a_charter_error_keeps_its_code(run: Run) -> None:
     ran = run("grant", "revoke", "grt_nope")
     assert ran.code == 1
-    _one_coded_line(ran.err, "grant_denied")
+    _one_coded_line(ran.err, "not_found")
     assert "grt_nope" in ran.err
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import stat
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -57,7 +60,7 @@ def test_attenuate_reads_the_parent_token_from_stdin_and_narrows_it(
                 "--constraint", "repos=acme/web", "-q", stdin=parent + "\n")  # fmt: skip
     assert child.code == 0, child.err
     claims = local_home.grants.verify(child.out.strip())
-    assert claims.agent == "sub-bot"
+    assert claims.agent == "triage-bot/sub-bot"
     assert claims.verbs == ("read",)
     assert claims.constraints == {"repos": ("acme/web",)}
     assert claims.parent_id == local_home.grants.verify(parent).id
@@ -109,3 +112,81 @@ def test_bad_values_fail_with_one_coded_line(
     assert ran.code == 1
     assert ran.err.startswith(f"error[{code}]: ")
     assert ran.err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("option", "expected"),
+    [
+        (
+            ("--constraint", "repo=acme/web"),
+            "unknown constraint 'repo' for a grant on github (did you mean 'repos'?)",
+        ),
+        (("--constraint", "Repos=acme/web"), "unknown constraint 'Repos'"),
+        (("--constraint", "r\u0435pos=acme/web"), "unknown constraint 'r\u0435pos'"),
+        (("--constraint", "calendars=primary"), "unknown constraint 'calendars' for a grant on github"),
+        (("--action", "github_nuke"), "unknown action 'github_nuke'"),
+        (("--destructive", "github_delete_repo"), "unknown destructive action 'github_delete_repo'"),
+    ],
+)
+def test_a_typo_in_a_grant_is_refused_with_the_valid_names_and_issues_nothing(
+    run: Run, local_home: Local, connection_id: str, option: tuple[str, str], expected: str
+) -> None:
+    ran = run(*CREATE, "--connection", connection_id, *option)
+    assert ran.code == 1
+    assert ran.err.startswith("error[validation_error]: ")
+    assert expected in ran.err
+    assert "valid " in ran.err
+    assert local_home.grants.list() == []
+    # Control: the name the connector declares is accepted in the same command.
+    fixed = {"--constraint": "repos=acme/web", "--action": "github_list_issues", "--destructive": ""}[
+        option[0]
+    ]
+    good = run(*CREATE, "--connection", connection_id, *((option[0], fixed) if fixed else ()), "-q")
+    assert good.code == 0, good.err
+
+
+def test_create_help_lists_the_constraint_names_and_actions(run: Run) -> None:
+    ran = run("grant", "create", "--help")
+    assert ran.code == 0
+    assert "repos (github)" in ran.text
+    assert "calendars (calendar)" in ran.text
+    assert "merge_pull_request" in ran.text
+
+
+def test_revoking_an_unknown_grant_is_not_found_for_the_person(run: Run) -> None:
+    ran = run("grant", "revoke", "grt_nope")
+    assert ran.code == 1
+    assert ran.err.startswith("error[not_found]: there is no grant 'grt_nope'")
+    assert "charter grant list" in ran.err
+    assert "ask the person" not in ran.err
+
+
+def test_list_json_shows_claims_and_usage_never_tokens(
+    run: Run, local_home: Local, connection_id: str
+) -> None:
+    token = run(*CREATE, "--connection", connection_id, "--constraint", "repos=acme/web", "-q").out.strip()
+    ran = run("grant", "list", "--json")
+    assert ran.code == 0, ran.err
+    [listed] = json.loads(ran.out)
+    claims = local_home.grants.verify(token)
+    assert (listed["id"], listed["agent"], listed["status"]) == (claims.id, "triage-bot", "active")
+    assert listed["constraints"] == {"repos": ["acme/web"]}
+    assert listed["used"] == 0
+    assert token not in ran.out
+    assert json.loads(run("grant", "list", "--json", "--agent", "nobody").out) == []
+
+
+def test_out_writes_the_token_to_a_new_owner_only_file(
+    run: Run, local_home: Local, connection_id: str, tmp_path: Path
+) -> None:
+    target = tmp_path / "grant.token"
+    ran = run(*CREATE, "--connection", connection_id, "--out", str(target))
+    assert ran.code == 0, ran.err
+    token = target.read_text().strip()
+    assert local_home.grants.verify(token).agent == "triage-bot"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert token not in ran.out
+    again = run(*CREATE, "--connection", connection_id, "--out", str(target))
+    assert again.code == 1
+    assert "already exists" in again.err
+    assert target.read_text().strip() == token

@@ -245,8 +245,9 @@ def test_the_same_change_through_two_connections_is_written_twice() -> None:
     from charter.connectors import MemoryWriteLedger
 
     ledger = MemoryWriteLedger()
-    first, second = Notes(FakeCredentials()), Notes(FakeCredentials())
-    second.credentials.connection_id = "github-hubot-2"  # type: ignore[misc]
+    other = FakeCredentials()
+    other.connection_id = "github-hubot-2"  # type: ignore[misc]
+    first, second = Notes(FakeCredentials()), Notes(other)
     first.ledger = second.ledger = ledger
     first.write(AddNote(repo="acme/web", text="hello"))
     replay = second.write(AddNote(repo="acme/web", text="hello"))

@@ -49,8 +49,8 @@ def test_an_entry_point_that_is_not_a_connector_is_refused(monkeypatch: pytest.M
 
 
 def test_an_unknown_connector_says_which_extra_installs_it() -> None:
-    with pytest.raises(ConfigurationError, match=r"pip install 'charter\[notion\]'"):
-        registry.get_connector("notion")
+    with pytest.raises(ConfigurationError, match=r"pip install 'charter\[jira\]'"):
+        registry.get_connector("jira")
 
 
 def test_a_missing_google_connector_names_the_google_extra(monkeypatch: pytest.MonkeyPatch) -> None:

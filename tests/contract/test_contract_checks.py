@@ -49,6 +49,23 @@ class WritesAgainOnRetry(NotesConnector):
         return WriteResult(action="create_note", id=str(created.body["number"]), idempotency_key="")
 
 
+class RemembersOnlyInMemory(NotesConnector):
+    """Finds a lost write on an in-call retry by what this instance remembers, not in the service."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.sent: dict[str, int] = {}
+
+    def create_note(self, change: Any, ctx: WriteContext) -> WriteResult:
+        if ctx.is_retry and ctx.idempotency_key in self.sent:
+            return WriteResult(
+                action="create_note", id=str(self.sent[ctx.idempotency_key]), idempotency_key=""
+            )
+        self.sent[ctx.idempotency_key] = len(self.send("GET", "/notes", {"per_page": 100}).body) + 1
+        created = self.send("POST", "/notes", {"title": change.title, "body": change.body})
+        return WriteResult(action="create_note", id=str(created.body["number"]), idempotency_key="")
+
+
 class DraftCreatesTheNote(NotesConnector):
     def draft_note(self, change: Any, attribution: Attribution | None) -> DraftPreview:
         self.send("POST", "/notes", {"title": change.title})
@@ -161,6 +178,21 @@ class ErrorShowsTheToken(NotesConnector):
 def test_a_write_repeated_after_a_lost_response_is_caught(harness: NotesHarness) -> None:
     with pytest.raises(AssertionError, match="visible 2 times"):
         checks.check_commits_exactly_once(harness, "create_note", "drop-after-commit")
+
+
+@broken(WritesAgainOnRetry)
+def test_a_write_resent_by_a_later_caller_is_caught(harness: NotesHarness) -> None:
+    with pytest.raises(AssertionError, match=r"later caller .* visible 2 times"):
+        checks.check_lost_answer_is_found_by_a_later_caller(harness, "create_note")
+
+
+@broken(RemembersOnlyInMemory)
+def test_a_connector_that_reconciles_only_from_memory_is_caught(harness: NotesHarness) -> None:
+    # The in-call variant cannot tell: the same instance retries and remembers.
+    checks.check_commits_exactly_once(harness, "create_note", "drop-after-commit")
+    harness.reset()
+    with pytest.raises(AssertionError, match=r"later caller .* visible 2 times"):
+        checks.check_lost_answer_is_found_by_a_later_caller(harness, "create_note")
 
 
 @broken(DraftCreatesTheNote)

@@ -1,0 +1,211 @@
+"""What a grant can name: the actions and resource constraints its connections' connectors declare.
+
+A typo in a grant must never widen it: `repo=acme/web` for `repos=`, or a constraint the grant's
+services do not read, would be silently ignored at call time and leave the agent unrestricted. So
+every action, destructive name and constraint key is checked against the connectors' own
+declarations (read from the classes, never from a list kept here) when a grant is issued or
+attenuated, and refused with the valid ones. Names match exactly: case, spacing and look-alike
+characters (`repos` spelled with a Cyrillic `e`) are refused, with a hint of the name meant.
+
+Connector classes are found through the same entry points as `charter.connectors.registry`; this
+module reads their declarations without importing the connectors package (auth sits below it).
+"""
+
+from __future__ import annotations
+
+import difflib
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from importlib.metadata import entry_points
+from typing import Protocol
+
+from pydantic import BaseModel
+from sqlalchemy import select
+
+from charter.auth.attenuation import matches
+from charter.auth.home import CharterHome
+from charter.auth.storage import create_tables
+from charter.auth.vault_table import connections_table
+from charter.auth.vault_table import metadata as vault_metadata
+from charter.schemas import ValidationError
+from charter.schemas.grants import CONSTRAINT_MARKER
+
+CONNECTOR_GROUP = "charter.connectors"
+COMMIT_DRAFT = "commit_draft"
+
+
+class ActionDeclaration(Protocol):
+    """What the vocabulary reads of an action's declaration (`charter.connectors.ActionSpec` fits)."""
+
+    @property
+    def verb(self) -> str: ...
+
+    @property
+    def request(self) -> type[BaseModel]: ...
+
+    @property
+    def risks(self) -> frozenset[str]: ...
+
+
+class ConnectorDeclarations(Protocol):
+    """What the vocabulary reads of a connector class: its name and declared actions."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def actions(self) -> Mapping[str, ActionDeclaration]: ...
+
+
+@dataclass(frozen=True)
+class ServiceTerms:
+    """The names one service's grants may use: its tools and the constraints its requests read."""
+
+    service: str
+    actions: frozenset[str]
+    constraints: frozenset[str]
+    destructive: frozenset[str] = frozenset()
+
+    @classmethod
+    def declared(cls, service: str, actions: Mapping[str, ActionDeclaration]) -> ServiceTerms:
+        """The terms of a connector from its declared actions (`Connector.actions`)."""
+        tools = {f"{service}_{name}" for name in actions}
+        if any(spec.verb == "draft" for spec in actions.values()):
+            tools.add(f"{service}_{COMMIT_DRAFT}")
+        keys = {key for spec in actions.values() for key in _constraint_keys(spec.request)}
+        destructive = {f"{service}_{name}" for name, spec in actions.items() if "destructive" in spec.risks}
+        return cls(service, frozenset(tools), frozenset(keys), frozenset(destructive))
+
+
+def _constraint_keys(model: type[BaseModel]) -> set[str]:
+    keys: set[str] = set()
+    for info in model.model_fields.values():
+        extra = info.json_schema_extra
+        if isinstance(extra, dict) and isinstance(extra.get(CONSTRAINT_MARKER), str):
+            keys.add(str(extra[CONSTRAINT_MARKER]))
+    return keys
+
+
+class Vocabulary:
+    """The terms of every known service, and which service each connection belongs to."""
+
+    def __init__(
+        self, services: Iterable[ServiceTerms], service_of: Callable[[str], str | None] = lambda _: None
+    ) -> None:
+        self.services = {terms.service: terms for terms in services}
+        self._service_of = service_of
+
+    @classmethod
+    def of(
+        cls,
+        connectors: Iterable[ConnectorDeclarations],
+        service_of: Callable[[str], str | None] = lambda _: None,
+    ) -> Vocabulary:
+        """The vocabulary of these connector classes (anything with `name` and `actions`)."""
+        return cls((ServiceTerms.declared(c.name, c.actions) for c in connectors), service_of)
+
+    @classmethod
+    def installed(cls, service_of: Callable[[str], str | None] = lambda _: None) -> Vocabulary:
+        """The vocabulary of every connector installed under the `charter.connectors` entry points."""
+        return cls(_installed_terms(), service_of)
+
+    @classmethod
+    def for_home(cls, home: CharterHome) -> Vocabulary:
+        """The installed vocabulary, each connection's service read from the home's vault."""
+        engine = home.engine
+
+        def service_of(connection_id: str) -> str | None:
+            # The vault's table, read directly: the vault itself would load every OAuth client.
+            create_tables(vault_metadata, engine)
+            with engine.connect() as conn:
+                found = conn.execute(
+                    select(connections_table.c.service).where(connections_table.c.id == connection_id)
+                ).scalar_one_or_none()
+            return None if found is None else str(found)
+
+        return cls.installed(service_of)
+
+    def terms_for(self, connections: Sequence[str]) -> list[ServiceTerms]:
+        """The terms of the services behind `connections`.
+
+        A connection this home does not know (its service cannot be looked up) counts as any
+        installed service: a grant for it is inert anyway, and names no service uses still fail.
+        """
+        found: dict[str, ServiceTerms] = {}
+        for connection in connections:
+            service = self._service_of(connection)
+            terms = self.services.get(service) if service else None
+            if terms is None:
+                return list(self.services.values())
+            found[service or ""] = terms
+        return list(found.values())
+
+    def check(
+        self,
+        connections: Sequence[str],
+        *,
+        actions: Sequence[str] | None = None,
+        destructive: Sequence[str] = (),
+        constraints: Iterable[str] = (),
+    ) -> None:
+        """Refuse, with `ValidationError` listing the valid names, any name these connections cannot use."""
+        terms = self.terms_for(connections)
+        tools = sorted({t for s in terms for t in s.actions})
+        keys = sorted({k for s in terms for k in s.constraints})
+        risky = sorted({d for s in terms for d in s.destructive})
+        which = ", ".join(sorted(s.service for s in terms)) or "no installed service"
+        for pattern in actions or ():
+            if not any(matches(pattern, tool) for tool in tools):
+                raise _unknown("action", pattern, tools, which)
+        for name in destructive:
+            if name not in risky:
+                raise _unknown("destructive action", name, risky, which)
+        for key in constraints:
+            if key not in keys:
+                raise _unknown("constraint", key, keys, which)
+
+
+def _unknown(kind: str, name: str, valid: Sequence[str], services: str) -> ValidationError:
+    hint = _hint(name, valid)
+    listed = ", ".join(valid) if valid else "none"
+    return ValidationError(
+        f"unknown {kind} {name!r} for a grant on {services}{hint}; valid {kind}s: {listed}. "
+        "Nothing was issued.",
+        field=kind,
+        given=name,
+        valid=list(valid),
+    )
+
+
+def _hint(name: str, valid: Sequence[str]) -> str:
+    folded = _fold(name)
+    for candidate in valid:
+        if _fold(candidate) == folded:
+            return f" (did you mean {candidate!r}? they differ in case, spacing or look-alike characters)"
+    close = difflib.get_close_matches(name, valid, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _fold(text: str) -> str:
+    # Compatibility forms (full-width letters) fold by NFKC; other look-alikes get difflib's hint.
+    normal = unicodedata.normalize("NFKC", text).casefold()
+    return "".join(ch for ch in normal if not ch.isspace() and unicodedata.category(ch) != "Cf")
+
+
+@cache
+def _installed_terms() -> tuple[ServiceTerms, ...]:
+    found: list[ServiceTerms] = []
+    for ep in entry_points(group=CONNECTOR_GROUP):
+        try:
+            cls = ep.load()
+        except ImportError:
+            continue  # a connector whose extra is not installed is simply absent
+        name, actions = getattr(cls, "name", None), getattr(cls, "actions", None)
+        if isinstance(name, str) and isinstance(actions, Mapping):
+            found.append(ServiceTerms.declared(name, actions))
+    return tuple(found)
+
+
+__all__ = ["CONNECTOR_GROUP", "ActionDeclaration", "ConnectorDeclarations", "ServiceTerms", "Vocabulary"]

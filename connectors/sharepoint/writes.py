@@ -1,0 +1,283 @@
+"""How the SharePoint connector reads before it changes, commits, and reconciles a lost answer.
+
+Every write is safe to retry under the same idempotency key: a folder is created with
+conflictBehavior=fail and a retry that meets its own folder accepts it; an upload that meets a file
+with exactly its bytes accepts it; a field update whose If-Match now fails checks whether the row
+already holds the values; a delete whose item is gone finds it was done; a sharing link is reused
+by Graph itself; an invitation skips people who already have the role.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from charter.connectors.base import WriteContext
+from charter.connectors.sharepoint import preview
+from charter.connectors.sharepoint.models import (
+    CreateFolder,
+    CreateSharingLink,
+    DeleteItem,
+    InvitePeople,
+    LibraryChanges,
+    SyncLibrary,
+    UpdateListItem,
+    UploadFile,
+    _PathChange,
+)
+from charter.connectors.sharepoint.responses import path_url
+from charter.connectors.sharepoint.upload import SIMPLE_LIMIT, upload_in_session
+from charter.schemas import Conflict, NotFound, ValidationError, WriteResult
+
+if TYPE_CHECKING:
+    from charter.connectors.sharepoint.client import GraphClient
+
+Json = dict[str, Any]
+# The largest current file a replacement's preview downloads to show a diff.
+PREVIEW_LIMIT = 1024 * 1024
+
+
+class Writes:
+    """The SharePoint connector's write handlers and the reads they rest on."""
+
+    api: GraphClient
+    credentials: Any
+
+    def _site_id(self, address: str) -> str:
+        raise NotImplementedError
+
+    def _drive_id(self, address: str, library: str) -> str:
+        raise NotImplementedError
+
+    # -- reads before a change -----------------------------------------------------------------
+
+    @staticmethod
+    def place(change: _PathChange) -> str:
+        return preview.where(change.site, change.library, change.path)
+
+    def raw_item(self, change: _PathChange) -> Json:
+        drive = self._drive_id(change.site, change.library)
+        return self.api.get(
+            path_url(drive, change.path),
+            self.place(change),
+            {"$select": "id,name,size,eTag,file,folder,webUrl"},
+        )
+
+    def maybe_item(self, change: _PathChange) -> Json | None:
+        try:
+            return self.raw_item(change)
+        except NotFound:
+            return None
+
+    def require_parent(self, change: _PathChange) -> None:
+        parent = change.path.rpartition("/")[0]
+        drive = self._drive_id(change.site, change.library)
+        where = preview.where(change.site, change.library, parent or "/")
+        found = self.api.get(path_url(drive, parent), f"folder {where}", {"$select": "id,folder"})
+        if found.get("folder") is None:
+            raise ValidationError(f"{where} is a file, not a folder; choose a folder path.")
+
+    def current_file(self, change: UploadFile) -> tuple[int, bytes | None] | None:
+        """(size, bytes) of the file now at the upload's path, None if there is none.
+
+        The bytes are left out (None) above `PREVIEW_LIMIT`: too large to diff readably. Refuses
+        a folder at the path, or a file there when `replace` is not set.
+        """
+        self.require_parent(change)
+        item = self.maybe_item(change)
+        if item is None:
+            return None
+        if item.get("folder") is not None:
+            raise Conflict(f"{self.place(change)} is a folder; choose a file path.")
+        if not change.replace:
+            raise Conflict(f"{self.place(change)} already exists; set replace to true to replace it.")
+        size = int(item.get("size") or 0)
+        url = str(item.get("@microsoft.graph.downloadUrl") or "")
+        if not url or size > PREVIEW_LIMIT:
+            return size, None
+        data, _, _ = self.api.fetch(url, self.place(change), None, PREVIEW_LIMIT)
+        return size, data
+
+    def outsiders(self, recipients: list[str]) -> list[str]:
+        domain = str(self.credentials.account).rpartition("@")[2].lower()
+        return [r for r in recipients if not domain or r.rpartition("@")[2].lower() != domain]
+
+    def checked_row(self, change: UpdateListItem) -> Json:
+        """The row as it is now, after checking every field against the list's columns."""
+        site = self._site_id(change.site)
+        base = f"/sites/{site}/lists/{change.list}"
+        columns = {
+            c["name"]: c for c in self.api.get(f"{base}/columns", f"list {change.list}").get("value", [])
+        }
+        for name, value in change.fields.items():
+            column = columns.get(name)
+            if column is None:
+                raise ValidationError(
+                    f"list {change.list} has no column {name!r}; "
+                    f"its columns are {', '.join(sorted(columns))}."
+                )
+            if column.get("readOnly"):
+                raise ValidationError(f"column {name!r} of list {change.list} is read-only.")
+            choices = (column.get("choice") or {}).get("choices")
+            if choices and value not in choices:
+                raise ValidationError(
+                    f"{value!r} is not a choice of {name!r}; use one of {', '.join(choices)}."
+                )
+        return self.api.get(
+            f"{base}/items/{change.item_id}", f"row {change.item_id} of {change.list}", {"expand": "fields"}
+        )
+
+    # -- writes ----------------------------------------------------------------------------------
+
+    def write_upload(self, change: UploadFile, ctx: WriteContext) -> WriteResult:
+        data = change.content.encode()
+        drive = self._drive_id(change.site, change.library)
+        subject = self.place(change)
+        if ctx.is_retry:
+            done = self._same_file(change, data)
+            if done is not None:
+                return self._result("upload_file", ctx, done, f"uploaded {subject}")
+        behaviour = "replace" if change.replace else "fail"
+        if len(data) <= SIMPLE_LIMIT:
+            params = {"@microsoft.graph.conflictBehavior": behaviour}
+            answer = self.api.call(
+                "PUT", path_url(drive, change.path, "/content"), subject, params=params, content=data
+            )
+            item = answer.body or {}
+        else:
+            props: Json = {"@microsoft.graph.conflictBehavior": behaviour}
+            if ctx.attribution is not None:
+                props["description"] = ctx.attribution.line()
+            session = self.api.call(
+                "POST", path_url(drive, change.path, "/createUploadSession"), subject, body={"item": props}
+            ).body
+            item = upload_in_session(self.api, str((session or {})["uploadUrl"]), data, subject)
+        return self._result("upload_file", ctx, item, f"uploaded {subject} ({len(data):,} bytes)")
+
+    def _same_file(self, change: UploadFile, data: bytes) -> Json | None:
+        item = self.maybe_item(change)
+        url = str((item or {}).get("@microsoft.graph.downloadUrl") or "")
+        if item is None or not url or int(item.get("size") or -1) != len(data):
+            return None
+        current, _, _ = self.api.fetch(url, self.place(change), None, len(data) + 1)
+        return item if current == data else None
+
+    def write_folder(self, change: CreateFolder, ctx: WriteContext) -> WriteResult:
+        drive = self._drive_id(change.site, change.library)
+        parent, _, name = change.path.rpartition("/")
+        body: Json = {"name": name, "folder": {}, "@microsoft.graph.conflictBehavior": "fail"}
+        if ctx.attribution is not None:
+            body["description"] = ctx.attribution.line()
+        try:
+            item = self.api.call(
+                "POST", path_url(drive, parent, "/children"), self.place(change), body=body
+            ).body
+        except Conflict:
+            existing = self.maybe_item(change) if ctx.is_retry else None
+            if existing is None or existing.get("folder") is None:
+                raise
+            item = existing
+        return self._result("create_folder", ctx, item or {}, f"created folder {self.place(change)}")
+
+    def write_delete(self, change: DeleteItem, ctx: WriteContext) -> WriteResult:
+        drive = self._drive_id(change.site, change.library)
+        try:
+            self.api.call("DELETE", path_url(drive, change.path), self.place(change))
+        except NotFound:
+            if not ctx.is_retry:
+                raise
+        return WriteResult(
+            action="delete_item",
+            id=f"{change.site}/{change.library}/{change.path}",
+            idempotency_key=ctx.idempotency_key,
+            summary=f"moved {self.place(change)} to the recycle bin",
+        )
+
+    def write_link(self, change: CreateSharingLink, ctx: WriteContext) -> WriteResult:
+        drive = self._drive_id(change.site, change.library)
+        body = {"type": change.type, "scope": change.scope}
+        # Graph answers 200 with the same link when this app already made it: retries are idempotent.
+        permission = self.api.call(
+            "POST", path_url(drive, change.path, "/createLink"), self.place(change), body=body
+        ).body
+        link = (permission or {}).get("link") or {}
+        return WriteResult(
+            action="create_sharing_link",
+            id=str((permission or {}).get("id")),
+            url=link.get("webUrl"),
+            idempotency_key=ctx.idempotency_key,
+            summary=f"{change.type} link to {self.place(change)} for {preview.LINK_REACH[change.scope]}",
+        )
+
+    def write_invite(self, change: InvitePeople, ctx: WriteContext) -> WriteResult:
+        drive = self._drive_id(change.site, change.library)
+        wanted = list(change.recipients)
+        if ctx.is_retry:
+            have = self.api.get(path_url(drive, change.path, "/permissions"), self.place(change)).get(
+                "value", []
+            )
+            holders = {_holder(p) for p in have if change.role in (p.get("roles") or [])}
+            wanted = [r for r in wanted if r.lower() not in holders]
+        if wanted:
+            body = {
+                "recipients": [{"email": r} for r in wanted],
+                "roles": [change.role],
+                "requireSignIn": True,
+                "sendInvitation": change.send_invitation,
+                "message": change.message,
+            }
+            self.api.call("POST", path_url(drive, change.path, "/invite"), self.place(change), body=body)
+        return WriteResult(
+            action="invite",
+            id=f"{change.site}/{change.library}/{change.path}:{','.join(change.recipients)}",
+            idempotency_key=ctx.idempotency_key,
+            summary=f"gave {', '.join(change.recipients)} {change.role} access to {self.place(change)}",
+        )
+
+    def write_fields(self, change: UpdateListItem, ctx: WriteContext) -> WriteResult:
+        site = self._site_id(change.site)
+        path = f"/sites/{site}/lists/{change.list}/items/{change.item_id}"
+        subject = f"row {change.item_id} of list {change.list}"
+        headers = {"If-Match": change.etag} if change.etag else {}
+        try:
+            self.api.call("PATCH", path + "/fields", subject, body=dict(change.fields), headers=headers)
+        except Conflict:
+            # The eTag moved: either another edit (a real conflict) or our own lost attempt.
+            now = self.api.get(path, subject, {"expand": "fields"}).get("fields") or {}
+            if not (ctx.is_retry and all(now.get(k) == v for k, v in change.fields.items())):
+                raise Conflict(
+                    f"{subject} changed since it was read; read it again (list_items) and redo the change "
+                    "with its new eTag.",
+                    stale_etag=change.etag,
+                ) from None
+        return WriteResult(
+            action="update_list_item",
+            id=f"{change.site}/{change.list}/{change.item_id}",
+            idempotency_key=ctx.idempotency_key,
+            summary=f"updated {', '.join(change.fields)} of {subject}",
+        )
+
+    @staticmethod
+    def _result(action_name: str, ctx: WriteContext, item: Json, summary: str) -> WriteResult:
+        return WriteResult(
+            action=action_name,
+            id=str(item.get("id") or ""),
+            url=item.get("webUrl"),
+            idempotency_key=ctx.idempotency_key,
+            summary=summary,
+        )
+
+    # -- delta -------------------------------------------------------------------------------
+
+    def delta(self, request: SyncLibrary) -> LibraryChanges:
+        from charter.connectors.sharepoint.sync import sync_library
+
+        return sync_library(self, request)
+
+
+def _holder(permission: Json) -> str:
+    granted = (permission.get("grantedTo") or {}).get("user") or {}
+    invited = permission.get("invitation") or {}
+    return str(granted.get("email") or invited.get("email") or "").lower()
+
+
+__all__ = ["Writes"]

@@ -1,0 +1,45 @@
+"""Notion connectors on the session's Notion sandbox, waiting on its clock rather than for real."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import pytest
+
+from charter.connectors.notion import NotionConnector, errors
+from charter.connectors.notion.client import _budgets
+from charter.contract_tests.harnesses.notion import EVERY_CAPABILITY, NotionCredentials
+from charter.sandboxes.notion import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, NotionSandbox
+
+MakeConnector = Callable[..., NotionConnector]
+
+
+@pytest.fixture
+def make_notion(nsb: NotionSandbox) -> MakeConnector:
+    """`make_notion(capabilities=..., claimed=...)`: a connector whose integration has those capabilities."""
+    _budgets.clear()
+    errors._seen.clear()
+
+    def make(
+        capabilities: Iterable[str] = EVERY_CAPABILITY, claimed: Iterable[str] | None = None
+    ) -> NotionConnector:
+        held = frozenset(capabilities)
+        nsb.oauth.capabilities = held
+        issued = nsb.tokens.issue("mona@acme.com", held, DEFAULT_CLIENT_ID)
+        credentials = NotionCredentials(
+            token_url=f"{nsb.url}/v1/oauth/token",
+            client=(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET),
+            tokens=(issued.access_token, issued.refresh_token or ""),
+            claimed=held if claimed is None else frozenset(claimed),
+        )
+        connector = NotionConnector(credentials, base_url=nsb.url)
+        connector.sleep = nsb.clock.advance
+        connector.clock = nsb.clock.now
+        return connector
+
+    return make
+
+
+@pytest.fixture
+def notion(make_notion: MakeConnector) -> NotionConnector:
+    return make_notion()
