@@ -222,6 +222,7 @@ class Catalog:
             connection=conn.id,
             action=spec.name,
             output_schema=output_schema(spec.verb, spec.result),
+            open_world=spec.verb != "draft" or spec.native,
         )
         if decision.outcome == "deny":
             return Entry(tool, base, spec, False, decision.reasons)

@@ -37,6 +37,9 @@ class Tool(BaseModel):
     output_schema: dict[str, Any] | None = Field(
         default=None, description="JSON Schema of `ToolResult.data` when the call succeeds."
     )
+    open_world: bool = Field(
+        default=True, description="Whether a call reaches the service; false for drafts kept by Charter."
+    )
 
     def to_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")

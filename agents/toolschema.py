@@ -11,8 +11,7 @@ error saying which one.
 from __future__ import annotations
 
 from functools import cache
-from types import NoneType, UnionType
-from typing import Any, Union, get_args, get_origin
+from typing import Any, get_args
 
 from pydantic import BaseModel
 
@@ -27,13 +26,20 @@ MAX_LIMIT = 1000
 _LIMITS = ("maxLength", "maxItems")
 
 
-def _unwrap_nullable(node: dict[str, Any]) -> dict[str, Any]:
-    """An optional field's `anyOf [X, null]` as X: omitting the field is how an LLM says null."""
+def _unwrap_nullable(node: dict[str, Any], keep_null: bool) -> dict[str, Any]:
+    """An optional field's `anyOf [X, null]` as X: omitting the field is how an LLM says null.
+
+    With `keep_null` (what a result may hold) the null stays, folded into X's `type` when it has one.
+    """
     branches = node.get("anyOf")
     if not (isinstance(branches, list) and _NULL in branches):
         return node
     others = [b for b in branches if b != _NULL]
     rest = {k: v for k, v in node.items() if k != "anyOf"}
+    if keep_null:
+        if len(others) == 1 and isinstance(others[0].get("type"), str):
+            return {**others[0], **rest, "type": [others[0]["type"], "null"]}
+        return {**rest, "anyOf": [*others, _NULL]}
     if len(others) == 1:
         return {**others[0], **rest}
     return {**rest, "anyOf": others}
@@ -49,25 +55,41 @@ def _keep(key: str, value: object) -> bool:
     return not (key == "default" and any(value == e and type(value) is type(e) for e in _EMPTY_DEFAULTS))
 
 
-def compact(node: Any, defs: dict[str, Any], depth: int = 0) -> Any:
-    """`node` with references inlined and the noise an LLM does not need removed."""
+class SchemaError(ValueError):
+    """A model's JSON Schema cannot be made self-contained (a reference Charter cannot inline)."""
+
+
+# Deeper than any Charter model nests; a recursive model would otherwise inline forever.
+MAX_DEPTH = 8
+
+
+def compact(node: Any, defs: dict[str, Any], depth: int = 0, *, keep_null: bool = False) -> Any:
+    """`node` with references inlined and the noise an LLM does not need removed.
+
+    The result holds no `$ref` (and no `$defs`): a reference that cannot be inlined raises
+    `SchemaError` rather than leaving a schema that clients cannot compile.
+    """
     if isinstance(node, list):
-        return [compact(v, defs, depth) for v in node]
+        return [compact(v, defs, depth, keep_null=keep_null) for v in node]
     if not isinstance(node, dict):
         return node
+    # Unwrapped first: `anyOf [{$ref}, null]` becomes a bare `$ref`, which must still be inlined.
+    node = _unwrap_nullable(node, keep_null)
     ref = node.get("$ref")
-    if isinstance(ref, str) and ref.startswith("#/$defs/") and depth < 8:
-        target = compact(defs[ref.removeprefix("#/$defs/")], defs, depth + 1)
+    if ref is not None:
+        name = ref.removeprefix("#/$defs/") if isinstance(ref, str) else None
+        if name not in defs or depth >= MAX_DEPTH:
+            raise SchemaError(f"cannot inline the JSON Schema reference {ref!r}")
+        target = compact(defs[name], defs, depth + 1, keep_null=keep_null)
         rest = {k: v for k, v in node.items() if k != "$ref"}
-        return {**target, **compact(rest, defs, depth)}
-    node = _unwrap_nullable(node)
+        return {**target, **compact(rest, defs, depth, keep_null=keep_null)}
     out: dict[str, Any] = {}
     for key, value in node.items():
         if key == "properties" and isinstance(value, dict):
             # Property names are data, not keywords: a field called `title` stays.
-            out[key] = {name: compact(v, defs, depth) for name, v in value.items()}
+            out[key] = {name: compact(v, defs, depth, keep_null=keep_null) for name, v in value.items()}
         elif _keep(key, value):
-            out[key] = compact(value, defs, depth)
+            out[key] = compact(value, defs, depth, keep_null=keep_null)
     return out
 
 
@@ -82,30 +104,29 @@ def input_schema(model: type[BaseModel]) -> dict[str, Any]:
     return dict(out)
 
 
-def _nullable(annotation: object) -> bool:
-    return get_origin(annotation) in (Union, UnionType) and NoneType in get_args(annotation)
-
-
-def _or_null(prop: dict[str, Any]) -> dict[str, Any]:
-    kind = prop.get("type")
-    if isinstance(kind, str):
-        return {**prop, "type": [kind, "null"]}
-    return {"anyOf": [prop, _NULL]}
+@cache
+def result_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """A compact JSON Schema for a result model: what its JSON dump holds, nulls included, at any depth."""
+    schema = model.model_json_schema(mode="serialization")
+    out = compact(schema, schema.get("$defs", {}), keep_null=True)
+    out.pop("description", None)
+    out.setdefault("type", "object")
+    out.setdefault("properties", {})
+    return dict(out)
 
 
 def _data_schema(model: object) -> dict[str, Any]:
     """One item as agents receive it: every field but the provenance (it sits beside), maybe null."""
     if not (isinstance(model, type) and issubclass(model, BaseModel)):
         return {}
-    schema = input_schema(model)
-    fields = {n: f for n, f in model.model_fields.items() if n != "provenance"}
+    schema = result_schema(model)
+    fields = [n for n in model.model_fields if n != "provenance"]
     props = {
-        name: _or_null(bare) if _nullable(fields[name].annotation) else bare
+        name: {k: v for k, v in prop.items() if k != "default"}
         for name, prop in schema["properties"].items()
         if name in fields
-        for bare in [{k: v for k, v in prop.items() if k != "default"}]
     }
-    return {**schema, "properties": props, "required": list(fields)}
+    return {**schema, "properties": props, "required": fields}
 
 
 PROVENANCE_SCHEMA: dict[str, Any] = {
@@ -197,11 +218,14 @@ def output_schema(verb: Verb, result: object) -> dict[str, Any]:
 
 __all__ = [
     "DRAFT_OUTPUT_SCHEMA",
+    "MAX_DEPTH",
     "PROVENANCE_SCHEMA",
     "UNTRUSTED_SCHEMA",
     "WRITE_OUTPUT_SCHEMA",
+    "SchemaError",
     "compact",
     "input_schema",
     "output_schema",
     "read_output_schema",
+    "result_schema",
 ]

@@ -91,6 +91,15 @@ def serve_command(
             "clients that show such questions to a person, never to the agent.",
         ),
     ] = False,
+    toolsets: Annotated[
+        str | None,
+        typer.Option(
+            "--toolsets",
+            help="Serve only these toolsets, comma-separated (github.read,gmail.draft); an unknown "
+            "one is refused with the grant's toolsets.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Serve exactly the grant's tools over MCP; paused calls return their approval id."""
     # Imported here: the MCP SDK and its web stack would slow every other `charter` command.
@@ -102,7 +111,10 @@ def serve_command(
     here = local(ctx)
     toolkit = Toolkit(read_grant(grant, grant_file), home=here.home)
     claims = toolkit.claims  # a bad grant fails here, before any client connects
-    bridge = CharterMCP(toolkit, ask_in_client=ask_in_client, approvals=here.approvals)
+    served = [s.strip() for s in toolsets.split(",") if s.strip()] if toolsets is not None else None
+    if served is not None:
+        toolkit.tools(served)  # an unknown toolset fails here too, naming the grant's toolsets
+    bridge = CharterMCP(toolkit, ask_in_client=ask_in_client, approvals=here.approvals, toolsets=served)
     transport = "streamable HTTP" if http else "stdio"
     try:
         _say(

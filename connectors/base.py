@@ -103,6 +103,8 @@ class ActionSpec:
     description: str
     commits: str | None = None
     method: str = ""
+    # A draft the service itself holds (a Gmail draft, a GitHub draft pull request), not Charter's store.
+    native: bool = False
 
     def tool_name(self, connector: str) -> str:
         return f"{connector}_{self.name}"
@@ -115,6 +117,7 @@ class _Declared:
     risks: frozenset[Risk]
     commits: str | None
     description: str | None
+    native: bool = False
 
 
 def action(
@@ -124,11 +127,13 @@ def action(
     risks: tuple[Risk, ...] | list[Risk] = (),
     commits: str | None = None,
     description: str | None = None,
+    native: bool = False,
 ) -> Callable[[F], F]:
     """Declare a connector method as an action.
 
     `scopes` are the minimal provider scopes it needs; `risks` tag what policy should weigh;
-    a draft action names, in `commits`, the write action that commits its drafts.
+    a draft action names, in `commits`, the write action that commits its drafts, and says
+    `native=True` when its drafts live in the service rather than in Charter's store.
     """
     unknown = set(risks) - set(RISKS)
     if unknown:
@@ -138,7 +143,7 @@ def action(
 
     def mark(fn: F) -> F:
         fn.__charter_action__ = _Declared(  # type: ignore[attr-defined]
-            verb, tuple(scopes), frozenset(risks), commits, description
+            verb, tuple(scopes), frozenset(risks), commits, description, native
         )
         return fn
 
@@ -405,6 +410,7 @@ def _spec_from(cls: type, attr: str, fn: Callable[..., Any], declared: _Declared
         description=description,
         commits=declared.commits,
         method=attr,
+        native=declared.native,
     )
 
 

@@ -15,6 +15,8 @@ from charter.auth.grants import GrantAuthority
 from charter.schemas import CharterError, GrantDenied
 
 MCP_PATH = "/mcp"
+# Grant problems that arise after a session began; answered inside it, by the tools.
+_LAPSED = frozenset({"revoked", "expired", "budget_exhausted"})
 
 
 class GrantBearer:
@@ -32,21 +34,27 @@ class GrantBearer:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        problem = await anyio.to_thread.run_sync(self.problem, _bearer(scope))
+        established = _header(scope, b"mcp-session-id") is not None
+        problem = await anyio.to_thread.run_sync(self.problem, _bearer(scope), established)
         if problem is None:
             await self.app(scope, receive, send)
         else:
             await _refuse(send, problem)
 
-    def problem(self, token: str | None) -> CharterError | None:
-        """Why `token` may not use this server, or None when it is the served grant and still valid."""
+    def problem(self, token: str | None, established: bool = False) -> CharterError | None:
+        """Why `token` may not use this server, or None when it may reach MCP.
+
+        At session start the served grant must be valid. Within an established session, the served
+        grant's own token (its signature checked) passes even once revoked, expired or spent: the
+        tools then answer with that coded error, which a client shows, where a bare 401 would read
+        as "log in again".
+        """
         if not token:
             return GrantDenied(
                 "send the grant token as `Authorization: Bearer <token>`", reason="missing_credential"
             )
         try:
-            # Verified, not compared: a revoked, expired or spent grant is refused from its next request.
-            claims = self._authority.verify(token)
+            claims = self._authority.decode(token)
         except CharterError as exc:
             return exc
         if claims.id != self._grant_id:
@@ -54,15 +62,25 @@ class GrantBearer:
                 f"this server acts for grant {self._grant_id}, not {claims.id}; present that grant's token",
                 reason="other_grant",
             )
+        try:
+            # Checked, not compared: a revoked, expired or spent grant is caught from its next request.
+            self._authority.check(claims)
+        except CharterError as exc:
+            lapsed = exc.details.get("reason") in _LAPSED
+            return None if established and lapsed else exc
         return None
 
 
-def _bearer(scope: Scope) -> str | None:
+def _header(scope: Scope, wanted: bytes) -> str | None:
     for name, value in scope.get("headers", []):
-        if name.lower() == b"authorization":
-            scheme, _, token = value.decode("latin-1").partition(" ")
-            return token.strip() if scheme.lower() == "bearer" else None
+        if name.lower() == wanted:
+            return str(value.decode("latin-1"))
     return None
+
+
+def _bearer(scope: Scope) -> str | None:
+    scheme, _, token = (_header(scope, b"authorization") or "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else None
 
 
 async def _refuse(send: Send, problem: CharterError) -> None:

@@ -25,6 +25,24 @@ _PAUSE_SCHEMA: dict[str, Any] = {
     },
     "required": ["status", "approval_id", "preview", "reasons", "how_to_resume"],
 }
+# What every failed call carries (`CharterError.to_dict()`), flagged `isError` as well.
+_ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "status": {"const": "error"},
+        "error": {
+            "type": "object",
+            "properties": {
+                "error": {"type": "string", "description": "A stable code, e.g. validation_error."},
+                "message": {"type": "string", "description": "What went wrong and what to do."},
+                "retryable": {"type": "boolean"},
+                "details": {"type": "object"},
+            },
+            "required": ["error", "message"],
+        },
+    },
+    "required": ["status", "error"],
+}
 _RESUME_INPUT: dict[str, Any] = {
     "type": "object",
     "properties": {
@@ -43,40 +61,59 @@ _RESUME_DESCRIPTION = (
 
 
 def output_schema(data_schema: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The structured result of a tool: `ok` with its data, or `approval_required` with the pause."""
+    """The structured result of a tool: `ok` with its data, `approval_required` with the pause, or `error`.
+
+    Every shape the server sends is declared: clients (the TypeScript SDK, Inspector) validate
+    error results against the outputSchema too, and would otherwise hide the error's message.
+    """
     done = {
         "type": "object",
         "properties": {"status": {"const": "ok"}, "data": dict(data_schema or {})},
         "required": ["status", "data"],
     }
-    return {"type": "object", "oneOf": [done, _PAUSE_SCHEMA]}
+    return {"type": "object", "oneOf": [done, _PAUSE_SCHEMA, _ERROR_SCHEMA]}
+
+
+def tool_title(tool: Tool) -> str:
+    """What a client shows the person: `List issues (github)`."""
+    return f"{tool.action.replace('_', ' ').capitalize()} ({tool.service})"
 
 
 def mcp_tool(tool: Tool) -> types.Tool:
     """A Charter tool as MCP lists it, with hints a client can show the person."""
     writes = tool.verb != "read"
+    title = tool_title(tool)
     return types.Tool(
         name=tool.name,
+        title=title,
         description=tool.description,
         input_schema=dict(tool.input_schema),
         # Read through getattr: tools from older catalogs carry no output schema.
         output_schema=output_schema(getattr(tool, "output_schema", None)),
         annotations=types.ToolAnnotations(
+            title=title,
             read_only_hint=not writes,
             destructive_hint=writes and "destructive" in tool.risks,
-            open_world_hint=True,
+            # Each draft call makes a new draft; a write without an idempotency key may repeat.
+            # Committing a draft runs once, whatever the retries: its key is the draft's id.
+            idempotent_hint=not writes or tool.action == "commit_draft",
+            open_world_hint=getattr(tool, "open_world", True),
         ),
     )
 
 
 def resume_tool() -> types.Tool:
     """`charter_resume`: finish a call a person approved."""
+    title = "Resume an approved call (charter)"
     return types.Tool(
         name=RESUME_TOOL,
+        title=title,
         description=_RESUME_DESCRIPTION,
         input_schema=_RESUME_INPUT,
         output_schema=output_schema(None),
-        annotations=types.ToolAnnotations(read_only_hint=False, open_world_hint=True),
+        annotations=types.ToolAnnotations(
+            title=title, read_only_hint=False, idempotent_hint=True, open_world_hint=True
+        ),
     )
 
 
@@ -104,10 +141,8 @@ def call_result(result: ToolResult) -> types.CallToolResult:
             **result.approval.model_dump(mode="json"),
             "how_to_resume": how,
         }
-        summary = f"Paused for a person's approval (approval {approval_id}). {how}"
-        return types.CallToolResult(
-            content=[types.TextContent(type="text", text=summary)], structured_content=pause
-        )
+        # JSON like every other result, so a client reading only the text parses all of them alike.
+        return types.CallToolResult(content=[_text(pause)], structured_content=pause)
     done = {"status": "ok", "data": result.data}
     return types.CallToolResult(content=[_text(done)], structured_content=done)
 
@@ -129,4 +164,5 @@ __all__ = [
     "mcp_tool",
     "output_schema",
     "resume_tool",
+    "tool_title",
 ]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
+from collections.abc import Sequence
+from importlib import metadata
 from typing import Any, cast
 
 import anyio
@@ -17,11 +19,11 @@ from mcp.server.stdio import stdio_server
 from mcp.shared.exceptions import MCPError
 
 from charter.agents.approvals import ApprovalStore
-from charter.agents.mcp.results import RESUME_TOOL, call_result, mcp_tool, resume_tool
+from charter.agents.mcp.results import RESUME_TOOL, call_result, error_result, mcp_tool, resume_tool
 from charter.agents.toolkit import Toolkit
 from charter.agents.tools import ToolResult
 from charter.auth.audit import AuditLog, redact
-from charter.schemas import ApprovalStatus, CharterError
+from charter.schemas import ApprovalStatus, CharterError, ValidationError
 
 SERVER_NAME = "charter"
 APPROVAL_INPUT = "charter_approval"
@@ -56,13 +58,17 @@ class CharterMCP:
         *,
         ask_in_client: bool = False,
         approvals: ApprovalStore | None = None,
+        toolsets: Sequence[str] | None = None,
     ) -> None:
         self.toolkit = toolkit
+        # Served, not only listed: a tool outside these toolsets is refused even if the grant allows it.
+        self.toolsets = tuple(toolsets) if toolsets is not None else None
         # Off by default: a client driven by the agent itself could answer in the person's place.
         self.ask_in_client = ask_in_client
         self._approvals = approvals
         self.server: Server[Any] = Server(
             SERVER_NAME,
+            version=_version(),
             instructions=_INSTRUCTIONS,
             on_list_tools=self._list_tools,
             on_call_tool=self._call_tool,
@@ -81,7 +87,7 @@ class CharterMCP:
         A grant that no longer holds raises here: the client learns why at once, from the listing.
         """
         self.toolkit.claims  # noqa: B018 - verified now: expiry, revocation, budget
-        tools = self.toolkit.tools()
+        tools = self.toolkit.tools(self.toolsets)
         listed = [mcp_tool(t) for t in tools]
         if any(t.verb != "read" for t in tools):
             listed.append(resume_tool())
@@ -90,6 +96,9 @@ class CharterMCP:
     async def _list_tools(
         self, ctx: Context, params: types.PaginatedRequestParams | None
     ) -> types.ListToolsResult:
+        if params is not None and params.cursor is not None:
+            # The whole list fits one page, so no cursor was ever handed out: any cursor is bogus.
+            raise MCPError(types.INVALID_PARAMS, f"unknown tools/list cursor {params.cursor[:40]!r}; omit it")
         try:
             tools = await anyio.to_thread.run_sync(self.tools)
         except CharterError as exc:
@@ -104,6 +113,14 @@ class CharterMCP:
             return call_result(await self._answered(params.request_state, params.input_responses))
         # The arguments go on as sent: the Toolkit refuses what does not fit and records it.
         args = params.arguments
+        if self.toolsets is not None and not await anyio.to_thread.run_sync(self._serves, params.name):
+            return error_result(
+                ValidationError(
+                    f"{params.name} is not among the toolsets this server offers "
+                    f"({', '.join(self.toolsets)}); call a listed tool",
+                    toolsets=list(self.toolsets),
+                )
+            )
         if params.name == RESUME_TOOL:
             approval_id = cast(str, args.get("approval_id") if isinstance(args, dict) else None)
             result = await anyio.to_thread.run_sync(self.toolkit.resume, approval_id)
@@ -117,6 +134,12 @@ class CharterMCP:
         return types.InputRequiredResult(
             input_requests={APPROVAL_INPUT: _question(result)}, request_state=result.approval.approval_id
         )
+
+    def _serves(self, name: str) -> bool:
+        try:
+            return name in {t.name for t in self.tools()}
+        except CharterError:
+            return True  # a grant that no longer holds: the call itself reports it, coded
 
     async def _ask_now(self, ctx: Context, paused: ToolResult) -> ToolResult:
         """Ask the person through the client while the call waits; their answer is recorded as theirs."""
@@ -151,6 +174,13 @@ class CharterMCP:
             store.approve(approval_id, by=by)
         else:
             store.deny(approval_id, by=by, reason="the person denied it when asked in the MCP client")
+
+
+def _version() -> str:
+    try:
+        return metadata.version("charter")
+    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        return "0+unknown"
 
 
 def _declares_elicitation(ctx: Context) -> bool:

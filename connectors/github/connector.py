@@ -65,6 +65,8 @@ REPO = ("repo",)
 # GitHub's own scope for changing Actions workflows; `repo` alone gets a 404 there.
 WORKFLOW = "workflow"
 SHA = re.compile(r"^[0-9a-f]{40}$")
+# A listing of issues skips at most this many pages holding only pull requests in one call.
+MAX_SKIPPED_PAGES = 10
 
 
 class GitHubConnector(Connector):
@@ -107,10 +109,19 @@ class GitHubConnector(Connector):
         params: dict[str, str | int] = {"state": request.state, "per_page": request.per_page}
         if request.labels:
             params["labels"] = ",".join(request.labels)
-        items, cursor = self._page(
-            f"repository {request.repo}", f"/repos/{request.repo}/issues", params, request
-        )
-        issues = [issue_from(request.repo, d) for d in items if "pull_request" not in d]
+        subject, path = f"repository {request.repo}", f"/repos/{request.repo}/issues"
+        page = page_of(request)
+        # GitHub lists pull requests among issues; a page of only pull requests is skipped rather
+        # than handed back empty with a cursor, which reads as "nothing here" to an agent.
+        for _ in range(MAX_SKIPPED_PAGES):
+            with self._about(subject):
+                items, next_page = self.api.get_page(path, params, page)
+            issues = [issue_from(request.repo, d) for d in items if "pull_request" not in d]
+            if issues or next_page is None:
+                break
+            page = next_page
+        self._confirm_token_scopes(subject)
+        cursor = encode_cursor(request, next_page) if next_page else None
         return Page[Issue](items=issues, next_cursor=cursor)
 
     @action("read", scopes=REPO)
@@ -160,7 +171,7 @@ class GitHubConnector(Connector):
     @action("read", scopes=REPO)
     def search_issues(self, request: SearchIssues) -> Page[Issue]:
         """Search issues and pull requests of one repository (GitHub query syntax, with repo:owner/name)."""
-        params: dict[str, str | int] = {"q": request.query, "per_page": request.per_page}
+        params: dict[str, str | int] = {"q": request.search_query, "per_page": request.per_page}
         items, cursor = self._page(f"a search in {request.repo}", "/search/issues", params, request)
         return Page[Issue](
             items=[issue_from(repo_of(d) or request.repo, d) for d in items], next_cursor=cursor
@@ -185,7 +196,7 @@ class GitHubConnector(Connector):
             preview=f"{heading}\n\n{visible_body(change.body, attribution)}", url=issue.provenance.url
         )
 
-    @action("draft", scopes=REPO, commits="open_pull_request")
+    @action("draft", scopes=REPO, commits="open_pull_request", native=True)
     def draft_pull_request(self, change: OpenPullRequest, attribution: Attribution | None) -> DraftPreview:
         """Open a GitHub draft pull request; writing the draft marks it ready for review."""
         body = visible_body(change.body, attribution)

@@ -20,7 +20,7 @@ BRANCH_PATTERN = r"^(?![/.])(?!.*(?:\.\.|//|@\{|/\.))[^\s~^:?*\[\\\x00-\x1f\x7f]
 PATH_PATTERN = r"^(?!/)(?!.*(?:^|/)\.\.?(?:/|$))[^\x00-\x1f]{1,1024}(?<!/)$"
 # Leaves room below GitHub's 65,536-character body limit for the attribution footer.
 MAX_BODY = 65_000
-QUALIFIER = re.compile(r"(?:^|\s)-?(repo|org|user|owner):(\"[^\"]*\"|\S+)", re.IGNORECASE)
+QUALIFIER = re.compile(r"(?:^|\s)(-?)(repo|org|user|owner):(\"[^\"]*\"|\S+)", re.IGNORECASE)
 
 IssueState = Literal["open", "closed", "all"]
 # GitHub's maximum: fewer, larger pages are the cheapest way through a listing.
@@ -143,15 +143,15 @@ class SearchIssues(_RepoRequest):
     query: str = Field(
         min_length=1,
         max_length=256,
-        description="GitHub search syntax; must include `repo:<owner/name>` naming `repo`, e.g. "
-        "`repo:acme/web is:open label:bug crash`.",
+        description="GitHub search syntax, e.g. `is:open label:bug crash`; `repo:<repo>` is added "
+        "when missing, and no other repo, org, user or owner may be named.",
     )
     per_page: PerPage = MAX_PAGE
     cursor: Cursor = None
 
     @model_validator(mode="after")
     def _query_stays_in_repo(self) -> SearchIssues:
-        scoped = [(kind.lower(), value.strip('"')) for kind, value in QUALIFIER.findall(self.query)]
+        scoped = [(kind.lower(), value.strip('"')) for _, kind, value in QUALIFIER.findall(self.query)]
         outside = [
             f"{kind}:{value}"
             for kind, value in scoped
@@ -162,11 +162,17 @@ class SearchIssues(_RepoRequest):
                 f"the query may only name repo:{self.repo}; remove {', '.join(outside)} "
                 "(search one repository per call)"
             )
-        if not scoped:
-            raise ValueError(
-                f"the query must include `repo:{self.repo}` so the search stays in that repository"
-            )
         return self
+
+    @property
+    def search_query(self) -> str:
+        """The query GitHub runs: always held to `repo` by a positive `repo:` qualifier.
+
+        Added unless the query has one: a query naming none (or only `-repo:`) would search all of
+        GitHub, and agents should not have to repeat the repository the request already names.
+        """
+        positive = any(not neg and kind.lower() == "repo" for neg, kind, _ in QUALIFIER.findall(self.query))
+        return self.query if positive else f"repo:{self.repo} {self.query}"
 
 
 # -- changes ---------------------------------------------------------------------------------

@@ -175,13 +175,13 @@ class GmailConnector(Connector):
 
     # -- draft -----------------------------------------------------------------------------
 
-    @action("draft", scopes=COMPOSE, commits="send_draft")
+    @action("draft", scopes=COMPOSE, commits="send_draft", native=True)
     def draft_message(self, change: NewMessage, attribution: Attribution | None) -> DraftPreview:
         """Write a new message as a Gmail draft for review; nothing is sent until the draft is written."""
         mail = self._outgoing(SendDraft.model_validate(change.model_dump()), attribution, None)
         return self._save_draft(mail, None, "New message")
 
-    @action("draft", scopes=COMPOSE_REPLY, commits="send_draft")
+    @action("draft", scopes=COMPOSE_REPLY, commits="send_draft", native=True)
     def draft_reply(self, change: ReplyMessage, attribution: Attribution | None) -> DraftPreview:
         """Write a reply in a message's thread as a Gmail draft (Re: subject, In-Reply-To, References)."""
         original = self._original(change.message_id)

@@ -181,3 +181,127 @@ def test_http_refuses_requests_without_the_grant_before_any_mcp(
         assert response.json()["error"] == "grant_denied"
         assert response.json()["details"]["reason"] == reason
         assert grant.token not in response.text
+
+
+@pytest.mark.anyio
+async def test_http_grant_revoked_mid_session_answers_as_a_tool_error_not_a_401(
+    grant: IssuedGrant, home: CharterHome, http_server: str
+) -> None:
+    bearer = {"Authorization": f"Bearer {grant.token}"}
+    with anyio.fail_after(30):
+        async with (
+            httpx2.AsyncClient(headers=bearer) as http,
+            streamable_http_client(http_server, http_client=http) as (read, write),
+            ClientSession(read, write) as session,
+        ):
+            await session.initialize()
+            await session.list_tools()
+            assert not (await session.call_tool("github_list_issues", {"repo": "acme/web"})).is_error
+            GrantAuthority(home).revoke(grant.claims.id)
+            refused = await session.call_tool("github_list_issues", {"repo": "acme/web"})
+            assert refused.is_error
+            assert body(refused)["error"]["error"] == "grant_denied"
+            assert "revoked" in body(refused)["error"]["message"]
+            assert grant.token not in str(refused.content)
+    # A new session with the same token is refused before any MCP, as at every session start.
+    hello = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {}}
+    response = httpx.post(http_server, json=hello, headers=bearer)
+    assert response.status_code == 401
+    assert response.json()["details"]["reason"] == "revoked"
+
+
+async def stdio_session(grant: IssuedGrant, environ: dict[str, str], errlog: Any) -> Any:
+    server = StdioServerParameters(
+        command=CHARTER, args=["mcp", "serve", "--grant", grant.token], env=environ
+    )
+    return stdio_client(server, errlog=errlog)
+
+
+@pytest.mark.anyio
+async def test_small_issue_pages_are_never_empty_before_the_end_and_miss_no_issue(
+    grant: IssuedGrant, sb: GitHubSandbox, environ: dict[str, str], errlog: Any
+) -> None:
+    repo = sb.state.repo("acme/web")
+    newest = sorted(repo.issues.values(), key=lambda i: -i.number)
+    # The control: GitHub's first page of two holds only pull requests, which the tool leaves out.
+    assert all(i.pull is not None for i in newest[:2])
+    expected = {i.number for i in newest if i.pull is None}
+    seen: list[int] = []
+    with anyio.fail_after(60):
+        async with (
+            await stdio_session(grant, environ, errlog) as (read, write),
+            ClientSession(read, write) as s,
+        ):
+            await s.initialize()
+            args: dict[str, Any] = {"repo": "acme/web", "state": "all", "per_page": 2}
+            while True:
+                page = body(await s.call_tool("github_list_issues", args))["data"]
+                numbers = [item["data"]["number"] for item in page["items"]]
+                assert numbers or page["next_cursor"] is None, "an empty page that says there is more"
+                assert len(numbers) <= 2
+                seen += numbers
+                if page["next_cursor"] is None:
+                    break
+                args["cursor"] = page["next_cursor"]
+    assert sorted(seen) == sorted(expected)
+    assert len(seen) == len(set(seen))
+
+
+@pytest.mark.anyio
+async def test_search_needs_no_repo_qualifier_and_stays_in_the_granted_repo(
+    grant: IssuedGrant, environ: dict[str, str], errlog: Any
+) -> None:
+    with anyio.fail_after(60):
+        async with (
+            await stdio_session(grant, environ, errlog) as (read, write),
+            ClientSession(read, write) as s,
+        ):
+            await s.initialize()
+            found = await s.call_tool("github_search_issues", {"repo": "acme/web", "query": "is:issue"})
+            assert not found.is_error, found.content
+            items = body(found)["data"]["items"]
+            assert items
+            assert {i["data"]["repo"] for i in items} == {"acme/web"}
+            # A negated qualifier must not turn the search into "everything but the granted repo".
+            negated = await s.call_tool(
+                "github_search_issues", {"repo": "acme/web", "query": "-repo:acme/web"}
+            )
+            assert not negated.is_error, negated.content
+            assert {i["data"]["repo"] for i in body(negated)["data"]["items"]} <= {"acme/web"}
+            other = await s.call_tool(
+                "github_search_issues", {"repo": "acme/web", "query": "repo:acme/api x"}
+            )
+            assert body(other)["error"]["error"] == "validation_error"
+
+
+@pytest.mark.anyio
+async def test_toolsets_serve_only_those_tools_and_refuse_calls_to_the_others(
+    grant: IssuedGrant, home: CharterHome, sb: GitHubSandbox, environ: dict[str, str], errlog: Any
+) -> None:
+    allowed = {t.name for t in Toolkit(grant.token, home=home).tools()}
+    reads = {t.name for t in Toolkit(grant.token, home=home).tools(["github.read"])}
+    assert "github_comment" in allowed - reads  # the control: the grant itself allows commenting
+    args = ["mcp", "serve", "--grant", grant.token, "--toolsets", "github.read"]
+    server = StdioServerParameters(command=CHARTER, args=args, env=environ)
+    before = len(sb.state.comments("acme/web", 3))
+    with anyio.fail_after(30):
+        async with stdio_client(server, errlog=errlog) as (read, write), ClientSession(read, write) as s:
+            await s.initialize()
+            assert {t.name for t in (await s.list_tools()).tools} == reads  # no charter_resume either
+            assert not (await s.call_tool("github_list_issues", {"repo": "acme/web"})).is_error
+            refused = await s.call_tool("github_comment", COMMENT)
+            assert refused.is_error
+            assert body(refused)["error"]["error"] == "validation_error"
+            assert "github.read" in body(refused)["error"]["message"]
+    assert len(sb.state.comments("acme/web", 3)) == before
+
+
+def test_an_unknown_toolset_fails_before_serving_naming_the_grants_toolsets(
+    grant: IssuedGrant, environ: dict[str, str]
+) -> None:
+    serve = [CHARTER, "mcp", "serve", "--grant", grant.token, "--toolsets", "github.read,gihtub.read"]
+    done = subprocess.run(serve, env=environ, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 1
+    assert "error[validation_error]: no toolset 'gihtub.read' in this grant" in done.stderr
+    assert "github.read" in done.stderr.partition("its toolsets are:")[2]
+    assert done.stdout == ""  # on stdio, stdout belongs to the MCP client

@@ -31,8 +31,10 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-async def post(gate: GrantBearer, token: str | None) -> httpx.Response:
+async def post(gate: GrantBearer, token: str | None, session: str | None = None) -> httpx.Response:
     headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
+    if session is not None:
+        headers["mcp-session-id"] = session
     transport = httpx.ASGITransport(app=gate)
     async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
         return await client.post("/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "ping"}, headers=headers)
@@ -90,4 +92,39 @@ async def test_missing_or_junk_credential_is_refused(env: Env, token: str | None
     refused = await post(GrantBearer(app, env.authority, env.grant().id), token)
     assert refused.status_code == 401
     assert refused.headers["www-authenticate"].startswith('Bearer realm="charter"')
+    assert app.reached == []
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("lapse", ["revoked", "expired", "budget_exhausted"])
+async def test_a_grant_lapsing_within_a_session_reaches_mcp_to_be_answered_there(
+    env: Env, lapse: str
+) -> None:
+    grant = env.grant(budget=1) if lapse == "budget_exhausted" else env.grant()
+    app = Recorder()
+    gate = GrantBearer(app, env.authority, grant.id)
+    if lapse == "revoked":
+        env.authority.revoke(grant.id)
+    elif lapse == "expired":
+        env.clock.advance(hours=9)
+    else:
+        env.authority.consume(grant.id)
+    # The control: the same request starting a session is refused with the reason.
+    refused = await post(gate, grant.token)
+    assert refused.status_code == 401
+    assert refused.json()["details"]["reason"] == lapse
+    assert (await post(gate, grant.token, session="s1")).status_code == 200
+    assert app.reached == ["/mcp"]
+
+
+@pytest.mark.anyio
+async def test_a_session_header_lets_no_other_credential_through(env: Env) -> None:
+    grant, other = env.grant(), env.grant()
+    env.authority.revoke(other.id)
+    head, _, signature = grant.token.rpartition(".")
+    forged = f"{head}.{'A' if signature[0] != 'A' else 'B'}{signature[1:]}"
+    app = Recorder()
+    gate = GrantBearer(app, env.authority, grant.id)
+    for token in [None, "not-a-grant", forged, other.token]:
+        assert (await post(gate, token, session="s1")).status_code == 401, token
     assert app.reached == []

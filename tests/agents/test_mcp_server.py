@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
 import mcp_types as types
@@ -40,8 +41,7 @@ def payload(result: types.CallToolResult) -> dict[str, Any]:
     assert result.structured_content is not None
     text = result.content[0]
     assert isinstance(text, types.TextContent)
-    if result.structured_content.get("status") != "approval_required":
-        assert json.loads(text.text) == (result.structured_content.get("error") or result.structured_content)
+    assert json.loads(text.text) == (result.structured_content.get("error") or result.structured_content)
     return result.structured_content
 
 
@@ -245,3 +245,36 @@ async def test_client_is_never_asked_unless_the_server_is_told_to(env: Env, mode
     assert payload(result)["status"] == "approval_required"
     assert asked == []
     assert env.service.writes == []
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("mode", MODES)
+async def test_every_tool_has_a_title_and_every_hint_and_the_server_its_version(env: Env, mode: str) -> None:
+    async with connect(env, env.grant().token, mode) as client:
+        tools = {t.name: t for t in (await client.list_tools()).tools}
+        info = client.server_info
+    if mode == "legacy":
+        assert info is not None
+        assert info.version == metadata.version("charter")
+    for tool in tools.values():
+        hints = tool.annotations
+        assert tool.title, tool.name
+        assert hints is not None
+        assert None not in (hints.read_only_hint, hints.idempotent_hint, hints.open_world_hint), tool.name
+    assert tools["notes_list_notes"].title == "List notes (notes)"
+    assert tools["notes_list_notes"].annotations.idempotent_hint is True  # type: ignore[union-attr]
+    assert tools["notes_post_note"].annotations.idempotent_hint is False  # type: ignore[union-attr]
+    # The notes connector keeps its drafts in Charter's store: drafting reaches no service.
+    assert tools["notes_draft_note"].annotations.open_world_hint is False  # type: ignore[union-attr]
+    assert tools["notes_post_note"].annotations.open_world_hint is True  # type: ignore[union-attr]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("cursor", ["bogus", "", "x" * 10_000])
+async def test_a_tools_list_cursor_never_handed_out_is_an_error(env: Env, cursor: str) -> None:
+    async with connect(env, env.grant().token) as client:
+        assert (await client.list_tools()).next_cursor is None  # the control: no cursor is ever given
+        with pytest.raises(MCPError) as refused:
+            await client.list_tools(cursor=cursor)
+    assert refused.value.error.code == types.INVALID_PARAMS
+    assert len(refused.value.error.message) < 200

@@ -7,10 +7,15 @@ from typing import TYPE_CHECKING
 
 import jsonschema
 import pytest
+import referencing
+import referencing.jsonschema
+from pydantic import BaseModel
 
-from charter.agents.toolschema import input_schema, output_schema
+from charter.agents.toolschema import SchemaError, compact, input_schema, output_schema, result_schema
 from charter.connectors.github import GitHubConnector
+from charter.connectors.gmail.models import Message, Thread
 from charter.connectors.registry import connectors
+from charter.schemas import Provenance
 
 if TYPE_CHECKING:
     from conftest import Env
@@ -79,3 +84,73 @@ def test_output_schemas_are_valid_json_schema_objects(name: str) -> None:
         jsonschema.Draft202012Validator.check_schema(schema)
         assert schema["type"] == "object"
         assert "untrusted" in schema["required"] or spec.verb != "read"
+
+
+def _schemas() -> list[tuple[str, str, dict[str, object]]]:
+    out = []
+    for service, cls in sorted(connectors().items()):
+        for spec in cls.actions.values():
+            name = spec.tool_name(service)
+            out.append((name, "input", input_schema(spec.request)))
+            out.append((name, "output", output_schema(spec.verb, spec.result)))
+    return out
+
+
+def _refs(node: object) -> list[str]:
+    if isinstance(node, dict):
+        own = [node["$ref"]] if isinstance(node.get("$ref"), str) else []
+        return own + [r for v in node.values() for r in _refs(v)]
+    if isinstance(node, list):
+        return [r for v in node for r in _refs(v)]
+    return []
+
+
+@pytest.mark.parametrize(
+    ("tool", "kind", "schema"), _schemas(), ids=lambda v: v if isinstance(v, str) else "-"
+)
+def test_every_schema_compiles_and_every_ref_resolves_inside_it(
+    tool: str, kind: str, schema: dict[str, object]
+) -> None:
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    # An empty registry, as MCP clients compile them: a reference resolves in the schema or nowhere.
+    root = referencing.jsonschema.DRAFT202012.create_resource(schema)
+    resolver = referencing.Registry().resolver_with_root(root)
+    for ref in _refs(schema):
+        resolver.lookup(ref)
+    cls(schema, registry=referencing.Registry()).is_valid({})
+
+
+def test_an_optional_model_field_is_inlined_not_left_as_a_dangling_ref() -> None:
+    class When(BaseModel):
+        day: str
+
+    class Meeting(BaseModel):
+        start: When | None = None
+        ends: list[When | None] = []
+
+    for schema in (input_schema(Meeting), result_schema(Meeting)):
+        assert _refs(schema) == [], schema
+    assert result_schema(Meeting)["properties"]["start"]["anyOf"][1] == {"type": "null"}
+
+
+def test_a_reference_that_cannot_be_inlined_is_refused() -> None:
+    with pytest.raises(SchemaError):
+        compact({"properties": {"x": {"$ref": "#/$defs/Missing"}}}, {})
+    with pytest.raises(SchemaError):
+        compact({"$ref": "https://example.invalid/schema.json"}, {})
+    loop = {"Node": {"properties": {"next": {"$ref": "#/$defs/Node"}}}}
+    with pytest.raises(SchemaError):
+        compact({"$ref": "#/$defs/Node"}, loop)
+
+
+def test_result_schemas_admit_null_wherever_a_nested_result_field_may_be_none() -> None:
+    message = Message(id="m1", provenance=Provenance(connector="gmail", id="m1"), thread_id="t1")
+    thread = Thread(id="t1", provenance=Provenance(connector="gmail", id="t1"), messages=[message])
+    dumped = thread.model_dump(mode="json")
+    assert dumped["messages"][0]["html"] is None
+    assert dumped["messages"][0]["date"] is None
+    jsonschema.validate(dumped, result_schema(Thread))
+    # The control: the input form drops null (an LLM omits a field instead), so it refuses this dump.
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(dumped, input_schema(Thread))

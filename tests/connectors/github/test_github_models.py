@@ -7,9 +7,10 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic import ValidationError as PydanticValidationError
 
 from charter.connectors.base import Attribution, constrained_fields, validate_request
-from charter.connectors.github import GitHubConnector, ListIssues
+from charter.connectors.github import GitHubConnector, ListIssues, SearchIssues
 from charter.connectors.github.cursors import encode_cursor, page_of
 from charter.connectors.github.markers import carries, committed_body, marker, visible_body
 from charter.schemas import ValidationError
@@ -130,3 +131,23 @@ def test_the_attribution_follows_the_body_and_precedes_the_marker() -> None:
     assert visible_body("", agent) == f"---\n{agent.line()}"
     assert committed_body("Hi", agent, "k1") == f"Hi\n\n---\n{agent.line()}\n\n<!-- charter:write=k1 -->"
     assert visible_body("Hi", None) == "Hi"
+
+
+@pytest.mark.parametrize(
+    ("query", "sent"),
+    [
+        ("is:open bug", "repo:acme/web is:open bug"),
+        ("repo:acme/web bug", "repo:acme/web bug"),
+        ("REPO:Acme/Web bug", "REPO:Acme/Web bug"),
+        # Negated, the repository would be everything else on GitHub: the positive one is added.
+        ("-repo:acme/web bug", "repo:acme/web -repo:acme/web bug"),
+    ],
+)
+def test_a_search_is_always_held_to_its_repository(query: str, sent: str) -> None:
+    assert SearchIssues(repo="acme/web", query=query).search_query == sent
+
+
+@pytest.mark.parametrize("query", ["repo:acme/api bug", "org:acme bug", "bug -user:mona", 'repo:"acme/api"'])
+def test_a_search_naming_anything_else_is_refused(query: str) -> None:
+    with pytest.raises(PydanticValidationError):
+        SearchIssues(repo="acme/web", query=query)

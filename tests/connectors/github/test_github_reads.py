@@ -144,12 +144,14 @@ def test_search_finds_issues_in_the_named_repository(github: GitHubConnector) ->
     page = github.read(SearchIssues(repo="acme/web", query="repo:acme/web is:issue label:triage is:open"))
     assert page.items
     assert all("triage" in i.labels and i.repo == "acme/web" for i in page.items)
+    # The repository the request names is the one searched, whether the query repeats it or not.
+    bare = github.read(SearchIssues(repo="acme/web", query="is:issue label:triage is:open"))
+    assert [i.number for i in bare.items] == [i.number for i in page.items]
 
 
 @pytest.mark.parametrize(
     "query",
     [
-        "label:bug",
         "repo:acme/api label:bug",
         "repo:acme/web repo:acme/api",
         "repo:acme/web org:evil",
