@@ -154,6 +154,8 @@ _COMPILED = tuple((m, re.compile(p + "$"), t, c) for m, p, t, c in ENDPOINTS)
 def expected_type(method: str, path: str) -> tuple[str, bool] | None:
     """(type, is a collection) a Graph path answers, or None when it is not a Graph endpoint."""
     graph = path.removeprefix("/v1.0")
+    # `/me/drive` answers exactly as `/drives/{id}` does.
+    graph = re.sub(r"^/me/drive(?=/|$)", "/drives/me", graph)
     for want, pattern, name, collection in _COMPILED:
         if want == method and pattern.match(graph):
             return name, collection
