@@ -57,6 +57,7 @@ PERMISSIONS: Mapping[str, tuple[str, ...]] = {
     "driveitem-createuploadsession": _FILES_WRITE,
     "driveitem-post-children": _FILES_WRITE,
     "driveitem-delete": _FILES_WRITE,
+    "driveitem-update": _FILES_WRITE,
     "driveitem-createlink": _FILES_WRITE,
     "driveitem-invite": _FILES_WRITE,
 }

@@ -133,6 +133,12 @@ def path_url(drive_id: str, path: str, then: str = "") -> str:
     return f"{drive}/root:/{encoded}:{then}" if then else f"{drive}/root:/{encoded}"
 
 
+def item_url(drive_id: str, item_id: str) -> str:
+    """`/drives/{id}/items/{item-id}` (or under `/me/drive` for the person's own OneDrive)."""
+    drive = "/me/drive" if drive_id == MY_SITE else f"/drives/{drive_id}"
+    return f"{drive}/items/{quote(item_id, safe='')}"
+
+
 def site_of(web_url: str | None) -> str | None:
     """The site address (host/path) a SharePoint URL lives under: `/sites/X`, `/teams/X` or the root."""
     if not web_url or "://" not in web_url:

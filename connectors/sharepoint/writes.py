@@ -24,7 +24,7 @@ from charter.connectors.sharepoint.models import (
     UploadFile,
     _PathChange,
 )
-from charter.connectors.sharepoint.responses import path_url
+from charter.connectors.sharepoint.responses import item_url, path_url
 from charter.connectors.sharepoint.upload import SIMPLE_LIMIT, upload_in_session
 from charter.schemas import Conflict, NotFound, ValidationError, WriteResult
 
@@ -59,7 +59,7 @@ class Writes:
         return self.api.get(
             path_url(drive, change.path),
             self.place(change),
-            {"$select": "id,name,size,eTag,file,folder,webUrl"},
+            {"$select": "id,name,size,eTag,file,folder,webUrl,description"},
         )
 
     def maybe_item(self, change: _PathChange) -> Json | None:
@@ -137,6 +137,7 @@ class Writes:
         if ctx.is_retry:
             done = self._same_file(change, data)
             if done is not None:
+                done = self._attributed(drive, done, ctx, subject)
                 return self._result(action_name, ctx, done, f"uploaded {subject}")
         behaviour = "replace" if change.replace else "fail"
         if len(data) <= SIMPLE_LIMIT:
@@ -144,7 +145,8 @@ class Writes:
             answer = self.api.call(
                 "PUT", path_url(drive, change.path, "/content"), subject, params=params, content=data
             )
-            item = answer.body or {}
+            # One PUT carries no metadata: the agent and grant follow as the item's description.
+            item = self._attributed(drive, answer.body or {}, ctx, subject)
         else:
             props: Json = {"@microsoft.graph.conflictBehavior": behaviour}
             if ctx.attribution is not None:
@@ -154,6 +156,16 @@ class Writes:
             ).body
             item = upload_in_session(self.api, str((session or {})["uploadUrl"]), data, subject)
         return self._result(action_name, ctx, item, f"uploaded {subject} ({len(data):,} bytes)")
+
+    def _attributed(self, drive: str, item: Json, ctx: WriteContext, subject: str) -> Json:
+        """The item with the agent and grant as its description; setting it again is harmless."""
+        if ctx.attribution is None or not item.get("id"):
+            return item
+        line = ctx.attribution.line()
+        if item.get("description") == line:
+            return item
+        url = item_url(drive, str(item["id"]))
+        return self.api.call("PATCH", url, subject, body={"description": line}).body or item
 
     def _same_file(self, change: UploadFile, data: bytes) -> Json | None:
         item = self.maybe_item(change)

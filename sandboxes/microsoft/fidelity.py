@@ -145,6 +145,7 @@ ENDPOINTS: tuple[tuple[str, str, str, bool], ...] = (
     ("POST", _ITEM + r"/invite", "Permission", True),
     ("GET", _ITEM + r"/permissions", "Permission", True),
     ("GET", _ITEM, "DriveItem", False),
+    ("PATCH", _ITEM, "DriveItem", False),
     ("GET", r"/drives/[^/]+", "Drive", False),
     ("POST", r"/search/query", "SearchResponse", True),
 )

@@ -11,6 +11,7 @@ from charter.agents import Toolkit
 from charter.auth.connect_microsoft import connect_microsoft
 from charter.auth.grants import GrantAuthority
 from charter.auth.vault import Vault
+from charter.connectors.base import Attribution
 from charter.connectors.sharepoint import (
     CreateMyFolder,
     DeleteMyItem,
@@ -133,3 +134,16 @@ def test_a_grant_naming_sites_or_libraries_does_not_open_the_own_drive(
     assert outside.error["error"] == "grant_denied"
     redirected = kit.call("sharepoint_get_my_item", {"site": SITE, "path": "Notes/todo.txt"})
     assert redirected.status == "error"
+
+
+def test_an_upload_to_the_own_drive_carries_the_agent_and_grant(
+    make_sharepoint: MakeConnector, graph: GraphSandbox
+) -> None:
+    writer = make_sharepoint("Files.ReadWrite")
+    agent = Attribution(agent="filing-bot", grant_id="grt_9")
+    writer.write(UploadMyFile(path="Notes/signed.txt", content="ok\n"), attribution=agent)
+    stored = own(graph, "Notes/signed.txt")
+    assert stored.description == agent.line()  # type: ignore[attr-defined]
+    patches = [e.path for e in graph.requests.entries if e.method == "PATCH"]
+    assert len(patches) == 1
+    assert patches[0].startswith("/v1.0/me/drive/items/")

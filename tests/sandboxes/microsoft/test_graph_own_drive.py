@@ -75,3 +75,19 @@ def test_each_person_reaches_only_their_own_drive(graph: GraphSandbox, token: To
     assert hits == []
     mine = client(graph, token, "Files.Read.All").post("/search/query", json=search).json()
     assert len(mine["value"][0]["hitsContainers"][0]["hits"]) == 1
+
+
+def test_patching_a_description_checks_scope_etag_and_properties(
+    graph: GraphSandbox, token: Token, types: GraphTypes
+) -> None:
+    writer = client(graph, token, "Files.ReadWrite")
+    item = writer.get("/me/drive/root:/Notes/todo.txt").json()
+    url = f"/me/drive/items/{item['id']}"
+    done = writer.patch(url, json={"description": "Posted by agent `a`"}, headers={"If-Match": item["eTag"]})
+    assert done.json()["description"] == "Posted by agent `a`"
+    assert done.json()["eTag"] != item["eTag"]
+    stale = writer.patch(url, json={"description": "again"}, headers={"If-Match": item["eTag"]})
+    assert (stale.status_code, stale.json()["error"]["code"]) == (412, "preconditionFailed")
+    assert writer.patch(url, json={"name": "renamed.txt"}).status_code == 400
+    assert client(graph, token, "Files.Read").patch(url, json={"description": "x"}).status_code == 403
+    assert validate_exchanges(types, graph.requests.entries) == []
