@@ -147,3 +147,19 @@ def test_an_upload_to_the_own_drive_carries_the_agent_and_grant(
     patches = [e.path for e in graph.requests.entries if e.method == "PATCH"]
     assert len(patches) == 1
     assert patches[0].startswith("/v1.0/me/drive/items/")
+
+
+def test_sites_selected_mode_keeps_files_read_for_the_own_drive(
+    make_sharepoint: MakeConnector, graph: GraphSandbox
+) -> None:
+    selected = make_sharepoint("Sites.Selected", "Files.Read")
+    assert [i.name for i in selected.read(ListMyFiles(path="Notes")).items] == ["todo.txt"]
+    spec = SharePointConnector.actions["list_children"]
+    assert selected.scopes_for(spec, ListChildren(site=SITE)) == ("Sites.Selected",)
+    own_spec = SharePointConnector.actions["list_my_files"]
+    assert selected.scopes_for(own_spec, ListMyFiles()) == ("Files.Read",)
+    # Control: without Files.Read the same call is refused before it is sent.
+    bare = make_sharepoint("Sites.Selected")
+    with pytest.raises(ScopeMissing, match=r"Files\.Read"):
+        bare.read(ListMyFiles())
+    assert len(graph.requests) == 0
