@@ -4,18 +4,14 @@ from charter.connectors.sharepoint.connector import SharePointConnector
 from charter.connectors.sharepoint.models import (
     Column,
     CreateFolder,
-    CreateMyFolder,
     CreateSharingLink,
     DeleteItem,
-    DeleteMyItem,
     DownloadFile,
-    DownloadMyFile,
     Drive,
     DriveItem,
     FileContent,
     GetItem,
     GetItems,
-    GetMyItem,
     GetSite,
     InvitePeople,
     LibraryChanges,
@@ -23,7 +19,6 @@ from charter.connectors.sharepoint.models import (
     ListColumns,
     ListDrives,
     ListListItems,
-    ListMyFiles,
     ListRow,
     SearchHit,
     SearchItems,
@@ -33,6 +28,13 @@ from charter.connectors.sharepoint.models import (
     SyncLibrary,
     UpdateListItem,
     UploadFile,
+)
+from charter.connectors.sharepoint.own_drive import (
+    CreateMyFolder,
+    DeleteMyItem,
+    DownloadMyFile,
+    GetMyItem,
+    ListMyFiles,
     UploadMyFile,
 )
 

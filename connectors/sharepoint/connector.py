@@ -30,21 +30,16 @@ from charter.connectors.sharepoint import preview
 from charter.connectors.sharepoint.client import GraphClient
 from charter.connectors.sharepoint.cursors import encode_cursor, link_of
 from charter.connectors.sharepoint.models import (
-    MY_SITE,
     Column,
     CreateFolder,
-    CreateMyFolder,
     CreateSharingLink,
     DeleteItem,
-    DeleteMyItem,
     DownloadFile,
-    DownloadMyFile,
     Drive,
     DriveItem,
     FileContent,
     GetItem,
     GetItems,
-    GetMyItem,
     GetSite,
     InvitePeople,
     LibraryChanges,
@@ -52,7 +47,6 @@ from charter.connectors.sharepoint.models import (
     ListColumns,
     ListDrives,
     ListListItems,
-    ListMyFiles,
     ListRow,
     SearchHit,
     SearchItems,
@@ -62,6 +56,14 @@ from charter.connectors.sharepoint.models import (
     SyncLibrary,
     UpdateListItem,
     UploadFile,
+)
+from charter.connectors.sharepoint.own_drive import (
+    MY_SITE,
+    CreateMyFolder,
+    DeleteMyItem,
+    DownloadMyFile,
+    GetMyItem,
+    ListMyFiles,
     UploadMyFile,
 )
 from charter.connectors.sharepoint.responses import (

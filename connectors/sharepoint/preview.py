@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from charter.connectors.base import Attribution
-from charter.connectors.sharepoint.models import MY_SITE
+from charter.connectors.sharepoint.own_drive import MY_SITE
 
 MAX_DIFF_LINES = 200
 LINK_REACH = {

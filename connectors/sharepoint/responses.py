@@ -7,7 +7,6 @@ from urllib.parse import quote, unquote
 
 from charter.connectors.sharepoint.models import (
     CONNECTOR,
-    MY_SITE,
     Column,
     Drive,
     DriveItem,
@@ -15,6 +14,7 @@ from charter.connectors.sharepoint.models import (
     SearchHit,
     Site,
 )
+from charter.connectors.sharepoint.own_drive import MY_SITE
 from charter.schemas import Provenance
 
 Json = dict[str, Any]
