@@ -3,7 +3,7 @@
 Source: the "Permissions" table of each v1.0 API reference page on learn.microsoft.com/graph/api/
 (page names below), which lists every delegated permission an endpoint accepts, least privileged
 first. Files.Read and Files.ReadWrite are listed there too, but reach only the signed-in person's
-own OneDrive, never a SharePoint library, so they cannot serve a call naming a site.
+own OneDrive (`/me/drive`), never a SharePoint library: they serve only an own-drive action.
 
 A connector names the endpoints each action calls (`api_endpoints`). Then, for each action:
 - SUFFICIENT: every endpoint accepts one of the declared scopes (one that reaches libraries);
@@ -57,6 +57,7 @@ PERMISSIONS: Mapping[str, tuple[str, ...]] = {
     "driveitem-createuploadsession": _FILES_WRITE,
     "driveitem-post-children": _FILES_WRITE,
     "driveitem-delete": _FILES_WRITE,
+    "driveitem-update": _FILES_WRITE,
     "driveitem-createlink": _FILES_WRITE,
     "driveitem-invite": _FILES_WRITE,
 }
@@ -66,8 +67,14 @@ def reaches_libraries(scope: str) -> bool:
     return scope not in OWN_DRIVE_ONLY
 
 
-def graph_scope_problems(declared: Sequence[str], endpoints: Sequence[str]) -> list[str]:
-    """Why `declared` is not a sufficient and minimal set of scopes for calling `endpoints`."""
+def graph_scope_problems(
+    declared: Sequence[str], endpoints: Sequence[str], *, own_drive: bool = False
+) -> list[str]:
+    """Why `declared` is not a sufficient and minimal set of scopes for calling `endpoints`.
+
+    `own_drive`: the endpoints are called on the person's own OneDrive, which every scope reaches.
+    """
+    usable = (lambda scope: True) if own_drive else reaches_libraries
     unknown = [e for e in endpoints if e not in PERMISSIONS]
     if unknown:
         return [f"the permission reference data has no endpoint {', '.join(unknown)}"]
@@ -75,12 +82,12 @@ def graph_scope_problems(declared: Sequence[str], endpoints: Sequence[str]) -> l
         return ["names no Graph endpoint it calls, so its scopes cannot be checked"]
     problems = []
     for endpoint in endpoints:
-        if not any(s in PERMISSIONS[endpoint] and reaches_libraries(s) for s in declared):
+        if not any(s in PERMISSIONS[endpoint] and usable(s) for s in declared):
             accepted = ", ".join(PERMISSIONS[endpoint])
             problems.append(
                 f"INSUFFICIENT: {endpoint} accepts none of {sorted(declared)} (it accepts {accepted})"
             )
-    candidates = [s for s in RANK if reaches_libraries(s)]
+    candidates = [s for s in RANK if usable(s)]
     for scope in declared:
         served = [e for e in endpoints if scope in PERMISSIONS[e]]
         if not served:

@@ -29,18 +29,30 @@ from charter.connectors.sharepoint.models import (
     UpdateListItem,
     UploadFile,
 )
+from charter.connectors.sharepoint.own_drive import (
+    CreateMyFolder,
+    DeleteMyItem,
+    DownloadMyFile,
+    GetMyItem,
+    ListMyFiles,
+    UploadMyFile,
+)
 
 __all__ = [
     "Column",
     "CreateFolder",
+    "CreateMyFolder",
     "CreateSharingLink",
     "DeleteItem",
+    "DeleteMyItem",
     "DownloadFile",
+    "DownloadMyFile",
     "Drive",
     "DriveItem",
     "FileContent",
     "GetItem",
     "GetItems",
+    "GetMyItem",
     "GetSite",
     "InvitePeople",
     "LibraryChanges",
@@ -48,6 +60,7 @@ __all__ = [
     "ListColumns",
     "ListDrives",
     "ListListItems",
+    "ListMyFiles",
     "ListRow",
     "SearchHit",
     "SearchItems",
@@ -58,4 +71,5 @@ __all__ = [
     "SyncLibrary",
     "UpdateListItem",
     "UploadFile",
+    "UploadMyFile",
 ]

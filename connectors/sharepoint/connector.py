@@ -9,6 +9,8 @@ from urllib.parse import quote
 from pydantic import BaseModel
 
 from charter.auth.providers.microsoft import (
+    FILES_READ,
+    FILES_READWRITE,
     FILES_READWRITE_ALL,
     SITES_READ_ALL,
     SITES_READWRITE_ALL,
@@ -55,6 +57,15 @@ from charter.connectors.sharepoint.models import (
     UpdateListItem,
     UploadFile,
 )
+from charter.connectors.sharepoint.own_drive import (
+    MY_SITE,
+    CreateMyFolder,
+    DeleteMyItem,
+    DownloadMyFile,
+    GetMyItem,
+    ListMyFiles,
+    UploadMyFile,
+)
 from charter.connectors.sharepoint.responses import (
     ITEM_SELECT,
     column_from,
@@ -76,6 +87,9 @@ FILES = (SITES_READ_ALL,)
 FILES_WRITE = (SITES_READ_ALL, FILES_READWRITE_ALL)
 SITES = (SITES_READ_ALL,)
 LISTS_WRITE = (SITES_READWRITE_ALL,)
+# The person's own OneDrive needs only Files.Read / Files.ReadWrite, which reach no library.
+OWN_READ = (FILES_READ,)
+OWN_WRITE = (FILES_READWRITE,)
 
 # The Graph endpoints each action calls, by their API reference page, for the scope check against
 # Microsoft's permission reference (charter.contract_tests.graph_permissions).
@@ -99,13 +113,28 @@ API_ENDPOINTS: dict[str, tuple[str, ...]] = {
         "driveitem-get-content",
         "driveitem-put-content",
         "driveitem-createuploadsession",
+        "driveitem-update",
     ),
     "create_folder": (*_ITEM_WRITE, "driveitem-post-children"),
     "delete_item": (*_ITEM_WRITE, "driveitem-delete"),
     "create_sharing_link": (*_ITEM_WRITE, "driveitem-createlink"),
     "invite": (*_ITEM_WRITE, "driveitem-list-permissions", "driveitem-invite"),
     "update_list_item": ("site-getbypath", "columndefinition-list", "listitem-get", "listitem-update"),
+    # The person's own OneDrive, through `/me/drive`: no site or library to resolve.
+    "list_my_files": ("driveitem-list-children",),
+    "get_my_item": ("driveitem-get",),
+    "download_my_file": ("driveitem-get", "driveitem-get-content"),
+    "upload_my_file": (
+        "driveitem-get",
+        "driveitem-get-content",
+        "driveitem-put-content",
+        "driveitem-createuploadsession",
+        "driveitem-update",
+    ),
+    "create_my_folder": ("driveitem-get", "driveitem-post-children"),
+    "delete_my_item": ("driveitem-delete",),
 }
+OWN_DRIVE_ACTIONS = frozenset(a for a in API_ENDPOINTS if "_my_" in a)
 DRAFTS = {
     "draft_upload": "upload_file",
     "draft_folder": "create_folder",
@@ -234,7 +263,7 @@ class SharePointConnector(Writes, Connector):
 
     @action("read", scopes=SITES)
     def list_columns(self, request: ListColumns) -> Page[Column]:
-        """List a list's columns: names for updates, types, choices."""
+        """A list's columns: names, types, choices."""
         site = self._site_id(request.site)
         data = self.api.get(
             f"/sites/{site}/lists/{quote(request.list, safe='')}/columns", f"list {request.list}"
@@ -275,6 +304,38 @@ class SharePointConnector(Writes, Connector):
     def sync_library(self, request: SyncLibrary) -> LibraryChanges:
         """What changed in a library since the last sync."""
         return self.delta(request)
+
+    # -- the person's own OneDrive -----------------------------------------------------------
+
+    @action("read", scopes=OWN_READ)
+    def list_my_files(self, request: ListMyFiles) -> Page[DriveItem]:
+        """List a folder of the person's own OneDrive."""
+        return self.list_children(request)
+
+    @action("read", scopes=OWN_READ)
+    def get_my_item(self, request: GetMyItem) -> DriveItem:
+        """Get an item of the person's OneDrive by path."""
+        return self.get_item(request)
+
+    @action("read", scopes=OWN_READ)
+    def download_my_file(self, request: DownloadMyFile) -> FileContent:
+        """Read a file of the person's OneDrive."""
+        return self.download_file(request)
+
+    @action("write", scopes=OWN_WRITE)
+    def upload_my_file(self, change: UploadMyFile, ctx: WriteContext) -> WriteResult:
+        """Upload a text file to the person's OneDrive."""
+        return self.write_upload(change, ctx, "upload_my_file")
+
+    @action("write", scopes=OWN_WRITE)
+    def create_my_folder(self, change: CreateMyFolder, ctx: WriteContext) -> WriteResult:
+        """Create a folder in the person's OneDrive."""
+        return self.write_folder(change, ctx, "create_my_folder")
+
+    @action("write", scopes=OWN_WRITE, risks=("destructive",))
+    def delete_my_item(self, change: DeleteMyItem, ctx: WriteContext) -> WriteResult:
+        """Recycle an item of the person's OneDrive."""
+        return self.write_delete(change, ctx, "delete_my_item")
 
     # -- draft -----------------------------------------------------------------------------
 
@@ -365,7 +426,8 @@ class SharePointConnector(Writes, Connector):
 
     def scopes_for(self, spec: ActionSpec, request: BaseModel) -> tuple[str, ...]:
         """The action's scopes, or Sites.Selected alone for a connection made in that mode."""
-        if SITES_SELECTED in self.credentials.granted_scopes:
+        # Sites.Selected reaches no OneDrive: the own drive keeps its own scopes in that mode.
+        if SITES_SELECTED in self.credentials.granted_scopes and spec.name not in OWN_DRIVE_ACTIONS:
             return (SITES_SELECTED,)
         return spec.scopes
 
@@ -391,6 +453,8 @@ class SharePointConnector(Writes, Connector):
         return self._resolved[key]
 
     def _drive_id(self, address: str, library: str) -> str:
+        if address == MY_SITE:
+            return MY_SITE  # the person's own OneDrive: `/me/drive` (see path_url)
         key = f"drive:{address.lower()}:{library.lower()}"
         if key not in self._resolved:
             site = self._site_id(address)

@@ -28,7 +28,7 @@ MAX_DOWNLOAD = 10 * 1024 * 1024
 
 Cursor = Annotated[
     str | None,
-    Field(default=None, max_length=4000, description="`next_cursor` of the last page."),
+    Field(default=None, max_length=4000, description="From the last page."),
 ]
 PerPage = Annotated[int, Field(ge=1, le=MAX_PAGE)]
 
@@ -36,7 +36,7 @@ PerPage = Annotated[int, Field(ge=1, le=MAX_PAGE)]
 def site_field() -> Any:
     return resource_field(
         "sites",
-        "Site, e.g. `contoso.sharepoint.com/sites/Finance`.",
+        "e.g. `contoso.sharepoint.com/sites/HR`.",
         pattern=SITE_PATTERN,
     )
 
@@ -44,16 +44,24 @@ def site_field() -> Any:
 def library_field() -> Any:
     return resource_field(
         "drives",
-        "Library name.",
+        "Library.",
         default="Documents",
-        min_length=1,
-        max_length=128,
     )
+
+
+def check_library(value: str) -> str:
+    """A library name as Graph gives it (1 to 128 characters); checked here, not in the tool schema."""
+    if not 1 <= len(value) <= 128:
+        raise ValueError("name a library of 1 to 128 characters, e.g. `Documents`")
+    return value
 
 
 def check_path(value: str, *, allow_root: bool) -> str:
     """A library-relative path: `/`-separated names, no `.`/`..`, no characters SharePoint refuses."""
     cleaned = value.strip("/")
+    # Checked before splitting, so a huge value is refused at once.
+    if len(cleaned) > 400:
+        raise ValueError("the path is longer than SharePoint allows (400 characters)")
     if not cleaned:
         if allow_root:
             return ""
@@ -63,8 +71,6 @@ def check_path(value: str, *, allow_root: bool) -> str:
             raise ValueError(
                 f'`{part}` is not a valid file or folder name (no . or .., no " * : < > ? \\ | # %)'
             )
-    if len(cleaned) > 400:
-        raise ValueError("the path is longer than SharePoint allows (400 characters)")
     return cleaned
 
 
@@ -82,9 +88,14 @@ class _SiteRequest(_Request):
 class _LibraryRequest(_SiteRequest):
     library: str = library_field()
 
+    @field_validator("library")
+    @classmethod
+    def _library(cls, value: str) -> str:
+        return check_library(value)
+
 
 class _PathRequest(_LibraryRequest):
-    path: str = resource_field("folders", "Path in the library, e.g. `Reports/a.txt`.", max_length=400)
+    path: str = resource_field("folders", "e.g. `Reports/a.txt`.")
 
     @field_validator("path")
     @classmethod
@@ -115,7 +126,7 @@ class ListDrives(_SiteRequest):
 class ListChildren(_LibraryRequest):
     """The files and folders directly inside a folder."""
 
-    path: str = resource_field("folders", "Folder; empty for the top.", default="", max_length=400)
+    path: str = resource_field("folders", "Folder; empty for the top.", default="")
     per_page: PerPage = MAX_PAGE
     cursor: Cursor = None
 
@@ -154,8 +165,8 @@ class SearchItems(_LibraryRequest):
 class DownloadFile(_PathRequest):
     """A file's bytes (text decoded as UTF-8), optionally one byte range."""
 
-    start: int | None = Field(default=None, ge=0, description="First byte; omit for all.")
-    length: int = Field(default=MAX_DOWNLOAD, ge=1, le=MAX_DOWNLOAD, description="Bytes at most.")
+    start: int | None = Field(default=None, ge=0, description="First byte.")
+    length: int = Field(default=MAX_DOWNLOAD, ge=1, le=MAX_DOWNLOAD, description="Max bytes.")
 
 
 class ListColumns(_SiteRequest):
@@ -186,11 +197,9 @@ class SearchMicrosoft(_Request):
 class SyncLibrary(_LibraryRequest):
     """What changed in a library (or one folder of it) since the last sync."""
 
-    folder: str = resource_field(
-        "folders", "Only changes in this folder; empty for all.", default="", max_length=400
-    )
+    folder: str = resource_field("folders", "Only this folder's changes.", default="")
     cursor: str | None = Field(
-        default=None, max_length=4000, description="`cursor` of the last sync; omit the first time."
+        default=None, max_length=4000, description="From the last sync; omit at first."
     )
 
     @field_validator("folder")
@@ -207,7 +216,12 @@ class _PathChange(Change):
 
     site: str = site_field()
     library: str = library_field()
-    path: str = resource_field("folders", "Path in the library, e.g. `Reports/a.txt`.", max_length=400)
+    path: str = resource_field("folders", "e.g. `Reports/a.txt`.")
+
+    @field_validator("library")
+    @classmethod
+    def _library(cls, value: str) -> str:
+        return check_library(value)
 
     @field_validator("path")
     @classmethod
@@ -218,8 +232,8 @@ class _PathChange(Change):
 class UploadFile(_PathChange):
     """Create or replace a text file at a path (its folder must exist)."""
 
-    content: str = Field(max_length=MAX_UPLOAD, description="The file's text.")
-    replace: bool = Field(default=False, description="Replace an existing file.")
+    content: str = Field(max_length=MAX_UPLOAD, description="Text.")
+    replace: bool = Field(default=False, description="Overwrite.")
 
 
 class CreateFolder(_PathChange):
@@ -264,7 +278,7 @@ class UpdateListItem(Change):
     list: str = resource_field("lists", "List name, e.g. `Contracts`.", pattern=LIST_PATTERN)
     item_id: str = Field(pattern=r"^[0-9]{1,10}$", description="Row id.")
     fields: dict[str, str | int | float | bool | None] = Field(
-        min_length=1, max_length=50, description="Column internal name → value."
+        min_length=1, max_length=50, description="Column name: value."
     )
     etag: str | None = Field(default=None, max_length=200, description="eTag from list_items.")
 

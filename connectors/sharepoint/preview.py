@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from charter.connectors.base import Attribution
+from charter.connectors.sharepoint.own_drive import MY_SITE
 
 MAX_DIFF_LINES = 200
 LINK_REACH = {
@@ -17,6 +18,8 @@ LINK_REACH = {
 
 
 def where(site: str, library: str, path: str) -> str:
+    if site == MY_SITE:
+        return f"your OneDrive > {path}"
     return f"{site} > {library} > {path}"
 
 

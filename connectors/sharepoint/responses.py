@@ -5,7 +5,16 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote, unquote
 
-from charter.connectors.sharepoint.models import CONNECTOR, Column, Drive, DriveItem, ListRow, SearchHit, Site
+from charter.connectors.sharepoint.models import (
+    CONNECTOR,
+    Column,
+    Drive,
+    DriveItem,
+    ListRow,
+    SearchHit,
+    Site,
+)
+from charter.connectors.sharepoint.own_drive import MY_SITE
 from charter.schemas import Provenance
 
 Json = dict[str, Any]
@@ -113,11 +122,21 @@ def row_from(data: Json) -> ListRow:
 
 
 def path_url(drive_id: str, path: str, then: str = "") -> str:
-    """`/drives/{id}/root:/{path}:{then}` with the path percent-encoded (or the root itself)."""
+    """`/drives/{id}/root:/{path}:{then}` with the path percent-encoded (or the root itself).
+
+    The person's own OneDrive (`MY_SITE` as the drive) is `/me/drive`, whose id is never needed.
+    """
+    drive = "/me/drive" if drive_id == MY_SITE else f"/drives/{drive_id}"
     if not path:
-        return f"/drives/{drive_id}/root{then}"
+        return f"{drive}/root{then}"
     encoded = quote(path, safe="/")
-    return f"/drives/{drive_id}/root:/{encoded}:{then}" if then else f"/drives/{drive_id}/root:/{encoded}"
+    return f"{drive}/root:/{encoded}:{then}" if then else f"{drive}/root:/{encoded}"
+
+
+def item_url(drive_id: str, item_id: str) -> str:
+    """`/drives/{id}/items/{item-id}` (or under `/me/drive` for the person's own OneDrive)."""
+    drive = "/me/drive" if drive_id == MY_SITE else f"/drives/{drive_id}"
+    return f"{drive}/items/{quote(item_id, safe='')}"
 
 
 def site_of(web_url: str | None) -> str | None:

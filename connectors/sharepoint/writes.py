@@ -24,7 +24,7 @@ from charter.connectors.sharepoint.models import (
     UploadFile,
     _PathChange,
 )
-from charter.connectors.sharepoint.responses import path_url
+from charter.connectors.sharepoint.responses import item_url, path_url
 from charter.connectors.sharepoint.upload import SIMPLE_LIMIT, upload_in_session
 from charter.schemas import Conflict, NotFound, ValidationError, WriteResult
 
@@ -59,7 +59,7 @@ class Writes:
         return self.api.get(
             path_url(drive, change.path),
             self.place(change),
-            {"$select": "id,name,size,eTag,file,folder,webUrl"},
+            {"$select": "id,name,size,eTag,file,folder,webUrl,description"},
         )
 
     def maybe_item(self, change: _PathChange) -> Json | None:
@@ -128,21 +128,25 @@ class Writes:
 
     # -- writes ----------------------------------------------------------------------------------
 
-    def write_upload(self, change: UploadFile, ctx: WriteContext) -> WriteResult:
+    def write_upload(
+        self, change: UploadFile, ctx: WriteContext, action_name: str = "upload_file"
+    ) -> WriteResult:
         data = change.content.encode()
         drive = self._drive_id(change.site, change.library)
         subject = self.place(change)
         if ctx.is_retry:
             done = self._same_file(change, data)
             if done is not None:
-                return self._result("upload_file", ctx, done, f"uploaded {subject}")
+                done = self._attributed(drive, done, ctx, subject)
+                return self._result(action_name, ctx, done, f"uploaded {subject}")
         behaviour = "replace" if change.replace else "fail"
         if len(data) <= SIMPLE_LIMIT:
             params = {"@microsoft.graph.conflictBehavior": behaviour}
             answer = self.api.call(
                 "PUT", path_url(drive, change.path, "/content"), subject, params=params, content=data
             )
-            item = answer.body or {}
+            # One PUT carries no metadata: the agent and grant follow as the item's description.
+            item = self._attributed(drive, answer.body or {}, ctx, subject)
         else:
             props: Json = {"@microsoft.graph.conflictBehavior": behaviour}
             if ctx.attribution is not None:
@@ -151,7 +155,17 @@ class Writes:
                 "POST", path_url(drive, change.path, "/createUploadSession"), subject, body={"item": props}
             ).body
             item = upload_in_session(self.api, str((session or {})["uploadUrl"]), data, subject)
-        return self._result("upload_file", ctx, item, f"uploaded {subject} ({len(data):,} bytes)")
+        return self._result(action_name, ctx, item, f"uploaded {subject} ({len(data):,} bytes)")
+
+    def _attributed(self, drive: str, item: Json, ctx: WriteContext, subject: str) -> Json:
+        """The item with the agent and grant as its description; setting it again is harmless."""
+        if ctx.attribution is None or not item.get("id"):
+            return item
+        line = ctx.attribution.line()
+        if item.get("description") == line:
+            return item
+        url = item_url(drive, str(item["id"]))
+        return self.api.call("PATCH", url, subject, body={"description": line}).body or item
 
     def _same_file(self, change: UploadFile, data: bytes) -> Json | None:
         item = self.maybe_item(change)
@@ -161,7 +175,9 @@ class Writes:
         current, _, _ = self.api.fetch(url, self.place(change), None, len(data) + 1)
         return item if current == data else None
 
-    def write_folder(self, change: CreateFolder, ctx: WriteContext) -> WriteResult:
+    def write_folder(
+        self, change: CreateFolder, ctx: WriteContext, action_name: str = "create_folder"
+    ) -> WriteResult:
         drive = self._drive_id(change.site, change.library)
         parent, _, name = change.path.rpartition("/")
         body: Json = {"name": name, "folder": {}, "@microsoft.graph.conflictBehavior": "fail"}
@@ -176,9 +192,11 @@ class Writes:
             if existing is None or existing.get("folder") is None:
                 raise
             item = existing
-        return self._result("create_folder", ctx, item or {}, f"created folder {self.place(change)}")
+        return self._result(action_name, ctx, item or {}, f"created folder {self.place(change)}")
 
-    def write_delete(self, change: DeleteItem, ctx: WriteContext) -> WriteResult:
+    def write_delete(
+        self, change: DeleteItem, ctx: WriteContext, action_name: str = "delete_item"
+    ) -> WriteResult:
         drive = self._drive_id(change.site, change.library)
         try:
             self.api.call("DELETE", path_url(drive, change.path), self.place(change))
@@ -186,7 +204,7 @@ class Writes:
             if not ctx.is_retry:
                 raise
         return WriteResult(
-            action="delete_item",
+            action=action_name,
             id=f"{change.site}/{change.library}/{change.path}",
             idempotency_key=ctx.idempotency_key,
             summary=f"moved {self.place(change)} to the recycle bin",

@@ -110,6 +110,20 @@ class SharePointHarness(SandboxedHarness["GraphSandbox"]):
             ),
             "draft_list_update": Example(fields, invalid=({**fields, "item_id": "x"},), observe=updated),
             "update_list_item": Example(fields, invalid=({**fields, "fields": {}},), observe=updated),
+            **self._own_drive_examples(),
+        }
+
+    def _own_drive_examples(self) -> dict[str, Example]:
+        upload = {"path": "Notes/mine.txt", "content": "Kept in OneDrive.\n"}
+        folder = {"path": "Notes/Contract folder"}
+        delete = {"path": "Travel plan.txt"}
+        uploaded = self._count(lambda: int(self._own("Notes/mine.txt") is not None))
+        foldered = self._count(lambda: int(self._own("Notes/Contract folder") is not None))
+        deleted = self._count(lambda: int(self._own("Travel plan.txt") is None))
+        return {
+            "upload_my_file": Example(upload, invalid=({**upload, "site": SITE},), observe=uploaded),
+            "create_my_folder": Example(folder, invalid=({"path": "a:b"},), observe=foldered),
+            "delete_my_item": Example(delete, invalid=({"path": "../x"},), observe=deleted),
         }
 
     # -- observation -------------------------------------------------------------------------
@@ -119,6 +133,10 @@ class SharePointHarness(SandboxedHarness["GraphSandbox"]):
         return next(
             d for d in state.drives.values() if d.site_id and state.sites[d.site_id].path == "/sites/Finance"
         )
+
+    def _own(self, path: str) -> Any:
+        drive = self.sandbox.state.own_drive(LOGIN)
+        return self.sandbox.state.by_path(drive, path) if drive is not None else None
 
     def _at(self, path: str) -> Any:
         return self.sandbox.state.by_path(self._finance(), path)
@@ -223,6 +241,11 @@ def read_examples() -> dict[str, Example]:
             min_pages=3,
         ),
         "sync_library": Example({"site": SITE}, invalid=({"site": SITE, "library": ""},)),
+        "list_my_files": Example({"path": "Notes"}, invalid=({"path": "../x"},), min_items=1),
+        "get_my_item": Example({"path": "Notes/todo.txt"}, invalid=({"path": ""},)),
+        "download_my_file": Example(
+            {"path": "Notes/todo.txt"}, invalid=({"path": "Notes/todo.txt", "library": "Documents"},)
+        ),
     }
 
 

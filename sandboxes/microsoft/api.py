@@ -210,6 +210,7 @@ def dispatch(
             raise GraphError(
                 401, code, message, {"www-authenticate": 'Bearer realm="", error="invalid_token"'}
             )
+        path = own_drive_path(sandbox, path, token.login)
         found, params = resolve(method, path)
         ctx = Ctx(sandbox, method, path, query, headers, body, token, params, found.kind)
         kind = "delta-initial" if found.kind == "delta" and "token" not in query else found.kind
@@ -225,6 +226,16 @@ def dispatch(
         return Answer(
             error.body(request_id_for(headers), sandbox.clock.now()), error.status, dict(error.headers)
         )
+
+
+def own_drive_path(sandbox: GraphSandbox, path: str, login: str) -> str:
+    """`/me/drive…` as the signed-in person's drive by id; Graph treats the two alike."""
+    if path != "/me/drive" and not path.startswith("/me/drive/"):
+        return path
+    drive = sandbox.state.own_drive(login)
+    if drive is None:
+        raise GraphError(404, "itemNotFound", "The user's OneDrive has not been provisioned.")
+    return f"/drives/{drive.id}" + path.removeprefix("/me/drive")
 
 
 def request_id_for(headers: dict[str, str]) -> str:

@@ -95,6 +95,9 @@ def _hits(ctx: Ctx, kinds: list[str], words: list[str]) -> list[Json]:
         ctx.require(FILES_READ, None)
         for item in ctx.state.items.values():
             text = item.name.lower() + " " + (item.content or b"").decode("utf-8", "replace").lower()
+            owner = ctx.state.drives[item.drive_id].owner
+            if owner is not None and owner != ctx.who:
+                continue  # someone else's OneDrive
             if not item.deleted and item.parent_id and all(w in text for w in words):
                 out.append({"@odata.type": "#microsoft.graph.driveItem", **item_json(ctx.state, item)})
     if "listItem" in kinds or "site" in kinds:

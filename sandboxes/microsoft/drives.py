@@ -242,6 +242,28 @@ def check_writable(ctx: Ctx, item: Item) -> None:
         raise GraphError(423, "resourceLocked", "The resource you are attempting to access is locked")
 
 
+# The driveItem properties a PATCH may change here; Graph's moves and renames are not modelled.
+PATCHABLE = frozenset({"description"})
+
+
+@route("PATCH", AT, kind="write")
+def update_item(ctx: Ctx) -> Answer:
+    item = target(ctx, write=True)
+    body = ctx.json()
+    unknown = sorted(set(body) - PATCHABLE)
+    if unknown:
+        raise bad_request(f"The sandbox cannot change {', '.join(unknown)} of a driveItem.", "notSupported")
+    description = body.get("description")
+    if not isinstance(description, str) or len(description) > 1024:
+        raise bad_request("description must be a string of at most 1024 characters.")
+    check_writable(ctx, item)
+    item.description = description
+    item.version += 1
+    item.modified_by = ctx.who
+    ctx.state.bump(item)
+    return Answer({**context("drives/items/$entity"), **item_json(ctx.state, item)})
+
+
 @route("DELETE", AT, kind="write")
 def delete_item(ctx: Ctx) -> Answer:
     item = target(ctx, write=True)

@@ -145,6 +145,7 @@ ENDPOINTS: tuple[tuple[str, str, str, bool], ...] = (
     ("POST", _ITEM + r"/invite", "Permission", True),
     ("GET", _ITEM + r"/permissions", "Permission", True),
     ("GET", _ITEM, "DriveItem", False),
+    ("PATCH", _ITEM, "DriveItem", False),
     ("GET", r"/drives/[^/]+", "Drive", False),
     ("POST", r"/search/query", "SearchResponse", True),
 )
@@ -154,6 +155,8 @@ _COMPILED = tuple((m, re.compile(p + "$"), t, c) for m, p, t, c in ENDPOINTS)
 def expected_type(method: str, path: str) -> tuple[str, bool] | None:
     """(type, is a collection) a Graph path answers, or None when it is not a Graph endpoint."""
     graph = path.removeprefix("/v1.0")
+    # `/me/drive` answers exactly as `/drives/{id}` does.
+    graph = re.sub(r"^/me/drive(?=/|$)", "/drives/me", graph)
     for want, pattern, name, collection in _COMPILED:
         if want == method and pattern.match(graph):
             return name, collection

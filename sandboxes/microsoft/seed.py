@@ -27,6 +27,12 @@ FILES: dict[str, dict[str, bytes | None]] = {
         "Budget.csv": b"line,amount\nrent,1200\nsalaries,40000\n",
         "Contracts": None,
     },
+    # Adele's own OneDrive (drive type `business`), reached through `/me/drive`.
+    "onedrive": {
+        "Notes": None,
+        "Notes/todo.txt": b"Call the landlord.\nRenew the parking pass.\n",
+        "Travel plan.txt": b"Lisbon in May.\n",
+    },
     "marketing": {
         "Campaigns": None,
         "Campaigns/Spring launch.txt": b"Launch on 1 March.\n",
@@ -44,6 +50,8 @@ def build_state(clock: Clock, bulk_files: int = 0) -> GraphState:
     finance = _site(state, "/sites/Finance", "Finance", "Budgets, reports and contracts.", FILES["finance"])
     _site(state, "/sites/Marketing", "Marketing", "Campaigns and brand.", FILES["marketing"])
     finance.lists["contracts"] = _contracts_list(state)
+    for email, _, _ in USERS:
+        _onedrive(state, email, FILES["onedrive"] if email == OWNER else {})
     if bulk_files:
         add_bulk_files(state, finance, "Bulk", bulk_files)
     # Changes before the first delta token are part of the initial enumeration, not of a delta.
@@ -63,28 +71,39 @@ def add_bulk_files(state: GraphState, site: Site, folder: str, count: int) -> It
 def _site(state: GraphState, path: str, name: str, description: str, files: dict[str, bytes | None]) -> Site:
     site = Site(host=HOST, path=path, display_name=name, description=description, created=EPOCH)
     state.sites[site.id] = site
+    drive_id = "b!" + site.site_guid.replace("-", "")[:20] + site.web_guid.replace("-", "")[:24]
+    drive = _drive(state, Drive(id=drive_id, name="Documents", site_id=site.id, root_id=""), files)
+    site.drive_ids.append(drive.id)
+    return site
+
+
+def _onedrive(state: GraphState, owner: str, files: dict[str, bytes | None]) -> Drive:
+    """A person's own OneDrive: no site, `business` type, named for its owner."""
+    drive_id = "b!" + uuid.uuid5(uuid.NAMESPACE_URL, f"onedrive/{owner}").hex + "od"
+    found = Drive(id=drive_id, name="OneDrive", site_id=None, root_id="", drive_type="business", owner=owner)
+    return _drive(state, found, files, owner)
+
+
+def _drive(state: GraphState, drive: Drive, files: dict[str, bytes | None], by: str = OWNER) -> Drive:
     root = Item(
         id=state.new_item_id(),
-        drive_id="",
+        drive_id=drive.id,
         name="root",
         parent_id=None,
         created=EPOCH,
         modified=EPOCH,
-        created_by=OWNER,
-        modified_by=OWNER,
+        created_by=by,
+        modified_by=by,
     )
-    drive_id = "b!" + site.site_guid.replace("-", "")[:20] + site.web_guid.replace("-", "")[:24]
-    root.drive_id = drive_id
     state.items[root.id] = root
-    state.drives[drive_id] = Drive(id=drive_id, name="Documents", site_id=site.id, root_id=root.id)
-    site.drive_ids.append(drive_id)
-    drive = state.drives[drive_id]
+    drive.root_id = root.id
+    state.drives[drive.id] = drive
     for item_path, content in files.items():
         parent_path, _, leaf = item_path.rpartition("/")
         parent = state.by_path(drive, parent_path)
         assert parent is not None, item_path
-        state.add_item(drive, parent, leaf, content, OWNER)
-    return site
+        state.add_item(drive, parent, leaf, content, by)
+    return drive
 
 
 def _contracts_list(state: GraphState) -> GraphList:

@@ -229,6 +229,13 @@ class GraphState:
     def in_drive(self, drive_id: str) -> list[Item]:
         return [i for i in self.items.values() if i.drive_id == drive_id]
 
+    def own_drive(self, email: str) -> Drive | None:
+        """The person's own OneDrive (a drive with an owner and no site)."""
+        wanted = email.lower()
+        return next(
+            (d for d in self.drives.values() if d.site_id is None and (d.owner or "").lower() == wanted), None
+        )
+
     def drive_site(self, drive: Drive) -> Site | None:
         return self.sites.get(drive.site_id or "")
 

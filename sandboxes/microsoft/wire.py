@@ -116,8 +116,16 @@ def site_json(site: Site) -> Json:
     }
 
 
-def drive_json(state: GraphState, drive: Drive) -> Json:
+def library_url(state: GraphState, drive: Drive) -> str:
+    """A library's address under its site, or a OneDrive's under the owner's personal site."""
     site = state.drive_site(drive)
+    if site is not None:
+        return site.web_url.rstrip("/") + "/Shared%20Documents"
+    owner = re.sub(r"[^a-z0-9]", "_", (drive.owner or "").lower())
+    return f"https://contoso-my.sharepoint.com/personal/{owner}/Documents"
+
+
+def drive_json(state: GraphState, drive: Drive) -> Json:
     owner = state.users.get(drive.owner or "")
     used = state.drive_used(drive)
     out: Json = {
@@ -127,8 +135,7 @@ def drive_json(state: GraphState, drive: Drive) -> Json:
         "description": "",
         "createdDateTime": iso(state.items[drive.root_id].created),
         "lastModifiedDateTime": iso(state.items[drive.root_id].modified),
-        "webUrl": (site.web_url.rstrip("/") if site else "https://contoso-my.sharepoint.com")
-        + "/Shared%20Documents",
+        "webUrl": library_url(state, drive),
         "quota": {
             "total": drive.quota_total,
             "used": used,
@@ -146,8 +153,7 @@ def item_json(state: GraphState, item: Item, *, download_url: str | None = None)
     drive = state.drives[item.drive_id]
     if item.deleted:
         return {"id": item.id, "name": item.name, "deleted": {"state": "deleted"}, **_parent(state, item)}
-    site = state.drive_site(drive)
-    web = (site.web_url.rstrip("/") if site else "") + "/Shared%20Documents/" + quote(state.path_of(item))
+    web = library_url(state, drive) + "/" + quote(state.path_of(item))
     out: Json = {}
     if download_url is not None:
         out["@microsoft.graph.downloadUrl"] = download_url

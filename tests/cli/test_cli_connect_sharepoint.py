@@ -55,3 +55,18 @@ def test_without_a_client_id_it_says_how_to_register_one(run: Run, monkeypatch: 
     ran = run("connect", "sharepoint")
     assert ran.code != 0
     assert "CHARTER_MICROSOFT_CLIENT_ID" in ran.err + ran.text
+
+
+def test_own_drive_actions_ask_for_no_library_scope(
+    run: Run, local_home: Local, graph: GraphSandbox, browser: list[str]
+) -> None:
+    enable = "list_my_files,download_my_file,upload_my_file"
+    ran = run("connect", "sharepoint", "--sandbox", graph.url, "--enable", enable)
+    assert ran.code == 0, ran.err
+    wanted = asked(browser[0]) - {"openid", "profile", "offline_access"}
+    assert wanted <= {"Files.Read", "Files.ReadWrite"}
+    assert "Files.ReadWrite" in wanted
+    [connection] = local_home.vault.connections("sharepoint")
+    assert not {s for s in connection.scopes if s.endswith(".All")}
+    assert "upload_my_file" in ran.text.split("actions it can run:")[1]
+    assert "list_children" not in ran.text.split("actions it can run:")[1]

@@ -233,3 +233,32 @@ def test_replacing_a_large_file_previews_its_size_without_downloading_it(
     assert "2,097,152 → 5 bytes" in draft.preview
     assert "no diff" in draft.preview
     assert not any(e.path == "/download.aspx" for e in graph.requests.entries)
+
+
+def test_a_small_upload_names_the_agent_and_grant_in_its_description(
+    sharepoint: SharePointConnector, graph: GraphSandbox
+) -> None:
+    sharepoint.write(UploadFile(site=SITE, path="Reports/small.txt", content="hi\n"), attribution=AGENT)
+    stored = at(graph, "Reports/small.txt")
+    assert stored.description == AGENT.line()  # type: ignore[union-attr]
+    writes = [e.method for e in graph.requests.entries if e.method in ("PUT", "PATCH")]
+    assert writes == ["PUT", "PATCH"]
+    # Control: without an attribution nothing follows the PUT, and no description is invented.
+    graph.requests.clear()
+    sharepoint.write(UploadFile(site=SITE, path="Reports/plain.txt", content="hi\n"))
+    assert at(graph, "Reports/plain.txt").description is None  # type: ignore[union-attr]
+    assert [e.method for e in graph.requests.entries if e.method in ("PUT", "PATCH")] == ["PUT"]
+
+
+@pytest.mark.parametrize(("when", "patches"), [("before", 2), ("after", 1)])
+def test_a_lost_description_answer_neither_uploads_twice_nor_loses_the_attribution(
+    sharepoint: SharePointConnector, graph: GraphSandbox, when: str, patches: int
+) -> None:
+    graph.faults.drop_next(1, when=when, method="PATCH", path="*")
+    sharepoint.write(UploadFile(site=SITE, path="Reports/kept.txt", content="once\n"), attribution=AGENT)
+    stored = at(graph, "Reports/kept.txt")
+    assert stored.content == b"once\n"  # type: ignore[union-attr]
+    assert stored.description == AGENT.line()  # type: ignore[union-attr]
+    assert [e.method for e in graph.requests.entries if e.method == "PUT"] == ["PUT"]
+    # Dropped before the item, the PATCH is sent again; dropped after, the retry sees it done.
+    assert len([e for e in graph.requests.entries if e.method == "PATCH"]) == patches
