@@ -72,14 +72,19 @@ class PinnedCredentials:
         return token
 
     def refresh(self, rejected: str) -> str:
-        return self.inner.refresh(rejected)
+        """Refresh, and inside a call send the new token from now on (else its next request would
+        send the rejected one again and cost a second refresh)."""
+        token = self.inner.refresh(rejected)
+        if getattr(self._local, "depth", 0):
+            self._local.token = token
+        return token
 
     def refresh_rejected(self) -> None:
         """After a 401 in this call: refresh the token it sent, and send the new one from now on."""
         rejected: str | None = getattr(self._local, "token", None)
         if rejected is None:
             rejected = self.inner.access_token()
-        self._local.token = self.inner.refresh(rejected)
+        self.refresh(rejected)
 
     @contextmanager
     def pinned(self) -> Iterator[None]:
