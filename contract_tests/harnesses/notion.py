@@ -16,9 +16,8 @@ import httpx
 from charter.connectors.base import Connector, Credentials
 from charter.connectors.notion import NotionConnector
 from charter.contract_tests.harness import Example
-from charter.contract_tests.harnesses.sandboxed import SandboxedHarness
+from charter.contract_tests.harnesses.sandboxed import SandboxCredentials, SandboxedHarness
 from charter.sandboxes.faults import FaultKind, FaultRule
-from charter.schemas import AuthRequired
 
 if TYPE_CHECKING:
     from charter.sandboxes.notion import NotionSandbox  # noqa: F401 (named in a base class)
@@ -34,40 +33,19 @@ POST_READS = ("/v1/search", "/v1/data_sources/*/query")
 UNKNOWN_PAGE = "00000000-0000-4000-8000-000000000000"
 
 
-class NotionCredentials:
+class NotionCredentials(SandboxCredentials):
     """A sandbox Notion connection whose refresh rotates the pair over HTTP Basic, as the vault does."""
 
     connection_id = "notion-mona-contract"
     account = ACCOUNT
-
-    def __init__(
-        self, *, token_url: str, client: tuple[str, str], tokens: tuple[str, str], claimed: frozenset[str]
-    ) -> None:
-        self._token_url = token_url
-        self._client = client
-        self._access, self._refresh = tokens
-        self._claimed = claimed
+    provider = "Notion"
 
     def __repr__(self) -> str:
         return f"<NotionCredentials {self.connection_id} capabilities={sorted(self._claimed)}>"
 
-    @property
-    def granted_scopes(self) -> frozenset[str]:
-        return self._claimed
-
-    def access_token(self) -> str:
-        return self._access
-
-    def refresh(self, rejected: str) -> str:
-        if rejected != self._access:
-            return self._access
-        form = {"grant_type": "refresh_token", "refresh_token": self._refresh}
-        answer = httpx.post(self._token_url, json=form, auth=self._client, timeout=10)
-        body = answer.json()
-        if "access_token" not in body:
-            raise AuthRequired(f"Notion refused to refresh ({body.get('error')}); connect Notion again.")
-        self._access, self._refresh = body["access_token"], body.get("refresh_token") or self._refresh
-        return self._access
+    def _post_refresh(self, form: dict[str, str]) -> httpx.Response:
+        # Notion documents only a JSON body, with the client authenticated by HTTP Basic.
+        return httpx.post(self._token_url, json=form, auth=self._client, timeout=10)
 
 
 @dataclass

@@ -48,17 +48,19 @@ class SandboxCredentials:
     def refresh(self, rejected: str) -> str:
         if rejected != self._access:
             return self._access
-        client_id, client_secret = self._client
-        form = {"grant_type": "refresh_token", "refresh_token": self._refresh}
-        form |= {"client_id": client_id, "client_secret": client_secret}
-        answer = httpx.post(self._token_url, data=form, headers=dict(self.token_headers), timeout=10)
-        body = answer.json()
+        body = self._post_refresh({"grant_type": "refresh_token", "refresh_token": self._refresh}).json()
         if "access_token" not in body:
             raise AuthRequired(
                 f"{self.provider} refused to refresh ({body.get('error')}); connect {self.provider} again."
             )
         self._access, self._refresh = body["access_token"], body.get("refresh_token") or self._refresh
         return self._access
+
+    def _post_refresh(self, form: dict[str, str]) -> httpx.Response:
+        """The refresh request as the provider takes it: RFC 6749's form, client credentials inside."""
+        client_id, client_secret = self._client
+        form |= {"client_id": client_id, "client_secret": client_secret}
+        return httpx.post(self._token_url, data=form, headers=dict(self.token_headers), timeout=10)
 
 
 class SandboxedHarness(ContractHarness, Generic[SandboxT]):
