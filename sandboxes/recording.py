@@ -147,10 +147,22 @@ def secret_places(secret: str, path: str, query: str, headers: Mapping[str, str]
 
 
 def _is_refresh_grant(secret: str, body: bytes, content_type: str) -> bool:
-    """A token-endpoint refresh (RFC 6749 section 6) carrying `secret` only where credentials go."""
-    if "x-www-form-urlencoded" not in content_type:
+    """A token-endpoint refresh (RFC 6749 section 6) carrying `secret` only where credentials go.
+
+    As a form, or as the JSON object a provider that documents only JSON (Notion) takes.
+    """
+    if "x-www-form-urlencoded" in content_type:
+        pairs = parse_qsl(body.decode("latin-1"), keep_blank_values=True)
+    elif "json" in content_type:
+        try:
+            fields = json.loads(body)
+        except ValueError:
+            return False
+        if not isinstance(fields, dict):
+            return False
+        pairs = [(str(k), v if isinstance(v, str) else json.dumps(v)) for k, v in fields.items()]
+    else:
         return False
-    pairs = parse_qsl(body.decode("latin-1"), keep_blank_values=True)
     holding = {k for k, v in pairs if secret in k or secret in v}
     return ("grant_type", "refresh_token") in pairs and holding <= {"refresh_token", "client_secret"}
 
