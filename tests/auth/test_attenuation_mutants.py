@@ -39,6 +39,11 @@ def claims(**fields: object) -> GrantClaims:
     return GrantClaims.model_validate(base | fields)
 
 
+def child(**fields: object) -> GrantClaims:
+    """Claims of a sub-agent of `bot`: a child is always named under its parent."""
+    return claims(**({"agent": "bot/sub"} | fields))
+
+
 # -- patterns ---------------------------------------------------------------------------------
 
 
@@ -143,7 +148,7 @@ def test_no_verbs_or_an_unknown_verb_is_refused_listing_the_known_ones(verbs: li
 
 def test_an_identical_child_is_no_wider() -> None:
     parent = claims(actions=("github_*",), destructive=("github_merge",), constraints={"repos": ("acme/*",)})
-    assert attenuation_problem(parent, parent, None) is None
+    assert attenuation_problem(parent, child(**parent.model_dump(exclude={"agent"})), None) is None
 
 
 @pytest.mark.parametrize(
@@ -186,38 +191,38 @@ def test_each_wider_axis_is_named_with_what_is_extra(
         "destructive": ("github_merge",),
         "constraints": {"repos": ("acme/web",)},
     }
-    assert attenuation_problem(parent, claims(**(narrow | child)), None) == expected
+    assert attenuation_problem(parent, claims(**({"agent": "bot/sub"} | narrow | child)), None) == expected
 
 
 def test_the_first_wider_axis_is_the_one_reported() -> None:
     parent = claims()
-    child = claims(connections=("c1", "c9"), verbs=("read", "write"), expires_at=NOW + timedelta(days=9))
-    assert attenuation_problem(parent, child, None) == (
+    wider = child(connections=("c1", "c9"), verbs=("read", "write"), expires_at=NOW + timedelta(days=9))
+    assert attenuation_problem(parent, wider, None) == (
         "connections",
         "connections ['c9'] are not in the parent grant",
     )
 
 
 def test_a_parent_without_an_action_list_lets_the_child_list_any() -> None:
-    assert attenuation_problem(claims(), claims(actions=("github_get_issue",)), None) is None
+    assert attenuation_problem(claims(), child(actions=("github_get_issue",)), None) is None
 
 
 def test_a_child_may_add_constraints_the_parent_does_not_have() -> None:
-    assert attenuation_problem(claims(), claims(constraints={"repos": ("acme/web",)}), None) is None
+    assert attenuation_problem(claims(), child(constraints={"repos": ("acme/web",)}), None) is None
 
 
 def test_the_budget_may_equal_but_not_exceed_what_the_parent_has_left() -> None:
     message = ("budget", "the budget may be at most the parent's remaining 3 calls")
-    assert attenuation_problem(claims(budget=10), claims(budget=3), 3) is None
-    assert attenuation_problem(claims(budget=10), claims(budget=4), 3) == message
-    assert attenuation_problem(claims(budget=10), claims(budget=None), 3) == message
-    assert attenuation_problem(claims(budget=10), claims(budget=0), 0) is None
-    assert attenuation_problem(claims(), claims(budget=None), None) is None
+    assert attenuation_problem(claims(budget=10), child(budget=3), 3) is None
+    assert attenuation_problem(claims(budget=10), child(budget=4), 3) == message
+    assert attenuation_problem(claims(budget=10), child(budget=None), 3) == message
+    assert attenuation_problem(claims(budget=10), child(budget=0), 0) is None
+    assert attenuation_problem(claims(), child(budget=None), None) is None
 
 
 def test_the_child_may_expire_with_its_parent_but_not_after() -> None:
     parent = claims()
-    assert attenuation_problem(parent, claims(expires_at=parent.expires_at), None) is None
+    assert attenuation_problem(parent, child(expires_at=parent.expires_at), None) is None
     assert (
-        attenuation_problem(parent, claims(expires_at=parent.expires_at - timedelta(seconds=1)), None) is None
+        attenuation_problem(parent, child(expires_at=parent.expires_at - timedelta(seconds=1)), None) is None
     )
