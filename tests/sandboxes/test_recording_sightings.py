@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from urllib.parse import urlencode
 
 from charter.sandboxes.recording import RequestLog, secret_places
@@ -38,8 +39,15 @@ def test_a_refresh_grant_may_carry_the_refresh_token_and_client_secret_only() ->
     assert secret_places(SECRET, "/token", "", FORM, extra) == ["body"]
     not_a_refresh = urlencode({"grant_type": "password", "refresh_token": SECRET}).encode()
     assert secret_places(SECRET, "/token", "", FORM, not_a_refresh) == ["body"]
-    as_json = f'{{"grant_type": "refresh_token", "refresh_token": "{SECRET}"}}'.encode()
-    assert secret_places(SECRET, "/token", "", {"content-type": "application/json"}, as_json) == ["body"]
+    # The same grant as the JSON object a provider that documents only JSON (Notion) takes.
+    json_type = {"content-type": "application/json"}
+    as_json = json.dumps(refresh).encode()
+    assert secret_places(SECRET, "/token", "", json_type, as_json) == []
+    assert secret_places(
+        SECRET, "/token", "", json_type, json.dumps({**refresh, "note": SECRET}).encode()
+    ) == ["body"]
+    json_password = json.dumps({"grant_type": "password", "refresh_token": SECRET}).encode()
+    assert secret_places(SECRET, "/token", "", json_type, json_password) == ["body"]
 
 
 def test_sightings_outlive_a_cleared_log_until_watched_afresh() -> None:
