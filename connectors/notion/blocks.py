@@ -10,28 +10,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, get_args
 
-from charter.connectors.notion.models import MAX_DEPTH, BlockInput
+from charter.connectors.notion.models import MAX_DEPTH, BlockInput, BlockType
 
 Json = dict[str, Any]
 MAX_TEXT_UNITS = 2000
 MAX_RICH_TEXT = 100
-TEXT_TYPES = frozenset(
-    {
-        "paragraph",
-        "heading_1",
-        "heading_2",
-        "heading_3",
-        "bulleted_list_item",
-        "numbered_list_item",
-        "to_do",
-        "toggle",
-        "quote",
-        "callout",
-        "code",
-    }
-)
+# Every block type Charter writes carries rich text except the divider.
+TEXT_TYPES = frozenset(get_args(BlockType)) - {"divider"}
 NESTING_TYPES = frozenset(
     {"paragraph", "bulleted_list_item", "numbered_list_item", "to_do", "toggle", "quote", "callout"}
 )
