@@ -27,7 +27,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import URL, ExceptionContext, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.exc import DataError as SQLDataError
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.dml import Insert, Update
@@ -203,11 +203,18 @@ def create_tables(metadata: MetaData, engine: Engine) -> None:
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
             metadata.create_all(conn)
         return
-    try:
-        metadata.create_all(engine)
-    except DBAPIError:
-        # Two workers creating a table at once: the loser finds it there on a second look.
-        metadata.create_all(engine)
+    # SQLite has no lock to take: a table another worker creates between our look and our CREATE
+    # fails the statement, and the next look skips it. Each such failure means one more table or
+    # index exists, so one try per schema object always finishes.
+    tries = sum(1 + len(table.indexes) for table in metadata.tables.values())
+    for _ in range(tries):
+        try:
+            metadata.create_all(engine)
+            return
+        except OperationalError as error:
+            if "already exists" not in str(error.orig):
+                raise
+    metadata.create_all(engine)
 
 
 def _after_fork_in_child() -> None:

@@ -5,17 +5,21 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Column, Engine, Index, Integer, MetaData, Table, event, inspect, text
 
 from charter.agents.approvals import ApprovalStore
 from charter.agents.drafts import SQLWriteLedger
 from charter.auth.grants import GrantAuthority
 from charter.auth.home import CharterHome
-from charter.auth.storage import POOL_SIZE_ENV, close_engines, shared_engine
+from charter.auth.storage import POOL_SIZE_ENV, close_engines, create_tables, shared_engine
 from charter.schemas import ConfigurationError, DatabaseUnavailable, ValidationError, WriteResult
 
 UNREACHABLE = "postgresql://charter@127.0.0.1:9/charter"
@@ -185,3 +189,50 @@ def test_a_sqlite_url_gets_the_same_settings_as_the_homes_own_file(tmp_path: Pat
             assert db.execute(text("PRAGMA busy_timeout")).scalar_one() == 10000
     finally:
         close_engines()
+
+
+def _schema(prefix: str, widen: float) -> MetaData:
+    """Five tables with an index each, as a worker of its own would declare them."""
+    metadata = MetaData()
+    for n in range(5):
+        columns = (Column("id", Integer, primary_key=True), Column("v", Integer))
+        table = Table(f"{prefix}_{n}", metadata, *columns)
+        Index(f"{prefix}_{n}_v", table.c.v)
+        # Between "is it there?" and CREATE: where a second worker slips in.
+        event.listen(table, "before_create", lambda *_, **__: time.sleep(widen))
+    return metadata
+
+
+def _race(home: CharterHome, create: Callable[[MetaData, Engine], None], prefix: str) -> list[BaseException]:
+    start = threading.Barrier(6)
+    failures: list[BaseException] = []
+
+    def worker() -> None:
+        metadata = _schema(prefix, widen=0.05)
+        start.wait()
+        try:
+            create(metadata, home.engine)
+        except BaseException as error:  # the test counts every failure
+            failures.append(error)
+
+    threads = [threading.Thread(target=worker) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return failures
+
+
+def test_workers_creating_the_same_tables_at_once_all_start(home: CharterHome) -> None:
+    prefix = f"race_{uuid.uuid4().hex[:8]}"
+    control = f"{prefix}_control"
+    try:
+        # Control: plain create_all under the same overlap fails, so the race is really run.
+        lost = _race(home, lambda metadata, engine: metadata.create_all(engine), control)
+        assert lost
+        assert all("already exists" in str(error) for error in lost)
+        assert _race(home, create_tables, prefix) == []
+        assert set(inspect(home.engine).get_table_names()) >= {f"{prefix}_{n}" for n in range(5)}
+    finally:
+        for name in (prefix, control):
+            _schema(name, widen=0).drop_all(home.engine)
