@@ -47,6 +47,8 @@ specs: $(OCTOKIT_OPENAPI)
 demo: $(VENV)/.demo-installed
 	$(BIN)/charter demo
 
+# Test processes: one per core (`make test TEST_WORKERS=0` runs in this process, e.g. to debug).
+TEST_WORKERS ?= auto
 PACKAGE_DIRS := schemas auth connectors agents sandboxes cli contract_tests
 
 # mypy cannot follow setuptools' editable mapping, so it reads the package through links.
@@ -64,7 +66,7 @@ fmt: $(VENV)/.dev-installed
 	$(BIN)/ruff format .
 
 test: $(VENV)/.dev-installed $(OCTOKIT_OPENAPI) lint
-	CHARTER_OPENAPI_GITHUB=$(OCTOKIT_OPENAPI) $(BIN)/python -m pytest
+	CHARTER_OPENAPI_GITHUB=$(OCTOKIT_OPENAPI) $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 bench: $(VENV)/.dev-installed
 	$(BIN)/python -m benchmarks

@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
+from hypothesis import settings
 from postgres_server import PostgresServer
+from summaries import print_received, receive_from_worker, record_in_worker
 
 from charter.auth.home import CharterHome
 from charter.auth.storage import close_engines
@@ -22,6 +24,10 @@ from charter.sandboxes.notion import NotionSandbox
 ConnectorT = TypeVar("ConnectorT", bound=Connector)
 
 
+# A per-example deadline measures the machine's load, not the code: CI shares two cores.
+settings.register_profile("charter", deadline=None)
+settings.load_profile("charter")
+
 DATABASES = tuple(os.environ.get("CHARTER_TEST_DATABASES", "sqlite,postgres").split(","))
 if not DATABASES or set(DATABASES) - {"sqlite", "postgres"}:
     raise pytest.UsageError("CHARTER_TEST_DATABASES lists sqlite, postgres or both, comma separated")
@@ -31,6 +37,19 @@ def pytest_report_header() -> str:
     external = "CHARTER_TEST_POSTGRES_URL" if os.environ.get("CHARTER_TEST_POSTGRES_URL") else ""
     postgres = f" (Postgres: {external or 'a throwaway cluster'})" if "postgres" in DATABASES else ""
     return f"database tests run on: {', '.join(DATABASES)}{postgres}"
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    record_in_worker(session.config, skip=pytest_terminal_summary)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    receive_from_worker(node)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    print_received(terminalreporter, config)
 
 
 @pytest.fixture(autouse=True)

@@ -32,6 +32,7 @@ import os
 import shutil
 import subprocess
 import tarfile
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -80,22 +81,27 @@ def obtain_spec(target: Path = SPEC_DEFAULT) -> Path:
     npm = shutil.which("npm")
     if npm is None:
         raise FileNotFoundError(f"npm is needed to fetch {PACKAGE}@{PACKAGE_VERSION}; or set {SPEC_ENV}")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run(
-        [npm, "pack", f"{PACKAGE}@{PACKAGE_VERSION}", "--silent", "--pack-destination", str(target.parent)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    tgz = next(target.parent.glob("*.tgz"), None)
-    if done.returncode != 0 or tgz is None:
-        raise FileNotFoundError(f"npm pack {PACKAGE}@{PACKAGE_VERSION} failed: {done.stderr.strip()[:300]}")
-    with tarfile.open(tgz) as archive:
-        member = archive.extractfile("package/scripts/notion-openapi.json")
-        if member is None:
-            raise FileNotFoundError(f"{tgz} holds no scripts/notion-openapi.json")
-        target.write_bytes(member.read())
+    # Packed into a folder of its own and renamed into place: test workers may fetch at once.
+    with tempfile.TemporaryDirectory() as tmp:
+        done = subprocess.run(
+            [npm, "pack", f"{PACKAGE}@{PACKAGE_VERSION}", "--silent", "--pack-destination", tmp],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        tgz = next(Path(tmp).glob("*.tgz"), None)
+        if done.returncode != 0 or tgz is None:
+            failure = done.stderr.strip()[:300]
+            raise FileNotFoundError(f"npm pack {PACKAGE}@{PACKAGE_VERSION} failed: {failure}")
+        with tarfile.open(tgz) as archive:
+            member = archive.extractfile("package/scripts/notion-openapi.json")
+            if member is None:
+                raise FileNotFoundError(f"{tgz.name} holds no scripts/notion-openapi.json")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            partial = target.with_suffix(".partial")
+            partial.write_bytes(member.read())
+            partial.replace(target)
     return target
 
 

@@ -160,7 +160,8 @@ def test_verify_against_a_sink_catches_a_rewritten_home(
         log.record(actor="agent", subject="mona", action=f"call_{n}", outcome="ok")
     ran = run("audit", "verify", "--against", str(sink))
     assert ran.code == 0, ran.err
-    assert f"chain intact: 3 entries, matching what left through {sink}" in ran.text
+    # Rich folds a path longer than the captured stream's 80 columns: compare without the folds.
+    assert f"chainintact:3entries,matchingwhatleftthrough{sink}" in "".join(ran.out.split())
 
     # Cut the last entry from the file and from the database: the local chain is consistent again.
     lines = local_home.home.audit_file.read_text().splitlines()
