@@ -1,16 +1,20 @@
-"""A tiny in-memory notes service with tokens, scopes and faults, standing in for a sandbox.
+"""The notes service's sandbox: in memory, with tokens, scopes, faults and a request log.
 
-It lets the contract suite be tested on its own: a correct connector over it passes every check,
-and each deliberately broken variant fails the check that is about it.
+The service lives in this process and is reached by its URL (`notes://N`), so the example needs no
+network; a connector to a real service sends HTTP to a sandbox built on `charter.sandboxes` instead.
+Charter's own tests build deliberately broken variants of the connector on it.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import secrets
 import time
 from dataclasses import dataclass, field
 from typing import Any
+
+from charter_notes.provider import READ_SCOPE, WRITE_SCOPE
 
 
 class ConnectionDropped(Exception):
@@ -50,10 +54,6 @@ def seed_notes() -> dict[int, dict[str, Any]]:
         n: {"number": n, "title": f"note {n}", "body": f"body of note {n}", "archived": False}
         for n in range(1, 26)
     }
-
-
-READ_SCOPE = "notes:read"
-WRITE_SCOPE = "notes:write"
 
 
 class NotesService:
@@ -161,3 +161,27 @@ class NotesService:
         self.notes[number] = {"number": number, "title": body["title"], "body": body.get("body", "")}
         self.notes[number]["archived"] = False
         return Response(201, dict(self.notes[number]))
+
+
+_SERVING: dict[str, NotesService] = {}
+_numbers = itertools.count(1)
+
+
+def serve(service: NotesService) -> str:
+    """Make `service` reachable by connectors; returns its URL."""
+    url = f"notes://{next(_numbers)}"
+    _SERVING[url] = service
+    return url
+
+
+def unserve(url: str) -> None:
+    """The service at `url` is no longer reachable."""
+    _SERVING.pop(url, None)
+
+
+def service_at(url: str) -> NotesService:
+    """The service serving `url`; a connection error when none does."""
+    try:
+        return _SERVING[url]
+    except KeyError:
+        raise ConnectionDropped(f"nothing serves {url!r}") from None
