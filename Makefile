@@ -66,6 +66,7 @@ lint: $(VENV)/.dev-installed $(CACHE)/typecheck/charter
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/mypy $(EXAMPLE)/charter_notes
+	PYTHONPATH=$(CACHE)/typecheck $(BIN)/lint-imports --no-cache
 
 fmt: $(VENV)/.dev-installed
 	$(BIN)/ruff check --fix .
