@@ -35,7 +35,7 @@ class Installed:
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     """The scaffold for NAME, built and installed (not editable) into a folder of its own."""
     tmp = tmp_path_factory.mktemp("scaffold")
-    package, site = scaffold(NAME, tmp), tmp / "site"
+    package, site = scaffold(NAME, tmp), tmp / "installed"
     pip = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
     pip += ["--no-deps", "--no-build-isolation", "--no-index", "--target", str(site), str(package)]
     subprocess.run(pip, check=True, capture_output=True, text=True, timeout=300)
