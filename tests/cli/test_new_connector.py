@@ -6,18 +6,19 @@ sees, so its entry points never join the connector registry of this run.
 
 from __future__ import annotations
 
+import ast
 import os
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, distribution
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pytest
 
 from charter.cli.main import main
-from charter.cli.new_connector import ConnectorNameRefused, check_name, scaffold
+from charter.cli.new_connector import ConnectorNameRefused, check_name, render, scaffold
 from charter.connectors import registry
 
 NAME = "acme_crm"
@@ -169,3 +170,27 @@ def test_the_command_reports_a_refused_name_as_a_coded_error(
     assert main(["new", "connector", NAME, "--dir", str(tmp_path)]) == 0
     assert f"created {tmp_path / 'charter-acme-crm'}" in capsys.readouterr().out
     assert (tmp_path / "charter-acme-crm" / "charter_acme_crm" / "connector.py").is_file()
+
+
+def _outline(source: str) -> list[str]:
+    """The classes, their methods and the module's functions and constants, in order."""
+    names: list[str] = []
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.ClassDef):
+            names += [node.name] + [
+                f"{node.name}.{n.name}" for n in node.body if isinstance(n, ast.FunctionDef)
+            ]
+        elif isinstance(node, ast.FunctionDef):
+            names.append(node.name)
+        elif isinstance(node, ast.Assign):
+            names += [t.id for t in node.targets if isinstance(t, ast.Name)]
+    return names
+
+
+@pytest.mark.parametrize("module", ["connector", "models", "provider", "sandbox", "testing"])
+def test_the_scaffold_keeps_in_step_with_the_shipped_example(module: str) -> None:
+    # Same shape as docs/examples/notes-connector, with items where the example has notes.
+    example = Path(__file__).parents[2] / "docs" / "examples" / "notes-connector" / "charter_notes"
+    rendered = render("notes")[PurePosixPath("charter_notes", f"{module}.py")]
+    as_notes = rendered.replace("Item", "Note").replace("item", "note").replace("PROVIDER", "NOTES")
+    assert _outline(as_notes) == _outline((example / f"{module}.py").read_text())
