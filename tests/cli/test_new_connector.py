@@ -23,6 +23,9 @@ from charter.connectors import registry
 
 NAME = "acme_crm"
 RUFF = Path(sys.executable).with_name("ruff")
+MYPY = Path(sys.executable).with_name("mypy")
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGE_DIRS = ("schemas", "auth", "connectors", "agents", "sandboxes", "cli", "contract_tests")
 
 
 @dataclass(frozen=True)
@@ -107,13 +110,25 @@ def test_each_part_of_the_scaffold_says_what_to_fill_in_next(installed: Installe
     assert "${" not in "".join(p.read_text() for p in installed.package.rglob("*") if p.is_file())
 
 
-def test_the_scaffold_is_ruff_clean_under_its_own_settings(installed: Installed, tmp_path: Path) -> None:
+def test_the_scaffold_is_ruff_clean_and_strictly_typed(installed: Installed, tmp_path: Path) -> None:
     # Another name sorts differently against the fixed names in the templates' imports.
-    for package in (installed.package, scaffold("zz_top9", tmp_path)):
+    packages = (installed.package, scaffold("zz_top9", tmp_path))
+    for package in packages:
         for command in (("check",), ("format", "--check")):
             ruff = [str(RUFF), *command, "--no-cache", "."]
             run = subprocess.run(ruff, cwd=package, capture_output=True, text=True, timeout=60)
             assert run.returncode == 0, run.stdout + run.stderr
+    # mypy reads charter through the links `make lint` makes; make them if this runs first.
+    links = ROOT / ".cache" / "typecheck" / "charter"
+    links.mkdir(parents=True, exist_ok=True)
+    for folder in PACKAGE_DIRS:
+        if not (links / folder).exists():
+            (links / folder).symlink_to(Path("../../..") / folder)
+    sources = [str(p / p.name.replace("charter-", "charter_").replace("-", "_")) for p in packages]
+    run = subprocess.run(
+        [str(MYPY), "--strict", *sources], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
 
 
 @pytest.mark.parametrize(
@@ -190,7 +205,7 @@ def _outline(source: str) -> list[str]:
 @pytest.mark.parametrize("module", ["connector", "models", "provider", "sandbox", "testing"])
 def test_the_scaffold_keeps_in_step_with_the_shipped_example(module: str) -> None:
     # Same shape as docs/examples/notes-connector, with items where the example has notes.
-    example = Path(__file__).parents[2] / "docs" / "examples" / "notes-connector" / "charter_notes"
+    example = ROOT / "docs" / "examples" / "notes-connector" / "charter_notes"
     rendered = render("notes")[PurePosixPath("charter_notes", f"{module}.py")]
     as_notes = rendered.replace("Item", "Note").replace("item", "note").replace("PROVIDER", "NOTES")
     assert _outline(as_notes) == _outline((example / f"{module}.py").read_text())
