@@ -76,12 +76,6 @@ def test_a_scaffolded_connector_passes_its_contract_suite(installed: Installed) 
     } <= names
     assert "test_secret_canary_reaches_the_service_only_as_the_credential_and_no_file" in names
     assert len(cases) >= 50
-    assert (
-        str(installed.site)
-        in _child(
-            installed, sys.executable, "-c", "import charter_acme_crm; print(charter_acme_crm.__file__)"
-        ).stdout
-    )
 
 
 def test_the_installed_scaffold_registers_its_connector_provider_and_harness(installed: Installed) -> None:
@@ -90,10 +84,15 @@ def test_the_installed_scaffold_registers_its_connector_provider_and_harness(ins
         "from charter.auth.providers import get_provider\n"
         "from charter.contract_tests.selection import load_harness\n"
         f"name = {NAME!r}\n"
-        "print(get_connector(name).__name__, get_provider(name).display_name, load_harness(name).__name__)"
+        "connector = get_connector(name)\n"
+        "print(connector.__name__, get_provider(name).display_name, load_harness(name).__name__)\n"
+        "print(sys.modules[connector.__module__].__file__)"
     )
-    run = _child(installed, sys.executable, "-c", code)
-    assert run.stdout.split() == ["AcmeCrmConnector", "Acme", "Crm", "AcmeCrmHarness"], run.stderr
+    run = _child(installed, sys.executable, "-c", f"import sys\n{code}")
+    names, where = run.stdout.splitlines()
+    assert names.split() == ["AcmeCrmConnector", "Acme", "Crm", "AcmeCrmHarness"], run.stderr
+    # What was registered is the installed copy, not the scaffolded folder.
+    assert Path(where).is_relative_to(installed.site)
 
 
 def test_the_scaffold_does_not_leak_into_this_runs_registry(installed: Installed) -> None:
