@@ -29,6 +29,13 @@ $(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
 	$(PIP_INSTALL) -e '.[all,dev]'
 	touch $@ $(VENV)/.demo-installed
 
+# The shipped example connector (docs/connector-authors.md): installed as an author would, and its
+# contract suite is part of `make test`.
+EXAMPLE := docs/examples/notes-connector
+$(VENV)/.example-installed: $(EXAMPLE)/pyproject.toml $(VENV)/.dev-installed
+	$(PIP_INSTALL) --quiet --no-deps --no-build-isolation -e $(EXAMPLE)
+	touch $@
+
 # GitHub's official OpenAPI description, pinned; the fidelity tests fail without it.
 # npm pack fetches the package through npm's own configuration, into .cache/.
 $(OCTOKIT_OPENAPI):
@@ -60,12 +67,14 @@ lint: $(VENV)/.dev-installed $(CACHE)/typecheck/charter
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/mypy $(EXAMPLE)/charter_notes
+	PYTHONPATH=$(CACHE)/typecheck $(BIN)/lint-imports --no-cache
 
 fmt: $(VENV)/.dev-installed
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: $(VENV)/.dev-installed $(OCTOKIT_OPENAPI) lint
+test: $(VENV)/.dev-installed $(VENV)/.example-installed $(OCTOKIT_OPENAPI) lint
 	CHARTER_OPENAPI_GITHUB=$(OCTOKIT_OPENAPI) $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 bench: $(VENV)/.dev-installed

@@ -15,6 +15,7 @@ from charter.cli.demo import demo_command
 from charter.cli.doctor import doctor_command
 from charter.cli.grants import grant_app
 from charter.cli.mcp import mcp_app
+from charter.cli.new_connector import new_app
 from charter.cli.output import console
 from charter.cli.sandbox import sandbox_app
 
@@ -70,6 +71,7 @@ app.add_typer(approvals_app, name="approvals")
 app.add_typer(audit_app, name="audit")
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(mcp_app, name="mcp")
+app.add_typer(new_app, name="new")
 app.command("demo")(demo_command)
 app.command("doctor")(doctor_command)
 

@@ -1,5 +1,7 @@
 """Negative controls: notes connectors that each do one wrong thing themselves, past the base class.
 
+Each subclasses the shipped example's connector (docs/examples/notes-connector).
+
 Each looks like a plausible bug: the token sent along in a body for the service to "verify", a
 token cached on disk, a handler that hides the service's refusal or "fixes" the input. The whole
 contract suite must fail on each, in the check about that wrong thing, while passing on
@@ -11,11 +13,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from notes_connector import CreateNote, GetNote, Note, NotesConnector, NotesHarness
-from notes_service import Response
-
 from charter.connectors.base import Connector, WriteContext
 from charter.schemas import NotFound, ValidationError, WriteResult
+from charter_notes import NotesConnector
+from charter_notes.models import CreateNote, GetNote, Note
+from charter_notes.sandbox import Response
+from charter_notes.testing import NotesHarness
 
 
 class SendsTokenInBody(NotesConnector):

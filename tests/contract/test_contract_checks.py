@@ -7,8 +7,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from notes_connector import CreateNote, GetNote, ListNotes, Note, NotesConnector, NotesHarness
-from notes_service import READ_SCOPE, WRITE_SCOPE
 from pydantic import BaseModel
 
 from charter.connectors.base import Attribution, Connector, DraftPreview, WriteContext, action
@@ -25,6 +23,9 @@ from charter.schemas import (
     ValidationError,
     WriteResult,
 )
+from charter_notes import READ_SCOPE, WRITE_SCOPE, NotesConnector
+from charter_notes.models import CreateNote, GetNote, ListNotes, Note
+from charter_notes.testing import NotesHarness
 
 
 @pytest.fixture

@@ -7,18 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-HERE = Path(__file__).parent
-
 
 def _pytest(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    site = tmp_path / "site" / "notes_harness-0.0.dist-info"
-    site.mkdir(parents=True)
-    (site / "METADATA").write_text("Metadata-Version: 2.1\nName: notes-harness\nVersion: 0.0\n")
-    (site / "entry_points.txt").write_text(
-        "[charter.contract_harnesses]\nnotes = notes_connector:NotesHarness\n"
-    )
+    # The notes harness is registered by the shipped example package, installed as an author would.
     (tmp_path / "test_own.py").write_text("def test_own():\n    pass\n")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path / "site"), str(HERE)])}
+    env = dict(os.environ)
     env.pop("CHARTER_LIVE_NOTES_TOKEN", None)
     command = [sys.executable, "-m", "pytest", "-v", "-rs", "-p", "no:cacheprovider", *args]
     return subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)

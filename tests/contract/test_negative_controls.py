@@ -32,7 +32,7 @@ def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, st
     tmp = tmp_path_factory.mktemp("negative")
     lines = [
         "from negative_connectors import *  # noqa: F403",
-        "from notes_connector import NotesHarness",
+        "from charter_notes.testing import NotesHarness",
         "from charter.contract_tests import contract_suite",
         *(f"{suite} = contract_suite({harness})" for suite, harness in SUITES.items()),
     ]

@@ -6,13 +6,15 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pytest
-from notes_connector import CreateNote, GetNote, Note, NotesConnector, NotesHarness
 
 from charter.connectors.base import Connector, WriteContext
 from charter.contract_tests.harness import Example
 from charter.contract_tests.refusals import check_refused_input_is_a_typed_error
 from charter.contract_tests.running import MissingExample
 from charter.schemas import NotFound, UpstreamError, WriteResult
+from charter_notes import NotesConnector
+from charter_notes.models import CreateNote, GetNote, Note
+from charter_notes.testing import NotesHarness
 
 
 class RaisesKeyError(NotesConnector):
