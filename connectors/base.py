@@ -15,7 +15,7 @@ import secrets
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal, TypeVar, get_type_hints
+from typing import Any, ClassVar, TypeVar, get_type_hints
 
 import pydantic
 from pydantic import BaseModel
@@ -50,9 +50,7 @@ from charter.schemas import (
     WriteResult,
     payload_hash,
 )
-
-Risk = Literal["external", "destructive", "sharing", "bulk"]
-RISKS: tuple[Risk, ...] = ("external", "destructive", "sharing", "bulk")
+from charter.schemas.types import RISKS, Risk
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -23,7 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from charter.sandboxes.clock import Clock
 from charter.sandboxes.faults import FaultDecision, Faults
-from charter.sandboxes.recording import Exchange, Outcome, RequestLog, redact_body, redact_headers
+from charter.sandboxes.recording import Exchange, Handling, RequestLog, redact_body, redact_headers
 from charter.sandboxes.server import SandboxServer, serve_forever
 from charter.sandboxes.tokens import TokenFormat, TokenStore
 
@@ -263,7 +263,7 @@ class ExchangeMiddleware:
             await drop_connection(send)
             return
         if decision.kind in ("stall_before", "stall_after"):
-            outcome: Outcome = "stalled_before" if decision.kind == "stall_before" else "stalled_after"
+            outcome: Handling = "stalled_before" if decision.kind == "stall_before" else "stalled_after"
             self._record(scope, body, reply, outcome)
             if decision.kind == "stall_after":
                 await asyncio.sleep(decision.seconds)
@@ -272,7 +272,7 @@ class ExchangeMiddleware:
         self._record(scope, body, reply, "served")
         await reply.send(send)
 
-    def _record(self, scope: Scope, body: bytes, reply: Reply | None, outcome: Outcome) -> None:
+    def _record(self, scope: Scope, body: bytes, reply: Reply | None, outcome: Handling) -> None:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         log = self.sandbox.requests
         resp_headers = {k.lower(): v for k, v in reply.headers} if reply else {}

@@ -28,10 +28,10 @@ from charter.schemas import (
     UpstreamError,
     ValidationError,
 )
+from charter.schemas.types import JsonValue
 
 DEFAULT_API = "https://api.github.com"
 USER_AGENT = "charter-github-connector"
-Json = Any
 Params = Mapping[str, str | int]
 
 
@@ -79,18 +79,18 @@ class ETagCache:
     """Bodies of earlier reads by URL and connection, so a repeat read can be a 304."""
 
     def __init__(self, max_entries: int = 512) -> None:
-        self._entries: OrderedDict[tuple[str, str], tuple[str, Json, dict[str, str]]] = OrderedDict()
+        self._entries: OrderedDict[tuple[str, str], tuple[str, JsonValue, dict[str, str]]] = OrderedDict()
         self._max = max_entries
         self._lock = threading.Lock()
 
-    def get(self, key: tuple[str, str]) -> tuple[str, Json, dict[str, str]] | None:
+    def get(self, key: tuple[str, str]) -> tuple[str, JsonValue, dict[str, str]] | None:
         with self._lock:
             entry = self._entries.get(key)
             if entry is not None:
                 self._entries.move_to_end(key)
             return entry
 
-    def put(self, key: tuple[str, str], etag: str, body: Json, headers: dict[str, str]) -> None:
+    def put(self, key: tuple[str, str], etag: str, body: JsonValue, headers: dict[str, str]) -> None:
         with self._lock:
             self._entries[key] = (etag, body, headers)
             self._entries.move_to_end(key)
@@ -132,7 +132,7 @@ class GitHubApi:
                 )
             return self._github
 
-    def get(self, path: str, params: Params | None = None) -> tuple[Json, dict[str, str]]:
+    def get(self, path: str, params: Params | None = None) -> tuple[JsonValue, dict[str, str]]:
         """GET with If-None-Match when this connection read the URL before; a 304 serves the cache."""
         url = path + ("?" + urlencode(params) if params else "")
         key = (self.credentials.connection_id, url)
@@ -147,13 +147,13 @@ class GitHubApi:
             self.etags.put(key, etag, data, response_headers)
         return data, response_headers
 
-    def get_page(self, path: str, params: Params, page: int) -> tuple[list[Json], int | None]:
+    def get_page(self, path: str, params: Params, page: int) -> tuple[list[JsonValue], int | None]:
         """One page of a listing and the number of the next page, if GitHub announced one."""
         data, headers = self.get(path, {**params, "page": page})
         items = data.get("items", []) if isinstance(data, dict) else data
         return list(items or []), next_page(headers.get("link"), "next")
 
-    def send(self, verb: str, path: str, body: Json | None = None) -> Json:
+    def send(self, verb: str, path: str, body: JsonValue | None = None) -> JsonValue:
         """A write; never retried below this call (see `TransportRetry`)."""
         _, data = self.github.requester.requestJsonAndCheck(verb, path, input=body)
         return data
@@ -170,7 +170,7 @@ class GitHubApi:
             self._login = str(data["login"])
         return self._login
 
-    def mark_ready_for_review(self, pull: Json) -> None:
+    def mark_ready_for_review(self, pull: JsonValue) -> None:
         """Turn a draft pull request into one ready for review (GitHub offers this only in GraphQL)."""
         self.github.create_from_raw_data(GithubPullRequest, pull).mark_ready_for_review()
 

@@ -6,11 +6,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from charter.connectors.gmail.models import LabelChange
+from charter.schemas.types import JsonValue
 
 if TYPE_CHECKING:
     from charter.connectors.gmail.connector import GmailConnector
 
-Json = Any
 HISTORY_TYPES = ["messageAdded", "messageDeleted", "labelAdded", "labelRemoved"]
 # history.list's largest page: a quiet mailbox answers in one request.
 HISTORY_PAGE = 500
@@ -32,7 +32,7 @@ class _Net:
     deleted: dict[str, None] = field(default_factory=dict)
     labels: dict[str, tuple[dict[str, None], dict[str, None]]] = field(default_factory=dict)
 
-    def record(self, entry: Json) -> None:
+    def record(self, entry: JsonValue) -> None:
         for item in entry.get("messagesAdded") or []:
             self.added[str(item["message"]["id"])] = None
         for item in entry.get("messagesDeleted") or []:

@@ -29,8 +29,8 @@ from charter.schemas import (
     UpstreamError,
     ValidationError,
 )
+from charter.schemas.types import JsonObject
 
-Json = dict[str, Any]
 RATE_PER_SECOND = 3.0
 BURST = 3.0
 MARGIN = 0.005
@@ -137,7 +137,7 @@ class NotionApi:
 
     def call(
         self, subject: str, method: Callable[..., Any], *, about: str | None = None, **kwargs: Any
-    ) -> Json:
+    ) -> JsonObject:
         """One request: wait for the budget, send with a fresh token, translate Notion's errors.
 
         `about` is the id the request concerns, so a 404 can say whether it is only unshared.
@@ -179,7 +179,7 @@ class NotionApi:
         self.seen.add(ids_in(result))
         return result
 
-    def pages_of(self, subject: str, method: Callable[..., Any], **kwargs: Any) -> Iterator[Json]:
+    def pages_of(self, subject: str, method: Callable[..., Any], **kwargs: Any) -> Iterator[JsonObject]:
         """Every result of a listing, 100 at a time (Notion's maximum page size)."""
         cursor: str | None = None
         seen: set[str] = set()

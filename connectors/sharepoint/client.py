@@ -20,9 +20,9 @@ import httpx
 
 from charter.connectors.base import Credentials, TokenRejected
 from charter.schemas import Conflict, NotFound, RateLimited, ScopeMissing, UpstreamError, ValidationError
+from charter.schemas.types import JsonObject
 
 log = logging.getLogger("charter.connectors.sharepoint")
-Json = dict[str, Any]
 DEFAULT_API = "https://graph.microsoft.com/v1.0"
 MAX_BATCH = 20
 # What Graph's own SDKs wait when a 429 or 503 comes without Retry-After.
@@ -139,11 +139,11 @@ class GraphClient:
             raise error_for(answer, subject, self.credentials.granted_scopes)
         return answer
 
-    def get(self, path: str, subject: str, params: Mapping[str, str] | None = None) -> Json:
+    def get(self, path: str, subject: str, params: Mapping[str, str] | None = None) -> JsonObject:
         body = self.call("GET", path, subject, params=params).body
         return body if isinstance(body, dict) else {}
 
-    def pages(self, path: str, subject: str, params: Mapping[str, str] | None = None) -> Iterator[Json]:
+    def pages(self, path: str, subject: str, params: Mapping[str, str] | None = None) -> Iterator[JsonObject]:
         """Every page of a collection, following `@odata.nextLink` (on the Graph host only)."""
         page = self.get(path, subject, params)
         seen: set[str] = set()
@@ -157,13 +157,15 @@ class GraphClient:
             seen.add(link)
             page = self.get(link, subject)
 
-    def batch(self, requests: Sequence[Json], subject: str, sleep: Any, max_wait: float) -> dict[str, Json]:
+    def batch(
+        self, requests: Sequence[JsonObject], subject: str, sleep: Any, max_wait: float
+    ) -> dict[str, JsonObject]:
         """Answers of many GETs by request id, 20 per `$batch`; throttled inner requests are retried alone."""
-        answers: dict[str, Json] = {}
+        answers: dict[str, JsonObject] = {}
         pending = list(requests)
         waited = 0.0
         while pending:
-            retry: list[Json] = []
+            retry: list[JsonObject] = []
             wait = 0.0
             for start in range(0, len(pending), MAX_BATCH):
                 chunk = pending[start : start + MAX_BATCH]
@@ -222,7 +224,7 @@ class GraphClient:
             raise error_for(answer, subject, self.credentials.granted_scopes)
         return answer
 
-    def session_status(self, url: str, subject: str) -> Json:
+    def session_status(self, url: str, subject: str) -> JsonObject:
         try:
             response = self.http.get(url)
         except httpx.TransportError:

@@ -8,7 +8,7 @@ everything there as changed and says `resynced`, so the caller replaces its copy
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from charter.connectors.sharepoint.cursors import encode_cursor, link_of
 from charter.connectors.sharepoint.models import DriveItem, LibraryChanges, SyncLibrary
@@ -18,7 +18,6 @@ from charter.schemas import Provenance, UpstreamError
 if TYPE_CHECKING:
     from charter.connectors.sharepoint.writes import Writes
 
-Json = dict[str, Any]
 MAX_PAGES = 10_000
 
 
