@@ -226,6 +226,8 @@ class ExchangeMiddleware:
         self.sandbox = sandbox
         self.service = service
         self.control = control
+        # The last answer served for each method and path, for the `replay` fault.
+        self._last: dict[tuple[str, str], Reply] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -251,6 +253,11 @@ class ExchangeMiddleware:
             self._record(scope, body, reply, "fault")
             await reply.send(send)
             return
+        if decision.kind == "replay" and (method, path) in self._last:
+            reply = self._last[(method, path)]
+            self._record(scope, body, reply, "fault")
+            await reply.send(send)
+            return
         try:
             reply = await run_buffered(self.service, scope, body)
         except Exception as exc:
@@ -270,6 +277,7 @@ class ExchangeMiddleware:
             await reply.send(send)
             return
         self._record(scope, body, reply, "served")
+        self._last[(method, path)] = reply
         await reply.send(send)
 
     def _record(self, scope: Scope, body: bytes, reply: Reply | None, outcome: Handling) -> None:

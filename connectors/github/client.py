@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import threading
-import time
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -17,15 +16,15 @@ from github import Auth, Github, GithubException, GithubRetry
 from github.PullRequest import PullRequest as GithubPullRequest
 
 from charter.auth.providers import GITHUB
+from charter.connectors import http
 from charter.connectors.base import Credentials, TokenRejected
+from charter.connectors.http import rate_limit_exhausted
 from charter.schemas import (
     CharterError,
     Conflict,
     NoAnswer,
-    NotFound,
     RateLimited,
     ScopeMissing,
-    UpstreamError,
     ValidationError,
 )
 from charter.schemas.types import JsonValue
@@ -235,8 +234,6 @@ def error_for(exc: GithubException, subject: str, granted: frozenset[str]) -> Ex
                 "was not granted; connect GitHub again and approve it.",
                 missing=missing,
             )
-    if status == 404:
-        return NotFound(f"{subject} not found or not visible to this connection.")
     if status == 403:
         return ScopeMissing(
             f"GitHub refused access to {subject} ({message or 'forbidden'}); the account needs "
@@ -252,31 +249,20 @@ def error_for(exc: GithubException, subject: str, granted: frozenset[str]) -> Ex
             "Nothing was changed; fix the arguments and try again.",
             problems=field_errors(body),
         )
-    if status >= 500:
-        return UpstreamError(f"GitHub failed ({status}) while working on {subject}; try again shortly.")
-    # Any other refusal (400 and the like) will not change on a retry.
-    return ValidationError(
-        f"GitHub did not accept the request about {subject} ({status}: {message or 'bad request'}); "
-        "nothing was changed."
-    )
+    return http.error_for_status(status, "GitHub", subject, headers=headers, said=message)
 
 
 def is_rate_limit(status: int, headers: Mapping[str, str], message: str) -> bool:
+    # GitHub answers a secondary rate limit with 403 and says so only in the message.
     if status == 429 or "retry-after" in headers:
         return True
-    lowered = message.lower()
-    return headers.get("x-ratelimit-remaining") == "0" or "rate limit" in lowered
+    return rate_limit_exhausted(headers) or "rate limit" in message.lower()
 
 
 def retry_after(headers: Mapping[str, str], now: float | None = None) -> float:
     """Seconds to wait, from Retry-After or X-RateLimit-Reset; one minute when GitHub gives neither."""
-    value = headers.get("retry-after", "").strip()
-    if value.isdigit():
-        return float(value)
-    reset = headers.get("x-ratelimit-reset", "").strip()
-    if reset.isdigit():
-        return max(0.0, float(reset) - (time.time() if now is None else now)) + 1.0
-    return 60.0
+    wait = http.retry_after(headers, now)
+    return 60.0 if wait is None else wait
 
 
 def scopes_missing(headers: Mapping[str, str], granted: frozenset[str]) -> list[str]:

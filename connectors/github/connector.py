@@ -59,6 +59,7 @@ from charter.connectors.github.responses import (
     repo_of,
     repository_from,
 )
+from charter.connectors.paging import PageTrail
 from charter.schemas import Conflict, NotFound, Page, ScopeMissing, ValidationError, WriteResult
 from charter.schemas.types import JsonValue
 
@@ -112,6 +113,7 @@ class GitHubConnector(Connector):
             params["labels"] = ",".join(request.labels)
         subject, path = f"repository {request.repo}", f"/repos/{request.repo}/issues"
         page = page_of(request)
+        trail = PageTrail("GitHub", subject)
         # GitHub lists pull requests among issues; a page of only pull requests is skipped rather
         # than handed back empty with a cursor, which reads as "nothing here" to an agent.
         for _ in range(MAX_SKIPPED_PAGES):
@@ -120,6 +122,7 @@ class GitHubConnector(Connector):
             issues = [issue_from(request.repo, d) for d in items if "pull_request" not in d]
             if issues or next_page is None:
                 break
+            trail.follow(next_page)
             page = next_page
         self._confirm_token_scopes(subject)
         cursor = encode_cursor(request, next_page) if next_page else None
