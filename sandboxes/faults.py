@@ -19,7 +19,9 @@ from typing import Literal
 from charter.sandboxes.clock import Clock
 from charter.sandboxes.tokens import TokenStore
 
-FaultKind = Literal["fail", "rate_limit", "drop_before", "drop_after", "stall_before", "stall_after", "replay"]
+FaultKind = Literal[
+    "fail", "rate_limit", "drop_before", "drop_after", "stall_before", "stall_after", "replay"
+]
 DropWhen = Literal["before", "after"]
 
 
