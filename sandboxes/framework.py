@@ -176,6 +176,8 @@ class Sandbox(ABC):
             self.requests.clear()
             self.faults.clear()
             self.clock.reset()
+            if isinstance(self._app, ExchangeMiddleware):
+                self._app.forget_answers()
 
     @property
     def app(self) -> ASGIApp:
@@ -228,6 +230,10 @@ class ExchangeMiddleware:
         self.control = control
         # The last answer served for each method and path, for the `replay` fault.
         self._last: dict[tuple[str, str], Reply] = {}
+
+    def forget_answers(self) -> None:
+        """Drop the answers kept for `replay`: one from before a reset is never served after it."""
+        self._last.clear()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

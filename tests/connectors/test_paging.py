@@ -68,3 +68,13 @@ def test_without_the_replay_the_same_listing_reads_to_the_end(
     numbers = [i.number for i in github.collect(ListIssues(repo="acme/web", state="all", per_page=1))]
     assert len(numbers) > 2
     assert len(set(numbers)) == len(numbers)
+
+
+def test_a_reset_forgets_the_page_a_replay_would_serve(sandbox: GitHubSandbox) -> None:
+    """A page kept for `replay` before a reset is not served after it: the next one is served fresh."""
+    github = connect(sandbox)
+    next(github.collect(ListIssues(repo="acme/web", state="all", per_page=1)))
+    sandbox.reset()
+    sandbox.faults.replay_next(method="GET", path="/repos/acme/web/issues")
+    next(connect(sandbox).collect(ListIssues(repo="acme/web", state="all", per_page=1)))
+    assert [e.outcome for e in sandbox.requests.find("GET", "/repos/acme/web/issues")][:1] == ["served"]
