@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Protocol
 
 import pydantic
 import yaml
@@ -32,11 +32,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from charter.auth.attenuation import check_agent_pattern, matches, matches_agent, matches_agent_or_ancestor
 from charter.auth.home import CharterHome
 from charter.schemas import ConfigurationError, GrantClaims, Verb
+from charter.schemas.audit import Decision as Outcome
+from charter.schemas.types import Risk
 
-Outcome = Literal["allow", "deny", "approval_required"]
-# The risk tags of charter.connectors.base; policy sits below the connectors and only reads them.
-RiskTag = Literal["external", "destructive", "sharing", "bulk"]
-APPROVAL_RISKS: tuple[RiskTag, ...] = ("external", "destructive", "sharing")
+APPROVAL_RISKS: tuple[Risk, ...] = ("external", "destructive", "sharing")
 POLICY_FILE = "policy.yaml"
 DEFAULT_POLICY_FILE = Path(__file__).with_name("policy.yaml")
 
@@ -133,7 +132,7 @@ class Rule(BaseModel):
     outcome: Outcome
     actions: tuple[str, ...] = Field(default=("*",), description="Tool name patterns, e.g. github_*.")
     verbs: tuple[Verb, ...] = ()
-    risks: tuple[RiskTag, ...] = ()
+    risks: tuple[Risk, ...] = ()
     agents: tuple[str, ...] = Field(
         default=(), description="Agent chain patterns: `triage-*`, `triage-bot/*`, `triage-bot/**`."
     )
@@ -394,7 +393,6 @@ __all__ = [
     "Outcome",
     "Policy",
     "RecipientRules",
-    "RiskTag",
     "Rule",
     "TaintRules",
     "check_constraints",

@@ -28,6 +28,7 @@ from charter.auth.vault import Vault
 from charter.connectors.calendar import CalendarConnector
 from charter.connectors.gmail import GmailConnector
 from charter.sandboxes.google import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, GoogleSandbox, GoogleSeed
+from charter.schemas.types import JsonValue
 
 ACCOUNT = "mona@acme.com"
 # The generated messages are titled "Bulk message <n>"; no seeded message matches.
@@ -38,7 +39,6 @@ BULK_EVENTS_FROM_DAY = 30
 GMAIL_MAX_PAGE = 500
 CALENDAR_MAX_PAGE = 2500
 MAX_BATCH = 100
-Json = Any
 
 
 class GoogleRig:
@@ -154,11 +154,11 @@ class GoogleRig:
         return Sample(seconds, len(seen), 0, sum(len(e.response_body) for e in seen))
 
 
-def run_batches(requests: list[HttpRequest], batch_uri: str) -> list[Json]:
+def run_batches(requests: list[HttpRequest], batch_uri: str) -> list[JsonValue]:
     """Run `requests` in Google batches of 100 with the raw client; stops at the first failed call."""
-    answers: list[Json] = []
+    answers: list[JsonValue] = []
 
-    def collect(request_id: str, response: Json, exception: Exception | None) -> None:
+    def collect(request_id: str, response: JsonValue, exception: Exception | None) -> None:
         if exception is not None:
             raise exception
         answers.append(response)

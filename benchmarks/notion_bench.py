@@ -33,6 +33,7 @@ from charter.connectors.notion.client import RateBudget, _budgets
 from charter.sandboxes.notion import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, NOTION_VERSION, NotionSandbox
 from charter.sandboxes.notion.seed import seed_id
 from charter.sandboxes.notion.state import Database, DataSource, Page, rich_text
+from charter.schemas.types import JsonObject
 
 PAGE = "6. Notion: a {blocks}-block page, {latency:g} ms latency, 3 requests/s"
 QUERY = "7. Notion: querying {rows} rows, {latency:g} ms latency, 3 requests/s"
@@ -43,8 +44,7 @@ CHARTER_QUERY = "Charter Toolkit: notion_query_data_source"
 NAIVE_BLOCKS = "naive: list + blocks.retrieve each"
 NAIVE_ROWS = "naive: query + pages.retrieve each"
 CAPABILITIES = frozenset({"read_content", "read_comments"})
-Json = dict[str, Any]
-Send = Callable[..., Json]
+Send = Callable[..., JsonObject]
 
 
 class NotionRig:
@@ -124,7 +124,7 @@ class NotionRig:
         """Runs each request of a hand-written client within the same 3/s budget Charter keeps."""
         budget = RateBudget()
 
-        def send(call: Callable[..., Any], *args: Any, **kwargs: Any) -> Json:
+        def send(call: Callable[..., Any], *args: Any, **kwargs: Any) -> JsonObject:
             pause = budget.take(self.sandbox.clock.now())
             if pause > 0:
                 self.wait(pause)
@@ -222,7 +222,7 @@ def charter_rows(kit: Toolkit, rig: NotionRig) -> int:
 
 
 def _naive_list(
-    send: Callable[[Callable[[], Json]], Json], method: Callable[..., Any], **kwargs: Any
+    send: Callable[[Callable[[], JsonObject]], JsonObject], method: Callable[..., Any], **kwargs: Any
 ) -> list[str]:
     ids: list[str] = []
     cursor = None

@@ -5,11 +5,9 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta
 from email.utils import parseaddr
-from typing import Any
 
 from charter.agents import Toolkit, ToolResult
-
-Item = dict[str, Any]
+from charter.schemas.types import JsonObject as Item
 
 
 def triage(kit: Toolkit, repo: str = "acme/web") -> ToolResult:

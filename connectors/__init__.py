@@ -22,6 +22,14 @@ from charter.connectors.base import (
     resource_field,
     validate_request,
 )
+from charter.connectors.http import (
+    RefreshingAuth,
+    TrafficCount,
+    error_for_status,
+    rate_limit_exhausted,
+    retry_after,
+)
+from charter.connectors.paging import PageTrail
 from charter.connectors.registry import connectors, get_connector
 
 __all__ = [
@@ -34,17 +42,23 @@ __all__ = [
     "DraftStore",
     "MemoryDraftStore",
     "MemoryWriteLedger",
+    "PageTrail",
+    "RefreshingAuth",
     "Risk",
     "TokenRejected",
+    "TrafficCount",
     "WriteContext",
     "WriteIntent",
     "WriteLedger",
     "action",
     "connectors",
     "constrained_fields",
+    "error_for_status",
     "get_connector",
+    "rate_limit_exhausted",
     "recipient_field",
     "recipient_fields",
     "resource_field",
+    "retry_after",
     "validate_request",
 ]

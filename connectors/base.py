@@ -15,7 +15,7 @@ import secrets
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal, TypeVar, get_type_hints
+from typing import Any, ClassVar, TypeVar, get_type_hints
 
 import pydantic
 from pydantic import BaseModel
@@ -28,6 +28,8 @@ from charter.connectors.fields import (
     recipient_fields,
     resource_field,
 )
+from charter.connectors.http import TokenRejected
+from charter.connectors.paging import PageTrail
 from charter.connectors.stores import (
     DraftStore,
     MemoryDraftStore,
@@ -50,18 +52,9 @@ from charter.schemas import (
     WriteResult,
     payload_hash,
 )
-
-Risk = Literal["external", "destructive", "sharing", "bulk"]
-RISKS: tuple[Risk, ...] = ("external", "destructive", "sharing", "bulk")
+from charter.schemas.types import RISKS, Risk
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-class TokenRejected(Exception):
-    """Raised by a connector when the provider rejected the access token (HTTP 401).
-
-    The base class answers it with one refresh and one retry; it never leaves the connector.
-    """
 
 
 @dataclass(frozen=True)
@@ -313,6 +306,7 @@ class Connector:
     def collect(self, request: BaseModel, *, limit: int | None = None) -> Iterator[Any]:
         """Every item of a paginated read, following cursors to the end."""
         seen = 0
+        trail = PageTrail(self.display_name or self.name, type(request).__name__)
         while True:
             page = self.read(request)
             if not isinstance(page, Page):
@@ -322,9 +316,10 @@ class Connector:
                 seen += 1
                 if limit is not None and seen >= limit:
                     return
-            if page.next_cursor is None:
+            cursor = trail.follow(page.next_cursor)
+            if cursor is None:
                 return
-            request = request.model_copy(update={"cursor": page.next_cursor})
+            request = request.model_copy(update={"cursor": cursor})
 
     # -- machinery -------------------------------------------------------------------------
 

@@ -56,6 +56,8 @@ def apply_fault(sandbox: Sandbox, spec: dict[str, object]) -> None:
             faults.stall_next(times, seconds=seconds, when="before", method=method, path=path)
         else:
             faults.stall_next(times, seconds=seconds, when="after", method=method, path=path)
+    elif kind == "replay":
+        faults.replay_next(times, method=method, path=path)
     elif kind == "latency":
         faults.set_latency(float(str(spec.get("seconds", 0))), method=method, path=path)
     elif kind == "expire_access_tokens":

@@ -19,7 +19,9 @@ from typing import Literal
 from charter.sandboxes.clock import Clock
 from charter.sandboxes.tokens import TokenStore
 
-FaultKind = Literal["fail", "rate_limit", "drop_before", "drop_after", "stall_before", "stall_after"]
+FaultKind = Literal[
+    "fail", "rate_limit", "drop_before", "drop_after", "stall_before", "stall_after", "replay"
+]
 DropWhen = Literal["before", "after"]
 
 
@@ -154,6 +156,11 @@ class Faults:
             raise ValueError("seconds must be more than 0")
         kind: FaultKind = "stall_before" if when == "before" else "stall_after"
         self._arm(FaultRule(kind, times, method, path, seconds=seconds))
+
+    def replay_next(self, times: int = 1, *, method: str | None = None, path: str | None = None) -> None:
+        """Answer the next `times` matching requests with the answer the last one to the same path got,
+        whatever their query or body asked: a service stuck on one page hands back the same cursor."""
+        self._arm(FaultRule("replay", times, method, path))
 
     def arm(self, rule: FaultRule) -> None:
         """Arm a rule built by the caller (e.g. a `FaultRule` subclass with its own `matches`)."""

@@ -23,7 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from charter.sandboxes.clock import Clock
 from charter.sandboxes.faults import FaultDecision, Faults
-from charter.sandboxes.recording import Exchange, Outcome, RequestLog, redact_body, redact_headers
+from charter.sandboxes.recording import Exchange, Handling, RequestLog, redact_body, redact_headers
 from charter.sandboxes.server import SandboxServer, serve_forever
 from charter.sandboxes.tokens import TokenFormat, TokenStore
 
@@ -176,6 +176,8 @@ class Sandbox(ABC):
             self.requests.clear()
             self.faults.clear()
             self.clock.reset()
+            if isinstance(self._app, ExchangeMiddleware):
+                self._app.forget_answers()
 
     @property
     def app(self) -> ASGIApp:
@@ -226,6 +228,12 @@ class ExchangeMiddleware:
         self.sandbox = sandbox
         self.service = service
         self.control = control
+        # The last answer served for each method and path, for the `replay` fault.
+        self._last: dict[tuple[str, str], Reply] = {}
+
+    def forget_answers(self) -> None:
+        """Drop the answers kept for `replay`: one from before a reset is never served after it."""
+        self._last.clear()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -251,6 +259,11 @@ class ExchangeMiddleware:
             self._record(scope, body, reply, "fault")
             await reply.send(send)
             return
+        if decision.kind == "replay" and (method, path) in self._last:
+            reply = self._last[(method, path)]
+            self._record(scope, body, reply, "fault")
+            await reply.send(send)
+            return
         try:
             reply = await run_buffered(self.service, scope, body)
         except Exception as exc:
@@ -263,16 +276,17 @@ class ExchangeMiddleware:
             await drop_connection(send)
             return
         if decision.kind in ("stall_before", "stall_after"):
-            outcome: Outcome = "stalled_before" if decision.kind == "stall_before" else "stalled_after"
+            outcome: Handling = "stalled_before" if decision.kind == "stall_before" else "stalled_after"
             self._record(scope, body, reply, outcome)
             if decision.kind == "stall_after":
                 await asyncio.sleep(decision.seconds)
             await reply.send(send)
             return
         self._record(scope, body, reply, "served")
+        self._last[(method, path)] = reply
         await reply.send(send)
 
-    def _record(self, scope: Scope, body: bytes, reply: Reply | None, outcome: Outcome) -> None:
+    def _record(self, scope: Scope, body: bytes, reply: Reply | None, outcome: Handling) -> None:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         log = self.sandbox.requests
         resp_headers = {k.lower(): v for k, v in reply.headers} if reply else {}

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import parse_qsl, urlencode
 
-Outcome = Literal["served", "fault", "dropped_before", "dropped_after", "stalled_before", "stalled_after"]
+Handling = Literal["served", "fault", "dropped_before", "dropped_after", "stalled_before", "stalled_after"]
 
 REDACTED = "[redacted]"
 # Field names whose values are secrets wherever they appear at the top of a body.
@@ -47,7 +47,7 @@ class Exchange:
     status: int | None
     response_headers: Mapping[str, str]
     response_body: bytes = field(repr=False)
-    outcome: Outcome = "served"
+    outcome: Handling = "served"
     login: str | None = None
 
     def json(self) -> object:
@@ -233,7 +233,7 @@ class RequestLog:
         method: str | None = None,
         path: str | None = None,
         status: int | None = None,
-        outcome: Outcome | None = None,
+        outcome: Handling | None = None,
     ) -> list[Exchange]:
         """Exchanges matching every filter given."""
         want_method = method.upper() if method else None
@@ -251,7 +251,7 @@ class RequestLog:
         method: str | None = None,
         path: str | None = None,
         status: int | None = None,
-        outcome: Outcome | None = None,
+        outcome: Handling | None = None,
     ) -> int:
         """How many exchanges match."""
         return len(self.find(method, path, status, outcome))

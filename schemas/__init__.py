@@ -24,10 +24,12 @@ from charter.schemas.errors import (
 from charter.schemas.extras import EXTRA_MODULES, missing_extra
 from charter.schemas.grants import VERBS, GrantClaims, Verb
 from charter.schemas.resources import Page, Provenance, Resource, utcnow
+from charter.schemas.types import RISKS, JsonObject, JsonValue, Risk
 
 __all__ = [
     "ERRORS_BY_CODE",
     "EXTRA_MODULES",
+    "RISKS",
     "VERBS",
     "ApprovalRequest",
     "ApprovalRequired",
@@ -44,6 +46,8 @@ __all__ = [
     "DraftLocation",
     "GrantClaims",
     "GrantDenied",
+    "JsonObject",
+    "JsonValue",
     "MissingExtra",
     "NoAnswer",
     "NotFound",
@@ -53,6 +57,7 @@ __all__ = [
     "Provenance",
     "RateLimited",
     "Resource",
+    "Risk",
     "ScopeMissing",
     "UpstreamError",
     "ValidationError",

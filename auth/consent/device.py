@@ -28,6 +28,7 @@ def run_device_flow(
     clock: Callable[[], float] = time.monotonic,
 ) -> TokenSet:
     """Show the user code, poll until the person approves it, and return the tokens."""
+    # Hand-written: authlib sends each poll (`poll_device`) but has no loop honouring RFC 8628's waits.
     requested = frozenset(scopes)
     grant = client.device_authorization(requested)
     (show or print_user_code)(grant.user_code, grant.verification_uri)

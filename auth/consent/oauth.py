@@ -1,19 +1,27 @@
-"""The OAuth 2.0 client side (RFC 6749, RFC 8628 §3.1-3.5, RFC 7009), once for every provider.
+"""The OAuth 2.0 client side for every provider, on authlib's protocol client (RFC 6749, 7636, 7009).
 
-Token responses are read whatever their shape: GitHub answers form-encoded unless asked for JSON,
-and reports OAuth errors with HTTP 200, so errors are detected by the `error` field, not the status.
+authlib builds the authorize URL (PKCE S256 and `state`), the token requests (code exchange, refresh,
+the device-code grant of RFC 8628 §3.4) with the client's authentication, and reads the answers,
+errors included (GitHub's sent with HTTP 200 too). What a provider does differently comes from its
+`Provider`: compliance hooks that rewrite an answer before authlib reads it (GitHub's form-encoded
+body), the names it gives RFC 6749's errors, and the body encoding of its token endpoint (Notion's
+JSON). Charter keeps on top: typed errors that say what to do, granted-scope tracking, and the
+vault's single-flight refresh (in `charter.auth.vault`).
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Generator, Iterable, Mapping
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl, urlencode
+from typing import Any
 
 import httpx
 from authlib.oauth2.auth import ClientAuth as AuthlibClientAuth
+from authlib.oauth2.auth import encode_client_secret_basic
+from authlib.oauth2.base import OAuth2Error
+from authlib.oauth2.client import OAuth2Client as AuthlibOAuth2Client
 
 from charter.auth.consent.errors import CodeRejected, ConsentDenied, DeviceCodeExpired, RefreshRejected
 from charter.auth.consent.tokens import TokenSet
@@ -23,9 +31,10 @@ from charter.schemas import ConfigurationError, NoAnswer, UpstreamError
 log = logging.getLogger("charter.auth.oauth")
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
-# Errors meaning the grant itself is dead (RFC 6749 §5.2, plus GitHub's own names).
-_DEAD_GRANT = {"invalid_grant", "bad_verification_code", "bad_refresh_token", "expired_token"}
-_BAD_CLIENT = {"invalid_client", "incorrect_client_credentials", "unauthorized_client"}
+# RFC 6749 §5.2 and RFC 8628 §3.5 names; a provider's own names are mapped onto these first.
+_DEAD_GRANT = {"invalid_grant", "expired_token"}
+_BAD_CLIENT = {"invalid_client", "unauthorized_client"}
+_PENDING = {"authorization_pending", "slow_down"}
 
 
 @dataclass(frozen=True)
@@ -46,6 +55,54 @@ class DevicePending:
 
     error: str
     interval: float | None = None
+
+
+class _ClientAuthentication(httpx.Auth, AuthlibClientAuth):  # type: ignore[misc]
+    """authlib's client authentication (RFC 6749 §2.3: HTTP Basic or the form's fields) on httpx."""
+
+    requires_request_body = True
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        is_json = request.headers.get("content-type", "").startswith("application/json")
+        if is_json and self.auth_method is not encode_client_secret_basic:
+            yield request  # a JSON body has no form fields to carry the credentials in
+            return
+        url, headers, body = self.prepare(
+            request.method, str(request.url), dict(request.headers), request.content.decode()
+        )
+        content = body.encode() if isinstance(body, str) else body
+        headers = {k: v for k, v in headers.items() if k.lower() != "content-length"}
+        headers["Content-Length"] = str(len(content))
+        yield httpx.Request(
+            request.method, url, headers=headers, content=content, extensions=request.extensions
+        )
+
+
+class _Protocol(AuthlibOAuth2Client):  # type: ignore[misc]
+    client_auth_class = _ClientAuthentication
+
+
+@dataclass
+class _TokenEndpoint:
+    """The session authlib posts through: Charter's httpx client, in the provider's body encoding."""
+
+    http: httpx.Client
+    provider: Provider
+
+    def post(
+        self,
+        url: str,
+        data: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        auth: httpx.Auth | None = None,
+        **_: object,
+    ) -> httpx.Response:
+        chosen = httpx.USE_CLIENT_DEFAULT if auth is None else auth
+        sent = {k: v for k, v in (headers or {}).items() if k.lower() != "content-type"}
+        sent.update({"Accept": "application/json", **self.provider.token_headers})
+        if self.provider.token_body == "json":
+            return self.http.post(url, json=dict(data or {}), headers=sent, auth=chosen)
+        return self.http.post(url, data=dict(data or {}), headers=sent, auth=chosen)
 
 
 @dataclass
@@ -75,28 +132,36 @@ class OAuthClient:
 
         `extra` adds provider parameters to the provider's own (e.g. Google's `prompt=consent`).
         """
-        query = {
-            **self.provider.authorize_params,
-            **(extra or {}),
-            "response_type": "code",
-            "client_id": self.client.client_id,
-            "redirect_uri": redirect_uri,
-            "scope": self.scope_param(scopes),
-            "state": state,
-            "code_challenge": code_challenge,
-            "code_challenge_method": "S256",
-        }
-        sep = "&" if "?" in self.endpoints.authorize else "?"
-        return f"{self.endpoints.authorize}{sep}{urlencode(query)}"
+        url, _ = self._protocol([]).create_authorization_url(
+            self.endpoints.authorize,
+            state=state,
+            redirect_uri=redirect_uri,
+            scope=self.scope_param(scopes),
+            code_challenge=code_challenge,
+            code_challenge_method="S256",
+            **{**self.provider.authorize_params, **(extra or {})},
+        )
+        return str(url)
 
     def exchange_code(
         self, *, code: str, redirect_uri: str, code_verifier: str, requested: Iterable[str]
     ) -> TokenSet:
         """Trade an authorization code and its PKCE verifier for tokens (RFC 6749 §4.1.3)."""
-        form = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
-        if self.provider.supports_pkce:
-            form["code_verifier"] = code_verifier
-        return self._tokens(self._token_request(form, "exchanging the authorization code"), requested)
+        during = "exchanging the authorization code"
+        pkce = {"code_verifier": code_verifier} if self.provider.supports_pkce else {}
+        body = self._call(
+            during,
+            lambda p: p.fetch_token(
+                self.endpoints.token,
+                grant_type="authorization_code",
+                code=code,
+                redirect_uri=redirect_uri,
+                **pkce,
+            ),
+        )
+        if "error" in body:
+            raise self._error(body, during)
+        return self._tokens(body, requested)
 
     def refresh(self, refresh_token: str, *, previous_scopes: Iterable[str]) -> TokenSet:
         """New tokens from a refresh token (RFC 6749 §6); the provider may rotate the refresh token."""
@@ -105,28 +170,32 @@ class OAuthClient:
                 self.http, self.endpoints, self.client, refresh_token, previous_scopes
             )
             return tokens
-        form = {"grant_type": "refresh_token", "refresh_token": refresh_token}
-        body = self._token_request(form, "refreshing the token", raise_errors=False)
-        error = body.get("error")
-        if error in _DEAD_GRANT:
-            name = self.provider.display_name
+        during = "refreshing the token"
+        body = self._call(
+            during, lambda p: p.refresh_token(self.endpoints.token, refresh_token=refresh_token)
+        )
+        if body.get("error") in _DEAD_GRANT:
+            name, said = self.provider.display_name, str(body["said"])
             raise RefreshRejected(
-                f"connect {name} again: {name} refused the refresh token ({error}); "
+                f"connect {name} again: {name} refused the refresh token ({said}); "
                 "it was revoked, expired or already used",
-                oauth_error=str(error),
+                oauth_error=said,
             )
-        if error:
-            raise self._error(body, "refreshing the token")
+        if "error" in body:
+            raise self._error(body, during)
         return self._tokens(body, previous_scopes)
 
     def device_authorization(self, scopes: Iterable[str]) -> DeviceAuthorization:
         """Ask for a device and user code (RFC 8628 §3.1)."""
         if not self.endpoints.device_code:
             raise ConfigurationError(f"{self.provider.display_name} has no device flow; use the browser flow")
+        # Hand-written: authlib has a client for the device-code token grant, not for this request.
         form = {"client_id": self.client.client_id, "scope": self.scope_param(scopes)}
-        body = self._post(self.endpoints.device_code, form, "requesting a device code")
+        during = "requesting a device code"
+        url = self.endpoints.device_code
+        body = self._call(during, lambda p: _device_answer(p, url, form))
         if "error" in body:
-            raise self._error(body, "requesting a device code")
+            raise self._error(body, during)
         try:
             return DeviceAuthorization(
                 device_code=str(body["device_code"]),
@@ -143,10 +212,13 @@ class OAuthClient:
 
     def poll_device(self, device_code: str, requested: Iterable[str]) -> TokenSet | DevicePending:
         """One poll of the token endpoint for a device code (RFC 8628 §3.4-3.5)."""
-        form = {"grant_type": DEVICE_GRANT, "device_code": device_code}
-        body = self._token_request(form, "waiting for the device approval", raise_errors=False)
+        during = "waiting for the device approval"
+        body = self._call(
+            during,
+            lambda p: p.fetch_token(self.endpoints.token, grant_type=DEVICE_GRANT, device_code=device_code),
+        )
         error = body.get("error")
-        if error in ("authorization_pending", "slow_down"):
+        if error in _PENDING:
             interval = body.get("interval")
             return DevicePending(str(error), float(interval) if interval else None)
         if error == "expired_token":
@@ -155,7 +227,7 @@ class OAuthClient:
                 "connect again and enter the new code sooner"
             )
         if error:
-            raise self._error(body, "waiting for the device approval")
+            raise self._error(body, during)
         return self._tokens(body, requested)
 
     def revoke(self, access_token: str) -> None:
@@ -165,15 +237,15 @@ class OAuthClient:
             return
         if not self.endpoints.revoke:
             raise ConfigurationError(f"{self.provider.display_name} offers no revocation endpoint")
-        form = {"token": access_token, "token_type_hint": "access_token", **self._client_form()}
+        name = self.provider.display_name
         try:
-            resp = self.http.post(self.endpoints.revoke, data=form)
+            resp = self._protocol([]).revoke_token(
+                self.endpoints.revoke, token=access_token, token_type_hint="access_token"
+            )
         except httpx.HTTPError as exc:
-            raise UpstreamError(
-                f"could not reach {self.provider.display_name} ({type(exc).__name__})"
-            ) from None
+            raise UpstreamError(f"could not reach {name} ({type(exc).__name__})") from None
         if resp.status_code != 200:
-            raise UpstreamError(f"{self.provider.display_name} answered {resp.status_code} to the revocation")
+            raise UpstreamError(f"{name} answered {resp.status_code} to the revocation")
 
     def account(self, access_token: str) -> str:
         """The account (login or email) the token belongs to."""
@@ -181,45 +253,47 @@ class OAuthClient:
             raise ConfigurationError(f"{self.provider.display_name} has no account lookup configured")
         return self.provider.account_lookup(self.http, self.endpoints, access_token)
 
-    def _client_form(self) -> dict[str, str]:
-        # client_secret_post: GitHub reads credentials only from the body.
-        form = {"client_id": self.client.client_id}
-        if self.client.client_secret:
-            form["client_secret"] = self.client.client_secret
-        return form
+    def _protocol(self, answers: list[httpx.Response]) -> AuthlibOAuth2Client:
+        """authlib's client for one exchange; each token answer passes the provider's hooks into `answers`."""
+        secret = self.client.client_secret
+        method = self.provider.token_auth if secret else "none"
+        protocol = _Protocol(
+            session=_TokenEndpoint(self.http, self.provider),
+            client_id=self.client.client_id,
+            client_secret=secret,
+            token_endpoint_auth_method=method,
+            revocation_endpoint_auth_method=method,
+            code_challenge_method="S256",
+        )
 
-    def _token_request(
-        self, form: Mapping[str, str], during: str, *, raise_errors: bool = True
-    ) -> dict[str, str]:
-        if self.provider.token_auth == "client_secret_basic" and self.client.client_secret:
-            auth = AuthlibClientAuth(self.client.client_id, self.client.client_secret, "client_secret_basic")
-            _, basic, _ = auth.prepare("POST", self.endpoints.token, {}, "")
-            body = self._post(self.endpoints.token, form, during, basic, token=True)
-        else:
-            body = self._post(self.endpoints.token, {**form, **self._client_form()}, during, token=True)
-        if raise_errors and "error" in body:
-            raise self._error(body, during)
-        return body
+        def read(resp: httpx.Response) -> httpx.Response:
+            for hook in self.provider.token_response_hooks:
+                resp = hook(resp)
+            answers.append(resp)
+            return resp
 
-    def _post(
-        self,
-        url: str,
-        form: Mapping[str, str],
-        during: str,
-        headers: Mapping[str, str] | None = None,
-        *,
-        token: bool = False,
-    ) -> dict[str, str]:
+        protocol.register_compliance_hook("access_token_response", read)
+        protocol.register_compliance_hook("refresh_token_response", read)
+        return protocol
+
+    def _call(self, during: str, send: Callable[[AuthlibOAuth2Client], object]) -> dict[str, Any]:
+        """The token endpoint's answer as the provider sent it, an OAuth error as `error`/`said` fields."""
+        answers: list[httpx.Response] = []
         name = self.provider.display_name
-        sent = {"Accept": "application/json", **(headers or {})}
-        as_json = token and self.provider.token_body == "json"
-        if token:
-            sent.update(self.provider.token_headers)
         try:
-            if as_json:
-                resp = self.http.post(url, json=dict(form), headers=sent)
-            else:
-                resp = self.http.post(url, data=dict(form), headers=sent)
+            send(self._protocol(answers))
+        except OAuth2Error as exc:
+            said = str(exc.error)
+            body = _json_object(answers[-1]) if answers else {}
+            return {
+                **body,
+                "error": self.provider.error_names.get(said, said),
+                "said": said,
+                "error_description": exc.description or "",
+            }
+        except httpx.HTTPStatusError as exc:
+            status = exc.response.status_code
+            raise UpstreamError(f"{name} answered HTTP {status} while {during}; retry later") from None
         except httpx.ConnectError as exc:
             raise UpstreamError(
                 f"could not reach {name} while {during} ({type(exc).__name__}); retry"
@@ -227,12 +301,12 @@ class OAuthClient:
         except httpx.HTTPError as exc:
             # Sent, and no answer: the provider may have acted (rotated a refresh token, say).
             raise NoAnswer(f"{name} did not answer while {during} ({type(exc).__name__}); retry") from None
-        body = _parse_body(resp)
-        if "error" not in body and resp.status_code >= 400:
-            raise UpstreamError(f"{name} answered HTTP {resp.status_code} while {during}; retry later")
-        return body
+        except ValueError:
+            raise UpstreamError(f"{name} sent an unreadable answer while {during}; retry later") from None
+        # The answer as sent: authlib fills in a refresh token the provider did not rotate.
+        return _json_object(answers[-1]) if answers else {}
 
-    def _tokens(self, body: Mapping[str, str], requested: Iterable[str]) -> TokenSet:
+    def _tokens(self, body: Mapping[str, Any], requested: Iterable[str]) -> TokenSet:
         if not body.get("access_token"):
             raise UpstreamError(f"{self.provider.display_name} sent a token answer without an access token")
         now = self.clock()
@@ -240,9 +314,9 @@ class OAuthClient:
         refresh_in = body.get("refresh_token_expires_in")
         # RFC 6749 §5.1: the scope is omitted when it equals the requested one.
         raw_scope = body.get("scope")
-        scopes = self.provider.parse_scopes(raw_scope) if raw_scope is not None else frozenset(requested)
+        scopes = self.provider.parse_scopes(str(raw_scope)) if raw_scope is not None else frozenset(requested)
         return TokenSet(
-            access_token=body["access_token"],
+            access_token=str(body["access_token"]),
             token_type=str(body.get("token_type") or "bearer").lower(),
             refresh_token=str(body["refresh_token"]) if body.get("refresh_token") else None,
             expires_at=now + float(expires_in) if expires_in else None,
@@ -250,15 +324,16 @@ class OAuthClient:
             scopes=scopes,
         )
 
-    def _error(self, body: Mapping[str, str], during: str) -> Exception:
+    def _error(self, body: Mapping[str, Any], during: str) -> Exception:
         error = str(body.get("error"))
+        named = str(body.get("said") or error)
         desc = str(body.get("error_description") or "").strip()
         name = self.provider.display_name
-        said = f"{name} said {error}" + (f" ({desc})" if desc else "")
-        log.info("%s refused a request while %s: %s", name, during, error)
+        said = f"{name} said {named}" + (f" ({desc})" if desc else "")
+        log.info("%s refused a request while %s: %s", name, during, named)
         if error == "access_denied":
             return ConsentDenied(
-                f"{said}; the request was declined. Connect again and approve it.", oauth_error=error
+                f"{said}; the request was declined. Connect again and approve it.", oauth_error=named
             )
         if error in _BAD_CLIENT:
             return ConfigurationError(f"{said} while {during}: check the OAuth client id and secret")
@@ -266,17 +341,26 @@ class OAuthClient:
             return CodeRejected(
                 f"{said} while {during}: the code was used, expired, or its PKCE verifier did not match; "
                 f"connect {name} again",
-                oauth_error=error,
+                oauth_error=named,
             )
-        return UpstreamError(f"{said} while {during}", oauth_error=error)
+        return UpstreamError(f"{said} while {during}", oauth_error=named)
 
 
-def _parse_body(resp: httpx.Response) -> dict[str, str]:
-    if "json" in resp.headers.get("content-type", ""):
-        try:
-            data = resp.json()
-        except ValueError:
-            return {}
-        # Values become strings, as in a form-encoded answer, so both shapes read the same.
-        return {str(k): str(v) for k, v in data.items() if v is not None} if isinstance(data, dict) else {}
-    return dict(parse_qsl(resp.text))
+def _device_answer(protocol: AuthlibOAuth2Client, url: str, form: Mapping[str, str]) -> None:
+    """Posts the device authorization request; its answer is read as authlib reads a token answer."""
+    resp = protocol.session.post(url, data=form)
+    for hook in protocol.compliance_hook["access_token_response"]:
+        resp = hook(resp)
+    body = _json_object(resp)
+    if "error" in body:
+        raise OAuth2Error(error=str(body["error"]), description=str(body.get("error_description") or ""))
+    if resp.status_code >= 400:
+        resp.raise_for_status()
+
+
+def _json_object(resp: httpx.Response) -> dict[str, Any]:
+    try:
+        data = resp.json()
+    except ValueError:
+        return {}
+    return {str(k): v for k, v in data.items() if v is not None} if isinstance(data, dict) else {}

@@ -52,6 +52,8 @@ def complete(
     requested: Iterable[str] = (),
 ) -> TokenSet:
     """Finish consent from the URL the provider redirected to: check state, exchange the code."""
+    # Hand-written rather than authlib's parse_authorization_code_response: the state is compared in
+    # constant time, and each way a redirect fails is a Charter error saying what to do.
     parts = urlsplit(callback_url)
     query = {k: v[0] for k, v in parse_qs(parts.query).items()}
     name = client.provider.display_name

@@ -51,7 +51,10 @@ class Provider:
 
     Provider quirks live in the callables: `endpoint_layout` builds the endpoints under an OAuth
     and an API base (the real service or a sandbox), `account_lookup` names the account behind a
-    token, and `revoker` replaces RFC 7009 revocation where the provider does it differently.
+    token, and `revoker` replaces RFC 7009 revocation where the provider does it differently. Token
+    endpoint quirks are hooks on authlib's client, in the spirit of its compliance hooks:
+    `token_response_hooks` rewrite an answer before it is read, `error_names` map the provider's
+    error names onto RFC 6749's, and `token_auth` / `token_body` / `token_headers` shape the request.
     """
 
     name: str
@@ -83,6 +86,10 @@ class Provider:
     # documents only that (Notion), with any headers its token endpoint requires.
     token_body: Literal["form", "json"] = "form"
     token_headers: Mapping[str, str] = field(default_factory=dict)
+    # The provider's own names for RFC 6749 §5.2 errors, so the generic client knows only the RFC's.
+    error_names: Mapping[str, str] = field(default_factory=dict)
+    # authlib compliance hooks: each rewrites a token endpoint answer before authlib reads it.
+    token_response_hooks: tuple[Callable[[httpx.Response], httpx.Response], ...] = ()
 
     def endpoints(self, oauth_base: str | None = None, api_base: str | None = None) -> Endpoints:
         """The endpoints under `oauth_base` and `api_base`, the provider's own by default."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qsl
+
 import httpx
 
 from charter.auth.providers.base import ClientAuth, Endpoints, Provider
@@ -45,6 +47,7 @@ def revoke_github_token(
     http: httpx.Client, endpoints: Endpoints, client: ClientAuth, access_token: str
 ) -> None:
     """Revoke a user token: DELETE /applications/{client_id}/token with the app's Basic credentials."""
+    # Hand-written: GitHub revokes through its REST API, not an RFC 7009 endpoint authlib could call.
     if not client.client_secret or not endpoints.revoke:
         raise ConfigurationError(
             "GitHub revokes a token only with the OAuth app's client secret, and this connection has none; "
@@ -69,6 +72,14 @@ def revoke_github_token(
     )
 
 
+def form_encoded_answer(resp: httpx.Response) -> httpx.Response:
+    """GitHub's token endpoint may answer form-encoded (its default): the same fields as JSON for authlib."""
+    if "json" in resp.headers.get("content-type", ""):
+        return resp
+    fields = dict(parse_qsl(resp.text))
+    return httpx.Response(resp.status_code, json=fields, request=resp.request) if fields else resp
+
+
 GITHUB = Provider(
     name="github",
     display_name="GitHub",
@@ -90,4 +101,11 @@ GITHUB = Provider(
     # GitHub App user tokens: "Once you use a refresh token, that refresh token and the old user
     # access token will no longer work" (GitHub Docs, Refreshing user access tokens).
     refresh_reuse_window=0.0,
+    # GitHub's names for invalid_grant and invalid_client (its OAuth apps troubleshooting page).
+    error_names={
+        "bad_verification_code": "invalid_grant",
+        "bad_refresh_token": "invalid_grant",
+        "incorrect_client_credentials": "invalid_client",
+    },
+    token_response_hooks=(form_encoded_answer,),
 )

@@ -213,6 +213,7 @@ def google_account(http: httpx.Client, endpoints: Endpoints, access_token: str) 
 
 def revoke_google_token(http: httpx.Client, endpoints: Endpoints, client: ClientAuth, token: str) -> None:
     """Revoke a token at Google's revoke endpoint; revoking either token ends the whole grant."""
+    # Hand-written: Google takes the bare token, and authlib's revoke_token always adds client fields.
     if not endpoints.revoke:
         raise ConfigurationError("this Google connection has no revocation endpoint configured")
     try:

@@ -107,6 +107,7 @@ def notion_account(http: httpx.Client, endpoints: Endpoints, access_token: str) 
 
 def revoke_notion_token(http: httpx.Client, endpoints: Endpoints, client: ClientAuth, token: str) -> None:
     """POST /v1/oauth/revoke with the client's Basic credentials; the token and its pair end."""
+    # Hand-written: a JSON body, where authlib's revoke_token posts a form; the credentials are authlib's.
     if client.client_id == INTERNAL_CLIENT:
         raise ConfigurationError(
             "an internal integration token cannot be revoked through the API; remove the integration "
@@ -129,6 +130,7 @@ def revoke_notion_token(http: httpx.Client, endpoints: Endpoints, client: Client
 
 def introspect_notion_token(http: httpx.Client, endpoints: Endpoints, client: ClientAuth, token: str) -> bool:
     """Whether Notion still holds `token` active (POST /v1/oauth/introspect with Basic credentials)."""
+    # Hand-written as revocation is: a JSON body, where authlib's introspect_token posts a form.
     url = endpoints.token.rsplit("/", 1)[0] + "/introspect"
     try:
         resp = http.post(url, json={"token": token}, headers=basic_auth_header(client))

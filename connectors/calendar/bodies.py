@@ -3,24 +3,22 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
 
 from charter.connectors.calendar.markers import WRITE_KEY
 from charter.connectors.calendar.models import CreateEvent, UpdateEvent
+from charter.schemas.types import JsonObject
 
-Json = dict[str, Any]
 
-
-def time_body(value: date, zone: str | None) -> Json:
+def time_body(value: date, zone: str | None) -> JsonObject:
     """`{"dateTime", "timeZone"}` for a moment, `{"date"}` for an all-day date."""
     if isinstance(value, datetime):
         return {"dateTime": value.isoformat(), **({"timeZone": zone} if zone else {})}
     return {"date": value.isoformat()}
 
 
-def invitees(required: list[str], optional: list[str]) -> list[Json]:
+def invitees(required: list[str], optional: list[str]) -> list[JsonObject]:
     """Attendee entries, each address once (required wins over optional)."""
-    seen: dict[str, Json] = {}
+    seen: dict[str, JsonObject] = {}
     for address in required:
         seen.setdefault(address.lower(), {"email": address})
     for address in optional:
@@ -28,9 +26,9 @@ def invitees(required: list[str], optional: list[str]) -> list[Json]:
     return list(seen.values())
 
 
-def event_body(change: CreateEvent, private: dict[str, str], event_id: str) -> Json:
+def event_body(change: CreateEvent, private: dict[str, str], event_id: str) -> JsonObject:
     """The insert body of a new event carrying Charter's private properties."""
-    body: Json = {
+    body: JsonObject = {
         "id": event_id,
         "summary": change.title,
         "start": time_body(change.start, change.time_zone),
@@ -53,9 +51,9 @@ def event_body(change: CreateEvent, private: dict[str, str], event_id: str) -> J
     return body
 
 
-def patch_body(change: UpdateEvent, current: Json) -> Json:
+def patch_body(change: UpdateEvent, current: JsonObject) -> JsonObject:
     """The patch body of an update: only the fields the change names."""
-    body: Json = {}
+    body: JsonObject = {}
     if change.title is not None:
         body["summary"] = change.title
     if change.description is not None:
@@ -70,18 +68,18 @@ def patch_body(change: UpdateEvent, current: Json) -> Json:
     return body
 
 
-def merged_attendees(current: Json, replace: list[str] | None, add: list[str]) -> list[Json]:
+def merged_attendees(current: JsonObject, replace: list[str] | None, add: list[str]) -> list[JsonObject]:
     """The new attendee list; people who stay keep their entry, and so their answer."""
     existing = {str(a.get("email", "")).lower(): dict(a) for a in current.get("attendees") or []}
     wanted = [*(replace if replace is not None else existing), *add]
-    out: dict[str, Json] = {}
+    out: dict[str, JsonObject] = {}
     for address in wanted:
         key = address.lower()
         out.setdefault(key, existing.get(key) or {"email": address})
     return list(out.values())
 
 
-def attendees_after(current: Json, answered: Json) -> list[Json]:
+def attendees_after(current: JsonObject, answered: JsonObject) -> list[JsonObject]:
     """The attendee list with the account's own entry replaced by its answer."""
     email = str(answered.get("email", "")).lower()
     return [
@@ -90,7 +88,7 @@ def attendees_after(current: Json, answered: Json) -> list[Json]:
     ]
 
 
-def when_text(data: Json) -> str:
+def when_text(data: JsonObject) -> str:
     """The start of an event as Google gave it: a date-time, or the date of an all-day event."""
     start = data.get("start") or {}
     return str(start.get("dateTime") or start.get("date") or "no start")

@@ -51,7 +51,6 @@ from charter.connectors.calendar.models import (
 )
 from charter.connectors.calendar.preview import event_preview, is_outside
 from charter.connectors.calendar.responses import (
-    Json,
     availability_from,
     calendar_from,
     event_from,
@@ -61,6 +60,7 @@ from charter.connectors.calendar.responses import (
 from charter.connectors.google.errors import error_from_http
 from charter.connectors.google.service import GoogleService
 from charter.schemas import CharterError, Conflict, NotFound, Page, WriteResult
+from charter.schemas.types import JsonObject
 
 LIST_CALENDARS = (CALENDAR_CALENDARLIST_READONLY,)
 READ_EVENTS = (CALENDAR_EVENTS_READONLY,)
@@ -314,7 +314,7 @@ class CalendarConnector(Connector):
 
     # -- helpers ---------------------------------------------------------------------------
 
-    def _run(self, subject: str, call: Any) -> Json:
+    def _run(self, subject: str, call: Any) -> JsonObject:
         try:
             data = call.execute()
         except HttpError as exc:
@@ -323,11 +323,11 @@ class CalendarConnector(Connector):
             raise error_from_http(exc, subject) from None
         return dict(data or {})
 
-    def _next(self, request: BaseModel, data: Json) -> str | None:
+    def _next(self, request: BaseModel, data: JsonObject) -> str | None:
         token = data.get("nextPageToken")
         return encode_cursor(request, Position(str(token))) if token else None
 
-    def _event(self, calendar: str, event_id: str) -> Json:
+    def _event(self, calendar: str, event_id: str) -> JsonObject:
         subject = f"event {event_id} on calendar {calendar}"
         return self._run(subject, self.events.get(calendarId=calendar, eventId=event_id))
 
@@ -345,7 +345,7 @@ class CalendarConnector(Connector):
         zone = self._run(f"calendar {calendar}", call).get("timeZone")
         return str(zone) if zone else None
 
-    def _written(self, calendar: str, event_id: str, digest: str) -> Json | None:
+    def _written(self, calendar: str, event_id: str, digest: str) -> JsonObject | None:
         """The event an earlier attempt under the same key created, if its answer was lost."""
         try:
             data = self._event(calendar, event_id)
@@ -353,7 +353,7 @@ class CalendarConnector(Connector):
             return None
         return data if written_by(data, digest) and data.get("status") != "cancelled" else None
 
-    def _insert(self, calendar: str, call: Any, event_id: str, digest: str) -> Json:
+    def _insert(self, calendar: str, call: Any, event_id: str, digest: str) -> JsonObject:
         try:
             return self._run(f"a new event on calendar {calendar}", call)
         except Conflict:
@@ -367,21 +367,23 @@ class CalendarConnector(Connector):
                 ) from None
             return data
 
-    def _check_etag(self, calendar: str, event_id: str, current: Json, expected: str | None) -> None:
+    def _check_etag(self, calendar: str, event_id: str, current: JsonObject, expected: str | None) -> None:
         if expected is not None and current.get("etag") != expected:
             raise Conflict(
                 f"event {event_id} on calendar {calendar} changed since you read it (etag "
                 f"{current.get('etag')}, not {expected}); get_event again and reapply the change."
             )
 
-    def _patch(self, calendar: str, event_id: str, current: Json, body: Json, send_updates: str) -> Json:
+    def _patch(
+        self, calendar: str, event_id: str, current: JsonObject, body: JsonObject, send_updates: str
+    ) -> JsonObject:
         call = self.events.patch(calendarId=calendar, eventId=event_id, body=body, sendUpdates=send_updates)
         # If-Match: a change made by someone else since our read fails instead of being overwritten.
         if current.get("etag"):
             call.headers["If-Match"] = current["etag"]
         return self._run(f"event {event_id} on calendar {calendar}", call)
 
-    def _own_invitation(self, change: RespondToInvitation, current: Json) -> Json:
+    def _own_invitation(self, change: RespondToInvitation, current: JsonObject) -> JsonObject:
         mine = own_entry(current, self.credentials.account)
         where = f"event {change.event_id} on calendar {change.calendar}"
         if mine is None:
@@ -400,7 +402,7 @@ class CalendarConnector(Connector):
         return data.get("status") == "cancelled"
 
     def _result(
-        self, action_name: str, ctx: WriteContext, calendar: str, data: Json, summary: str
+        self, action_name: str, ctx: WriteContext, calendar: str, data: JsonObject, summary: str
     ) -> WriteResult:
         return WriteResult(
             action=action_name,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any
 
 from charter.connectors.bulk import paused_gc
 from charter.connectors.calendar.markers import AGENT_KEY, GRANT_KEY
@@ -16,11 +15,10 @@ from charter.connectors.calendar.models import (
     Event,
 )
 from charter.schemas import Provenance
+from charter.schemas.types import JsonObject
 
-Json = dict[str, Any]
 
-
-def calendar_from(data: Json) -> Calendar:
+def calendar_from(data: JsonObject) -> Calendar:
     ident = str(data["id"])
     return Calendar(
         id=ident,
@@ -38,13 +36,13 @@ def calendar_from(data: Json) -> Calendar:
 # of one per part is what keeps a 2,500-event page cheap. These build the nested parts.
 
 
-def _time(data: Json | None) -> Json | None:
+def _time(data: JsonObject | None) -> JsonObject | None:
     if not data:
         return None
     return {"date_time": data.get("dateTime"), "day": data.get("date"), "time_zone": data.get("timeZone")}
 
 
-def _attendee(data: Json) -> Json:
+def _attendee(data: JsonObject) -> JsonObject:
     return {
         "email": str(data.get("email") or ""),
         "display_name": data.get("displayName"),
@@ -55,7 +53,7 @@ def _attendee(data: Json) -> Json:
     }
 
 
-def video_link(data: Json) -> str | None:
+def video_link(data: JsonObject) -> str | None:
     """The video call of an event: Meet's link, or the conference's video entry point."""
     if data.get("hangoutLink"):
         return str(data["hangoutLink"])
@@ -65,7 +63,7 @@ def video_link(data: Json) -> str | None:
     return None
 
 
-def own_entry(data: Json, account: str) -> Json | None:
+def own_entry(data: JsonObject, account: str) -> JsonObject | None:
     """The account's own attendee entry of an event, if it is invited."""
     for entry in data.get("attendees") or []:
         if entry.get("self") or str(entry.get("email", "")).lower() == account.lower():
@@ -73,7 +71,7 @@ def own_entry(data: Json, account: str) -> Json | None:
     return None
 
 
-def event_from(calendar: str, data: Json) -> Event:
+def event_from(calendar: str, data: JsonObject) -> Event:
     ident = str(data["id"])
     organizer = (data.get("organizer") or {}).get("email") or (data.get("creator") or {}).get("email")
     private = (data.get("extendedProperties") or {}).get("private") or {}
@@ -111,15 +109,15 @@ def event_from(calendar: str, data: Json) -> Event:
     )
 
 
-def events_from(calendar: str, data: Json) -> list[Event]:
+def events_from(calendar: str, data: JsonObject) -> list[Event]:
     """The events of an events.list page (up to 2,500, so converted with the collector paused)."""
     with paused_gc():
         return [event_from(calendar, item) for item in data.get("items") or []]
 
 
-def availability_from(data: Json, asked: list[str]) -> Availability:
+def availability_from(data: JsonObject, asked: list[str]) -> Availability:
     """Busy intervals per asked calendar, in the order asked (Google answers in a map)."""
-    answered: Json = data.get("calendars") or {}
+    answered: JsonObject = data.get("calendars") or {}
     calendars = []
     for name in asked:
         entry = answered.get(name) or {}

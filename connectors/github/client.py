@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import threading
-import time
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -17,21 +16,21 @@ from github import Auth, Github, GithubException, GithubRetry
 from github.PullRequest import PullRequest as GithubPullRequest
 
 from charter.auth.providers import GITHUB
+from charter.connectors import http
 from charter.connectors.base import Credentials, TokenRejected
+from charter.connectors.http import rate_limit_exhausted
 from charter.schemas import (
     CharterError,
     Conflict,
     NoAnswer,
-    NotFound,
     RateLimited,
     ScopeMissing,
-    UpstreamError,
     ValidationError,
 )
+from charter.schemas.types import JsonValue
 
 DEFAULT_API = "https://api.github.com"
 USER_AGENT = "charter-github-connector"
-Json = Any
 Params = Mapping[str, str | int]
 
 
@@ -79,18 +78,18 @@ class ETagCache:
     """Bodies of earlier reads by URL and connection, so a repeat read can be a 304."""
 
     def __init__(self, max_entries: int = 512) -> None:
-        self._entries: OrderedDict[tuple[str, str], tuple[str, Json, dict[str, str]]] = OrderedDict()
+        self._entries: OrderedDict[tuple[str, str], tuple[str, JsonValue, dict[str, str]]] = OrderedDict()
         self._max = max_entries
         self._lock = threading.Lock()
 
-    def get(self, key: tuple[str, str]) -> tuple[str, Json, dict[str, str]] | None:
+    def get(self, key: tuple[str, str]) -> tuple[str, JsonValue, dict[str, str]] | None:
         with self._lock:
             entry = self._entries.get(key)
             if entry is not None:
                 self._entries.move_to_end(key)
             return entry
 
-    def put(self, key: tuple[str, str], etag: str, body: Json, headers: dict[str, str]) -> None:
+    def put(self, key: tuple[str, str], etag: str, body: JsonValue, headers: dict[str, str]) -> None:
         with self._lock:
             self._entries[key] = (etag, body, headers)
             self._entries.move_to_end(key)
@@ -132,7 +131,7 @@ class GitHubApi:
                 )
             return self._github
 
-    def get(self, path: str, params: Params | None = None) -> tuple[Json, dict[str, str]]:
+    def get(self, path: str, params: Params | None = None) -> tuple[JsonValue, dict[str, str]]:
         """GET with If-None-Match when this connection read the URL before; a 304 serves the cache."""
         url = path + ("?" + urlencode(params) if params else "")
         key = (self.credentials.connection_id, url)
@@ -147,13 +146,13 @@ class GitHubApi:
             self.etags.put(key, etag, data, response_headers)
         return data, response_headers
 
-    def get_page(self, path: str, params: Params, page: int) -> tuple[list[Json], int | None]:
+    def get_page(self, path: str, params: Params, page: int) -> tuple[list[JsonValue], int | None]:
         """One page of a listing and the number of the next page, if GitHub announced one."""
         data, headers = self.get(path, {**params, "page": page})
         items = data.get("items", []) if isinstance(data, dict) else data
         return list(items or []), next_page(headers.get("link"), "next")
 
-    def send(self, verb: str, path: str, body: Json | None = None) -> Json:
+    def send(self, verb: str, path: str, body: JsonValue | None = None) -> JsonValue:
         """A write; never retried below this call (see `TransportRetry`)."""
         _, data = self.github.requester.requestJsonAndCheck(verb, path, input=body)
         return data
@@ -170,7 +169,7 @@ class GitHubApi:
             self._login = str(data["login"])
         return self._login
 
-    def mark_ready_for_review(self, pull: Json) -> None:
+    def mark_ready_for_review(self, pull: JsonValue) -> None:
         """Turn a draft pull request into one ready for review (GitHub offers this only in GraphQL)."""
         self.github.create_from_raw_data(GithubPullRequest, pull).mark_ready_for_review()
 
@@ -235,8 +234,6 @@ def error_for(exc: GithubException, subject: str, granted: frozenset[str]) -> Ex
                 "was not granted; connect GitHub again and approve it.",
                 missing=missing,
             )
-    if status == 404:
-        return NotFound(f"{subject} not found or not visible to this connection.")
     if status == 403:
         return ScopeMissing(
             f"GitHub refused access to {subject} ({message or 'forbidden'}); the account needs "
@@ -252,31 +249,20 @@ def error_for(exc: GithubException, subject: str, granted: frozenset[str]) -> Ex
             "Nothing was changed; fix the arguments and try again.",
             problems=field_errors(body),
         )
-    if status >= 500:
-        return UpstreamError(f"GitHub failed ({status}) while working on {subject}; try again shortly.")
-    # Any other refusal (400 and the like) will not change on a retry.
-    return ValidationError(
-        f"GitHub did not accept the request about {subject} ({status}: {message or 'bad request'}); "
-        "nothing was changed."
-    )
+    return http.error_for_status(status, "GitHub", subject, headers=headers, said=message)
 
 
 def is_rate_limit(status: int, headers: Mapping[str, str], message: str) -> bool:
+    # GitHub answers a secondary rate limit with 403 and says so only in the message.
     if status == 429 or "retry-after" in headers:
         return True
-    lowered = message.lower()
-    return headers.get("x-ratelimit-remaining") == "0" or "rate limit" in lowered
+    return rate_limit_exhausted(headers) or "rate limit" in message.lower()
 
 
 def retry_after(headers: Mapping[str, str], now: float | None = None) -> float:
     """Seconds to wait, from Retry-After or X-RateLimit-Reset; one minute when GitHub gives neither."""
-    value = headers.get("retry-after", "").strip()
-    if value.isdigit():
-        return float(value)
-    reset = headers.get("x-ratelimit-reset", "").strip()
-    if reset.isdigit():
-        return max(0.0, float(reset) - (time.time() if now is None else now)) + 1.0
-    return 60.0
+    wait = http.retry_after(headers, now)
+    return 60.0 if wait is None else wait
 
 
 def scopes_missing(headers: Mapping[str, str], granted: frozenset[str]) -> list[str]:

@@ -21,7 +21,7 @@ from charter.connectors.base import (
     WriteContext,
     action,
 )
-from charter.connectors.github.client import GitHubApi, Json, Params, next_page, translate_errors
+from charter.connectors.github.client import GitHubApi, Params, next_page, translate_errors
 from charter.connectors.github.cursors import encode_cursor, page_of
 from charter.connectors.github.markers import carries, committed_body, marker, visible_body
 from charter.connectors.github.models import (
@@ -59,7 +59,9 @@ from charter.connectors.github.responses import (
     repo_of,
     repository_from,
 )
+from charter.connectors.paging import PageTrail
 from charter.schemas import Conflict, NotFound, Page, ScopeMissing, ValidationError, WriteResult
+from charter.schemas.types import JsonValue
 
 REPO = ("repo",)
 # GitHub's own scope for changing Actions workflows; `repo` alone gets a 404 there.
@@ -111,6 +113,7 @@ class GitHubConnector(Connector):
             params["labels"] = ",".join(request.labels)
         subject, path = f"repository {request.repo}", f"/repos/{request.repo}/issues"
         page = page_of(request)
+        trail = PageTrail("GitHub", subject)
         # GitHub lists pull requests among issues; a page of only pull requests is skipped rather
         # than handed back empty with a cursor, which reads as "nothing here" to an agent.
         for _ in range(MAX_SKIPPED_PAGES):
@@ -119,6 +122,7 @@ class GitHubConnector(Connector):
             issues = [issue_from(request.repo, d) for d in items if "pull_request" not in d]
             if issues or next_page is None:
                 break
+            trail.follow(next_page)
             page = next_page
         self._confirm_token_scopes(subject)
         cursor = encode_cursor(request, next_page) if next_page else None
@@ -360,7 +364,7 @@ class GitHubConnector(Connector):
 
     def _page(
         self, subject: str, path: str, params: Params, request: BaseModel
-    ) -> tuple[list[Json], str | None]:
+    ) -> tuple[list[JsonValue], str | None]:
         page = page_of(request)
         with self._about(subject):
             items, next_page = self.api.get_page(path, params, page)
@@ -379,7 +383,7 @@ class GitHubConnector(Connector):
                 missing=missing,
             )
 
-    def _maybe_get(self, subject: str, path: str, params: Params | None = None) -> Json | None:
+    def _maybe_get(self, subject: str, path: str, params: Params | None = None) -> JsonValue | None:
         try:
             with self._about(subject):
                 return self.api.get(path, params)[0]
@@ -398,13 +402,13 @@ class GitHubConnector(Connector):
     def _ref(ref: str | None) -> Params | None:
         return {"ref": ref} if ref else None
 
-    def _issue_written_by(self, change: CreateIssue, ctx: WriteContext) -> Json | None:
+    def _issue_written_by(self, change: CreateIssue, ctx: WriteContext) -> JsonValue | None:
         """The issue a lost earlier attempt opened, among the newest by this account."""
         params = {"creator": self.api.login(), "state": "all", "sort": "created", "direction": "desc"}
         recent, _ = self.api.get_page(f"/repos/{change.repo}/issues", {**params, "per_page": 30}, 1)
         return _first(recent, lambda d: carries(d.get("body"), ctx.idempotency_key))
 
-    def _comment_written_by(self, path: str, ctx: WriteContext) -> Json | None:
+    def _comment_written_by(self, path: str, ctx: WriteContext) -> JsonValue | None:
         """The comment a lost earlier attempt posted: it would be on the last page."""
         data, headers = self.api.get(path, {"per_page": 100})
         last = next_page(headers.get("link"), "last")
@@ -412,13 +416,13 @@ class GitHubConnector(Connector):
             data, _ = self.api.get(path, {"per_page": 100, "page": last})
         return _first(reversed(data), lambda d: carries(d.get("body"), ctx.idempotency_key))
 
-    def _open_pull_between(self, change: OpenPullRequest) -> Json | None:
+    def _open_pull_between(self, change: OpenPullRequest) -> JsonValue | None:
         owner = change.repo.split("/")[0]
         params: dict[str, str | int] = {"head": f"{owner}:{change.head}", "base": change.base, "per_page": 10}
         pulls, _ = self.api.get_page(f"/repos/{change.repo}/pulls", params, 1)
         return _first(pulls, lambda d: d["head"]["ref"] == change.head and d["base"]["ref"] == change.base)
 
-    def _ready_for_review(self, repo: str, number: int, reviewed: str | None) -> Json:
+    def _ready_for_review(self, repo: str, number: int, reviewed: str | None) -> JsonValue:
         pull, _ = self.api.get(f"/repos/{repo}/pulls/{number}")
         if pull.get("state") != "open":
             raise Conflict(
@@ -436,7 +440,7 @@ class GitHubConnector(Connector):
         return dict(pull, draft=False)
 
     def _result(
-        self, action_name: str, ctx: WriteContext, ident: str, data: Json, summary: str
+        self, action_name: str, ctx: WriteContext, ident: str, data: JsonValue, summary: str
     ) -> WriteResult:
         return WriteResult(
             action=action_name,
@@ -447,7 +451,7 @@ class GitHubConnector(Connector):
         )
 
     def _file_result(
-        self, change: CommitFile, ctx: WriteContext, content: Json, commit: str | None
+        self, change: CommitFile, ctx: WriteContext, content: JsonValue, commit: str | None
     ) -> WriteResult:
         return WriteResult(
             action="commit_file",
@@ -458,7 +462,7 @@ class GitHubConnector(Connector):
         )
 
 
-def _first(items: Any, match: Callable[[Json], bool]) -> Json | None:
+def _first(items: Any, match: Callable[[JsonValue], bool]) -> JsonValue | None:
     return next((item for item in items if match(item)), None)
 
 

@@ -62,8 +62,8 @@ from charter.connectors.gmail.responses import (
 from charter.connectors.gmail.sync import HistoryReader
 from charter.connectors.google import BatchFailure, GoogleService
 from charter.schemas import Conflict, NotFound, Page, ValidationError, WriteResult
+from charter.schemas.types import JsonValue
 
-Json = Any
 READ = (GMAIL_READONLY,)
 LABELS = (GMAIL_LABELS,)
 COMPOSE = (GMAIL_COMPOSE,)
@@ -269,13 +269,13 @@ class GmailConnector(Connector):
         with paused_gc():
             return [summary_from(data) for data in found]
 
-    def metadata(self, ids: list[str], headers: tuple[str, ...]) -> list[Json]:
+    def metadata(self, ids: list[str], headers: tuple[str, ...]) -> list[JsonValue]:
         """messages.get with format=metadata for each id, batched; skips messages that are gone."""
         messages = self.users.messages()
         calls = [
             messages.get(userId="me", id=i, format="metadata", metadataHeaders=list(headers)) for i in ids
         ]
-        out: list[Json] = []
+        out: list[JsonValue] = []
         for result in self.google.batch(calls, "messages of the mailbox"):
             if isinstance(result, BatchFailure):
                 if isinstance(result.error, NotFound):
@@ -284,7 +284,7 @@ class GmailConnector(Connector):
             out.append(result)
         return out
 
-    def _run(self, subject: str, call: Any) -> Json:
+    def _run(self, subject: str, call: Any) -> JsonValue:
         return dict(self.google.execute(call, subject) or {})
 
     @staticmethod
@@ -302,7 +302,7 @@ class GmailConnector(Connector):
             full_sync_required=full_sync_required,
         )
 
-    def _original(self, message_id: str) -> Json:
+    def _original(self, message_id: str) -> JsonValue:
         """The headers of a message being answered, and its thread."""
         call = self.users.messages().get(
             userId="me", id=message_id, format="metadata", metadataHeaders=list(REPLY_HEADERS)
@@ -313,7 +313,7 @@ class GmailConnector(Connector):
         self,
         change: SendDraft,
         attribution: Attribution | None,
-        original: Json | None,
+        original: JsonValue | None,
         *,
         message_id: str | None = None,
     ) -> Outgoing:
@@ -337,7 +337,7 @@ class GmailConnector(Connector):
         )
 
     @staticmethod
-    def _draft_body(mail: Outgoing, thread_id: str | None, raw: str | None = None) -> Json:
+    def _draft_body(mail: Outgoing, thread_id: str | None, raw: str | None = None) -> JsonValue:
         message: dict[str, str] = {"raw": raw or build_raw(mail)}
         if thread_id:
             message["threadId"] = thread_id
@@ -395,7 +395,7 @@ class GmailConnector(Connector):
             )
 
     def _sent_result(
-        self, sent: Json, change: SendDraft, ctx: WriteContext, *, lost: bool = False
+        self, sent: JsonValue, change: SendDraft, ctx: WriteContext, *, lost: bool = False
     ) -> WriteResult:
         count = len(change.to) + len(change.cc) + len(change.bcc)
         whom = f"{count} recipient{'s' if count != 1 else ''}"

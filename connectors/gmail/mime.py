@@ -11,11 +11,10 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from email.policy import SMTP, default
 from email.utils import getaddresses
-from typing import Any
 
 from charter.connectors.gmail.models import Attachment
+from charter.schemas.types import JsonValue
 
-Json = Any
 REPLY_PREFIX = re.compile(r"^\s*re\s*:", re.IGNORECASE)
 # References grows with each reply; keep the newest ids within a safe header length.
 MAX_REFERENCES = 20
@@ -79,7 +78,7 @@ def addresses(value: str) -> list[str]:
     return [addr for _, addr in getaddresses([value]) if addr]
 
 
-def headers_of(payload: Json) -> dict[str, str]:
+def headers_of(payload: JsonValue) -> dict[str, str]:
     """A payload's headers by lower-case name, first value each."""
     out: dict[str, str] = {}
     for header in (payload or {}).get("headers") or []:
@@ -108,7 +107,7 @@ class Bodies:
     attachments: list[Attachment] = field(default_factory=list)
 
 
-def bodies_of(payload: Json) -> Bodies:
+def bodies_of(payload: JsonValue) -> Bodies:
     """The first plain-text and HTML bodies and every attachment of a payload tree."""
     found = Bodies()
     texts: list[str] = []
@@ -133,13 +132,13 @@ def bodies_of(payload: Json) -> Bodies:
     return found
 
 
-def _walk(part: Json) -> Iterator[Json]:
+def _walk(part: JsonValue) -> Iterator[JsonValue]:
     yield part
     for child in part.get("parts") or []:
         yield from _walk(child)
 
 
-def _text(part: Json) -> str:
+def _text(part: JsonValue) -> str:
     raw = decode_data((part.get("body") or {}).get("data"))
     content_type = headers_of(part).get("content-type", "")
     match = re.search(r'charset="?([\w.-]+)"?', content_type, re.IGNORECASE)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
 
 from charter.connectors.gmail.mime import addresses, bodies_of, headers_of
 from charter.connectors.gmail.models import CONNECTOR, Label, Message, MessageSummary, Thread
 from charter.schemas import Provenance
+from charter.schemas.types import JsonValue
 
-Json = Any
 WEB = "https://mail.google.com/mail/u/0/#all/"
 # Headers a summary asks for with format=metadata.
 SUMMARY_HEADERS = ("From", "To", "Cc", "Subject", "Date")
@@ -22,7 +21,7 @@ _FIELDS = frozenset(
 _NOISE = ("received", "dkim-signature", "arc-", "x-google-", "authentication-results", "x-received")
 
 
-def provenance(kind: str, data: Json, author: str | None) -> Provenance:
+def provenance(kind: str, data: JsonValue, author: str | None) -> Provenance:
     """Where a Gmail object came from: its id, the Gmail web page of its thread, its sender."""
     thread = data.get("threadId") or data.get("id")
     return Provenance(connector=CONNECTOR, id=f"{kind}:{data.get('id')}", url=f"{WEB}{thread}", author=author)
@@ -33,7 +32,7 @@ def history_provenance(history_id: str) -> Provenance:
     return Provenance(connector=CONNECTOR, id=f"history:{history_id}")
 
 
-def _date(headers: dict[str, str], data: Json) -> datetime | None:
+def _date(headers: dict[str, str], data: JsonValue) -> datetime | None:
     try:
         return parsedate_to_datetime(headers["date"]).astimezone(UTC)
     except (KeyError, TypeError, ValueError, IndexError):
@@ -41,7 +40,7 @@ def _date(headers: dict[str, str], data: Json) -> datetime | None:
         return datetime.fromtimestamp(int(internal) / 1000, UTC) if str(internal or "").isdigit() else None
 
 
-def summary_from(data: Json) -> MessageSummary:
+def summary_from(data: JsonValue) -> MessageSummary:
     """A listing entry from a messages.get answer (format metadata or full)."""
     headers = headers_of(data.get("payload"))
     sender = headers.get("from", "")
@@ -61,7 +60,7 @@ def summary_from(data: Json) -> MessageSummary:
     )
 
 
-def message_from(data: Json) -> Message:
+def message_from(data: JsonValue) -> Message:
     """A whole message from a messages.get answer with format=full."""
     headers = headers_of(data.get("payload"))
     bodies = bodies_of(data.get("payload"))
@@ -81,7 +80,7 @@ def message_from(data: Json) -> Message:
     )
 
 
-def thread_from(data: Json) -> Thread:
+def thread_from(data: JsonValue) -> Thread:
     messages = [message_from(m) for m in data.get("messages") or []]
     author = messages[0].sender if messages else None
     return Thread(
@@ -91,7 +90,7 @@ def thread_from(data: Json) -> Thread:
     )
 
 
-def label_from(data: Json) -> Label:
+def label_from(data: JsonValue) -> Label:
     return Label(
         id=str(data["id"]),
         provenance=Provenance(connector=CONNECTOR, id=f"label:{data['id']}"),

@@ -6,11 +6,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from charter.connectors.gmail.models import LabelChange
+from charter.connectors.paging import PageTrail
+from charter.schemas.types import JsonValue
 
 if TYPE_CHECKING:
     from charter.connectors.gmail.connector import GmailConnector
 
-Json = Any
 HISTORY_TYPES = ["messageAdded", "messageDeleted", "labelAdded", "labelRemoved"]
 # history.list's largest page: a quiet mailbox answers in one request.
 HISTORY_PAGE = 500
@@ -32,7 +33,7 @@ class _Net:
     deleted: dict[str, None] = field(default_factory=dict)
     labels: dict[str, tuple[dict[str, None], dict[str, None]]] = field(default_factory=dict)
 
-    def record(self, entry: Json) -> None:
+    def record(self, entry: JsonValue) -> None:
         for item in entry.get("messagesAdded") or []:
             self.added[str(item["message"]["id"])] = None
         for item in entry.get("messagesDeleted") or []:
@@ -74,6 +75,7 @@ class HistoryReader:
     def read(self, start: str) -> Changes:
         """The net changes since `start`; NotFound when Gmail no longer has history that old."""
         net, token = _Net(), None
+        trail = PageTrail("Gmail", "your mailbox's history")
         while True:
             params: dict[str, Any] = {
                 "userId": "me",
@@ -89,6 +91,6 @@ class HistoryReader:
             data = self._connector.google.execute(call, "your mailbox's history") or {}
             for entry in data.get("history") or []:
                 net.record(entry)
-            token = data.get("nextPageToken")
+            token = trail.follow(data.get("nextPageToken"))
             if not token:
                 return net.changes(str(data.get("historyId") or start))

@@ -18,14 +18,12 @@ from typing import Any
 from googleapiclient.errors import HttpError
 
 from charter.connectors.base import TokenRejected
+from charter.connectors.http import error_for_status, retry_after
 from charter.schemas import (
     CharterError,
     Conflict,
-    NotFound,
     RateLimited,
     ScopeMissing,
-    UpstreamError,
-    ValidationError,
 )
 
 RATE_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded"})
@@ -66,13 +64,12 @@ def read_error(status: int, content: bytes | str, headers: Mapping[str, str]) ->
     message = str(error.get("message") or "") if isinstance(error, dict) else ""
     if not message and isinstance(error, str):
         message = error
-    retry = lowered.get("retry-after", "").strip()
     return GoogleError(
         status=status,
         reasons=tuple(str(p.get("reason") or "") for p in parts if p.get("reason")),
         domains=tuple(str(p.get("domain") or "") for p in parts if p.get("domain")),
         message=message.strip(),
-        retry_after=float(retry) if retry.replace(".", "", 1).isdigit() else None,
+        retry_after=retry_after(lowered),
         challenge=lowered.get("www-authenticate", ""),
     )
 
@@ -119,17 +116,13 @@ def error_for(error: GoogleError, subject: str) -> Exception:
             f"Google refused access to {subject} ({said}); the account itself lacks permission there.",
             **details,
         )
-    if status == 404:
-        return NotFound(f"{subject} not found or not visible to this connection.", **details)
-    if status in (409, 410, 412):
+    if status == 410:
+        # Gone: a sync token or resource version too old, which a fresh read replaces.
         return Conflict(f"Google refused {subject}: {said}.", **details)
-    if status >= 500:
-        return UpstreamError(f"Google failed ({status}) while working on {subject}; try again shortly.")
-    return ValidationError(
-        f"Google did not accept the request about {subject} ({status}: {said}); nothing was changed. "
-        "Fix the arguments and try again.",
-        **details,
-    )
+    failure = error_for_status(status, "Google", subject, said=said)
+    if isinstance(failure, CharterError):
+        failure.details.update(details)
+    return failure
 
 
 def error_from_http(exc: HttpError, subject: str) -> Exception:

@@ -24,11 +24,11 @@ from charter.connectors.google.batch import decode_batch, encode_batch
 from charter.connectors.google.errors import error_for, read_error, translate_errors
 from charter.connectors.google.transport import DEFAULT_TIMEOUT, ConnectionCredentials, ConnectionHttp
 from charter.schemas import CharterError, ConfigurationError, RateLimited
+from charter.schemas.types import JsonValue
 
 API_BASE = "https://www.googleapis.com"
 # Google refuses a batch of more than 100 calls.
 MAX_BATCH = 100
-Json = Any
 
 
 @lru_cache(maxsize=8)
@@ -112,19 +112,21 @@ class GoogleService:
         """The API's own batch endpoint, e.g. `…/batch/gmail/v1`."""
         return f"{self.base_url}/batch/{self.name}/{self.version}"
 
-    def execute(self, request: HttpRequest, subject: str) -> Json:
+    def execute(self, request: HttpRequest, subject: str) -> JsonValue:
         """Run one request; Google's errors become Charter errors naming `subject`."""
         with translate_errors(subject):
             return request.execute()
 
-    def batch(self, requests: Sequence[HttpRequest], subject: str, *, size: int = MAX_BATCH) -> list[Json]:
+    def batch(
+        self, requests: Sequence[HttpRequest], subject: str, *, size: int = MAX_BATCH
+    ) -> list[JsonValue]:
         """Run calls in batches of at most `size`; results (or `BatchFailure`s) in request order.
 
         Calls refused for quota are sent again, alone, after Google's wait, within `max_wait`.
         """
         if not 1 <= size <= MAX_BATCH:
             raise ConfigurationError(f"a Google batch holds 1 to {MAX_BATCH} calls, not {size}")
-        results: list[Json] = [None] * len(requests)
+        results: list[JsonValue] = [None] * len(requests)
         pending = list(range(len(requests)))
         waited = 0.0
         while pending:
@@ -148,7 +150,7 @@ class GoogleService:
 
     def _send_batch(
         self, requests: Sequence[HttpRequest], chunk: Sequence[int], subject: str
-    ) -> list[tuple[int, Json]]:
+    ) -> list[tuple[int, JsonValue]]:
         content_type, body = encode_batch({str(index): requests[index] for index in chunk})
         resp, content = self.http.request(
             self.batch_uri, "POST", body=body, headers={"content-type": content_type}
@@ -156,7 +158,7 @@ class GoogleService:
         if resp.status >= 300:
             raise error_for(read_error(resp.status, content, resp), subject)
         answers = decode_batch(resp.get("content-type", ""), content, [str(i) for i in chunk])
-        out: list[tuple[int, Json]] = []
+        out: list[tuple[int, JsonValue]] = []
         for index in chunk:
             part, data = answers[str(index)]
             if part.status >= 300:

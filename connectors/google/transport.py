@@ -16,6 +16,7 @@ import google.auth.credentials
 import httpx
 
 from charter.connectors.base import Credentials, TokenRejected
+from charter.connectors.http import TrafficCount
 from charter.schemas import NoAnswer, UpstreamError
 
 DEFAULT_TIMEOUT = 30.0
@@ -85,8 +86,9 @@ class ConnectionHttp:
         client: httpx.Client | None = None,
     ) -> None:
         self.credentials = credentials
-        self._client = client or httpx.Client(
-            timeout=timeout, transport=httpx.HTTPTransport(retries=1), trust_env=False
+        self.traffic = TrafficCount()
+        self._client = self.traffic.attach(
+            client or httpx.Client(timeout=timeout, transport=httpx.HTTPTransport(retries=1), trust_env=False)
         )
 
     def __repr__(self) -> str:

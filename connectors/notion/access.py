@@ -8,12 +8,11 @@ it, so a page outside is refused before anything is read from it or written to i
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from charter.connectors.notion.client import NotionApi
 from charter.schemas import GrantDenied, NotFound, ValidationError
+from charter.schemas.types import JsonObject
 
-Json = dict[str, Any]
 MAX_ANCESTRY = 64
 
 
@@ -28,16 +27,16 @@ class Locator:
         self.clock = clock
         self.ttl = ttl
         self._parents: dict[str, tuple[str | None, float]] = {}
-        self._sources: dict[str, tuple[Json, float]] = {}
+        self._sources: dict[str, tuple[JsonObject, float]] = {}
 
-    def page(self, page_id: str) -> Json:
+    def page(self, page_id: str) -> JsonObject:
         page = self.api.call(
             f"page {page_id}", self.api.client.pages.retrieve, about=page_id, page_id=page_id
         )
         self.remember(page)
         return page
 
-    def data_source(self, source_id: str) -> Json:
+    def data_source(self, source_id: str) -> JsonObject:
         """A data source by its id, or the only data source of a database given by its id."""
         cached = self._sources.get(source_id)
         if cached is not None and self.clock() - cached[1] < self.ttl:
@@ -46,7 +45,7 @@ class Locator:
         self._sources[source_id] = (source, self.clock())
         return source
 
-    def _fetch_data_source(self, source_id: str) -> Json:
+    def _fetch_data_source(self, source_id: str) -> JsonObject:
         client = self.api.client
         try:
             source = self.api.call(
@@ -78,14 +77,14 @@ class Locator:
         self.remember(source)
         return source
 
-    def parent_kind(self, parent_id: str) -> tuple[str, Json]:
+    def parent_kind(self, parent_id: str) -> tuple[str, JsonObject]:
         """("page", page) or ("data_source", data source) for a page, data source or database id."""
         try:
             return "page", self.page(parent_id)
         except NotFound:
             return "data_source", self.data_source(parent_id)
 
-    def remember(self, data: Json) -> None:
+    def remember(self, data: JsonObject) -> None:
         parent = data.get("parent") or {}
         kind = parent.get("type")
         value = parent.get(str(kind)) if kind else None

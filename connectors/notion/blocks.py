@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, get_args
+from typing import get_args
 
 from charter.connectors.notion.models import MAX_DEPTH, BlockInput, BlockType
+from charter.schemas.types import JsonObject
 
-Json = dict[str, Any]
 MAX_TEXT_UNITS = 2000
 MAX_RICH_TEXT = 100
 # Every block type Charter writes carries rich text except the divider.
@@ -43,7 +43,7 @@ def text_pieces(text: str, limit: int = MAX_TEXT_UNITS) -> list[str]:
     return pieces
 
 
-def rich_text(text: str) -> list[Json]:
+def rich_text(text: str) -> list[JsonObject]:
     return (
         [{"type": "text", "text": {"content": piece}} for piece in text_pieces(text) if piece] if text else []
     )
@@ -53,7 +53,7 @@ def rich_text(text: str) -> list[Json]:
 class Planned:
     """A block ready to send (`body` without children) and the blocks to create under it."""
 
-    body: Json
+    body: JsonObject
     children: list[Planned] = field(default_factory=list)
 
     def key(self) -> tuple[str, str]:
@@ -70,7 +70,7 @@ def _pieces(block: BlockInput) -> list[Planned]:
     pieces = text_pieces(block.text) or [""]
     out = []
     for i in range(0, len(pieces), MAX_RICH_TEXT):
-        inner: Json = {
+        inner: JsonObject = {
             "rich_text": [
                 {"type": "text", "text": {"content": p}} for p in pieces[i : i + MAX_RICH_TEXT] if p
             ]
@@ -184,7 +184,7 @@ def _list_item(item: re.Match[str], indents: list[int]) -> BlockInput:
 # -- Notion out -------------------------------------------------------------------------------
 
 
-def plain(block: Json) -> str:
+def plain(block: JsonObject) -> str:
     kind = str(block.get("type"))
     inner = block.get(kind) or {}
     if kind in ("child_page", "child_database"):
@@ -192,7 +192,7 @@ def plain(block: Json) -> str:
     return "".join(str(t.get("plain_text", "")) for t in inner.get("rich_text", []) or [])
 
 
-def markdown_line(block: Json, depth: int) -> str:
+def markdown_line(block: JsonObject, depth: int) -> str:
     """One block as a Markdown line, indented two spaces per level below the top."""
     kind = str(block.get("type"))
     inner = block.get(kind) or {}

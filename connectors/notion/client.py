@@ -21,7 +21,9 @@ from notion_client.errors import NotionClientErrorBase
 
 from charter.auth.providers.notion import API_BASE, NOTION_VERSION, capability_hint
 from charter.connectors.base import Credentials, TokenRejected
+from charter.connectors.http import RefreshingAuth, TrafficCount, retry_after
 from charter.connectors.notion.errors import EditConflict, SeenIds, ids_in, missing
+from charter.connectors.paging import PageTrail
 from charter.schemas import (
     CharterError,
     RateLimited,
@@ -29,8 +31,8 @@ from charter.schemas import (
     UpstreamError,
     ValidationError,
 )
+from charter.schemas.types import JsonObject
 
-Json = dict[str, Any]
 RATE_PER_SECOND = 3.0
 BURST = 3.0
 MARGIN = 0.005
@@ -119,6 +121,7 @@ class NotionApi:
         self.sleep = sleep
         self.clock = clock
         self.requests = 0
+        self.traffic = TrafficCount()
         self._capabilities = capabilities
         self.seen = seen
         self.max_wait = max_wait
@@ -129,7 +132,8 @@ class NotionApi:
             retry=False,
             logger=quiet,
             log_level=logging.CRITICAL,
-            client=httpx.Client(timeout=timeout),
+            # A 401 is answered below notion-client: one refresh with the rejected token, sent once more.
+            client=self.traffic.attach(httpx.Client(timeout=timeout, auth=RefreshingAuth(credentials))),
         )
 
     def __repr__(self) -> str:
@@ -137,32 +141,27 @@ class NotionApi:
 
     def call(
         self, subject: str, method: Callable[..., Any], *, about: str | None = None, **kwargs: Any
-    ) -> Json:
+    ) -> JsonObject:
         """One request: wait for the budget, send with a fresh token, translate Notion's errors.
 
         `about` is the id the request concerns, so a 404 can say whether it is only unshared.
         """
-        waited, refreshed, conflicts = 0.0, False, 0
+        waited, conflicts = 0.0, 0
         while True:
             wait = self.budget.take(self.clock())
             if wait > 0:
                 self.sleep(wait)
             self.requests += 1
-            token = self.credentials.access_token()
             try:
                 try:
                     with self._translated(subject, about):
-                        result = method(auth=token, **kwargs)
+                        result = method(**kwargs)
                 finally:
                     self.budget.answered(self.clock())
                 break
-            # Notion did not act on a request it refused with 401, 409 or 429, so this one request is sent
-            # again here; letting the whole action run again would repeat the parts already written.
-            except TokenRejected:
-                if refreshed:
-                    raise
-                self.credentials.refresh(token)
-                refreshed = True
+            # Notion did not act on a request it refused with 409 or 429 (nor 401, which `RefreshingAuth`
+            # answers), so this one request is sent again here; letting the whole action run again would
+            # repeat the parts already written.
             except RateLimited as exc:
                 pause = float(exc.details.get("retry_after") or 1.0)
                 if waited + pause > self.max_wait:
@@ -179,20 +178,17 @@ class NotionApi:
         self.seen.add(ids_in(result))
         return result
 
-    def pages_of(self, subject: str, method: Callable[..., Any], **kwargs: Any) -> Iterator[Json]:
+    def pages_of(self, subject: str, method: Callable[..., Any], **kwargs: Any) -> Iterator[JsonObject]:
         """Every result of a listing, 100 at a time (Notion's maximum page size)."""
         cursor: str | None = None
-        seen: set[str] = set()
+        trail = PageTrail("Notion", subject)
         while True:
             more = {"start_cursor": cursor} if cursor else {}
             page = self.call(subject, method, page_size=100, **more, **kwargs)
             yield from page.get("results", [])
-            cursor = page.get("next_cursor") if page.get("has_more") else None
+            cursor = trail.follow(page.get("next_cursor") if page.get("has_more") else None)
             if cursor is None:
                 return
-            if cursor in seen:
-                raise UpstreamError(f"Notion repeated a page cursor while listing {subject}; try again.")
-            seen.add(cursor)
 
     @contextmanager
     def _translated(self, subject: str, about: str | None) -> Iterator[None]:
@@ -242,11 +238,8 @@ class NotionApi:
 
 
 def _retry_after(headers: Any) -> float:
-    raw = str((headers or {}).get("retry-after", "")).strip()
-    try:
-        return max(0.0, float(raw))
-    except ValueError:
-        return 1.0
+    wait = retry_after(dict(headers or {}))
+    return 1.0 if wait is None else wait
 
 
 __all__ = ["BURST", "RATE_PER_SECOND", "NotionApi", "RateBudget", "budget_for"]

@@ -9,18 +9,16 @@ so a retry finds it rather than posting a second one.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from charter.auth.providers.notion import INSERT_COMMENTS, READ_COMMENTS
 from charter.connectors.base import WriteContext
 from charter.connectors.notion.blocks import rich_text
 from charter.connectors.notion.client import NotionApi
 from charter.connectors.notion.markers import attribution_line, carries
+from charter.schemas.types import JsonObject
 
-Json = dict[str, Any]
 
-
-def comment_written_by(api: NotionApi, page_id: str, key: str) -> Json | None:
+def comment_written_by(api: NotionApi, page_id: str, key: str) -> JsonObject | None:
     """The comment on `page_id` that the attempt holding idempotency key `key` posted, if any."""
     comments = api.pages_of(
         f"the comments on {page_id}", api.client.comments.list, about=page_id, block_id=page_id

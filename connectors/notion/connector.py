@@ -57,8 +57,8 @@ from charter.connectors.notion.properties import properties_out
 from charter.connectors.notion.responses import page_from, title_of, trashed
 from charter.connectors.notion.writer import ContentWriter, body, first_part
 from charter.schemas import NotFound, Page, ScopeMissing, WriteResult
+from charter.schemas.types import JsonObject
 
-Json = dict[str, Any]
 READ = (READ_CONTENT,)
 
 
@@ -272,7 +272,7 @@ class NotionConnector(Connector):
             if earlier is not None:
                 return self._comment_result(change, ctx, earlier)
         text = f"{change.text}\n\n— {attribution_line(ctx.attribution, ctx.idempotency_key)}"
-        target: Json = (
+        target: JsonObject = (
             {"discussion_id": change.discussion_id}
             if change.discussion_id
             else {"parent": {"page_id": change.page_id}}
@@ -317,12 +317,12 @@ class NotionConnector(Connector):
 
     # -- plumbing --------------------------------------------------------------------------
 
-    def _parent_of(self, change: CreatePage) -> tuple[str, Json]:
+    def _parent_of(self, change: CreatePage) -> tuple[str, JsonObject]:
         kind, parent = self.locate.parent_kind(change.parent_id)
         self.locate.check_within(str(parent["id"]), change.within)
         return kind, parent
 
-    def _page_and_schema(self, page_id: str, within: str | None) -> tuple[Json, dict[str, Json]]:
+    def _page_and_schema(self, page_id: str, within: str | None) -> tuple[JsonObject, dict[str, JsonObject]]:
         self.locate.check_within(page_id, within)
         page = self.locate.page(page_id)
         source_id = (page.get("parent") or {}).get("data_source_id")
@@ -330,7 +330,7 @@ class NotionConnector(Connector):
             return page, self.locate.data_source(str(source_id)).get("properties") or {}
         return page, dict(_TITLE_ONLY)
 
-    def _children(self, block_id: str) -> Iterator[Json]:
+    def _children(self, block_id: str) -> Iterator[JsonObject]:
         return self.api.pages_of(
             f"the content of {block_id}",
             self.api.client.blocks.children.list,
@@ -338,7 +338,7 @@ class NotionConnector(Connector):
             block_id=block_id,
         )
 
-    def _append(self, parent: str, blocks: list[Json], after: str | None) -> list[Json]:
+    def _append(self, parent: str, blocks: list[JsonObject], after: str | None) -> list[JsonObject]:
         extra = {"after": after} if after else {}
         data = self.api.call(
             f"adding blocks to {parent}", self.api.client.blocks.children.append, about=parent,
@@ -349,7 +349,9 @@ class NotionConnector(Connector):
     def _writer(self) -> ContentWriter:
         return ContentWriter(self._append, self._children)
 
-    def _page_written_by(self, kind: str, parent: Json, change: CreatePage, ctx: WriteContext) -> Json | None:
+    def _page_written_by(
+        self, kind: str, parent: JsonObject, change: CreatePage, ctx: WriteContext
+    ) -> JsonObject | None:
         """The page a lost earlier attempt created: same title under the same parent, with our reference."""
         client = self.api.client
         if kind == "data_source":
@@ -372,7 +374,7 @@ class NotionConnector(Connector):
                 return self.locate.page(candidate)
         return None
 
-    def _comment_written_by(self, page_id: str, ctx: WriteContext) -> Json | None:
+    def _comment_written_by(self, page_id: str, ctx: WriteContext) -> JsonObject | None:
         self._require(READ_COMMENTS, "check whether the earlier attempt already posted the comment")
         return comment_written_by(self.api, page_id, ctx.idempotency_key)
 
@@ -399,7 +401,7 @@ class NotionConnector(Connector):
             summary=f"added {len(nodes)} top-level blocks to {change.page_id}",
         )
 
-    def _comment_result(self, change: AddComment, ctx: WriteContext, data: Json) -> WriteResult:
+    def _comment_result(self, change: AddComment, ctx: WriteContext, data: JsonObject) -> WriteResult:
         return WriteResult(
             action="add_comment",
             id=str(data["id"]),
@@ -408,7 +410,7 @@ class NotionConnector(Connector):
         )
 
     @staticmethod
-    def _result(action_name: str, ctx: WriteContext, data: Json, summary: str) -> WriteResult:
+    def _result(action_name: str, ctx: WriteContext, data: JsonObject, summary: str) -> WriteResult:
         return WriteResult(
             action=action_name,
             id=str(data["id"]),
@@ -418,7 +420,7 @@ class NotionConnector(Connector):
         )
 
 
-_TITLE_ONLY: dict[str, Json] = {"title": {"id": "title", "name": "title", "type": "title"}}
+_TITLE_ONLY: dict[str, JsonObject] = {"title": {"id": "title", "name": "title", "type": "title"}}
 
 
 def _blocks_of(change: _Content) -> list[BlockInput]:

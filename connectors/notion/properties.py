@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
 
 from charter.connectors.notion.blocks import rich_text
 from charter.connectors.notion.models import PropertyFilter, PropertyValue, Sort
 from charter.schemas import ValidationError
+from charter.schemas.types import JsonObject
 
-Json = dict[str, Any]
-Schema = dict[str, Json]
+Schema = dict[str, JsonObject]
 READ_ONLY = frozenset(
     {"formula", "rollup", "created_time", "created_by", "last_edited_time", "last_edited_by", "unique_id"}
 )
@@ -45,13 +44,13 @@ def _refuse(name: str, problem: str) -> ValidationError:
     )
 
 
-def _known(schema: Schema, name: str) -> Json:
+def _known(schema: Schema, name: str) -> JsonObject:
     if name not in schema:
         raise _refuse(name, f"the data source has no such property; it has {', '.join(sorted(schema))}")
     return schema[name]
 
 
-def _options(prop: Json) -> list[str]:
+def _options(prop: JsonObject) -> list[str]:
     kind = prop["type"]
     return [str(o["name"]) for o in (prop.get(kind) or {}).get("options", [])]
 
@@ -64,7 +63,7 @@ def _is_date(value: str) -> bool:
     return True
 
 
-def value_out(name: str, prop: Json, value: PropertyValue) -> Json:
+def value_out(name: str, prop: JsonObject, value: PropertyValue) -> JsonObject:
     """One agent value as Notion's property value, or a ValidationError saying what the schema wants."""
     kind = prop["type"]
     if kind in READ_ONLY:
@@ -106,9 +105,9 @@ def value_out(name: str, prop: Json, value: PropertyValue) -> Json:
     raise _refuse(name, f"Charter cannot set {kind} properties yet")
 
 
-def properties_out(schema: Schema, values: dict[str, PropertyValue], title: str | None = None) -> Json:
+def properties_out(schema: Schema, values: dict[str, PropertyValue], title: str | None = None) -> JsonObject:
     """Every value checked and converted; the title goes to the schema's title property."""
-    out: Json = {}
+    out: JsonObject = {}
     if title is not None:
         title_name = next((n for n, p in schema.items() if p["type"] == "title"), "title")
         out[title_name] = {"title": rich_text(title)}
@@ -117,7 +116,7 @@ def properties_out(schema: Schema, values: dict[str, PropertyValue], title: str 
     return out
 
 
-def value_in(value: Json) -> PropertyValue:
+def value_in(value: JsonObject) -> PropertyValue:
     """A Notion property value as a plain value."""
     kind = value.get("type")
     inner = value.get(str(kind))
@@ -136,7 +135,7 @@ def value_in(value: Json) -> PropertyValue:
     return None
 
 
-def filter_out(schema: Schema, filters: list[PropertyFilter], match: str) -> Json | None:
+def filter_out(schema: Schema, filters: list[PropertyFilter], match: str) -> JsonObject | None:
     """Typed filters as Notion's filter object, checked against the schema."""
     parts = [_condition(schema, f) for f in filters]
     if not parts:
@@ -146,7 +145,7 @@ def filter_out(schema: Schema, filters: list[PropertyFilter], match: str) -> Jso
     return {"and" if match == "all" else "or": parts}
 
 
-def _condition(schema: Schema, f: PropertyFilter) -> Json:
+def _condition(schema: Schema, f: PropertyFilter) -> JsonObject:
     prop = _known(schema, f.property)
     kind = prop["type"]
     allowed = CONDITIONS.get(kind, set()) | {"is_empty", "is_not_empty"}
@@ -166,8 +165,8 @@ def _condition(schema: Schema, f: PropertyFilter) -> Json:
     return {"property": f.property, kind: {f.condition: value}}
 
 
-def sorts_out(schema: Schema, sorts: list[Sort]) -> list[Json]:
-    out: list[Json] = []
+def sorts_out(schema: Schema, sorts: list[Sort]) -> list[JsonObject]:
+    out: list[JsonObject] = []
     for sort in sorts:
         if sort.property is not None:
             _known(schema, sort.property)

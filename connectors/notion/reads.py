@@ -33,8 +33,7 @@ from charter.connectors.notion.properties import filter_out, sorts_out
 from charter.connectors.notion.responses import block_item, comment_from, row_from, search_result_from
 from charter.connectors.notion.watermark import Fingerprints, Watermark, following, fresh
 from charter.schemas import Page, Provenance
-
-Json = dict[str, Any]
+from charter.schemas.types import JsonObject
 
 
 def _cursor_of(request: Any) -> str | None:
@@ -42,12 +41,12 @@ def _cursor_of(request: Any) -> str | None:
     return None if position is None else str(position["c"])
 
 
-def _next(request: Any, page: Json) -> str | None:
+def _next(request: Any, page: JsonObject) -> str | None:
     cursor = page.get("next_cursor") if page.get("has_more") else None
     return seal(request, {"c": cursor}) if cursor else None
 
 
-def _start(cursor: str | None) -> Json:
+def _start(cursor: str | None) -> JsonObject:
     return {"start_cursor": cursor} if cursor else {}
 
 
@@ -57,7 +56,7 @@ def _minute(moment: datetime) -> str:
 
 
 def search(api: NotionApi, locate: Locator, request: Search) -> Page[SearchResult]:
-    body: Json = {"query": request.query, "page_size": request.page_size, **_start(_cursor_of(request))}
+    body: JsonObject = {"query": request.query, "page_size": request.page_size, **_start(_cursor_of(request))}
     body["sort"] = {"direction": "descending", "timestamp": "last_edited_time"}
     if request.kind:
         body["filter"] = {"property": "object", "value": request.kind}
@@ -80,7 +79,7 @@ def search(api: NotionApi, locate: Locator, request: Search) -> Page[SearchResul
 
 
 def _fetcher(api: NotionApi) -> walker.FetchChildren:
-    def fetch(parent: str, start: str | None) -> Json:
+    def fetch(parent: str, start: str | None) -> JsonObject:
         return api.call(
             f"the content of {parent}", api.client.blocks.children.list, about=parent,
             block_id=parent, page_size=100, **_start(start),
@@ -117,7 +116,7 @@ def page_text(api: NotionApi, request: ReadPageText) -> PageText:
     lines: list[str] = []
     used = [0]
 
-    def room(blocks: list[tuple[Json, int, str]]) -> bool:
+    def room(blocks: list[tuple[JsonObject, int, str]]) -> bool:
         while len(lines) < len(blocks):
             block, depth, _ = blocks[len(lines)]
             lines.append(markdown_line(block, depth))
@@ -148,7 +147,7 @@ def _since(request: QueryDataSource) -> Watermark:
     return Watermark(None)
 
 
-def query(api: NotionApi, source: Json, request: QueryDataSource, now: float) -> RowPage:
+def query(api: NotionApi, source: JsonObject, request: QueryDataSource, now: float) -> RowPage:
     """One page of rows; `now` (seconds since the epoch) tells whether the watermark's minute is over."""
     schema = source.get("properties") or {}
     condition = filter_out(schema, list(request.filters), request.match)
@@ -157,7 +156,7 @@ def query(api: NotionApi, source: Json, request: QueryDataSource, now: float) ->
     if minute is not None:
         edited = {"timestamp": "last_edited_time", "last_edited_time": {"on_or_after": minute}}
         condition = edited if condition is None else {"and": [condition, edited]}
-    body: Json = {"page_size": request.page_size, **_start(_cursor_of(request))}
+    body: JsonObject = {"page_size": request.page_size, **_start(_cursor_of(request))}
     if condition is not None:
         body["filter"] = condition
     if request.sorts:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from charter.connectors.notion.blocks import plain
 from charter.connectors.notion.models import (
     CONNECTOR,
@@ -16,15 +14,14 @@ from charter.connectors.notion.models import (
 )
 from charter.connectors.notion.properties import value_in
 from charter.schemas import Provenance
+from charter.schemas.types import JsonObject
 
-Json = dict[str, Any]
 
-
-def trashed(data: Json) -> bool:
+def trashed(data: JsonObject) -> bool:
     return bool(data.get("in_trash") or data.get("archived"))
 
 
-def title_of(data: Json) -> str:
+def title_of(data: JsonObject) -> str:
     if data.get("object") in ("data_source", "database"):
         return "".join(str(t.get("plain_text", "")) for t in data.get("title") or [])
     for value in (data.get("properties") or {}).values():
@@ -33,19 +30,19 @@ def title_of(data: Json) -> str:
     return ""
 
 
-def parent_of(data: Json) -> tuple[str, str | None]:
+def parent_of(data: JsonObject) -> tuple[str, str | None]:
     parent = data.get("parent") or {}
     kind = str(parent.get("type") or "workspace")
     value = parent.get(kind)
     return kind, value if isinstance(value, str) else None
 
 
-def _provenance(data: Json) -> Provenance:
+def _provenance(data: JsonObject) -> Provenance:
     author = (data.get("created_by") or {}).get("id")
     return Provenance(connector=CONNECTOR, id=str(data["id"]), url=data.get("url"), author=author)
 
 
-def page_from(data: Json) -> NotionPage:
+def page_from(data: JsonObject) -> NotionPage:
     kind, parent = parent_of(data)
     return NotionPage(
         id=str(data["id"]),
@@ -61,7 +58,7 @@ def page_from(data: Json) -> NotionPage:
     )
 
 
-def row_from(data: Json) -> Row:
+def row_from(data: JsonObject) -> Row:
     return Row(
         id=str(data["id"]),
         provenance=_provenance(data),
@@ -72,7 +69,7 @@ def row_from(data: Json) -> Row:
     )
 
 
-def data_source_from(data: Json) -> DataSourceRef:
+def data_source_from(data: JsonObject) -> DataSourceRef:
     return DataSourceRef(
         id=str(data["id"]),
         provenance=_provenance(data),
@@ -84,7 +81,7 @@ def data_source_from(data: Json) -> DataSourceRef:
     )
 
 
-def search_result_from(data: Json) -> SearchResult:
+def search_result_from(data: JsonObject) -> SearchResult:
     kind = "data_source" if data.get("object") == "data_source" else "page"
     return SearchResult(
         id=str(data["id"]),
@@ -96,7 +93,7 @@ def search_result_from(data: Json) -> SearchResult:
     )
 
 
-def block_item(block: Json, depth: int, parent: str, max_depth: int) -> BlockItem:
+def block_item(block: JsonObject, depth: int, parent: str, max_depth: int) -> BlockItem:
     kind = str(block.get("type"))
     inner = block.get(kind) or {}
     has_children = bool(block.get("has_children"))
@@ -112,7 +109,7 @@ def block_item(block: Json, depth: int, parent: str, max_depth: int) -> BlockIte
     )
 
 
-def comment_from(data: Json) -> NotionComment:
+def comment_from(data: JsonObject) -> NotionComment:
     return NotionComment(
         id=str(data["id"]),
         provenance=Provenance(

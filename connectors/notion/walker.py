@@ -17,11 +17,11 @@ from pydantic import BaseModel
 
 from charter.connectors.cursors import FOREIGN, seal, unseal
 from charter.schemas import ValidationError
+from charter.schemas.types import JsonObject
 
-Json = dict[str, Any]
 # Blocks whose children are other pages or databases: their content is read by reading them.
 OPAQUE = frozenset({"child_page", "child_database"})
-FetchChildren = Callable[[str, str | None], Json]
+FetchChildren = Callable[[str, str | None], JsonObject]
 
 
 @dataclass
@@ -30,7 +30,7 @@ class Frame:
     depth: int
     start: str | None = None
     skip: int = 0
-    items: list[Json] | None = None
+    items: list[JsonObject] | None = None
     next: str | None = None
     used: int = 0
 
@@ -39,7 +39,7 @@ class Frame:
 class Walk:
     """Blocks read (with their depth and parent) and where to continue, if anywhere."""
 
-    blocks: list[tuple[Json, int, str]] = field(default_factory=list)
+    blocks: list[tuple[JsonObject, int, str]] = field(default_factory=list)
     frames: list[Frame] = field(default_factory=list)
 
     @property
@@ -51,7 +51,7 @@ def walk(
     fetch: FetchChildren,
     frames: list[Frame],
     max_depth: int,
-    keep_going: Callable[[list[tuple[Json, int, str]]], bool],
+    keep_going: Callable[[list[tuple[JsonObject, int, str]]], bool],
 ) -> Walk:
     """Read blocks depth-first from `frames` while `keep_going(blocks so far)` holds."""
     out = Walk(frames=frames)

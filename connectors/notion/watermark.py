@@ -16,13 +16,12 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from charter.connectors.notion.blocks import plain
 from charter.connectors.notion.client import NotionApi
 from charter.schemas import ValidationError
+from charter.schemas.types import JsonObject
 
-Json = dict[str, Any]
 MAX_FINGERPRINTS = 200
 # Rows of a still-open minute whose content is read for their fingerprint; beyond that the next
 # read returns the minute's rows again rather than miss one.
@@ -64,7 +63,7 @@ class Fingerprints:
         self.api = api
         self._content: dict[str, str] = {}
 
-    def of(self, row: Json, with_content: bool) -> str:
+    def of(self, row: JsonObject, with_content: bool) -> str:
         parts = [row["id"], row["last_edited_time"], row.get("properties")]
         if with_content:
             parts.append(self._content_of(str(row["id"])))
@@ -85,7 +84,7 @@ class Fingerprints:
         return self._content[row_id]
 
 
-def fresh(rows: list[Json], mark: Watermark, prints: Fingerprints) -> list[Json]:
+def fresh(rows: list[JsonObject], mark: Watermark, prints: Fingerprints) -> list[JsonObject]:
     """The rows the earlier read did not return as they are now."""
     out = []
     for row in rows:
@@ -97,7 +96,7 @@ def fresh(rows: list[Json], mark: Watermark, prints: Fingerprints) -> list[Json]
     return out
 
 
-def following(rows: list[Json], mark: Watermark, prints: Fingerprints, now: float) -> Watermark | None:
+def following(rows: list[JsonObject], mark: Watermark, prints: Fingerprints, now: float) -> Watermark | None:
     """The watermark after `rows` were read at `now` (seconds since the epoch)."""
     latest = max(
         [str(r["last_edited_time"]) for r in rows] + ([mark.minute] if mark.minute else []), default=None

@@ -11,19 +11,18 @@ planned content, and sends only the rest.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
 
 from charter.connectors.notion.blocks import Planned, plain
 from charter.connectors.notion.markers import carries
+from charter.schemas.types import JsonObject
 
-Json = dict[str, Any]
 MAX_ARRAY = 100
 MAX_REQUEST_BLOCKS = 1000
-Append = Callable[[str, list[Json], str | None], list[Json]]
-ListChildren = Callable[[str], Iterator[Json]]
+Append = Callable[[str, list[JsonObject], str | None], list[JsonObject]]
+ListChildren = Callable[[str], Iterator[JsonObject]]
 
 
-def body(node: Planned) -> Json:
+def body(node: Planned) -> JsonObject:
     """The request block with its first 100 children inline (no deeper level)."""
     out = {**node.body}
     if node.children:
@@ -46,7 +45,7 @@ def first_part(nodes: list[Planned], reserved: int) -> int:
     return max(count, 1) if nodes else 0
 
 
-def matches(node: Planned, block: Json) -> bool:
+def matches(node: Planned, block: JsonObject) -> bool:
     kind, text = node.key()
     return block.get("type") == kind and plain(block) == text
 
@@ -64,7 +63,7 @@ class ContentWriter:
         parent: str,
         nodes: list[Planned],
         after: str | None,
-        made: list[Json],
+        made: list[JsonObject],
         *,
         nest_made: bool = True,
     ) -> None:
@@ -86,7 +85,7 @@ class ContentWriter:
             anchor = str(created[-1]["id"])
             rest = rest[count:]
 
-    def _nested(self, nodes: list[Planned], created: list[Json]) -> None:
+    def _nested(self, nodes: list[Planned], created: list[JsonObject]) -> None:
         for node, block in zip(nodes, created, strict=False):
             if len(node.children) > MAX_ARRAY:
                 self.write(str(block["id"]), node.children[MAX_ARRAY:], None, [])
@@ -114,7 +113,7 @@ class ContentWriter:
         return True
 
 
-def _landed(nodes: list[Planned], before: list[Json]) -> int:
+def _landed(nodes: list[Planned], before: list[JsonObject]) -> int:
     """How many of `nodes`, from the first, stand in order right before the attribution line."""
     for count in range(min(len(nodes), len(before)), 0, -1):
         tail = before[len(before) - count :]

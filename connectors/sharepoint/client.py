@@ -19,10 +19,12 @@ from urllib.parse import urlsplit
 import httpx
 
 from charter.connectors.base import Credentials, TokenRejected
+from charter.connectors.http import RefreshingAuth, TrafficCount, error_for_status, retry_after
+from charter.connectors.paging import PageTrail
 from charter.schemas import Conflict, NotFound, RateLimited, ScopeMissing, UpstreamError, ValidationError
+from charter.schemas.types import JsonObject
 
 log = logging.getLogger("charter.connectors.sharepoint")
-Json = dict[str, Any]
 DEFAULT_API = "https://graph.microsoft.com/v1.0"
 MAX_BATCH = 20
 # What Graph's own SDKs wait when a 429 or 503 comes without Retry-After.
@@ -81,9 +83,12 @@ class GraphClient:
         self.credentials = credentials
         self.base = (base_url or DEFAULT_API).rstrip("/")
         self._origin = _origin(self.base)
-        self.http = httpx.Client(
-            timeout=timeout, headers={"User-Agent": user_agent()}, follow_redirects=False
+        self.traffic = TrafficCount()
+        self.http = self.traffic.attach(
+            httpx.Client(timeout=timeout, headers={"User-Agent": user_agent()}, follow_redirects=False)
         )
+        # Graph calls only; the pre-authenticated upload and download URLs go without it.
+        self._auth = RefreshingAuth(credentials)
 
     def __repr__(self) -> str:
         return f"<GraphClient {self.base} connection={self.credentials.connection_id!r}>"
@@ -116,7 +121,6 @@ class GraphClient:
             raise UpstreamError(
                 f"Graph answered with a link to another host while reading {subject}; refused."
             )
-        sent = {"Authorization": f"Bearer {self.credentials.access_token()}", **(headers or {})}
         try:
             response = self.http.request(
                 method,
@@ -124,7 +128,8 @@ class GraphClient:
                 params=params,
                 json=body if content is None else None,
                 content=content,
-                headers=sent,
+                headers=headers,
+                auth=self._auth,
             )
         except httpx.TimeoutException:
             raise UpstreamError(
@@ -139,31 +144,31 @@ class GraphClient:
             raise error_for(answer, subject, self.credentials.granted_scopes)
         return answer
 
-    def get(self, path: str, subject: str, params: Mapping[str, str] | None = None) -> Json:
+    def get(self, path: str, subject: str, params: Mapping[str, str] | None = None) -> JsonObject:
         body = self.call("GET", path, subject, params=params).body
         return body if isinstance(body, dict) else {}
 
-    def pages(self, path: str, subject: str, params: Mapping[str, str] | None = None) -> Iterator[Json]:
+    def pages(self, path: str, subject: str, params: Mapping[str, str] | None = None) -> Iterator[JsonObject]:
         """Every page of a collection, following `@odata.nextLink` (on the Graph host only)."""
         page = self.get(path, subject, params)
-        seen: set[str] = set()
+        trail = PageTrail("Microsoft Graph", subject)
         while True:
             yield page
             link = page.get("@odata.nextLink")
-            if not isinstance(link, str):
+            link = trail.follow(link if isinstance(link, str) else None)
+            if link is None:
                 return
-            if link in seen:
-                raise UpstreamError(f"Graph repeated a page link while listing {subject}; stopped.")
-            seen.add(link)
             page = self.get(link, subject)
 
-    def batch(self, requests: Sequence[Json], subject: str, sleep: Any, max_wait: float) -> dict[str, Json]:
+    def batch(
+        self, requests: Sequence[JsonObject], subject: str, sleep: Any, max_wait: float
+    ) -> dict[str, JsonObject]:
         """Answers of many GETs by request id, 20 per `$batch`; throttled inner requests are retried alone."""
-        answers: dict[str, Json] = {}
+        answers: dict[str, JsonObject] = {}
         pending = list(requests)
         waited = 0.0
         while pending:
-            retry: list[Json] = []
+            retry: list[JsonObject] = []
             wait = 0.0
             for start in range(0, len(pending), MAX_BATCH):
                 chunk = pending[start : start + MAX_BATCH]
@@ -222,7 +227,7 @@ class GraphClient:
             raise error_for(answer, subject, self.credentials.granted_scopes)
         return answer
 
-    def session_status(self, url: str, subject: str) -> Json:
+    def session_status(self, url: str, subject: str) -> JsonObject:
         try:
             response = self.http.get(url)
         except httpx.TransportError:
@@ -252,9 +257,8 @@ def _json(response: httpx.Response) -> Any:
 
 
 def _retry_after(headers: Mapping[str, str]) -> float:
-    lowered = {k.lower(): v for k, v in headers.items()}
-    raw = str(lowered.get("retry-after", "")).strip()
-    return float(raw) if raw.replace(".", "", 1).isdigit() else DEFAULT_WAIT
+    wait = retry_after(headers)
+    return DEFAULT_WAIT if wait is None else wait
 
 
 def graph_error(body: Any) -> tuple[str, str]:
@@ -301,10 +305,4 @@ def error_for(answer: GraphAnswer, subject: str, granted: frozenset[str]) -> Exc
         return Conflict(f"{subject} is locked (checked out or open for editing); try later.", graph_code=code)
     if status == 507:
         return ValidationError(f"the library has no room for {subject} ({said}); free space first.")
-    if status >= 500:
-        return UpstreamError(
-            f"Microsoft Graph failed ({status}) while working on {subject}; try again shortly."
-        )
-    return ValidationError(
-        f"Microsoft Graph did not accept the request about {subject} ({status} {said}); nothing changed."
-    )
+    return error_for_status(status, "Microsoft Graph", subject, said=said)

@@ -78,8 +78,8 @@ from charter.connectors.sharepoint.responses import (
 )
 from charter.connectors.sharepoint.writes import Writes
 from charter.schemas import NotFound, Page, Provenance, ValidationError, WriteResult
+from charter.schemas.types import JsonObject
 
-Json = dict[str, Any]
 # Requests name libraries by site path, and resolving a site by path needs Sites.Read.All, which
 # also reads every library's files: it is the least a read by site path can ask for. Writing
 # files adds Files.ReadWrite.All; writing list rows needs Sites.ReadWrite.All.
@@ -442,7 +442,7 @@ class SharePointConnector(Writes, Connector):
 
     # -- plumbing --------------------------------------------------------------------------
 
-    def _site(self, address: str) -> Json:
+    def _site(self, address: str) -> JsonObject:
         host, _, path = address.partition("/")
         return self.api.get(f"/sites/{host}:/{quote(path, safe='/')}", f"site {address}")
 
@@ -470,7 +470,7 @@ class SharePointConnector(Writes, Connector):
             self._resolved[key] = str(found["id"])
         return self._resolved[key]
 
-    def _next(self, request: BaseModel, data: Json) -> str | None:
+    def _next(self, request: BaseModel, data: JsonObject) -> str | None:
         link = data.get("@odata.nextLink")
         return encode_cursor(request, str(link)) if isinstance(link, str) else None
 
@@ -481,7 +481,7 @@ def _offset(request: SearchMicrosoft) -> int:
     return int(link[1:]) if link and link[1:].isdigit() else 0
 
 
-def _content(path: str, meta: Json, data: bytes, content_range: str | None, cut: bool) -> FileContent:
+def _content(path: str, meta: JsonObject, data: bytes, content_range: str | None, cut: bool) -> FileContent:
     try:
         text: str | None = data.decode("utf-8")
         encoded = None

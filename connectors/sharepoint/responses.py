@@ -16,8 +16,8 @@ from charter.connectors.sharepoint.models import (
 )
 from charter.connectors.sharepoint.own_drive import MY_SITE
 from charter.schemas import Provenance
+from charter.schemas.types import JsonObject
 
-Json = dict[str, Any]
 # Properties a listing asks for: enough for an agent, nothing heavy (no thumbnails, permissions).
 ITEM_SELECT = (
     "id,name,size,eTag,file,folder,parentReference,lastModifiedDateTime,lastModifiedBy,webUrl,deleted"
@@ -29,7 +29,7 @@ def _who(identity: Any) -> str | None:
     return user.get("email") or user.get("displayName")
 
 
-def site_from(data: Json) -> Site:
+def site_from(data: JsonObject) -> Site:
     url = str(data.get("webUrl") or "")
     address = url.removeprefix("https://").removeprefix("http://").rstrip("/")
     return Site(
@@ -43,7 +43,7 @@ def site_from(data: Json) -> Site:
     )
 
 
-def drive_from(data: Json) -> Drive:
+def drive_from(data: JsonObject) -> Drive:
     quota = data.get("quota") or {}
     return Drive(
         id=str(data["id"]),
@@ -55,7 +55,7 @@ def drive_from(data: Json) -> Drive:
     )
 
 
-def item_path(data: Json, fallback_parent: str | None = None) -> str:
+def item_path(data: JsonObject, fallback_parent: str | None = None) -> str:
     """The library-relative path of an item, from `parentReference.path` (`/drive/root:/A/B`)."""
     parent = (data.get("parentReference") or {}).get("path")
     if isinstance(parent, str) and ":" in parent:
@@ -68,7 +68,7 @@ def item_path(data: Json, fallback_parent: str | None = None) -> str:
     return f"{folder}/{name}" if folder else name
 
 
-def item_from(data: Json, fallback_parent: str | None = None) -> DriveItem:
+def item_from(data: JsonObject, fallback_parent: str | None = None) -> DriveItem:
     file = data.get("file") or {}
     folder = data.get("folder")
     return DriveItem(
@@ -91,7 +91,7 @@ def item_from(data: Json, fallback_parent: str | None = None) -> DriveItem:
     )
 
 
-def column_from(data: Json) -> Column:
+def column_from(data: JsonObject) -> Column:
     kinds = ("text", "choice", "number", "dateTime", "boolean", "lookup", "personOrGroup", "currency")
     kind = next((k for k in kinds if data.get(k) is not None), "other")
     return Column(
@@ -106,7 +106,7 @@ def column_from(data: Json) -> Column:
     )
 
 
-def row_from(data: Json) -> ListRow:
+def row_from(data: JsonObject) -> ListRow:
     fields = {k: v for k, v in (data.get("fields") or {}).items() if not k.startswith("@")}
     return ListRow(
         id=str(data["id"]),
@@ -150,7 +150,7 @@ def site_of(web_url: str | None) -> str | None:
     return host
 
 
-def hit_from(hit: Json) -> SearchHit:
+def hit_from(hit: JsonObject) -> SearchHit:
     resource = hit.get("resource") or {}
     kind = str(resource.get("@odata.type") or "").removeprefix("#microsoft.graph.")
     url = resource.get("webUrl")

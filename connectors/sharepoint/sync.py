@@ -8,8 +8,9 @@ everything there as changed and says `resynced`, so the caller replaces its copy
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from charter.connectors.paging import PageTrail
 from charter.connectors.sharepoint.cursors import encode_cursor, link_of
 from charter.connectors.sharepoint.models import DriveItem, LibraryChanges, SyncLibrary
 from charter.connectors.sharepoint.responses import ITEM_SELECT, item_from, item_path
@@ -17,9 +18,6 @@ from charter.schemas import Provenance, UpstreamError
 
 if TYPE_CHECKING:
     from charter.connectors.sharepoint.writes import Writes
-
-Json = dict[str, Any]
-MAX_PAGES = 10_000
 
 
 def sync_library(connector: Writes, request: SyncLibrary) -> LibraryChanges:
@@ -33,14 +31,15 @@ def sync_library(connector: Writes, request: SyncLibrary) -> LibraryChanges:
         return _changes(request, [], [], str(start["@odata.deltaLink"]), resynced=False)
     changed: dict[str, DriveItem] = {}
     deleted: dict[str, None] = {}
-    url, resynced = api.on_host(link), False
-    for _ in range(MAX_PAGES):
+    url: str | None = api.on_host(link)
+    resynced, trail = False, PageTrail("Microsoft Graph", subject)
+    while url is not None:
         answer = api.call("GET", url, subject, accept=(410,))
         if answer.status == 410:
-            url, resynced = str(answer.headers.get("location") or ""), True
+            url, resynced = trail.follow(str(answer.headers.get("location") or "")), True
             changed.clear()
             deleted.clear()
-            if not url:
+            if url is None:
                 raise UpstreamError(f"Graph asked to resync {subject} but gave no place to restart from.")
             continue
         page = answer.body or {}
@@ -58,10 +57,8 @@ def sync_library(connector: Writes, request: SyncLibrary) -> LibraryChanges:
             return _changes(
                 request, list(changed.values()), list(deleted), page["@odata.deltaLink"], resynced
             )
-        url = str(page.get("@odata.nextLink") or "")
-        if not url:
-            raise UpstreamError(f"Graph ended a page of {subject} with neither a next nor a delta link.")
-    raise UpstreamError(f"{subject} did not end after {MAX_PAGES} pages; sync again.")
+        url = trail.follow(str(page.get("@odata.nextLink") or ""))
+    raise UpstreamError(f"Graph ended a page of {subject} with neither a next nor a delta link.")
 
 
 def _inside(folder: str, path: str) -> bool:

@@ -8,12 +8,10 @@ an Authorization header: a token that expires during a long upload cannot break 
 
 from __future__ import annotations
 
-from typing import Any
-
 from charter.connectors.sharepoint.client import GraphClient
 from charter.schemas import NotFound, UpstreamError
+from charter.schemas.types import JsonObject
 
-Json = dict[str, Any]
 SIMPLE_LIMIT = 4 * 1024 * 1024
 FRAGMENT_UNIT = 320 * 1024
 # About 10 MiB per fragment, as Microsoft recommends, and a multiple of 320 KiB.
@@ -27,7 +25,7 @@ def fragment_size(total: int, wanted: int = FRAGMENT) -> int:
     return min(size, max(FRAGMENT_UNIT, total + (-total % FRAGMENT_UNIT)))
 
 
-def next_start(status: Json) -> int | None:
+def next_start(status: JsonObject) -> int | None:
     """The first byte Graph still expects (`nextExpectedRanges: ["12345-"]`), None when complete."""
     ranges = status.get("nextExpectedRanges") or []
     if not ranges:
@@ -37,7 +35,7 @@ def next_start(status: Json) -> int | None:
 
 def upload_in_session(
     api: GraphClient, url: str, data: bytes, subject: str, fragment: int = FRAGMENT
-) -> Json:
+) -> JsonObject:
     """Send `data` through an open session's URL; returns the driveItem Graph made."""
     size = fragment_size(len(data), fragment)
     start, resumes = 0, 0

@@ -27,11 +27,11 @@ from charter.connectors.sharepoint.models import (
 from charter.connectors.sharepoint.responses import item_url, path_url
 from charter.connectors.sharepoint.upload import SIMPLE_LIMIT, upload_in_session
 from charter.schemas import Conflict, NotFound, ValidationError, WriteResult
+from charter.schemas.types import JsonObject
 
 if TYPE_CHECKING:
     from charter.connectors.sharepoint.client import GraphClient
 
-Json = dict[str, Any]
 # The largest current file a replacement's preview downloads to show a diff.
 PREVIEW_LIMIT = 1024 * 1024
 
@@ -54,7 +54,7 @@ class Writes:
     def place(change: _PathChange) -> str:
         return preview.where(change.site, change.library, change.path)
 
-    def raw_item(self, change: _PathChange) -> Json:
+    def raw_item(self, change: _PathChange) -> JsonObject:
         drive = self._drive_id(change.site, change.library)
         return self.api.get(
             path_url(drive, change.path),
@@ -62,7 +62,7 @@ class Writes:
             {"$select": "id,name,size,eTag,file,folder,webUrl,description"},
         )
 
-    def maybe_item(self, change: _PathChange) -> Json | None:
+    def maybe_item(self, change: _PathChange) -> JsonObject | None:
         try:
             return self.raw_item(change)
         except NotFound:
@@ -101,7 +101,7 @@ class Writes:
         domain = str(self.credentials.account).rpartition("@")[2].lower()
         return [r for r in recipients if not domain or r.rpartition("@")[2].lower() != domain]
 
-    def checked_row(self, change: UpdateListItem) -> Json:
+    def checked_row(self, change: UpdateListItem) -> JsonObject:
         """The row as it is now, after checking every field against the list's columns."""
         site = self._site_id(change.site)
         base = f"/sites/{site}/lists/{change.list}"
@@ -148,7 +148,7 @@ class Writes:
             # One PUT carries no metadata: the agent and grant follow as the item's description.
             item = self._attributed(drive, answer.body or {}, ctx, subject)
         else:
-            props: Json = {"@microsoft.graph.conflictBehavior": behaviour}
+            props: JsonObject = {"@microsoft.graph.conflictBehavior": behaviour}
             if ctx.attribution is not None:
                 props["description"] = ctx.attribution.line()
             session = self.api.call(
@@ -157,7 +157,7 @@ class Writes:
             item = upload_in_session(self.api, str((session or {})["uploadUrl"]), data, subject)
         return self._result(action_name, ctx, item, f"uploaded {subject} ({len(data):,} bytes)")
 
-    def _attributed(self, drive: str, item: Json, ctx: WriteContext, subject: str) -> Json:
+    def _attributed(self, drive: str, item: JsonObject, ctx: WriteContext, subject: str) -> JsonObject:
         """The item with the agent and grant as its description; setting it again is harmless."""
         if ctx.attribution is None or not item.get("id"):
             return item
@@ -167,7 +167,7 @@ class Writes:
         url = item_url(drive, str(item["id"]))
         return self.api.call("PATCH", url, subject, body={"description": line}).body or item
 
-    def _same_file(self, change: UploadFile, data: bytes) -> Json | None:
+    def _same_file(self, change: UploadFile, data: bytes) -> JsonObject | None:
         item = self.maybe_item(change)
         url = str((item or {}).get("@microsoft.graph.downloadUrl") or "")
         if item is None or not url or int(item.get("size") or -1) != len(data):
@@ -180,7 +180,7 @@ class Writes:
     ) -> WriteResult:
         drive = self._drive_id(change.site, change.library)
         parent, _, name = change.path.rpartition("/")
-        body: Json = {"name": name, "folder": {}, "@microsoft.graph.conflictBehavior": "fail"}
+        body: JsonObject = {"name": name, "folder": {}, "@microsoft.graph.conflictBehavior": "fail"}
         if ctx.attribution is not None:
             body["description"] = ctx.attribution.line()
         try:
@@ -275,7 +275,7 @@ class Writes:
         )
 
     @staticmethod
-    def _result(action_name: str, ctx: WriteContext, item: Json, summary: str) -> WriteResult:
+    def _result(action_name: str, ctx: WriteContext, item: JsonObject, summary: str) -> WriteResult:
         return WriteResult(
             action=action_name,
             id=str(item.get("id") or ""),
@@ -292,7 +292,7 @@ class Writes:
         return sync_library(self, request)
 
 
-def _holder(permission: Json) -> str:
+def _holder(permission: JsonObject) -> str:
     granted = (permission.get("grantedTo") or {}).get("user") or {}
     invited = permission.get("invitation") or {}
     return str(granted.get("email") or invited.get("email") or "").lower()

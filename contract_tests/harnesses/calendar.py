@@ -11,19 +11,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from charter.connectors.base import Connector
 from charter.connectors.calendar import CalendarConnector
 from charter.connectors.calendar.connector import LIST_CALENDARS, READ_EVENTS, WRITE_EVENTS
 from charter.contract_tests.harness import Example, Mode
 from charter.contract_tests.harnesses.google import GoogleCredentials, GoogleHarness
+from charter.schemas.types import JsonObject
 
 TEAM = "c_7f3a9e2b41d8acme.team@group.calendar.google.com"
 EVERY_SCOPE = frozenset(
     {*LIST_CALENDARS, *READ_EVENTS, *WRITE_EVENTS, *CalendarConnector.actions["free_busy"].scopes}
 )
-Json = dict[str, Any]
 
 
 class CalendarCredentials(GoogleCredentials):
@@ -92,7 +92,7 @@ class CalendarHarness(GoogleHarness):
 
     def _write_examples(self) -> dict[str, Example]:
         start = (self._now() + timedelta(days=2)).replace(hour=14, minute=0, second=0, microsecond=0)
-        meeting: Json = {
+        meeting: JsonObject = {
             "title": "Contract suite meeting",
             "start": start.isoformat(),
             "end": (start + timedelta(hours=1)).isoformat(),
@@ -138,16 +138,16 @@ class CalendarHarness(GoogleHarness):
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self.sandbox.clock.now(), tz=UTC)
 
-    def _events(self, calendar: str) -> list[Json]:
+    def _events(self, calendar: str) -> list[JsonObject]:
         with self.sandbox.lock:
             return list(self.sandbox.state.calendar.events(calendar))
 
-    def _event(self, event_id: str) -> Json:
+    def _event(self, event_id: str) -> JsonObject:
         found = self.sandbox.state.calendar.find_event(event_id)
         assert found is not None, f"the sandbox has no event {event_id}"
         return found
 
-    def _seeded(self, title: str) -> Json:
+    def _seeded(self, title: str) -> JsonObject:
         # Seeded ids survive resets; remembering them keeps examples valid after a rename.
         if title not in self._seed_ids:
             found = [e for e in self._events("primary") if e.get("summary") == title]
@@ -157,7 +157,7 @@ class CalendarHarness(GoogleHarness):
             return dict(self._event(self._seed_ids[title]))
 
     @staticmethod
-    def _my_status(event: Json) -> str | None:
+    def _my_status(event: JsonObject) -> str | None:
         return next((a.get("responseStatus") for a in event.get("attendees") or [] if a.get("self")), None)
 
     def _titled(self, title: str) -> Callable[[], int]:

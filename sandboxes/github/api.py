@@ -19,11 +19,11 @@ from charter.sandboxes.github.media import Media, requested, with_body_format
 from charter.sandboxes.github.ratelimit import Bucket
 from charter.sandboxes.github.state import WRITE_PERMISSIONS, GitHubState, Repo
 from charter.sandboxes.tokens import AccessToken
+from charter.schemas.types import JsonObject
 
 if TYPE_CHECKING:
     from charter.sandboxes.github.sandbox import GitHubSandbox
 
-Json = dict[str, Any]
 T = TypeVar("T")
 DOCS = "https://docs.github.com/rest"
 RATE_DOCS = "https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api"
@@ -40,7 +40,7 @@ class ApiError(Exception):
         status: int,
         message: str,
         *,
-        errors: list[Json] | None = None,
+        errors: list[JsonObject] | None = None,
         documentation_url: str = DOCS,
     ) -> None:
         super().__init__(message)
@@ -49,9 +49,9 @@ class ApiError(Exception):
         self.errors = errors
         self.documentation_url = documentation_url
 
-    def body(self) -> Json:
+    def body(self) -> JsonObject:
         """The JSON body GitHub sends for this error."""
-        out: Json = {"message": self.message}
+        out: JsonObject = {"message": self.message}
         if self.errors is not None:
             out["errors"] = self.errors
         out["documentation_url"] = self.documentation_url
@@ -66,7 +66,7 @@ def not_found() -> ApiError:
 
 def validation_failed(resource: str, field_name: str, code: str, message: str | None = None) -> ApiError:
     """GitHub's 422 with one entry in `errors`."""
-    error: Json = {"resource": resource, "field": field_name, "code": code}
+    error: JsonObject = {"resource": resource, "field": field_name, "code": code}
     if message:
         error["message"] = message
     return ApiError(422, "Validation Failed", errors=[error])
@@ -132,7 +132,7 @@ class Ctx:
         """A path parameter."""
         return str(self.request.path_params[name])
 
-    def json(self, shape: Shape | None = None) -> Json:
+    def json(self, shape: Shape | None = None) -> JsonObject:
         """The request body as a JSON object; GitHub answers 400 when it cannot parse it.
 
         With a `shape` (property → JSON types, e.g. `"string|null"`, as the endpoint's request
@@ -241,11 +241,11 @@ def request_id() -> str:
     return ":".join(parts)
 
 
-Handler = Callable[[Ctx], ApiResponse]
+GitHubHandler = Callable[[Ctx], ApiResponse]
 
 
 def endpoint(
-    handler: Handler,
+    handler: GitHubHandler,
     *,
     scopes: str = "repo",
     resource: str = "core",
@@ -340,7 +340,7 @@ def respond(
     sandbox: GitHubSandbox,
     request: Request,
     body: bytes,
-    handler: Handler,
+    handler: GitHubHandler,
     *,
     scopes: str,
     resource: str,

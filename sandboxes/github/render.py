@@ -6,8 +6,6 @@ follows some of them, e.g. `url` after a create).
 
 from __future__ import annotations
 
-from typing import Any
-
 from charter.sandboxes.github.state import (
     Comment,
     GitHubState,
@@ -17,13 +15,12 @@ from charter.sandboxes.github.state import (
     User,
     node_id,
 )
-
-Json = dict[str, Any]
+from charter.schemas.types import JsonObject
 
 _PERMISSION_ORDER = ["read", "triage", "write", "maintain", "admin"]
 
 
-def simple_user(base: str, user: User) -> Json:
+def simple_user(base: str, user: User) -> JsonObject:
     """A `simple-user`."""
     login = user.login
     api = f"{base}/users/{login}"
@@ -50,7 +47,7 @@ def simple_user(base: str, user: User) -> Json:
     }
 
 
-def private_user(base: str, state: GitHubState, user: User) -> Json:
+def private_user(base: str, state: GitHubState, user: User) -> JsonObject:
     """A `private-user`: the authenticated person, as GET /user returns them."""
     owned = [r for r in state.repos.values() if r.owner == user.login]
     return {
@@ -81,7 +78,7 @@ def private_user(base: str, state: GitHubState, user: User) -> Json:
     }
 
 
-def permissions(repo: Repo, login: str | None) -> Json:
+def permissions(repo: Repo, login: str | None) -> JsonObject:
     """The `permissions` object of a repository for one person."""
     level = _PERMISSION_ORDER.index(repo.collaborators[login]) if login in repo.collaborators else -1
     return {
@@ -134,7 +131,7 @@ _REPO_URLS = (
 )
 
 
-def repository(base: str, state: GitHubState, repo: Repo, login: str | None) -> Json:
+def repository(base: str, state: GitHubState, repo: Repo, login: str | None) -> JsonObject:
     """A `repository` (list items, and `head.repo` / `base.repo` of pull requests)."""
     api = f"{base}/repos/{repo.full_name}"
     html = f"{base}/{repo.full_name}"
@@ -190,7 +187,7 @@ def repository(base: str, state: GitHubState, repo: Repo, login: str | None) -> 
     }
 
 
-def full_repository(base: str, state: GitHubState, repo: Repo, login: str | None) -> Json:
+def full_repository(base: str, state: GitHubState, repo: Repo, login: str | None) -> JsonObject:
     """A `full-repository` (GET /repos/{owner}/{repo})."""
     out = repository(base, state, repo, login)
     owner = state.users[repo.owner]
@@ -210,7 +207,7 @@ def full_repository(base: str, state: GitHubState, repo: Repo, login: str | None
     return out
 
 
-def label(base: str, repo: Repo, lab: Label) -> Json:
+def label(base: str, repo: Repo, lab: Label) -> JsonObject:
     """A `label`."""
     return {
         "id": lab.id,
@@ -223,7 +220,7 @@ def label(base: str, repo: Repo, lab: Label) -> Json:
     }
 
 
-def _reactions(url: str) -> Json:
+def _reactions(url: str) -> JsonObject:
     counts = dict.fromkeys(["+1", "-1", "laugh", "hooray", "confused", "heart", "rocket", "eyes"], 0)
     return {"url": f"{url}/reactions", "total_count": 0, **counts}
 
@@ -235,15 +232,15 @@ def author_association(repo: Repo, login: str) -> str:
     return "MEMBER" if login in repo.collaborators else "NONE"
 
 
-def _user_or_none(base: str, state: GitHubState, login: str | None) -> Json | None:
+def _user_or_none(base: str, state: GitHubState, login: str | None) -> JsonObject | None:
     return simple_user(base, state.users[login]) if login and login in state.users else None
 
 
-def issue(base: str, state: GitHubState, repo: Repo, item: Issue) -> Json:
+def issue(base: str, state: GitHubState, repo: Repo, item: Issue) -> JsonObject:
     """An `issue`; pull requests carry the `pull_request` key, as in GitHub's issue lists."""
     api = f"{base}/repos/{repo.full_name}/issues/{item.number}"
     assignees = [simple_user(base, state.users[a]) for a in item.assignees if a in state.users]
-    out: Json = {
+    out: JsonObject = {
         "url": api,
         "repository_url": f"{base}/repos/{repo.full_name}",
         "labels_url": f"{api}/labels{{/name}}",
@@ -287,7 +284,7 @@ def issue(base: str, state: GitHubState, repo: Repo, item: Issue) -> Json:
     return out
 
 
-def comment(base: str, state: GitHubState, repo: Repo, c: Comment) -> Json:
+def comment(base: str, state: GitHubState, repo: Repo, c: Comment) -> JsonObject:
     """An `issue-comment`."""
     api = f"{base}/repos/{repo.full_name}/issues/comments/{c.id}"
     kind = "pull" if repo.issues[c.issue_number].pull else "issues"

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import base64
 import zlib
-from typing import Any
 
 from charter.sandboxes.github.git import Commit, tree_sha
 from charter.sandboxes.github.state import GitHubState, Repo, node_id
+from charter.schemas.types import JsonObject
 
-Json = dict[str, Any]
 
-
-def commit(base: str, state: GitHubState, repo: Repo, c: Commit) -> Json:
+def commit(base: str, state: GitHubState, repo: Repo, c: Commit) -> JsonObject:
     """A `commit` (as in GET /branches/{branch})."""
     api = f"{base}/repos/{repo.full_name}"
     person = {"name": c.author_name, "email": c.author_email, "date": c.date}
@@ -46,7 +44,7 @@ def commit(base: str, state: GitHubState, repo: Repo, c: Commit) -> Json:
     }
 
 
-def git_commit_summary(base: str, repo: Repo, c: Commit) -> Json:
+def git_commit_summary(base: str, repo: Repo, c: Commit) -> JsonObject:
     """The `commit` member of a `file-commit` (PUT /contents)."""
     api = f"{base}/repos/{repo.full_name}"
     person = {"name": c.author_name, "email": c.author_email, "date": c.date}
@@ -73,7 +71,7 @@ def git_commit_summary(base: str, repo: Repo, c: Commit) -> Json:
     }
 
 
-def content_entry(base: str, repo: Repo, path: str, ref: str, sha: str, size: int, kind: str) -> Json:
+def content_entry(base: str, repo: Repo, path: str, ref: str, sha: str, size: int, kind: str) -> JsonObject:
     """One item of a directory listing (and the common part of a `content-file`)."""
     api = f"{base}/repos/{repo.full_name}"
     self_url = f"{api}/contents/{path}?ref={ref}"
@@ -93,7 +91,7 @@ def content_entry(base: str, repo: Repo, path: str, ref: str, sha: str, size: in
     }
 
 
-def content_file(base: str, repo: Repo, path: str, ref: str, sha: str, data: bytes) -> Json:
+def content_file(base: str, repo: Repo, path: str, ref: str, sha: str, data: bytes) -> JsonObject:
     """A `content-file`: base64 content wrapped at 60 characters, as GitHub does."""
     encoded = base64.b64encode(data).decode()
     wrapped = "".join(encoded[i : i + 60] + "\n" for i in range(0, len(encoded), 60))
@@ -101,7 +99,7 @@ def content_file(base: str, repo: Repo, path: str, ref: str, sha: str, data: byt
     return {**entry, "content": wrapped, "encoding": "base64"}
 
 
-def git_ref(base: str, repo: Repo, branch: str, sha: str) -> Json:
+def git_ref(base: str, repo: Repo, branch: str, sha: str) -> JsonObject:
     """A `git-ref` for a branch."""
     api = f"{base}/repos/{repo.full_name}"
     ref = f"refs/heads/{branch}"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import difflib
 import re
-from typing import Any
 
 from starlette.routing import Route
 
@@ -23,11 +22,12 @@ from charter.sandboxes.github.media import diff as media_diff
 from charter.sandboxes.github.media import patch as media_patch
 from charter.sandboxes.github.rest_issues import apply_state, apply_text
 from charter.sandboxes.github.state import GitHubState, Issue, PullFields, Repo, node_id, parse_node_id
+from charter.schemas.types import JsonObject
 
-Json = dict[str, Any]
 
-
-def _branch_side(base: str, state: GitHubState, repo: Repo, ref: str, sha: str, login: str | None) -> Json:
+def _branch_side(
+    base: str, state: GitHubState, repo: Repo, ref: str, sha: str, login: str | None
+) -> JsonObject:
     return {
         "label": f"{repo.owner}:{ref}",
         "ref": ref,
@@ -37,7 +37,7 @@ def _branch_side(base: str, state: GitHubState, repo: Repo, ref: str, sha: str, 
     }
 
 
-def pull_simple(base: str, state: GitHubState, repo: Repo, item: Issue, login: str | None) -> Json:
+def pull_simple(base: str, state: GitHubState, repo: Repo, item: Issue, login: str | None) -> JsonObject:
     """A `pull-request-simple` (list items)."""
     pull = item.pull
     assert pull is not None
@@ -110,7 +110,7 @@ def _diffstat(repo: Repo, base_sha: str | None, head_sha: str) -> tuple[int, int
     return additions, deletions, len(changed)
 
 
-def pull_full(base: str, state: GitHubState, repo: Repo, item: Issue, login: str | None) -> Json:
+def pull_full(base: str, state: GitHubState, repo: Repo, item: Issue, login: str | None) -> JsonObject:
     """A `pull-request` (GET /pulls/{number} and the answers of writes)."""
     out = pull_simple(base, state, repo, item, login)
     pull = item.pull
@@ -331,8 +331,8 @@ def merge_pull(ctx: Ctx) -> ApiResponse:
 _MUTATION = re.compile(r"^\s*mutation\b[^{]*\{\s*markPullRequestReadyForReview\s*\(", re.S)
 
 
-def _graphql_error(message: str, kind: str, path: list[str] | None = None) -> Json:
-    error: Json = {"type": kind, "message": message, "locations": [{"line": 1, "column": 1}]}
+def _graphql_error(message: str, kind: str, path: list[str] | None = None) -> JsonObject:
+    error: JsonObject = {"type": kind, "message": message, "locations": [{"line": 1, "column": 1}]}
     if path:
         error["path"] = path
     return error
@@ -347,7 +347,7 @@ def graphql(ctx: Ctx) -> ApiResponse:
         return ApiResponse({"errors": [_graphql_error(message, "UNSUPPORTED")]})
     variables = body.get("variables") if isinstance(body.get("variables"), dict) else {}
     given = (variables or {}).get("input")
-    args: Json = given if isinstance(given, dict) else {}
+    args: JsonObject = given if isinstance(given, dict) else {}
     wanted = str(args.get("pullRequestId", ""))
     parsed = parse_node_id(wanted)
     for repo in ctx.state.repos.values():

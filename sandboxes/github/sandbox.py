@@ -20,9 +20,10 @@ from charter.sandboxes.github import oauth_routes, rest_issues, rest_pulls, rest
 from charter.sandboxes.github.api import DOCS, RATE_DOCS, request_id
 from charter.sandboxes.github.oauth import GitHubOAuth
 from charter.sandboxes.github.ratelimit import RateLimits
-from charter.sandboxes.github.seed import Seed, build_state
+from charter.sandboxes.github.seed import build_state
 from charter.sandboxes.github.state import GitHubState
 from charter.sandboxes.tokens import TokenFormat
+from charter.schemas.types import JsonObject as Seed
 
 # GitHub App user tokens: 8 hours; their refresh tokens: about six months.
 GITHUB_TOKENS = TokenFormat(

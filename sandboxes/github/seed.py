@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from importlib import resources
-from typing import Any, cast
+from typing import cast
 
 from charter.sandboxes.clock import Clock
 from charter.sandboxes.github.state import (
@@ -18,8 +18,7 @@ from charter.sandboxes.github.state import (
     Repo,
     User,
 )
-
-Seed = dict[str, Any]
+from charter.schemas.types import JsonObject as Seed
 
 
 @lru_cache(maxsize=1)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 from starlette.datastructures import QueryParams
@@ -21,11 +21,11 @@ from charter.sandboxes.google.bodies import check_body
 from charter.sandboxes.google.discovery import DiscoveryMethod
 from charter.sandboxes.google.errors import GoogleError, bad_request, insufficient_scope, unauthenticated
 from charter.sandboxes.tokens import AccessToken
+from charter.schemas.types import JsonObject
 
 if TYPE_CHECKING:
     from charter.sandboxes.google.sandbox import GoogleSandbox
 
-Json = dict[str, Any]
 JSON_TYPE = "application/json; charset=UTF-8"
 
 
@@ -33,7 +33,7 @@ JSON_TYPE = "application/json; charset=UTF-8"
 class ApiResponse:
     """A handler's answer: JSON body (None for an empty 204), status and extra headers."""
 
-    body: Json | None
+    body: JsonObject | None
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
 
@@ -60,7 +60,7 @@ class Call:
         wanted = {n if n.startswith("https://") else f"https://www.googleapis.com/auth/{n}" for n in names}
         return bool(self.token.scopes & wanted)
 
-    def json(self) -> Json:
+    def json(self) -> JsonObject:
         """The request body as a JSON object; Google answers 400 `parseError` when it is not one."""
         if not self.body.strip():
             return {}
@@ -102,15 +102,15 @@ class Call:
         return min(size, maximum)
 
 
-Handler = Callable[[Call], ApiResponse]
-HANDLERS: dict[str, Handler] = {}
+GoogleHandler = Callable[[Call], ApiResponse]
+HANDLERS: dict[str, GoogleHandler] = {}
 
 
-def handles(method_id: str) -> Callable[[Handler], Handler]:
+def handles(method_id: str) -> Callable[[GoogleHandler], GoogleHandler]:
     """Register a handler for a discovery method; its path and scopes come from the document."""
     discovery.method(method_id)  # fails at import when the id is misspelt
 
-    def register(handler: Handler) -> Handler:
+    def register(handler: GoogleHandler) -> GoogleHandler:
         HANDLERS[method_id] = handler
         return handler
 

@@ -18,11 +18,11 @@ from charter.sandboxes.microsoft.state import Drive, GraphState, Item, Site
 from charter.sandboxes.microsoft.throttle import cost_of
 from charter.sandboxes.microsoft.wire import Answer, GraphError, not_found
 from charter.sandboxes.tokens import AccessToken
+from charter.schemas.types import JsonObject
 
 if TYPE_CHECKING:
     from charter.sandboxes.microsoft.sandbox import GraphSandbox
 
-Json = dict[str, Any]
 # Scopes that reach SharePoint libraries, lists and sites, narrowest first (Microsoft's permission
 # reference for each endpoint). Files.Read / Files.ReadWrite reach only the person's own OneDrive.
 _SITES_ALL = ("Sites.Manage.All", "Sites.FullControl.All")
@@ -61,7 +61,7 @@ class Ctx:
     def who(self) -> str:
         return self.token.login if self.token else ""
 
-    def json(self) -> Json:
+    def json(self) -> JsonObject:
         if not self.body.strip():
             return {}
         try:
@@ -153,24 +153,24 @@ def _skip(token: str | None) -> int:
         raise GraphError(400, "invalidRequest", "The $skiptoken is not valid.") from None
 
 
-Handler = Callable[[Ctx], Answer]
+GraphHandler = Callable[[Ctx], Answer]
 
 
 @dataclass(frozen=True)
 class Route:
     method: str
     pattern: re.Pattern[str]
-    handler: Handler
+    handler: GraphHandler
     kind: str
 
 
 ROUTES: list[Route] = []
 
 
-def route(method: str, pattern: str, kind: str = "get") -> Callable[[Handler], Handler]:
+def route(method: str, pattern: str, kind: str = "get") -> Callable[[GraphHandler], GraphHandler]:
     """Register a handler for `method` on a path regex (matched after `/v1.0`)."""
 
-    def register(fn: Handler) -> Handler:
+    def register(fn: GraphHandler) -> GraphHandler:
         ROUTES.append(Route(method, re.compile(pattern + r"$"), fn, kind))
         return fn
 

@@ -8,17 +8,17 @@ Answers come back in an order of the sandbox's choosing (reversed), as Graph all
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlsplit
 
 from charter.sandboxes.microsoft.api import FILES_READ, SITES_READ, Ctx, dispatch, route
 from charter.sandboxes.microsoft.wire import Answer, GraphError, item_json, list_item_json, site_json
+from charter.schemas.types import JsonObject
 
 if TYPE_CHECKING:
     from charter.sandboxes.microsoft.sandbox import GraphSandbox
 
 MAX_BATCH = 20
-Json = dict[str, Any]
 
 
 def run_batch(sandbox: GraphSandbox, headers: dict[str, str], body: bytes) -> Answer:
@@ -42,7 +42,9 @@ def run_batch(sandbox: GraphSandbox, headers: dict[str, str], body: bytes) -> An
     return Answer({"responses": list(reversed(responses))})
 
 
-def _one(sandbox: GraphSandbox, headers: dict[str, str], raw: Json, outcomes: dict[str, int]) -> Json:
+def _one(
+    sandbox: GraphSandbox, headers: dict[str, str], raw: JsonObject, outcomes: dict[str, int]
+) -> JsonObject:
     rid = str(raw["id"])
     depends = raw.get("dependsOn") or []
     if any(outcomes.get(str(d), 424) >= 400 for d in depends):
@@ -58,7 +60,7 @@ def _one(sandbox: GraphSandbox, headers: dict[str, str], raw: Json, outcomes: di
     payload = json.dumps(body).encode() if body is not None else b""
     answer = dispatch(sandbox, str(raw.get("method", "GET")).upper(), path, query, inner, payload)
     outcomes[rid] = answer.status
-    out: Json = {"id": rid, "status": answer.status, "headers": {"content-type": "application/json"}}
+    out: JsonObject = {"id": rid, "status": answer.status, "headers": {"content-type": "application/json"}}
     visible = {k: v for k, v in answer.headers.items() if k in ("location", "retry-after", "etag")}
     out["headers"].update(visible)
     if answer.body is not None:
@@ -89,8 +91,8 @@ def search_query(ctx: Ctx) -> Answer:
     return Answer({"value": [{"searchTerms": text.split(), "hitsContainers": [container]}]})
 
 
-def _hits(ctx: Ctx, kinds: list[str], words: list[str]) -> list[Json]:
-    out: list[Json] = []
+def _hits(ctx: Ctx, kinds: list[str], words: list[str]) -> list[JsonObject]:
+    out: list[JsonObject] = []
     if "driveItem" in kinds:
         ctx.require(FILES_READ, None)
         for item in ctx.state.items.values():

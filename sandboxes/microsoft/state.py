@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
 
 from charter.sandboxes.clock import Clock
-
-Json = dict[str, Any]
+from charter.schemas.types import JsonObject
 
 
 def new_guid() -> str:
@@ -29,7 +27,7 @@ class User:
     display_name: str
     email: str
 
-    def identity(self) -> Json:
+    def identity(self) -> JsonObject:
         """The `identitySet` Graph writes in createdBy and lastModifiedBy."""
         return {"user": {"id": self.id, "displayName": self.display_name, "email": self.email}}
 
@@ -53,7 +51,7 @@ class Item:
     changed: int = 0
     deleted: bool = False
     description: str | None = None
-    permissions: list[Json] = field(default_factory=list)
+    permissions: list[JsonObject] = field(default_factory=list)
 
     @property
     def is_folder(self) -> bool:
@@ -92,7 +90,7 @@ class ListItem:
     """A row of a SharePoint list."""
 
     id: str
-    fields: Json
+    fields: JsonObject
     created: float
     modified: float
     created_by: str

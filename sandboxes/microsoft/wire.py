@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from charter.sandboxes.microsoft.state import Column, Drive, GraphList, GraphState, Item, ListItem, Site
+from charter.schemas.types import JsonObject
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-Json = dict[str, Any]
 GRAPH_ROOT = "https://graph.microsoft.com/v1.0"
 JSON_TYPE = (
     "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
@@ -41,8 +41,8 @@ class GraphError(Exception):
         self.headers = headers or {}
         self.inner_code = inner_code
 
-    def body(self, request_id: str, now: float) -> Json:
-        inner: Json = {"date": iso(now), "request-id": request_id, "client-request-id": request_id}
+    def body(self, request_id: str, now: float) -> JsonObject:
+        inner: JsonObject = {"date": iso(now), "request-id": request_id, "client-request-id": request_id}
         if self.inner_code:
             inner["code"] = self.inner_code
         return {"error": {"code": self.code, "message": self.message, "innerError": inner}}
@@ -79,7 +79,7 @@ def bad_request(message: str, code: str = "invalidRequest") -> GraphError:
     return GraphError(400, code, message)
 
 
-def select(obj: Json, fields: Iterable[str] | None) -> Json:
+def select(obj: JsonObject, fields: Iterable[str] | None) -> JsonObject:
     """`$select`: only the named properties (annotations and `id` always stay)."""
     if fields is None:
         return obj
@@ -103,7 +103,7 @@ def etag_matches(header: str | None, current: str) -> bool:
 # -- resources ------------------------------------------------------------------------------
 
 
-def site_json(site: Site) -> Json:
+def site_json(site: Site) -> JsonObject:
     return {
         "id": site.id,
         "name": site.path.rstrip("/").rsplit("/", 1)[-1] or site.host,
@@ -125,10 +125,10 @@ def library_url(state: GraphState, drive: Drive) -> str:
     return f"https://contoso-my.sharepoint.com/personal/{owner}/Documents"
 
 
-def drive_json(state: GraphState, drive: Drive) -> Json:
+def drive_json(state: GraphState, drive: Drive) -> JsonObject:
     owner = state.users.get(drive.owner or "")
     used = state.drive_used(drive)
-    out: Json = {
+    out: JsonObject = {
         "id": drive.id,
         "name": drive.name,
         "driveType": drive.drive_type,
@@ -149,12 +149,12 @@ def drive_json(state: GraphState, drive: Drive) -> Json:
     return out
 
 
-def item_json(state: GraphState, item: Item, *, download_url: str | None = None) -> Json:
+def item_json(state: GraphState, item: Item, *, download_url: str | None = None) -> JsonObject:
     drive = state.drives[item.drive_id]
     if item.deleted:
         return {"id": item.id, "name": item.name, "deleted": {"state": "deleted"}, **_parent(state, item)}
     web = library_url(state, drive) + "/" + quote(state.path_of(item))
-    out: Json = {}
+    out: JsonObject = {}
     if download_url is not None:
         out["@microsoft.graph.downloadUrl"] = download_url
     out |= {
@@ -187,9 +187,9 @@ def item_json(state: GraphState, item: Item, *, download_url: str | None = None)
     return out
 
 
-def _parent(state: GraphState, item: Item) -> Json:
+def _parent(state: GraphState, item: Item) -> JsonObject:
     drive = state.drives[item.drive_id]
-    ref: Json = {"driveId": drive.id, "driveType": drive.drive_type}
+    ref: JsonObject = {"driveId": drive.id, "driveType": drive.drive_type}
     parent = state.items.get(item.parent_id or "")
     if parent is not None:
         ref["id"] = parent.id
@@ -199,7 +199,7 @@ def _parent(state: GraphState, item: Item) -> Json:
     return {"parentReference": ref}
 
 
-def _who(state: GraphState, email: str) -> Json:
+def _who(state: GraphState, email: str) -> JsonObject:
     user = state.users.get(email)
     if user is None:
         return {"application": {"id": email, "displayName": email}}
@@ -217,7 +217,7 @@ def _mime(name: str) -> str:
     }.get(ext, "application/octet-stream")
 
 
-def list_json(site: Site, graph_list: GraphList) -> Json:
+def list_json(site: Site, graph_list: GraphList) -> JsonObject:
     return {
         "id": graph_list.id,
         "name": graph_list.name,
@@ -230,8 +230,8 @@ def list_json(site: Site, graph_list: GraphList) -> Json:
     }
 
 
-def column_json(column: Column) -> Json:
-    out: Json = {
+def column_json(column: Column) -> JsonObject:
+    out: JsonObject = {
         "id": column.id,
         "name": column.name,
         "displayName": column.display_name,
@@ -260,8 +260,8 @@ def column_json(column: Column) -> Json:
 
 def list_item_json(
     state: GraphState, site: Site, graph_list: GraphList, item: ListItem, fields: Iterable[str] | None
-) -> Json:
-    out: Json = {
+) -> JsonObject:
+    out: JsonObject = {
         "@odata.etag": item.etag,
         "id": item.id,
         "eTag": item.etag,
@@ -279,11 +279,11 @@ def list_item_json(
     return out
 
 
-def fields_json(graph_list: GraphList, item: ListItem, names: Iterable[str]) -> Json:
+def fields_json(graph_list: GraphList, item: ListItem, names: Iterable[str]) -> JsonObject:
     wanted = set(names)
     base = {"@odata.etag": item.etag, "id": item.id, **item.fields}
     return {k: v for k, v in base.items() if not wanted or k in wanted or k.startswith("@") or k == "id"}
 
 
-def context(path: str) -> Json:
+def context(path: str) -> JsonObject:
     return {"@odata.context": f"{GRAPH_ROOT}/$metadata#{path}"}

@@ -1,6 +1,6 @@
 """What every Notion endpoint shares: version header, bearer token, capabilities, rate and size limits.
 
-An endpoint is a plain function `(ctx) -> Json` wrapped by `endpoint(...)`, which checks the
+An endpoint is a plain function `(ctx) -> JsonObject` wrapped by `endpoint(...)`, which checks the
 request in Notion's order (version, token, body, capability, rate) and turns a raised
 `NotionError` into Notion's error body.
 """
@@ -23,11 +23,11 @@ from charter.sandboxes.notion.errors import NotionError, invalid, not_found, req
 from charter.sandboxes.notion.limits import check_body
 from charter.sandboxes.notion.state import NotionState, normalize_id
 from charter.sandboxes.tokens import AccessToken
+from charter.schemas.types import JsonObject
 
 if TYPE_CHECKING:
     from charter.sandboxes.notion.sandbox import NotionSandbox
 
-Json = dict[str, Any]
 NOTION_VERSION = "2025-09-03"
 SUPPORTED_VERSIONS = frozenset({NOTION_VERSION})
 MAX_BODY_BYTES = 500 * 1000
@@ -75,7 +75,7 @@ class Ctx:
     token: AccessToken
     path: dict[str, str]
     query: QueryParams
-    body: Json = field(default_factory=dict)
+    body: JsonObject = field(default_factory=dict)
 
     @property
     def state(self) -> NotionState:
@@ -119,10 +119,10 @@ class Ctx:
         return size
 
 
-Handler = Callable[[Ctx], Json]
+NotionHandler = Callable[[Ctx], JsonObject]
 
 
-def paginate(items: list[Json], start_cursor: object, page_size: int, kind: str) -> Json:
+def paginate(items: list[JsonObject], start_cursor: object, page_size: int, kind: str) -> JsonObject:
     """A Notion list: `results`, `next_cursor` (the next item's id) and `has_more`."""
     start = 0
     if start_cursor is not None:
@@ -143,11 +143,11 @@ def paginate(items: list[Json], start_cursor: object, page_size: int, kind: str)
     }
 
 
-def _json(body: Json, status: int = 200) -> Response:
+def _json(body: JsonObject, status: int = 200) -> Response:
     return Response(json.dumps(body), status_code=status, media_type="application/json; charset=utf-8")
 
 
-def _parse_body(raw: bytes) -> Json:
+def _parse_body(raw: bytes) -> JsonObject:
     if not raw.strip():
         return {}
     if len(raw) > MAX_BODY_BYTES:
@@ -169,7 +169,7 @@ def _token(sandbox: NotionSandbox, request: Request) -> AccessToken:
     return token
 
 
-def endpoint(capability: str | None, handler: Handler) -> Callable[[Request], Any]:
+def endpoint(capability: str | None, handler: NotionHandler) -> Callable[[Request], Any]:
     """A Starlette endpoint running `handler` after Notion's checks, under the sandbox lock."""
 
     async def run(request: Request) -> Response:

@@ -41,6 +41,7 @@ from jsonschema import Draft7Validator  # type: ignore[import-untyped]
 from charter.sandboxes.fidelity import OpenAPISpec, Problem, to_json_schema
 from charter.sandboxes.notion.errors import STATUS
 from charter.sandboxes.recording import REDACTED, Exchange
+from charter.schemas.types import JsonObject
 
 PACKAGE = "@notionhq/notion-mcp-server"
 PACKAGE_VERSION = "2.5.2"
@@ -69,7 +70,6 @@ EXTRA_TEXT_BLOCKS = (
     "code",
 )
 NESTING = ("paragraph", "bulleted_list_item", "numbered_list_item", "to_do", "quote", "toggle", "callout")
-Json = dict[str, Any]
 
 
 def obtain_spec(target: Path = SPEC_DEFAULT) -> Path:
@@ -105,8 +105,8 @@ def obtain_spec(target: Path = SPEC_DEFAULT) -> Path:
     return target
 
 
-def _rich_block(kind: str, nesting: bool) -> Json:
-    inner: Json = {
+def _rich_block(kind: str, nesting: bool) -> JsonObject:
+    inner: JsonObject = {
         "type": "object",
         "properties": {
             "rich_text": {
@@ -137,7 +137,7 @@ def _rich_block(kind: str, nesting: bool) -> Json:
     }
 
 
-def patched(document: Json) -> Json:
+def patched(document: JsonObject) -> JsonObject:
     """The description with each named defect corrected (see the module docstring)."""
     doc = copy.deepcopy(document)
     schemas = doc["components"]["schemas"]
@@ -198,7 +198,7 @@ def patched(document: Json) -> Json:
 class NotionSpec:
     """The patched description, checking both what clients sent and what the sandbox answered."""
 
-    def __init__(self, document: Json) -> None:
+    def __init__(self, document: JsonObject) -> None:
         self.document = patched(document)
         self.openapi = OpenAPISpec(self.document)
 
@@ -236,7 +236,7 @@ class NotionSpec:
             return [] if isinstance(json.loads(body), dict) else ["response is not a JSON object"]
         return self.openapi.validate(method, path, status, body)
 
-    def _check_error(self, operation: Json, status: int, body: bytes) -> list[str]:
+    def _check_error(self, operation: JsonObject, status: int, body: bytes) -> list[str]:
         data = json.loads(body)
         problems = []
         _, schema = self.openapi.response_schema(operation, 400)
@@ -268,7 +268,7 @@ class NotionSpec:
         return out
 
 
-def _like_example(examples: Json, data: Any) -> list[str]:
+def _like_example(examples: JsonObject, data: Any) -> list[str]:
     example = next(iter(examples.values()))["value"]
     problems = []
     for key, value in example.items():

@@ -7,18 +7,18 @@ from typing import Any
 from charter.sandboxes.notion.errors import invalid
 from charter.sandboxes.notion.render import rich_text_in
 from charter.sandboxes.notion.state import DataSource, iso, plain_title
+from charter.schemas.types import JsonObject
 
-Json = dict[str, Any]
 WRITABLE = frozenset(
     {"title", "rich_text", "number", "select", "multi_select", "status", "date", "checkbox", "url", "email"}
 )
 
 
-def _option(prop: Json, name: str, raw: Any, *, create: bool) -> Json:
+def _option(prop: JsonObject, name: str, raw: Any, *, create: bool) -> JsonObject:
     if not isinstance(raw, dict) or not isinstance(raw.get("name"), str):
         raise invalid(f"body failed validation: body.properties.{name} option should have a `name`.")
     kind = prop["type"]
-    options: list[Json] = prop[kind].setdefault("options", [])
+    options: list[JsonObject] = prop[kind].setdefault("options", [])
     for option in options:
         if option["name"] == raw["name"]:
             return dict(option)
@@ -29,7 +29,7 @@ def _option(prop: Json, name: str, raw: Any, *, create: bool) -> Json:
     return dict(option)
 
 
-def value_in(prop: Json, name: str, raw: Any) -> Json:
+def value_in(prop: JsonObject, name: str, raw: Any) -> JsonObject:
     """One request property value as stored, or a validation_error naming the property."""
     kind = prop["type"]
     if kind not in WRITABLE:
@@ -65,13 +65,13 @@ def value_in(prop: Json, name: str, raw: Any) -> Json:
     return {"id": prop["id"], "type": kind, kind: out}
 
 
-def empty_value(prop: Json) -> Json:
+def empty_value(prop: JsonObject) -> JsonObject:
     kind = prop["type"]
     empty: Any = {"title": [], "rich_text": [], "multi_select": [], "checkbox": False}.get(kind)
     return {"id": prop["id"], "type": kind, kind: empty}
 
 
-def resolve(schema: dict[str, Json], key: str) -> tuple[str, Json]:
+def resolve(schema: dict[str, JsonObject], key: str) -> tuple[str, JsonObject]:
     """The schema entry a request names by property name or id."""
     if key in schema:
         return key, schema[key]
@@ -81,7 +81,7 @@ def resolve(schema: dict[str, Json], key: str) -> tuple[str, Json]:
     raise invalid(f"{key} is not a property that exists.")
 
 
-def apply_properties(source: DataSource | None, current: Json, raw: Any) -> Json:
+def apply_properties(source: DataSource | None, current: JsonObject, raw: Any) -> JsonObject:
     """`current` with the request's values set; a page outside a data source has only its title."""
     if raw is None:
         return current
@@ -95,14 +95,14 @@ def apply_properties(source: DataSource | None, current: Json, raw: Any) -> Json
     return out
 
 
-def stamp(page_value: Json, kind: str, at: float) -> Json:
+def stamp(page_value: JsonObject, kind: str, at: float) -> JsonObject:
     return {**page_value, kind: iso(at, minute=True)}
 
 
 # -- query ------------------------------------------------------------------------------------------
 
 
-def _scalar(value: Json) -> Any:
+def _scalar(value: JsonObject) -> Any:
     kind = value["type"]
     inner = value.get(kind)
     if kind in ("title", "rich_text"):
@@ -152,7 +152,7 @@ def _test(op: str, actual: Any, expected: Any) -> bool:
     return bool(order[op]())
 
 
-def matches(page: Json, schema: dict[str, Json], condition: Json, depth: int = 0) -> bool:
+def matches(page: JsonObject, schema: dict[str, JsonObject], condition: JsonObject, depth: int = 0) -> bool:
     """Whether a rendered page meets a Notion filter (compound filters nest at most two deep)."""
     for combinator in ("and", "or"):
         if combinator in condition:
@@ -189,12 +189,12 @@ def _normal_time(value: Any) -> str:
     return text.replace("+00:00", "Z").replace(".000Z", "Z").replace("Z", "")
 
 
-def sort_key(page: Json, sort: Json) -> Any:
+def sort_key(page: JsonObject, sort: JsonObject) -> Any:
     if "timestamp" in sort:
         return page[str(sort["timestamp"])]
     value = _scalar(page["properties"][str(sort["property"])])
     return (value is None, "" if value is None else value)
 
 
-def title_of(properties: Json) -> str:
+def title_of(properties: JsonObject) -> str:
     return plain_title(properties)

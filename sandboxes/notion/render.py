@@ -16,8 +16,8 @@ from charter.sandboxes.notion.state import (
     plain_title,
     rich_text,
 )
+from charter.schemas.types import JsonObject
 
-Json = dict[str, Any]
 TEXT_BLOCKS = frozenset(
     {
         "paragraph",
@@ -41,7 +41,7 @@ NESTING_BLOCKS = frozenset(
 PAGE_URL = "https://www.notion.so/"
 
 
-def rich_text_in(items: Any, where: str) -> list[Json]:
+def rich_text_in(items: Any, where: str) -> list[JsonObject]:
     """Request rich text (`text.content`, optional link) as the stored response form."""
     if not isinstance(items, list):
         raise invalid(f"body failed validation: {where} should be an array.")
@@ -56,18 +56,18 @@ def rich_text_in(items: Any, where: str) -> list[Json]:
     return out
 
 
-def block_in(raw: Any, where: str) -> tuple[str, Json, list[Any]]:
+def block_in(raw: Any, where: str) -> tuple[str, JsonObject, list[Any]]:
     """(type, stored payload, children still to create) of one request block."""
     if not isinstance(raw, dict):
         raise invalid(f"body failed validation: {where} should be an object, instead was `{raw!r}`.")
     kind = raw.get("type") or next((k for k in raw if k in BLOCK_TYPES), None)
     if kind not in BLOCK_TYPES or not isinstance(raw.get(kind), dict):
         raise invalid(f"body failed validation: {where} should be a block object of a supported type.")
-    inner: Json = raw[kind]
+    inner: JsonObject = raw[kind]
     children = inner.get("children") or []
     if children and kind not in NESTING_BLOCKS:
         raise invalid(f"body failed validation: {where}.{kind} cannot have children.")
-    payload: Json = {}
+    payload: JsonObject = {}
     if kind in TEXT_BLOCKS:
         payload["rich_text"] = rich_text_in(inner.get("rich_text", []), f"{where}.{kind}.rich_text")
         payload["color"] = str(inner.get("color", "default"))
@@ -95,17 +95,17 @@ def create_blocks(
     return made
 
 
-def user_ref(user_id: str) -> Json:
+def user_ref(user_id: str) -> JsonObject:
     return {"object": "user", "id": user_id}
 
 
-def _parent_of_block(state: NotionState, block: Block) -> Json:
+def _parent_of_block(state: NotionState, block: Block) -> JsonObject:
     if block.parent_id in state.pages:
         return {"type": "page_id", "page_id": block.parent_id}
     return {"type": "block_id", "block_id": block.parent_id}
 
 
-def block_out(state: NotionState, block: Block) -> Json:
+def block_out(state: NotionState, block: Block) -> JsonObject:
     payload = block.payload
     if block.type == "child_page" and block.id in state.pages:
         payload = {"title": plain_title(state.pages[block.id].properties)}
@@ -131,8 +131,8 @@ def page_url(object_id: str, title: str) -> str:
     return f"{PAGE_URL}{slug}-{object_id.replace('-', '')}"
 
 
-def page_out(state: NotionState, page: Page) -> Json:
-    parent: Json = dict(page.parent)
+def page_out(state: NotionState, page: Page) -> JsonObject:
+    parent: JsonObject = dict(page.parent)
     if page.data_source_id:
         parent["database_id"] = state.data_sources[page.data_source_id].database_id
     trashed = page.in_trash
@@ -155,7 +155,7 @@ def page_out(state: NotionState, page: Page) -> Json:
     }
 
 
-def data_source_out(state: NotionState, source: DataSource) -> Json:
+def data_source_out(state: NotionState, source: DataSource) -> JsonObject:
     database = state.databases[source.database_id]
     return {
         "object": "data_source",
@@ -179,7 +179,7 @@ def data_source_out(state: NotionState, source: DataSource) -> Json:
     }
 
 
-def database_out(state: NotionState, database: Database) -> Json:
+def database_out(state: NotionState, database: Database) -> JsonObject:
     return {
         "object": "database",
         "id": database.id,
@@ -200,7 +200,7 @@ def database_out(state: NotionState, database: Database) -> Json:
     }
 
 
-def comment_out(comment: Comment) -> Json:
+def comment_out(comment: Comment) -> JsonObject:
     return {
         "object": "comment",
         "id": comment.id,

@@ -6,7 +6,7 @@ from functools import partial
 
 from starlette.routing import Route
 
-from charter.sandboxes.notion.api import Ctx, Json, endpoint, paginate
+from charter.sandboxes.notion.api import Ctx, endpoint, paginate
 from charter.sandboxes.notion.errors import invalid, not_found
 from charter.sandboxes.notion.properties import matches, sort_key
 from charter.sandboxes.notion.render import (
@@ -24,15 +24,16 @@ from charter.sandboxes.notion.state import (
     normalize_id,
     plain_title,
 )
+from charter.schemas.types import JsonObject
 
 
-def search(ctx: Ctx) -> Json:
+def search(ctx: Ctx) -> JsonObject:
     state, body = ctx.state, ctx.body
     query = str(body.get("query") or "").lower()
     wanted = (body.get("filter") or {}).get("value")
     if wanted not in (None, "page", "data_source"):
         raise invalid("body failed validation: body.filter.value should be `page` or `data_source`.")
-    found: list[tuple[float, Json]] = []
+    found: list[tuple[float, JsonObject]] = []
     if wanted in (None, "page"):
         for page in state.pages.values():
             visible = state.is_shared(page.id) and not state.in_trash(page.id)
@@ -55,11 +56,11 @@ def _data_source(ctx: Ctx) -> str:
     return ctx.visible(source_id, "data_source")
 
 
-def get_data_source(ctx: Ctx) -> Json:
+def get_data_source(ctx: Ctx) -> JsonObject:
     return data_source_out(ctx.state, ctx.state.data_sources[_data_source(ctx)])
 
 
-def query_data_source(ctx: Ctx) -> Json:
+def query_data_source(ctx: Ctx) -> JsonObject:
     state, body = ctx.state, ctx.body
     source = state.data_sources[_data_source(ctx)]
     rows = [
@@ -80,7 +81,7 @@ def query_data_source(ctx: Ctx) -> Json:
     return paginate(rows, body.get("start_cursor"), size, "page_or_data_source")
 
 
-def get_database(ctx: Ctx) -> Json:
+def get_database(ctx: Ctx) -> JsonObject:
     database_id = ctx.id_param("database_id")
     if database_id not in ctx.state.databases:
         raise not_found(database_id, "database")
@@ -88,7 +89,7 @@ def get_database(ctx: Ctx) -> Json:
     return database_out(ctx.state, ctx.state.databases[database_id])
 
 
-def list_comments(ctx: Ctx) -> Json:
+def list_comments(ctx: Ctx) -> JsonObject:
     raw = ctx.query.get("block_id")
     block_id = normalize_id(raw or "")
     if block_id is None:
@@ -103,7 +104,7 @@ def list_comments(ctx: Ctx) -> Json:
     return paginate(items, ctx.query.get("start_cursor"), size, "comment")
 
 
-def create_comment(ctx: Ctx) -> Json:
+def create_comment(ctx: Ctx) -> JsonObject:
     state, body = ctx.state, ctx.body
     text = rich_text_in(body.get("rich_text"), "body.rich_text")
     if not text:
@@ -127,15 +128,15 @@ def create_comment(ctx: Ctx) -> Json:
     return comment_out(comment)
 
 
-def me(ctx: Ctx) -> Json:
+def me(ctx: Ctx) -> JsonObject:
     state = ctx.state
     owner_login = ctx.token.login
-    owner: Json
+    owner: JsonObject
     user = state.users.get(owner_login)
     if user is None:
         owner = {"type": "workspace", "workspace": True}
     else:
-        person: Json = {
+        person: JsonObject = {
             "object": "user",
             "id": user.id,
             "name": user.name,

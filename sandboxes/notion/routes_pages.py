@@ -6,7 +6,7 @@ from typing import Any
 
 from starlette.routing import Route
 
-from charter.sandboxes.notion.api import Ctx, Json, endpoint, paginate
+from charter.sandboxes.notion.api import Ctx, endpoint, paginate
 from charter.sandboxes.notion.errors import NotionError, invalid, not_found
 from charter.sandboxes.notion.limits import MAX_NESTING, check_blocks
 from charter.sandboxes.notion.properties import apply_properties, empty_value
@@ -19,11 +19,12 @@ from charter.sandboxes.notion.state import (
     Page,
     normalize_id,
 )
+from charter.schemas.types import JsonObject
 
 ARCHIVED = "Can't edit block that is archived. You must unarchive the block before editing."
 
 
-def _trash_flag(body: Json) -> bool | None:
+def _trash_flag(body: JsonObject) -> bool | None:
     """`in_trash`, or the older `archived`, both accepted at this version."""
     for key in ("in_trash", "archived"):
         if key in body:
@@ -33,7 +34,7 @@ def _trash_flag(body: Json) -> bool | None:
     return None
 
 
-def _parent_for_new_page(ctx: Ctx, raw: Any) -> tuple[Json, DataSource | None]:
+def _parent_for_new_page(ctx: Ctx, raw: Any) -> tuple[JsonObject, DataSource | None]:
     if not isinstance(raw, dict):
         raise invalid("body failed validation: body.parent should be an object.")
     state = ctx.state
@@ -65,7 +66,7 @@ def _parent_for_new_page(ctx: Ctx, raw: Any) -> tuple[Json, DataSource | None]:
     raise invalid("body failed validation: body.parent should have page_id, data_source_id or database_id.")
 
 
-def create_page(ctx: Ctx) -> Json:
+def create_page(ctx: Ctx) -> JsonObject:
     parent, source = _parent_for_new_page(ctx, ctx.body.get("parent"))
     if "properties" not in ctx.body:
         raise invalid("body failed validation: body.properties should be defined, instead was `undefined`.")
@@ -98,11 +99,11 @@ def _page(ctx: Ctx) -> Page:
     return ctx.state.pages[page_id]
 
 
-def get_page(ctx: Ctx) -> Json:
+def get_page(ctx: Ctx) -> JsonObject:
     return page_out(ctx.state, _page(ctx))
 
 
-def update_page(ctx: Ctx) -> Json:
+def update_page(ctx: Ctx) -> JsonObject:
     page = _page(ctx)
     trash = _trash_flag(ctx.body)
     if ctx.state.in_trash(page.id) and trash is not False:
@@ -119,7 +120,7 @@ def update_page(ctx: Ctx) -> Json:
     return page_out(ctx.state, page)
 
 
-def get_page_property(ctx: Ctx) -> Json:
+def get_page_property(ctx: Ctx) -> JsonObject:
     page = _page(ctx)
     wanted = ctx.path["property_id"]
     for value in page.properties.values():
@@ -147,21 +148,21 @@ def _block(ctx: Ctx) -> str:
     return ctx.visible(block_id)
 
 
-def get_block(ctx: Ctx) -> Json:
+def get_block(ctx: Ctx) -> JsonObject:
     block_id = _block(ctx)
     if block_id not in ctx.state.blocks:
         raise invalid("The id belongs to a top-level page; retrieve it with GET /v1/pages/{page_id}.")
     return block_out(ctx.state, ctx.state.blocks[block_id])
 
 
-def list_children(ctx: Ctx) -> Json:
+def list_children(ctx: Ctx) -> JsonObject:
     parent = _block(ctx)
     items = [block_out(ctx.state, b) for b in ctx.state.visible_children(parent)]
     size = ctx.page_size(ctx.query.get("page_size"))
     return paginate(items, ctx.query.get("start_cursor"), size, "block")
 
 
-def append_children(ctx: Ctx) -> Json:
+def append_children(ctx: Ctx) -> JsonObject:
     parent = _block(ctx)
     if ctx.state.in_trash(parent):
         raise invalid(ARCHIVED)
@@ -182,7 +183,7 @@ def append_children(ctx: Ctx) -> Json:
     return paginate([block_out(ctx.state, b) for b in made], None, max(len(made), 1), "block")
 
 
-def update_block(ctx: Ctx) -> Json:
+def update_block(ctx: Ctx) -> JsonObject:
     block_id = _block(ctx)
     state = ctx.state
     if block_id not in state.blocks:
@@ -208,7 +209,7 @@ def update_block(ctx: Ctx) -> Json:
     return block_out(state, block)
 
 
-def delete_block(ctx: Ctx) -> Json:
+def delete_block(ctx: Ctx) -> JsonObject:
     block_id = _block(ctx)
     state = ctx.state
     if block_id in state.pages:

@@ -20,9 +20,10 @@ from charter.sandboxes.notion import oauth, routes_data, routes_pages
 from charter.sandboxes.notion.api import RateLimit
 from charter.sandboxes.notion.errors import CODE_FOR_STATUS, NotionError
 from charter.sandboxes.notion.oauth import NotionOAuth
-from charter.sandboxes.notion.seed import Seed, build_state
+from charter.sandboxes.notion.seed import build_state
 from charter.sandboxes.notion.state import CAPABILITIES, NotionState, plain_title
 from charter.sandboxes.tokens import TokenFormat
+from charter.schemas.types import JsonObject as Seed
 
 # OAuth access tokens live an hour here so refresh and rotation are exercised; internal ones never expire.
 NOTION_TOKENS = TokenFormat(

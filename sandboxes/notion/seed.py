@@ -21,8 +21,8 @@ from charter.sandboxes.notion.state import (
     User,
     rich_text,
 )
+from charter.schemas.types import JsonObject as Seed
 
-Seed = dict[str, Any]
 _NAMESPACE = uuid.UUID("6f1c4b0e-2d7a-4c55-9a43-1b8e6f0d2c11")
 # 2025-01-14T09:00:00Z: seeded objects are one minute apart from here, oldest first.
 SEED_EPOCH = 1736845200.0

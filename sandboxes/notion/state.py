@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from charter.sandboxes.clock import Clock
+from charter.schemas.types import JsonObject
 
-Json = dict[str, Any]
 _HEX32 = re.compile(r"^[0-9a-f]{32}$")
 
 # The capabilities an integration can be given; tokens carry them as their scopes.
@@ -68,7 +68,7 @@ class Block:
 
     id: str
     type: str
-    payload: Json
+    payload: JsonObject
     parent_id: str
     created_time: float
     last_edited_time: float
@@ -81,13 +81,13 @@ class Page:
     """A page: in a data source (with its schema's properties) or under a page (title only)."""
 
     id: str
-    parent: Json
-    properties: Json
+    parent: JsonObject
+    properties: JsonObject
     created_time: float
     last_edited_time: float
     created_by: str
     last_edited_by: str
-    icon: Json | None = None
+    icon: JsonObject | None = None
     in_trash: bool = False
 
     @property
@@ -107,7 +107,7 @@ class DataSource:
     id: str
     database_id: str
     title: str
-    schema: dict[str, Json]
+    schema: dict[str, JsonObject]
     created_time: float
     last_edited_time: float
     in_trash: bool = False
@@ -129,9 +129,9 @@ class Database:
 @dataclass
 class Comment:
     id: str
-    parent: Json
+    parent: JsonObject
     discussion_id: str
-    rich_text: list[Json]
+    rich_text: list[JsonObject]
     created_time: float
     created_by: str
 
@@ -223,7 +223,7 @@ class NotionState:
         return self.children.setdefault(parent_id, [])
 
     def add_block(
-        self, parent_id: str, block_type: str, payload: Json, user: str, at: int | None = None
+        self, parent_id: str, block_type: str, payload: JsonObject, user: str, at: int | None = None
     ) -> Block:
         now = self.now()
         block = Block(self.new_id(), block_type, payload, parent_id, now, now, user)
@@ -232,7 +232,9 @@ class NotionState:
         content.insert(len(content) if at is None else at, block.id)
         return block
 
-    def add_page(self, parent: Json, properties: Json, user: str, icon: Json | None = None) -> Page:
+    def add_page(
+        self, parent: JsonObject, properties: JsonObject, user: str, icon: JsonObject | None = None
+    ) -> Page:
         now = self.now()
         page = Page(self.new_id(), parent, properties, now, now, user, user, icon)
         self.pages[page.id] = page
@@ -248,7 +250,7 @@ class NotionState:
         return [self.blocks[b] for b in self.content_of(parent_id) if not self.blocks[b].in_trash]
 
 
-def plain_title(properties: Json) -> str:
+def plain_title(properties: JsonObject) -> str:
     """The plain text of a page's title property."""
     for value in properties.values():
         if isinstance(value, dict) and value.get("type") == "title":
@@ -256,7 +258,7 @@ def plain_title(properties: Json) -> str:
     return ""
 
 
-def rich_text(content: str, link: str | None = None) -> Json:
+def rich_text(content: str, link: str | None = None) -> JsonObject:
     """A response rich text object of type text, with default annotations."""
     return {
         "type": "text",

@@ -6,9 +6,10 @@ from typing import Any
 
 from charter.sandboxes.clock import parse_iso
 from charter.sandboxes.google import paging
-from charter.sandboxes.google.api import ApiResponse, Call, Json, handles
+from charter.sandboxes.google.api import ApiResponse, Call, handles
 from charter.sandboxes.google.calendar.state import Calendar, event_bounds, timestamp
 from charter.sandboxes.google.errors import GoogleError, bad_request
+from charter.schemas.types import JsonObject
 
 MAX_EVENTS, DEFAULT_EVENTS = 2500, 250
 MAX_LIST, DEFAULT_LIST = 250, 100
@@ -47,19 +48,19 @@ def moment(call: Call, name: str) -> float | None:
         raise bad_request("Bad Request", reason="badRequest") from None
 
 
-def _text(event: Json) -> str:
+def _text(event: JsonObject) -> str:
     people = [event.get("organizer") or {}, *(event.get("attendees") or [])]
     parts = [str(event.get(k, "")) for k in ("summary", "description", "location")]
     parts += [f"{p.get('email', '')} {p.get('displayName', '')}" for p in people]
     return " ".join(parts).lower()
 
 
-def _extended(event: Json, kind: str, wanted: list[str]) -> bool:
+def _extended(event: JsonObject, kind: str, wanted: list[str]) -> bool:
     props = (event.get("extendedProperties") or {}).get(kind) or {}
     return all(props.get(k) == v for k, _, v in (w.partition("=") for w in wanted))
 
 
-def _matches(call: Call, event: Json, window: tuple[float | None, float | None]) -> bool:
+def _matches(call: Call, event: JsonObject, window: tuple[float | None, float | None]) -> bool:
     if event.get("status") == "cancelled" and not call.flag("showDeleted"):
         return False
     start, end = event_bounds(event)
@@ -97,7 +98,7 @@ def _since(call: Call, calendar: Calendar, token: str) -> int:
     return int(cursor["s"])
 
 
-def _ordered(call: Call, calendar: Calendar, events: list[Json]) -> list[Json]:
+def _ordered(call: Call, calendar: Calendar, events: list[JsonObject]) -> list[JsonObject]:
     order = call.arg("orderBy")
     if order == "startTime" and not call.flag("singleEvents"):
         raise bad_request(
@@ -143,11 +144,11 @@ def list_events(call: Call) -> ApiResponse:
     return ApiResponse(body)
 
 
-def _events_body(call: Call, calendar: Calendar) -> Json:
+def _events_body(call: Call, calendar: Calendar) -> JsonObject:
     latest = max(
         (e["updated"] for e in calendar.events.values()), default=timestamp(call.sandbox.clock.now())
     )
-    body: Json = {
+    body: JsonObject = {
         "kind": "calendar#events",
         "etag": f'"p{calendar.change_seq:016d}"',
         "summary": calendar.summary,
@@ -184,7 +185,7 @@ def list_calendars(call: Call) -> ApiResponse:
     query = paging.fingerprint("calendarList", call.arg("minAccessRole"))
     offset = int(paging.decode(t, query)["o"]) if (t := call.arg("pageToken")) else 0
     size = call.page_size(DEFAULT_LIST, MAX_LIST)
-    body: Json = {"kind": "calendar#calendarList", "etag": f'"p{len(entries):016d}"'}
+    body: JsonObject = {"kind": "calendar#calendarList", "etag": f'"p{len(entries):016d}"'}
     if offset + size < len(entries):
         body["nextPageToken"] = paging.encode({"q": query, "o": offset + size})
     else:
@@ -229,7 +230,7 @@ def free_busy(call: Call) -> ApiResponse:
     )
 
 
-def _busy(calendar: Calendar, low: float, high: float) -> list[Json]:
+def _busy(calendar: Calendar, low: float, high: float) -> list[JsonObject]:
     spans: list[tuple[float, float]] = []
     for event in calendar.events.values():
         if event.get("status") == "cancelled" or event.get("transparency") == "transparent":

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from charter.sandboxes.clock import Clock
-from charter.sandboxes.google.calendar.state import Calendar, CalendarState, Json, timestamp
+from charter.sandboxes.google.calendar.state import Calendar, CalendarState, timestamp
+from charter.schemas.types import JsonObject
 
 OWNER = "mona@acme.com"
 TEAM = "c_7f3a9e2b41d8acme.team@group.calendar.google.com"
@@ -111,8 +112,8 @@ def _standups() -> list[EventSeed]:
     ]
 
 
-def _person(email: str, *, me: bool) -> Json:
-    out: Json = {"email": email}
+def _person(email: str, *, me: bool) -> JsonObject:
+    out: JsonObject = {"email": email}
     if email in NAMES:
         out["displayName"] = NAMES[email]
     if me:
@@ -120,7 +121,7 @@ def _person(email: str, *, me: bool) -> Json:
     return out
 
 
-def _when(today: datetime, seed: EventSeed) -> tuple[Json, Json]:
+def _when(today: datetime, seed: EventSeed) -> tuple[JsonObject, JsonObject]:
     day = today + timedelta(days=seed.day)
     if seed.hour is None:
         end = day + timedelta(hours=seed.hours)
@@ -134,11 +135,11 @@ def _when(today: datetime, seed: EventSeed) -> tuple[Json, Json]:
     }
 
 
-def make_event(state: CalendarState, seed: EventSeed, ident: str, today: datetime) -> Json:
+def make_event(state: CalendarState, seed: EventSeed, ident: str, today: datetime) -> JsonObject:
     """The JSON resource of a seeded event."""
     start, end = _when(today, seed)
     created = today.timestamp() - 10 * 86_400
-    event: Json = {
+    event: JsonObject = {
         "kind": "calendar#event",
         "id": ident,
         "status": "confirmed",
@@ -170,7 +171,7 @@ def make_event(state: CalendarState, seed: EventSeed, ident: str, today: datetim
     return event
 
 
-def _attendee(email: str, seed: EventSeed) -> Json:
+def _attendee(email: str, seed: EventSeed) -> JsonObject:
     out = _person(email, me=email == OWNER)
     if email == seed.organizer:
         out["organizer"] = True

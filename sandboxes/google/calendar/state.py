@@ -15,11 +15,11 @@ import itertools
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Literal
 
 from charter.sandboxes.clock import Clock, parse_iso
+from charter.schemas.types import JsonObject
 
-Json = dict[str, Any]
 AccessRole = Literal["owner", "writer", "reader", "freeBusyReader"]
 EVENT_ID_ALPHABET = "abcdefghijklmnopqrstuv0123456789"
 
@@ -45,7 +45,7 @@ class Calendar:
     description: str | None = None
     color_id: str = "14"
     background_color: str = "#9fe1e7"
-    events: dict[str, Json] = field(default_factory=dict)
+    events: dict[str, JsonObject] = field(default_factory=dict)
     changed: dict[str, int] = field(default_factory=dict)
     change_seq: int = 0
     generation: int = 1
@@ -55,9 +55,9 @@ class Calendar:
         """Whether the person may change events here."""
         return self.access_role in ("owner", "writer")
 
-    def entry_json(self) -> Json:
+    def entry_json(self) -> JsonObject:
         """The calendar as calendarList shows it."""
-        out: Json = {
+        out: JsonObject = {
             "kind": "calendar#calendarListEntry",
             "etag": f'"{1_700_000_000_000_000 + len(self.id)}"',
             "id": self.id,
@@ -80,12 +80,12 @@ class Calendar:
         return out
 
 
-def event_bounds(event: Json) -> tuple[float, float]:
+def event_bounds(event: JsonObject) -> tuple[float, float]:
     """(start, end) of an event in epoch seconds; all-day dates count from midnight UTC."""
     return _instant(event.get("start") or {}), _instant(event.get("end") or {})
 
 
-def _instant(when: Json) -> float:
+def _instant(when: JsonObject) -> float:
     if "dateTime" in when:
         return parse_iso(str(when["dateTime"]))
     if "date" in when:
@@ -137,7 +137,7 @@ class CalendarState:
         """The owner's primary calendar."""
         return self.calendars[self.owner]
 
-    def stamp(self, calendar: Calendar, event: Json) -> Json:
+    def stamp(self, calendar: Calendar, event: JsonObject) -> JsonObject:
         """Record a change to `event`: new etag, `updated` time and change number."""
         now = self.clock.now()
         event["etag"] = f'"{3_400_000_000_000_000 + int(now * 1000) % 10**15 + next(self._etags)}"'
@@ -152,7 +152,7 @@ class CalendarState:
         for calendar in self.calendars.values():
             calendar.generation += 1
 
-    def events(self, calendar_id: str = "primary", *, include_cancelled: bool = False) -> list[Json]:
+    def events(self, calendar_id: str = "primary", *, include_cancelled: bool = False) -> list[JsonObject]:
         """A calendar's events, soonest first (for inspection in tests)."""
         calendar = self.resolve(calendar_id)
         if calendar is None:
@@ -160,7 +160,7 @@ class CalendarState:
         found = [e for e in calendar.events.values() if include_cancelled or e.get("status") != "cancelled"]
         return sorted(found, key=lambda e: (event_bounds(e)[0], e["id"]))
 
-    def find_event(self, event_id: str) -> Json | None:
+    def find_event(self, event_id: str) -> JsonObject | None:
         """An event by id in any calendar (for inspection in tests)."""
         for calendar in self.calendars.values():
             if event_id in calendar.events:

@@ -11,7 +11,7 @@ import copy
 import re
 from typing import Any
 
-from charter.sandboxes.google.api import ApiResponse, Call, Json, handles
+from charter.sandboxes.google.api import ApiResponse, Call, handles
 from charter.sandboxes.google.calendar.reads import calendar_of
 from charter.sandboxes.google.calendar.state import (
     Calendar,
@@ -21,6 +21,7 @@ from charter.sandboxes.google.calendar.state import (
     timestamp,
 )
 from charter.sandboxes.google.errors import GoogleError, bad_request
+from charter.schemas.types import JsonObject
 
 # Fields the server owns: a client's values for them are ignored.
 SERVER_FIELDS = ("kind", "etag", "htmlLink", "created", "updated", "creator", "iCalUID", "sequence")
@@ -37,7 +38,7 @@ def _writable(call: Call) -> Calendar:
     return calendar
 
 
-def _existing(calendar: Calendar, event_id: str) -> Json:
+def _existing(calendar: Calendar, event_id: str) -> JsonObject:
     event = calendar.events.get(event_id)
     if event is None:
         raise GoogleError(404, "Not Found", reason="notFound")
@@ -46,13 +47,13 @@ def _existing(calendar: Calendar, event_id: str) -> Json:
     return event
 
 
-def _check_etag(call: Call, event: Json) -> None:
+def _check_etag(call: Call, event: JsonObject) -> None:
     wanted = call.headers.get("if-match")
     if wanted and wanted != "*" and wanted != event["etag"]:
         raise GoogleError(412, "Precondition Failed", reason="conditionNotMet")
 
 
-def _when(value: Any, name: str) -> Json:
+def _when(value: Any, name: str) -> JsonObject:
     if not isinstance(value, dict) or not ({"dateTime", "date"} & value.keys()):
         raise bad_request(f"Missing {name} time.", reason="required")
     try:
@@ -62,7 +63,7 @@ def _when(value: Any, name: str) -> Json:
     return value
 
 
-def _validate(event: Json) -> None:
+def _validate(event: JsonObject) -> None:
     start, end = _when(event.get("start"), "start"), _when(event.get("end"), "end")
     if ("date" in start) != ("date" in end):
         raise bad_request(
@@ -76,7 +77,7 @@ def _validate(event: Json) -> None:
         raise bad_request("Invalid attendee email.", reason="invalid")
 
 
-def _people(call: Call, event: Json) -> None:
+def _people(call: Call, event: JsonObject) -> None:
     """Organizer, creator and attendee flags as Calendar sets them for the caller."""
     me = call.email
     organizer = event.get("organizer") or {"email": me}
@@ -91,7 +92,7 @@ def _people(call: Call, event: Json) -> None:
             attendee["organizer"] = True
 
 
-def _send_updates(call: Call, event: Json, action: str) -> None:
+def _send_updates(call: Call, event: JsonObject, action: str) -> None:
     mode = call.arg("sendUpdates") or "none"
     if mode not in SEND_UPDATES:
         raise bad_request(f"Invalid value for sendUpdates: {mode}", reason="invalidParameter")
@@ -104,7 +105,7 @@ def _send_updates(call: Call, event: Json, action: str) -> None:
         call.sandbox.state.calendar.notifications.append(notification)
 
 
-def _ordered(event: Json) -> Json:
+def _ordered(event: JsonObject) -> JsonObject:
     order = ["kind", "etag", "id", "status", "htmlLink", "created", "updated", "summary", "description"]
     head = {k: event[k] for k in order if k in event}
     return {**head, **{k: v for k, v in event.items() if k not in head}}
@@ -124,7 +125,7 @@ def insert_event(call: Call) -> ApiResponse:
             409, "The requested identifier already exists.", reason="duplicate", status="ALREADY_EXISTS"
         )
     now = call.sandbox.clock.now()
-    event: Json = {
+    event: JsonObject = {
         "kind": "calendar#event",
         "id": ident,
         "status": "confirmed",
@@ -142,7 +143,7 @@ def insert_event(call: Call) -> ApiResponse:
     return ApiResponse(calendar.events[ident])
 
 
-def _merge(into: Json, patch: Json) -> Json:
+def _merge(into: JsonObject, patch: JsonObject) -> JsonObject:
     for key, value in patch.items():
         if key in SERVER_FIELDS or key == "id":
             continue
@@ -155,13 +156,13 @@ def _merge(into: Json, patch: Json) -> Json:
     return into
 
 
-def _server_defaults(event: Json, before: Json) -> None:
+def _server_defaults(event: JsonObject, before: JsonObject) -> None:
     """What Calendar fills in on every write: default reminders, and the type an event keeps for life."""
     event.setdefault("reminders", {"useDefault": True})
     event["eventType"] = before.get("eventType") or event.get("eventType") or "default"
 
 
-def _save(call: Call, calendar: Calendar, before: Json, after: Json) -> ApiResponse:
+def _save(call: Call, calendar: Calendar, before: JsonObject, after: JsonObject) -> ApiResponse:
     _validate(after)
     _server_defaults(after, before)
     _people(call, after)

@@ -13,16 +13,17 @@ from email.parser import BytesParser
 from email.utils import format_datetime, make_msgid
 
 from charter.sandboxes.google import paging
-from charter.sandboxes.google.api import ApiResponse, Call, Json, handles
+from charter.sandboxes.google.api import ApiResponse, Call, handles
 from charter.sandboxes.google.errors import bad_request, not_found
 from charter.sandboxes.google.gmail.messages import DEFAULT_PAGE, MAX_PAGE, mailbox
 from charter.sandboxes.google.gmail.mime import from_b64url, parse_raw
 from charter.sandboxes.google.gmail.render import draft_json, ids_json, parse_format
 from charter.sandboxes.google.gmail.search import search
 from charter.sandboxes.google.gmail.state import Draft, Mailbox, SentMail, StoredMessage
+from charter.schemas.types import JsonObject
 
 
-def _raw_of(body: Json, what: str) -> tuple[bytes, str | None]:
+def _raw_of(body: JsonObject, what: str) -> tuple[bytes, str | None]:
     """(raw bytes, threadId) from a `Message` resource in a request body."""
     resource = body.get("message") if what == "draft" else body
     if not isinstance(resource, dict) or not isinstance(resource.get("raw"), str):
@@ -79,7 +80,7 @@ def list_drafts(call: Call) -> ApiResponse:
     offset = int(paging.decode(t, query)["o"]) if (t := call.arg("pageToken")) else 0
     size = call.page_size(DEFAULT_PAGE, MAX_PAGE)
     page = drafts[offset : offset + size]
-    body: Json = {}
+    body: JsonObject = {}
     if page:
         body["drafts"] = [{"id": d.id, "message": ids_json(m)} for d, m in page]
     if offset + size < len(drafts):

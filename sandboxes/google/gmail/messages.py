@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from charter.sandboxes.google import paging
-from charter.sandboxes.google.api import ApiResponse, Call, Json, handles
+from charter.sandboxes.google.api import ApiResponse, Call, handles
 from charter.sandboxes.google.errors import GoogleError, bad_request, not_found
 from charter.sandboxes.google.gmail.render import (
     history_json,
@@ -15,6 +15,7 @@ from charter.sandboxes.google.gmail.render import (
 )
 from charter.sandboxes.google.gmail.search import search
 from charter.sandboxes.google.gmail.state import Mailbox, StoredMessage
+from charter.schemas.types import JsonObject
 
 MAX_PAGE = 500
 DEFAULT_PAGE = 100
@@ -53,7 +54,7 @@ def message(box: Mailbox, ident: str) -> StoredMessage:
     return found
 
 
-def _changes(box: Mailbox, body: Json) -> tuple[list[str], list[str]]:
+def _changes(box: Mailbox, body: JsonObject) -> tuple[list[str], list[str]]:
     """The label ids a modify adds and removes; Gmail refuses a modify that changes nothing."""
     add = _label_ids(box, body.get("addLabelIds"), "addLabelIds")
     remove = _label_ids(box, body.get("removeLabelIds"), "removeLabelIds")
@@ -148,7 +149,7 @@ def list_messages(call: Call) -> ApiResponse:
     spam_trash = call.flag("includeSpamTrash")
     found = search(box, q, labels, spam_trash, int(call.sandbox.clock.now() * 1000))
     page, next_token = _page_of(call, found, paging.fingerprint("messages", q, labels, spam_trash))
-    body: Json = {}
+    body: JsonObject = {}
     if page:
         body["messages"] = [ids_json(m) for m in page]
     if next_token:
@@ -262,7 +263,7 @@ def list_threads(call: Call) -> ApiResponse:
     for msg in found:
         latest.setdefault(msg.thread_id, msg)
     page, next_token = _page_of(call, list(latest.values()), paging.fingerprint("threads", q, labels))
-    body: Json = {}
+    body: JsonObject = {}
     if page:
         body["threads"] = [
             {"id": m.thread_id, "snippet": m.parsed.snippet, "historyId": str(m.history_id)} for m in page
@@ -297,7 +298,7 @@ def list_history(call: Call) -> ApiResponse:
     ]
     size = call.page_size(DEFAULT_PAGE, MAX_PAGE)
     page = records[:size]
-    body: Json = {}
+    body: JsonObject = {}
     if page:
         body["history"] = [history_json(box, r) for r in page]
     if len(records) > size:

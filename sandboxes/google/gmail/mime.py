@@ -18,9 +18,9 @@ from email.header import decode_header, make_header
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
 from email.utils import format_datetime, getaddresses, make_msgid
-from typing import Any
 
-Json = dict[str, Any]
+from charter.schemas.types import JsonObject
+
 SNIPPET_LENGTH = 200
 
 
@@ -128,7 +128,7 @@ class ParsedMessage:
     """What Gmail derives from a raw message."""
 
     headers: list[tuple[str, str]]
-    payload: Json
+    payload: JsonObject
     snippet: str
     text: str
     attachments: dict[str, bytes] = field(repr=False)
@@ -187,9 +187,9 @@ def _part(
     attachments: dict[str, bytes],
     filenames: list[str],
     texts: list[str],
-) -> Json:
+) -> JsonObject:
     filename = msg.get_filename() or ""
-    out: Json = {
+    out: JsonObject = {
         "partId": part_id,
         "mimeType": msg.get_content_type(),
         "filename": filename,

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from charter.sandboxes.google.errors import bad_request
 from charter.sandboxes.google.gmail.mime import b64url
 from charter.sandboxes.google.gmail.state import Draft, HistoryRecord, Mailbox, StoredMessage
+from charter.schemas.types import JsonObject
 
-Json = dict[str, Any]
 Format = Literal["full", "metadata", "minimal", "raw"]
 FORMATS = ("full", "metadata", "minimal", "raw")
 
@@ -21,18 +21,20 @@ def parse_format(value: str | None) -> Format:
     return fmt  # type: ignore[return-value]
 
 
-def ids_json(msg: StoredMessage, *, labels: bool = False) -> Json:
+def ids_json(msg: StoredMessage, *, labels: bool = False) -> JsonObject:
     """`{id, threadId}` (and `labelIds`), as lists and write answers show a message."""
-    out: Json = {"id": msg.id, "threadId": msg.thread_id}
+    out: JsonObject = {"id": msg.id, "threadId": msg.thread_id}
     if labels:
         out["labelIds"] = list(msg.label_ids)
     return out
 
 
-def message_json(msg: StoredMessage, fmt: Format = "full", metadata_headers: list[str] | None = None) -> Json:
+def message_json(
+    msg: StoredMessage, fmt: Format = "full", metadata_headers: list[str] | None = None
+) -> JsonObject:
     """A message in one of Gmail's formats."""
     parsed = msg.parsed
-    out: Json = {
+    out: JsonObject = {
         "id": msg.id,
         "threadId": msg.thread_id,
         "labelIds": list(msg.label_ids),
@@ -58,20 +60,20 @@ def message_json(msg: StoredMessage, fmt: Format = "full", metadata_headers: lis
     return out
 
 
-def draft_json(mailbox: Mailbox, draft: Draft, fmt: Format | None = None) -> Json:
+def draft_json(mailbox: Mailbox, draft: Draft, fmt: Format | None = None) -> JsonObject:
     """A draft: its id and its message (ids only, or in `fmt`)."""
     msg = mailbox.messages[draft.message_id]
     body = ids_json(msg, labels=True) if fmt is None else message_json(msg, fmt)
     return {"id": draft.id, "message": body}
 
 
-def history_json(mailbox: Mailbox, record: HistoryRecord) -> Json:
+def history_json(mailbox: Mailbox, record: HistoryRecord) -> JsonObject:
     """One history record in Gmail's shape."""
     current = mailbox.messages.get(record.message_id)
     labels = list(current.label_ids) if current else []
-    ref: Json = {"id": record.message_id, "threadId": record.thread_id}
-    with_labels: Json = {**ref, "labelIds": labels} if current else ref
-    out: Json = {"id": str(record.id), "messages": [ref]}
+    ref: JsonObject = {"id": record.message_id, "threadId": record.thread_id}
+    with_labels: JsonObject = {**ref, "labelIds": labels} if current else ref
+    out: JsonObject = {"id": str(record.id), "messages": [ref]}
     if record.kind == "messageAdded":
         out["messagesAdded"] = [{"message": with_labels}]
     elif record.kind == "messageDeleted":
