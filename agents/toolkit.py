@@ -209,9 +209,10 @@ class Toolkit:
         decision = self._decide(trace, claims, work)
         if decision.outcome == "approval_required":
             return self._pause(trace, claims, work)
-        bulk = self._bulk.check(claims, work.base, work.spec.verb, f"{work.base} {_json(work.request)}")
+        what = f"{work.base} {json.dumps(_json(work.request), sort_keys=True)}"
+        bulk = self._bulk.check(claims, work.base, work.spec.verb, what)
         if bulk is not None:
-            trace.decision, trace.reasons = "approval_required", (*trace.reasons, *bulk)
+            trace.decision, trace.reasons = "approval_required", bulk
             return self._pause(trace, claims, work, batch=True)
         self._authority.consume(claims.id)
         return self._run(trace, claims, work)

@@ -409,7 +409,10 @@ def _baseline(claims: GrantClaims, tool: str, spec: ActionFacts) -> Decision:
         if r in spec.risks
     ]  # fmt: skip
     reach = reach_of(spec)
-    if reach is None:
+    # Whom it reaches is said only when no tag already explains the pause.
+    if reasons:
+        pass
+    elif reach is None:
         reasons.append(f"approval required because {tool} does not declare whom it reaches")
     elif reach in REACH_WORDS:
         reasons.append(f"approval required because {tool} reaches {REACH_WORDS[reach]}")
