@@ -445,7 +445,7 @@ class SharePointConnector(Writes, Connector):
 
     def reach_for(self, spec: ActionSpec, request: BaseModel) -> Reach | None:
         """A link reaches whom its scope names; an invitation, the people it names."""
-        if isinstance(request, CreateSharingLink):
+        if spec.verb == "write" and isinstance(request, CreateSharingLink):
             # `users` links work only for people the item is already shared with: the domain at most.
             return "public" if request.scope == "anonymous" else "domain"
         return super().reach_for(spec, request)

@@ -109,6 +109,8 @@ def test_sharing_reaches_whom_the_link_or_the_invitation_names() -> None:
         SharePointConnector, "adele@contoso.com", "create_sharing_link", {**link, "scope": "anonymous"}
     ) == ("public")
     assert _reach(SharePointConnector, "adele@contoso.com", "create_sharing_link", link) == "domain"
+    anyone = {**link, "scope": "anonymous"}
+    assert _reach(SharePointConnector, "adele@contoso.com", "draft_sharing_link", anyone) == "person"
     inside = {**link, "recipients": ["megan@contoso.com"]}
     assert _reach(SharePointConnector, "adele@contoso.com", "invite", inside) == "domain"
     outside = {**link, "recipients": ["megan@contoso.com", "eve@fabrikam.example"]}
