@@ -269,10 +269,7 @@ class Toolkit:
         # their own; an invitation outside the domain is external). A missing scope fails here, not
         # after a person has approved a call that could never run.
         connector.check_scopes(work.spec, work.request)
-        reach = connector.reach_for(work.spec, work.request)
-        risks = connector.risks_for(work.spec, work.request)
-        # Reaching outside the domain is what `external` means to taint and recipient checks.
-        risks |= {"external"} if reach in ("outsiders", "public") else set()
+        risks, reach = connector.weigh(work.spec, work.request)
         spec = replace(work.spec, risks=risks, reach=reach)
         decision = decide_all(self._policy, claims, work.base, spec, work.request, fields)
         if decision.outcome != "deny" and spec.verb == "write":

@@ -327,6 +327,15 @@ class Connector:
         named = [a for f in fields for a in _addresses(getattr(request, f, None))]
         return reach_of_addresses(named, self.credentials.account)
 
+    def weigh(self, spec: ActionSpec, request: BaseModel) -> tuple[frozenset[Risk], Reach | None]:
+        """The risks and reach of this call as policy weighs them.
+
+        Reaching outsiders or the public is what `external` means to taint and recipient checks.
+        """
+        reach = self.reach_for(spec, request)
+        risks = self.risks_for(spec, request)
+        return (risks | {"external"} if reach in ("outsiders", "public") else risks), reach
+
     def scopes_for(self, spec: ActionSpec, request: BaseModel) -> tuple[str, ...]:
         """The scopes this particular call needs; override when they depend on the arguments.
 

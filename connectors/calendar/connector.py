@@ -22,7 +22,6 @@ from charter.connectors.base import (
     Connector,
     DraftPreview,
     Reach,
-    Risk,
     WriteContext,
     action,
     reach_of_addresses,
@@ -278,13 +277,6 @@ class CalendarConnector(Connector):
 
     # -- per-call risks --------------------------------------------------------------------
 
-    def risks_for(self, spec: ActionSpec, request: BaseModel) -> frozenset[Risk]:
-        """`external` when the call invites (or notifies) anyone outside the account's domain."""
-        risks = set(spec.risks)
-        if self._told(spec, request) in ("outsiders", "public"):
-            risks.add("external")
-        return frozenset(risks)
-
     def reach_for(self, spec: ActionSpec, request: BaseModel) -> Reach | None:
         """Everyone the call tells: the guests named, and those the event has now.
 
@@ -292,10 +284,9 @@ class CalendarConnector(Connector):
         (send_updates=none), and a guest removed is told so: an update with `attendees: []`
         reaches every current guest. An answer, and its comment, reach the organizer.
         """
-        return self._told(spec, request) if spec.verb == "write" else spec.reach
-
-    def _told(self, spec: ActionSpec, request: BaseModel) -> Reach | None:
         named: list[str] = []
+        if spec.verb != "write":
+            return spec.reach
         if isinstance(request, CreateEvent):
             # Even unannounced, an invitation shows up in the attendee's own calendar.
             named = [*request.attendees, *request.optional_attendees]

@@ -223,7 +223,8 @@ def test_inviting_anyone_waits_for_approval_by_default_and_a_rule_can_allow_coll
 ) -> None:
     request = meeting(gsb, attendees=attendees)
     spec = calendar.spec("create_event")
-    weighed = replace(spec, risks=calendar.risks_for(spec, request), reach=calendar.reach_for(spec, request))
+    risks, reach = calendar.weigh(spec, request)
+    weighed = replace(spec, risks=risks, reach=reach)
     assert Policy().decide(claims(), "calendar_create_event", weighed).outcome == default
     colleagues = Policy.from_dict(
         {"rules": [{"outcome": "allow", "actions": ["calendar_*"], "reaches": ["person", "domain"]}]}
