@@ -52,20 +52,15 @@ from charter.schemas import (
     payload_hash,
 )
 
-# `hides`: the person stops seeing something they rely on (mail archived or marked read, a label
-# changed); `rewrites`: something they rely on changes under them (an event moved, a file replaced,
-# a page or row edited, an issue closed). Removing outright is `destructive`.
+# `hides`: the person stops seeing something they rely on (mail archived, marked read or
+# relabelled, an issue closed); `rewrites`: something they rely on changes under them (an event
+# moved or answered, a file replaced, a page or row edited, a commit). Removing is `destructive`.
 Risk = Literal["external", "destructive", "sharing", "bulk", "hides", "rewrites"]
 RISKS: tuple[Risk, ...] = ("external", "destructive", "sharing", "bulk", "hides", "rewrites")
 # Whom a call reaches, narrowest first: the person only, people inside the account's domain (or
 # everyone who can read the repository, site or workspace), people outside it, anyone at all.
 Reach = Literal["person", "domain", "outsiders", "public"]
 REACHES: tuple[Reach, ...] = ("person", "domain", "outsiders", "public")
-
-
-def widest(*reaches: Reach) -> Reach:
-    """The widest of `reaches` (`person` for none)."""
-    return max(reaches, key=REACHES.index, default="person")
 
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -529,5 +524,4 @@ __all__ = [
     "recipient_fields",
     "resource_field",
     "validate_request",
-    "widest",
 ]
