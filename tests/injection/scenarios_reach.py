@@ -530,6 +530,13 @@ def test_an_allowed_action_repeated_in_bulk_stops_at_the_rate_with_one_pause_per
     assert len(run.statuses) > rate, run.explain()
 
 
+def test_the_security_doc_quotes_the_size_of_the_reach_set() -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "security.md").read_text()
+    n = len(REACH_CASES)
+    assert f"plants {n} instructions" in doc
+    assert f"(0 of {n}); under a permissive control each does its harm ({n} of {n})" in doc
+
+
 # What the containment module collects from here (the cases register there with one import).
 __all__ = [
     "REACH_CASES",
@@ -537,4 +544,5 @@ __all__ = [
     "test_a_reach_attack_changes_nothing_without_a_person_and_the_control_does_harm",
     "test_an_allowed_action_repeated_in_bulk_stops_at_the_rate_with_one_pause_per_batch",
     "test_the_reach_set_covers_every_service_with_varied_wording_and_multi_call_attacks",
+    "test_the_security_doc_quotes_the_size_of_the_reach_set",
 ]
