@@ -26,6 +26,7 @@ from charter.agents.catalog import Catalog, Entry, VaultLike, within_constraints
 from charter.agents.drafts import SQLDraftStore, SQLWriteLedger
 from charter.agents.guards import SessionGuards
 from charter.agents.intake import call_arguments, identifier, shown_name, tool_name
+from charter.agents.rates import BulkGate
 from charter.agents.tools import (
     Tool,
     ToolResult,
@@ -136,6 +137,7 @@ class Toolkit:
         self._decoded: GrantClaims | None = None
         self._built: Catalog | None = None
         self._guards = SessionGuards(self._policy)
+        self._bulk = BulkGate(self.home, self._policy.bulk, clock=lambda: clock().timestamp())
         self._toolsets = Toolsets()
 
     def __repr__(self) -> str:
@@ -207,6 +209,11 @@ class Toolkit:
         decision = self._decide(trace, claims, work)
         if decision.outcome == "approval_required":
             return self._pause(trace, claims, work)
+        what = f"{work.base} {json.dumps(_json(work.request), sort_keys=True)}"
+        bulk = self._bulk.check(claims, work.base, work.spec.verb, what)
+        if bulk is not None:
+            trace.decision, trace.reasons = "approval_required", bulk
+            return self._pause(trace, claims, work, batch=True)
         self._authority.consume(claims.id)
         return self._run(trace, claims, work)
 
@@ -262,7 +269,8 @@ class Toolkit:
         # their own; an invitation outside the domain is external). A missing scope fails here, not
         # after a person has approved a call that could never run.
         connector.check_scopes(work.spec, work.request)
-        spec = replace(work.spec, risks=connector.risks_for(work.spec, work.request))
+        risks, reach = connector.weigh(work.spec, work.request)
+        spec = replace(work.spec, risks=risks, reach=reach)
         decision = decide_all(self._policy, claims, work.base, spec, work.request, fields)
         if decision.outcome != "deny" and spec.verb == "write":
             account = self._vault.get(work.entry.tool.connection).account
@@ -276,7 +284,7 @@ class Toolkit:
             )
         return decision
 
-    def _pause(self, trace: _Trace, claims: GrantClaims, work: _Work) -> ToolResult:
+    def _pause(self, trace: _Trace, claims: GrantClaims, work: _Work, batch: bool = False) -> ToolResult:
         tool = work.entry.tool.name
         open_request = self._approvals.find_open(claims.id, tool, work.payload_hash)
         if open_request is not None and open_request.status is ApprovalStatus.APPROVED:
@@ -294,6 +302,8 @@ class Toolkit:
             payload_hash=work.payload_hash,
         )
         trace.approval_id = approval.id
+        if batch:
+            self._bulk.held(approval.id, claims, work.base, self._policy.approval_ttl.total_seconds())
         return paused(tool, approval)
 
     def _run_approved(
@@ -321,6 +331,7 @@ class Toolkit:
             trace.result_ref = write_ref(replayed)
             return ToolResult(status="ok", tool=trace.tool, data=write_data(replayed))
         self._authority.consume(claims.id)
+        self._bulk.approved(approval.id)
         return self._run(trace, claims, work)
 
     def _run(self, trace: _Trace, claims: GrantClaims, work: _Work) -> ToolResult:

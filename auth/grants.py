@@ -160,8 +160,12 @@ class GrantAuthority:
         constraints: Mapping[str, Sequence[str]] | None = None,
         budget: int | None = None,
         ttl: timedelta = timedelta(hours=8),
+        write_rate: int | None = None,
     ) -> IssuedGrant:
-        """A new root grant from `subject` (the person) to `agent`."""
+        """A new root grant from `subject` (the person) to `agent`.
+
+        `write_rate` overrides the policy's bulk rate: writes of one action per window without a person.
+        """
         if not subject or not agent:
             raise ValidationError("a grant needs a subject (the person) and an agent name")
         if not connections:
@@ -181,6 +185,7 @@ class GrantAuthority:
             destructive=check_patterns("destructive", destructive, globs=False),
             constraints=check_constraints(constraints or {}),
             budget=budget,
+            write_rate=write_rate,
             issued_at=now,
             expires_at=now + ttl,
         )
@@ -225,6 +230,8 @@ class GrantAuthority:
             else check_patterns("destructive", destructive, globs=False),
             constraints={**parent.constraints, **check_constraints(constraints or {})},
             budget=child_budget,
+            # A child never runs more writes without a person than its parent.
+            write_rate=parent.write_rate,
             issued_at=now,
             expires_at=parent.expires_at if ttl is None else now + ttl,
         )

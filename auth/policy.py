@@ -7,7 +7,9 @@ answer `grant_denied`; `Policy.decide` then applies the safe defaults and the pe
 - reads and drafts are allowed within the grant;
 - a grant without the `write` verb never commits, whatever token sits behind it;
 - destructive actions are denied unless the grant names them, and then need approval;
-- writes tagged external, destructive or sharing need approval.
+- writes tagged external, destructive or sharing need approval;
+- writes that reach anyone but the person (people inside the domain, outsiders, the public), or
+  that hide or rewrite something the person relies on, need approval.
 
 Rules (YAML or dicts) can deny actions, require approval, or waive approval; a waiver applies to a
 destructive action only when the rule names that action exactly.
@@ -33,9 +35,18 @@ from charter.auth.attenuation import check_agent_pattern, matches, matches_agent
 from charter.auth.home import CharterHome
 from charter.schemas import ConfigurationError, GrantClaims, Verb
 from charter.schemas.audit import Decision as Outcome
-from charter.schemas.types import Risk
+from charter.schemas.types import Reach, Risk
 
-APPROVAL_RISKS: tuple[Risk, ...] = ("external", "destructive", "sharing")
+APPROVAL_RISKS: tuple[Risk, ...] = ("external", "destructive", "sharing", "hides", "rewrites")
+REACH_WORDS: dict[str, str] = {
+    "domain": "people inside the account's domain (or everyone who can read the place)",
+    "outsiders": "people outside the account's domain",
+    "public": "the public",
+}
+RISK_WORDS: dict[str, str] = {
+    "hides": "hides something the person relies on (mail archived, marked read or relabelled)",
+    "rewrites": "rewrites something the person relies on (an event, a file, a page, an issue)",
+}
 POLICY_FILE = "policy.yaml"
 DEFAULT_POLICY_FILE = Path(__file__).with_name("policy.yaml")
 
@@ -133,6 +144,9 @@ class Rule(BaseModel):
     actions: tuple[str, ...] = Field(default=("*",), description="Tool name patterns, e.g. github_*.")
     verbs: tuple[Verb, ...] = ()
     risks: tuple[Risk, ...] = ()
+    reaches: tuple[Reach, ...] = Field(
+        default=(), description="Whom the call reaches: person, domain, outsiders, public."
+    )
     agents: tuple[str, ...] = Field(
         default=(), description="Agent chain patterns: `triage-*`, `triage-bot/*`, `triage-bot/**`."
     )
@@ -150,6 +164,7 @@ class Rule(BaseModel):
             any(matches(p, tool) for p in self.actions)
             and (not self.verbs or spec.verb in self.verbs)
             and (not self.risks or bool(spec.risks & set(self.risks)))
+            and (not self.reaches or reach_of(spec) in self.reaches)
             and (not self.agents or self.names_agent(claims.agent))
         )
 
@@ -209,6 +224,22 @@ class TaintRules(BaseModel):
     token_chars: int = Field(default=24, ge=12, description="A single letters-and-digits token this long.")
 
 
+class BulkRules(BaseModel):
+    """How many writes of one action a grant runs without a person per window (see agents/rates.py)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    writes: int = Field(default=5, ge=1, description="Writes of one action per window without a person.")
+    minutes: int = Field(default=10, ge=1, le=24 * 60, description="The window's length.")
+    batch: int = Field(default=25, ge=1, description="Writes one approval of a paused batch covers.")
+    actions: dict[str, int] = Field(
+        default_factory=dict, description="Tool-name patterns with a rate of their own (first match)."
+    )
+
+    def writes_for(self, tool: str) -> int:
+        return next((n for p, n in self.actions.items() if matches(p, tool)), self.writes)
+
+
 class _PolicyFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -217,6 +248,7 @@ class _PolicyFile(BaseModel):
     rules: list[Rule] = []
     recipients: RecipientRules = RecipientRules()
     taint: TaintRules = TaintRules()
+    bulk: BulkRules = BulkRules()
 
 
 @dataclass(frozen=True)
@@ -229,6 +261,7 @@ class Policy:
     taint: TaintRules = field(default_factory=TaintRules)
     # How long a person's approval stays usable: a call not run by then must ask again.
     approved_ttl: timedelta = timedelta(hours=1)
+    bulk: BulkRules = field(default_factory=BulkRules)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, object]) -> Policy:
@@ -246,6 +279,7 @@ class Policy:
             parsed.recipients,
             parsed.taint,
             timedelta(minutes=parsed.approved_ttl_minutes),
+            parsed.bulk,
         )
 
     @classmethod
@@ -356,17 +390,34 @@ def taint_decision(tool: str, spec: ActionFacts, tainted: Sequence[str]) -> Deci
     return Decision("approval_required", tuple(f"approval required because {t}" for t in tainted))
 
 
+def reach_of(spec: ActionFacts) -> str | None:
+    """Whom the call reaches, as its (per-call) declaration says; None when it says nothing."""
+    reach = getattr(spec, "reach", None)
+    return reach if isinstance(reach, str) else None
+
+
 def _baseline(claims: GrantClaims, tool: str, spec: ActionFacts) -> Decision:
     if spec.verb != "write":
         return _allow(f"allowed: {tool} is a {spec.verb} within grant {claims.id}")
-    risky = [r for r in APPROVAL_RISKS if r in spec.risks]
-    if risky:
-        return Decision(
-            "approval_required",
-            tuple(f"approval required because {tool} is tagged {r}" for r in risky),
-        )
+    reasons = [
+        f"approval required because {tool} {RISK_WORDS[r]}" if r in RISK_WORDS else
+        f"approval required because {tool} is tagged {r}"
+        for r in APPROVAL_RISKS
+        if r in spec.risks
+    ]  # fmt: skip
+    reach = reach_of(spec)
+    # Whom it reaches is said only when no tag already explains the pause.
+    if reasons:
+        pass
+    elif reach is None:
+        reasons.append(f"approval required because {tool} does not declare whom it reaches")
+    elif reach in REACH_WORDS:
+        reasons.append(f"approval required because {tool} reaches {REACH_WORDS[reach]}")
+    if reasons:
+        return Decision("approval_required", tuple(reasons))
     return _allow(
-        f"allowed: {tool} writes within grant {claims.id} and is not tagged external, destructive or sharing"
+        f"allowed: {tool} writes within grant {claims.id}, reaches only the person and hides, "
+        "removes or rewrites nothing"
     )
 
 
@@ -387,7 +438,9 @@ def decide_all(
 
 __all__ = [
     "APPROVAL_RISKS",
+    "REACH_WORDS",
     "ActionFacts",
+    "BulkRules",
     "Decision",
     "DomainRule",
     "Outcome",
@@ -399,5 +452,6 @@ __all__ = [
     "check_grant",
     "combine",
     "decide_all",
+    "reach_of",
     "taint_decision",
 ]

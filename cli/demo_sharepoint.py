@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from charter.agents import ToolResult
 from charter.auth.connect_microsoft import connect_microsoft
+from charter.auth.policy import DEFAULT_POLICY_FILE, POLICY_FILE
 from charter.auth.providers.microsoft import browser_url
 from charter.auth.vault import Connection
 from charter.cli.connect_google import scopes_for
@@ -36,6 +37,26 @@ def file_and_share(kit: NarratedToolkit) -> ToolResult:
     return kit.call("sharepoint_commit_draft", {"draft_id": share.data["draft_id"]})
 
 
+FILING_RULE = f"""
+  # Added by the SharePoint scene of `charter demo`: uploads reach everyone who can read the site,
+  # which pauses them by default; Adele lets {AGENT} file without asking.
+  - outcome: allow
+    actions: ["sharepoint_upload_file"]
+    reaches: ["domain"]
+    agents: ["{AGENT}"]
+    reason: Adele lets {AGENT} file reports into the folder she granted
+"""
+
+
+def _allow_filing(here: Local) -> bool:
+    """Adele's policy for the scene: the shipped one plus a rule for filing; a policy of hers stays."""
+    path = here.home.path / POLICY_FILE
+    if path.exists():
+        return False
+    path.write_text(DEFAULT_POLICY_FILE.read_text() + FILING_RULE)
+    return True
+
+
 def sharepoint_scene(here: Local, narrator: Narrator) -> None:
     """Consent through msal, a grant fenced to one folder, an upload, a paused share, one link."""
     narrator.act(3, "SharePoint", f"{AGENT} files the Q3 board pack; Adele approves sharing it")
@@ -54,6 +75,8 @@ def sharepoint_scene(here: Local, narrator: Narrator) -> None:
             ttl=timedelta(hours=1),
         )
         indent(f"[green]✓[/] grant [bold]{grant.id}[/]: {describe(grant.claims)}, expires in 1 h", 2)
+        if _allow_filing(here):
+            indent("policy.yaml: filing into the site needs no approval (every other write still does)", 2)
         kit = NarratedToolkit(grant.token, home=here.home, vault=here.vault)
         kit.narrator = narrator
         narrator.scene("3.3", f"{AGENT} goes to work")

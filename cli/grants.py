@@ -47,6 +47,10 @@ ConstraintOption = Annotated[
     ),
 ]
 BudgetOption = Annotated[int | None, typer.Option("--budget", min=1, help="Maximum number of calls.")]
+WriteRateOption = Annotated[
+    int | None,
+    typer.Option("--write-rate", min=1, help="Writes of one action per bulk window without asking."),
+]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print only the token (for piping).")]
 OutOption = Annotated[
     Path | None,
@@ -92,6 +96,7 @@ def create_grant(
     budget: int | None = None,
     ttl: timedelta = timedelta(hours=8),
     subject: str | None = None,
+    write_rate: int | None = None,
 ) -> IssuedGrant:
     """Issue a root grant; the subject defaults to the account of the first connection."""
     for cid in connections:
@@ -107,6 +112,7 @@ def create_grant(
         constraints=constraints or {},
         budget=budget,
         ttl=ttl,
+        write_rate=write_rate,
     )
 
 
@@ -119,6 +125,8 @@ def describe(claims: GrantClaims, sep: str = "; ") -> str:
     if claims.destructive:
         parts.append("destructive " + ", ".join(claims.destructive))
     parts.append(f"budget {claims.budget if claims.budget is not None else 'unlimited'}")
+    if claims.write_rate is not None:
+        parts.append(f"write rate {claims.write_rate} per action")
     return sep.join(parts)
 
 
@@ -171,6 +179,7 @@ def create_command(
     ] = None,
     quiet: QuietOption = False,
     out: OutOption = None,
+    write_rate: WriteRateOption = None,
 ) -> None:
     """Issue a grant to an agent and print its token once.
 
@@ -188,6 +197,7 @@ def create_command(
         budget=budget,
         ttl=parse_duration(ttl),
         subject=subject,
+        write_rate=write_rate,
     )
     print_issued(issued, quiet, out)
 

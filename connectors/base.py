@@ -13,8 +13,9 @@ from __future__ import annotations
 import inspect
 import secrets
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from email.utils import parseaddr
 from typing import Any, ClassVar, TypeVar, get_type_hints
 
 import pydantic
@@ -52,7 +53,7 @@ from charter.schemas import (
     WriteResult,
     payload_hash,
 )
-from charter.schemas.types import RISKS, Risk
+from charter.schemas.types import REACHES, RISKS, Reach, Risk
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -96,8 +97,10 @@ class ActionSpec:
     description: str
     commits: str | None = None
     method: str = ""
-    # A draft the service itself holds (a Gmail draft, a GitHub draft pull request), not Charter's store.
+    # A draft the service itself holds where nobody else sees it (a Gmail draft), not Charter's store.
     native: bool = False
+    # Whom the action reaches at most (`reach_for` narrows it per call); None: not declared.
+    reach: Reach | None = None
 
     def tool_name(self, connector: str) -> str:
         return f"{connector}_{self.name}"
@@ -111,6 +114,7 @@ class _Declared:
     commits: str | None
     description: str | None
     native: bool = False
+    reach: Reach | None = None
 
 
 def action(
@@ -121,22 +125,30 @@ def action(
     commits: str | None = None,
     description: str | None = None,
     native: bool = False,
+    reaches: Reach | None = None,
 ) -> Callable[[F], F]:
     """Declare a connector method as an action.
 
     `scopes` are the minimal provider scopes it needs; `risks` tag what policy should weigh;
-    a draft action names, in `commits`, the write action that commits its drafts, and says
-    `native=True` when its drafts live in the service rather than in Charter's store.
+    `reaches` says whom it reaches at most (a draft: `person`, always). A draft action names, in
+    `commits`, the write action that commits its drafts, and says `native=True` when its drafts
+    live in the service (where only the person sees them) rather than in Charter's store.
     """
     unknown = set(risks) - set(RISKS)
     if unknown:
         raise ConfigurationError(f"unknown risk tags {sorted(unknown)}; use {RISKS}")
+    if reaches is not None and reaches not in REACHES:
+        raise ConfigurationError(f"unknown reach {reaches!r}; use one of {REACHES}")
+    if verb == "draft" and reaches not in (None, "person"):
+        raise ConfigurationError(
+            "a draft must reach nobody but the person; an action others can see is a write"
+        )
     if verb == "draft" and commits is None:
         raise ConfigurationError("a draft action must name the write action that commits it")
 
     def mark(fn: F) -> F:
         fn.__charter_action__ = _Declared(  # type: ignore[attr-defined]
-            verb, tuple(scopes), frozenset(risks), commits, description, native
+            verb, tuple(scopes), frozenset(risks), commits, description, native, reaches
         )
         return fn
 
@@ -282,6 +294,28 @@ class Connector:
         """
         return spec.risks
 
+    def reach_for(self, spec: ActionSpec, request: BaseModel) -> Reach | None:
+        """Whom this particular call reaches; override when more than the arguments decide.
+
+        By default a write with recipient fields (to, cc, attendees, …) reaches whom they name:
+        mail to colleagues reaches the domain, mail to anyone else outsiders. Connectors override
+        it where the service decides (a comment on a public repository reaches the public).
+        """
+        fields = recipient_fields(type(request))
+        if spec.verb != "write" or spec.reach is None or not fields:
+            return spec.reach
+        named = [a for f in fields for a in _addresses(getattr(request, f, None))]
+        return reach_of_addresses(named, self.credentials.account)
+
+    def weigh(self, spec: ActionSpec, request: BaseModel) -> tuple[frozenset[Risk], Reach | None]:
+        """The risks and reach of this call as policy weighs them.
+
+        Reaching outsiders or the public is what `external` means to taint and recipient checks.
+        """
+        reach = self.reach_for(spec, request)
+        risks = self.risks_for(spec, request)
+        return (risks | {"external"} if reach in ("outsiders", "public") else risks), reach
+
     def scopes_for(self, spec: ActionSpec, request: BaseModel) -> tuple[str, ...]:
         """The scopes this particular call needs; override when they depend on the arguments.
 
@@ -406,7 +440,35 @@ def _spec_from(cls: type, attr: str, fn: Callable[..., Any], declared: _Declared
         commits=declared.commits,
         method=attr,
         native=declared.native,
+        reach=declared.reach,
     )
+
+
+def reach_of_addresses(addresses: Iterable[str], account: str | None) -> Reach:
+    """Whom mail or an invitation to `addresses` reaches, seen from the account `account`.
+
+    Nobody but the account itself: the person; all in its domain: the domain; else outsiders
+    (every address is outside when the account's domain is unknown).
+    """
+    own = (account or "").strip().lower()
+    home = own.rpartition("@")[2] if "@" in own else ""
+    reach: Reach = "person"
+    for raw in addresses:
+        address = (parseaddr(raw)[1] or raw).strip().lower()
+        if address == own:
+            continue
+        if not home or address.rpartition("@")[2] != home:
+            return "outsiders"
+        reach = "domain"
+    return reach
+
+
+def _addresses(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list | tuple | set | frozenset):
+        return [str(v) for v in value]
+    return []
 
 
 def validate_request(spec: ActionSpec, args: dict[str, Any]) -> BaseModel:
@@ -426,6 +488,7 @@ def validate_request(spec: ActionSpec, args: dict[str, Any]) -> BaseModel:
 
 
 __all__ = [
+    "REACHES",
     "RISKS",
     "ActionSpec",
     "Attribution",
@@ -435,6 +498,7 @@ __all__ = [
     "DraftStore",
     "MemoryDraftStore",
     "MemoryWriteLedger",
+    "Reach",
     "Risk",
     "TokenRejected",
     "WriteContext",
@@ -442,6 +506,7 @@ __all__ = [
     "WriteLedger",
     "action",
     "constrained_fields",
+    "reach_of_addresses",
     "recipient_field",
     "recipient_fields",
     "resource_field",

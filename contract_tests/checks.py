@@ -200,6 +200,20 @@ def check_draft_is_invisible(harness: ContractHarness, action: str) -> None:
     assert draft.preview.strip(), f"{action}: the draft has no preview for a person to review"
 
 
+def check_draft_shows_nothing_to_others(harness: ContractHarness, action: str) -> None:
+    """After a draft, another user of the service sees nothing new: not even a native draft."""
+    spec, example = _spec(harness, action), example_for(harness, action)
+    connector = harness.connector(harness.credentials())
+    before = dict(harness.seen_by_others())
+    connector.draft(validate_request(spec, dict(example.args)))
+    changed = sorted(_changed(before, harness.seen_by_others()))
+    assert not changed, (
+        f"{action}: the draft left what another user of {connector.name} can see: {changed[:5]}. "
+        "A change others can see is a write (declare it as one, with its reach), or the draft "
+        "must be held in Charter's draft store."
+    )
+
+
 def _arm(harness: ContractHarness, fault: Fault) -> None:
     if fault == "5xx":
         harness.fail_next(1, 502)

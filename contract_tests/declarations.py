@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from pydantic import BaseModel
 
 from charter.auth.providers import providers
-from charter.connectors.base import RISKS, ActionSpec, Connector
+from charter.connectors.base import REACHES, RISKS, ActionSpec, Connector
 from charter.schemas import VERBS, Draft, WriteResult
 
 MAX_DESCRIPTION = 200
@@ -52,7 +52,27 @@ def action_problems(
         problems.append(f"{where}: unknown risk tags {sorted(unknown)}; use {RISKS}")
     if spec.verb == "draft":
         problems += [f"{where}: {p}" for p in _commit_problems(connector_cls, spec)]
+    problems += [f"{where}: {p}" for p in reach_problems(spec)]
     return problems
+
+
+def reach_problems(spec: ActionSpec) -> list[str]:
+    """A draft or write must say whom it reaches; a draft reaches nobody but the person."""
+    if spec.verb == "read":
+        return []
+    if spec.reach is None:
+        return [
+            f"a {spec.verb} declares no reach: say whom it reaches at most with "
+            f"`reaches=` ({', '.join(REACHES)}), and narrow it per call in `reach_for`"
+        ]
+    if spec.reach not in REACHES:
+        return [f"reach {spec.reach!r} is not one of {REACHES}"]
+    if spec.verb == "draft" and spec.reach != "person":
+        return [
+            f"a draft reaching {spec.reach!r} is not a draft: what others can see is a write, "
+            "or must be held in Charter's draft store"
+        ]
+    return []
 
 
 def _model_problems(spec: ActionSpec) -> list[str]:
@@ -118,4 +138,4 @@ def _commit_problems(connector_cls: type[Connector], spec: ActionSpec) -> list[s
     return problems
 
 
-__all__ = ["MAX_DESCRIPTION", "action_problems", "connector_problems"]
+__all__ = ["MAX_DESCRIPTION", "action_problems", "connector_problems", "reach_problems"]

@@ -112,6 +112,14 @@ class ContractHarness:
         """What other people can see, keyed by thing ("acme/web#12" → its fields); compared by value."""
         raise NotImplementedError
 
+    def seen_by_others(self) -> Mapping[str, object]:
+        """What another user of the service sees: a colleague, a guest, a reader of the repository.
+
+        `visible_state` by default; a harness whose `visible_state` also holds what only the person
+        sees (their own labels, their own drafts) narrows it here. After a draft it must not change.
+        """
+        return self.visible_state()
+
     def native_draft_keys(self, draft: Draft) -> frozenset[str]:
         """Keys of `visible_state` a native draft may add (the draft itself, e.g. a draft pull request)."""
         return frozenset()

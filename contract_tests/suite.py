@@ -184,6 +184,10 @@ class ContractSuite:
     def test_draft_has_no_visible_side_effect(self, h: ContractHarness, action: str) -> None:
         _guarded(h, lambda: checks.check_draft_is_invisible(h, action))
 
+    @_over("draft")
+    def test_draft_leaves_nothing_another_user_can_see(self, h: ContractHarness, action: str) -> None:
+        _guarded(h, lambda: checks.check_draft_shows_nothing_to_others(h, action))
+
     @_over("commits")
     def test_commit_changes_the_service_exactly_once(self, h: ContractHarness, action: str) -> None:
         _guarded(h, lambda: checks.check_commits_exactly_once(h, action, "none"))

@@ -24,11 +24,12 @@ from charter.schemas.errors import (
 from charter.schemas.extras import EXTRA_MODULES, missing_extra
 from charter.schemas.grants import VERBS, GrantClaims, Verb
 from charter.schemas.resources import Page, Provenance, Resource, utcnow
-from charter.schemas.types import RISKS, JsonObject, JsonValue, Risk
+from charter.schemas.types import REACHES, RISKS, JsonObject, JsonValue, Reach, Risk
 
 __all__ = [
     "ERRORS_BY_CODE",
     "EXTRA_MODULES",
+    "REACHES",
     "RISKS",
     "VERBS",
     "ApprovalRequest",
@@ -57,6 +58,7 @@ __all__ = [
     "Provenance",
     "RateLimited",
     "Resource",
+    "Reach",
     "Risk",
     "ScopeMissing",
     "UpstreamError",

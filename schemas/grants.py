@@ -32,5 +32,10 @@ class GrantClaims(BaseModel):
     )
     constraints: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     budget: int | None = Field(default=None, description="Maximum number of calls; None is unlimited.")
+    write_rate: int | None = Field(
+        default=None,
+        ge=1,
+        description="Writes of one action per bulk window without a person (None: policy).",
+    )
     issued_at: datetime
     expires_at: datetime

@@ -11,7 +11,14 @@ JsonValue = Any
 JsonObject = dict[str, Any]
 
 # What an action's effect may reach or undo; policy weighs these tags, connectors declare them.
-Risk = Literal["external", "destructive", "sharing", "bulk"]
+# `hides`: the person stops seeing something they rely on (mail archived, marked read or
+# relabelled, an issue closed); `rewrites`: something they rely on changes under them (an event
+# moved or answered, a file replaced, a page or row edited, a commit). Removing is `destructive`.
+Risk = Literal["external", "destructive", "sharing", "bulk", "hides", "rewrites"]
 RISKS: tuple[Risk, ...] = get_args(Risk)
+# Whom a call reaches, narrowest first: the person only, people inside the account's domain (or
+# everyone who can read the repository, site or workspace), people outside it, anyone at all.
+Reach = Literal["person", "domain", "outsiders", "public"]
+REACHES: tuple[Reach, ...] = get_args(Reach)
 
-__all__ = ["RISKS", "JsonObject", "JsonValue", "Risk"]
+__all__ = ["REACHES", "RISKS", "JsonObject", "JsonValue", "Reach", "Risk"]

@@ -21,9 +21,10 @@ from charter.connectors.base import (
     Attribution,
     Connector,
     DraftPreview,
-    Risk,
+    Reach,
     WriteContext,
     action,
+    reach_of_addresses,
 )
 from charter.connectors.calendar.bodies import attendees_after, event_body, patch_body, when_text
 from charter.connectors.calendar.cursors import Position, encode_cursor, position_of
@@ -49,7 +50,7 @@ from charter.connectors.calendar.models import (
     SyncEvents,
     UpdateEvent,
 )
-from charter.connectors.calendar.preview import event_preview, is_outside
+from charter.connectors.calendar.preview import event_preview
 from charter.connectors.calendar.responses import (
     availability_from,
     calendar_from,
@@ -195,7 +196,7 @@ class CalendarConnector(Connector):
 
     # -- draft -----------------------------------------------------------------------------
 
-    @action("draft", scopes=WRITE_EVENTS, commits="create_event")
+    @action("draft", scopes=WRITE_EVENTS, commits="create_event", reaches="person")
     def draft_event(self, change: CreateEvent, attribution: Attribution | None) -> DraftPreview:
         """Propose an event for review; nothing reaches the calendar or any attendee until it is written."""
         timed = isinstance(change.start, datetime)
@@ -205,7 +206,7 @@ class CalendarConnector(Connector):
 
     # -- write -----------------------------------------------------------------------------
 
-    @action("write", scopes=WRITE_EVENTS)
+    @action("write", scopes=WRITE_EVENTS, reaches="outsiders")
     def create_event(self, change: CreateEvent, ctx: WriteContext) -> WriteResult:
         """Create an event and invite its attendees; inviting outside the account's domain needs approval."""
         digest = write_digest(self.credentials.connection_id, ctx.idempotency_key)
@@ -223,7 +224,7 @@ class CalendarConnector(Connector):
         summary = f"created {change.title!r} ({when_text(data)}) on calendar {change.calendar}"
         return self._result("create_event", ctx, change.calendar, data, summary)
 
-    @action("write", scopes=WRITE_EVENTS)
+    @action("write", scopes=WRITE_EVENTS, risks=("rewrites",), reaches="outsiders")
     def update_event(self, change: UpdateEvent, ctx: WriteContext) -> WriteResult:
         """Change an event's title, times, place, notes or attendees; refused if it changed meanwhile."""
         digest = write_digest(self.credentials.connection_id, ctx.idempotency_key)
@@ -237,7 +238,7 @@ class CalendarConnector(Connector):
         summary = f"updated {current.get('summary')!r} on calendar {change.calendar}"
         return self._result("update_event", ctx, change.calendar, current, summary)
 
-    @action("write", scopes=WRITE_EVENTS)
+    @action("write", scopes=WRITE_EVENTS, risks=("rewrites",), reaches="outsiders")
     def respond_to_invitation(self, change: RespondToInvitation, ctx: WriteContext) -> WriteResult:
         """Accept, decline or tentatively accept an invitation as the connected account."""
         digest = write_digest(self.credentials.connection_id, ctx.idempotency_key)
@@ -256,7 +257,7 @@ class CalendarConnector(Connector):
         summary = f"answered {change.response} to {title!r} on calendar {change.calendar}"
         return self._result("respond_to_invitation", ctx, change.calendar, current, summary)
 
-    @action("write", scopes=WRITE_EVENTS, risks=("destructive",))
+    @action("write", scopes=WRITE_EVENTS, risks=("destructive",), reaches="outsiders")
     def delete_event(self, change: DeleteEvent, ctx: WriteContext) -> WriteResult:
         """Delete an event from a calendar, cancelling it for its attendees."""
         subject = f"event {change.event_id} on calendar {change.calendar}"
@@ -276,30 +277,27 @@ class CalendarConnector(Connector):
 
     # -- per-call risks --------------------------------------------------------------------
 
-    def risks_for(self, spec: ActionSpec, request: BaseModel) -> frozenset[Risk]:
-        """`external` when the call invites (or notifies) anyone outside the account's domain."""
-        risks = set(spec.risks)
-        account = self.credentials.account
+    def reach_for(self, spec: ActionSpec, request: BaseModel) -> Reach | None:
+        """Everyone the call tells: the guests named, and those the event has now.
+
+        Guests see an edited, moved or cancelled event in their own calendars, notified or not
+        (send_updates=none), and a guest removed is told so: an update with `attendees: []`
+        reaches every current guest. An answer, and its comment, reach the organizer.
+        """
+        named: list[str] = []
+        if spec.verb != "write":
+            return spec.reach
         if isinstance(request, CreateEvent):
             # Even unannounced, an invitation shows up in the attendee's own calendar.
-            invited = [*request.attendees, *request.optional_attendees]
-            if any(is_outside(address, account) for address in invited):
-                risks.add("external")
+            named = [*request.attendees, *request.optional_attendees]
         elif isinstance(request, UpdateEvent):
             named = [*(request.attendees or []), *request.add_attendees]
-            # Guests see an edited event in their own calendars, notified or not (send_updates=none).
-            current = (
-                [] if request.attendees is not None else self._people(request.calendar, request.event_id)
-            )
-            if any(is_outside(address, account) for address in [*named, *current]):
-                risks.add("external")
-        elif isinstance(request, RespondToInvitation) and any(
-            # The answer, and its comment, reach the organizer.
-            is_outside(a, account)
-            for a in self._people(request.calendar, request.event_id)
-        ):
-            risks.add("external")
-        return frozenset(risks)
+            named += self._people(request.calendar, request.event_id)
+        elif isinstance(request, RespondToInvitation | DeleteEvent):
+            named = self._people(request.calendar, request.event_id)
+        else:
+            return spec.reach
+        return reach_of_addresses(named, self.credentials.account)
 
     def _people(self, calendar: str, event_id: str) -> list[str]:
         """The organizer and attendees of an event, or a stand-in outside address when it cannot be read.

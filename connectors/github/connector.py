@@ -18,6 +18,7 @@ from charter.connectors.base import (
     Attribution,
     Connector,
     DraftPreview,
+    Reach,
     WriteContext,
     action,
 )
@@ -60,7 +61,15 @@ from charter.connectors.github.responses import (
     repository_from,
 )
 from charter.connectors.paging import PageTrail
-from charter.schemas import Conflict, NotFound, Page, ScopeMissing, ValidationError, WriteResult
+from charter.schemas import (
+    CharterError,
+    Conflict,
+    NotFound,
+    Page,
+    ScopeMissing,
+    ValidationError,
+    WriteResult,
+)
 from charter.schemas.types import JsonValue
 
 REPO = ("repo",)
@@ -183,7 +192,7 @@ class GitHubConnector(Connector):
 
     # -- draft -----------------------------------------------------------------------------
 
-    @action("draft", scopes=REPO, commits="create_issue")
+    @action("draft", scopes=REPO, commits="create_issue", reaches="person")
     def draft_issue(self, change: CreateIssue, attribution: Attribution | None) -> DraftPreview:
         """Draft a new issue for review; nothing appears on GitHub until the draft is written."""
         self.get_repo(GetRepo(repo=change.repo))
@@ -191,7 +200,7 @@ class GitHubConnector(Connector):
         heading = f"New issue in {change.repo}\nTitle: {change.title}\nLabels: {labels}"
         return DraftPreview(preview=f"{heading}\n\n{visible_body(change.body, attribution)}".rstrip())
 
-    @action("draft", scopes=REPO, commits="comment")
+    @action("draft", scopes=REPO, commits="comment", reaches="person")
     def draft_comment(self, change: Comment, attribution: Attribution | None) -> DraftPreview:
         """Draft a comment on an issue or pull request for review; nothing is posted until it is written."""
         issue = self.get_issue(GetIssue(repo=change.repo, number=change.number))
@@ -200,34 +209,23 @@ class GitHubConnector(Connector):
             preview=f"{heading}\n\n{visible_body(change.body, attribution)}", url=issue.provenance.url
         )
 
-    @action("draft", scopes=REPO, commits="open_pull_request", native=True)
+    @action("draft", scopes=REPO, commits="open_pull_request", reaches="person")
     def draft_pull_request(self, change: OpenPullRequest, attribution: Attribution | None) -> DraftPreview:
-        """Open a GitHub draft pull request; writing the draft marks it ready for review."""
+        """Draft a pull request for review; nothing appears on GitHub until the draft is written.
+
+        Held in Charter's store: a GitHub draft pull request is seen by everyone who can read the
+        repository, so opening one is a write.
+        """
+        with self._about(f"branches {change.head} and {change.base} of {change.repo}"):
+            for ref in (change.head, change.base):
+                self.api.get(f"/repos/{change.repo}/branches/{quote(ref, safe='/')}")
         body = visible_body(change.body, attribution)
-        subject = f"a pull request from {change.head} into {change.base} in {change.repo}"
-        fields = {**pull_fields(change, body), "draft": True}
-        try:
-            with self._about(subject):
-                data = self.api.send("POST", f"/repos/{change.repo}/pulls", fields)
-        except Conflict:
-            # The answer to an earlier identical draft may have been lost: adopt that draft PR.
-            with self._about(subject):
-                found = self._open_pull_between(change)
-            if found is None or not found.get("draft") or found.get("title") != change.title:
-                raise
-            data = found
-        heading = f"Draft pull request {change.repo}#{data['number']}: {change.head} → {change.base}"
-        preview = f"{heading}\nTitle: {change.title}\n\n{body}".rstrip()
-        return DraftPreview(
-            preview=preview,
-            native_ref=str(data["number"]),
-            url=data.get("html_url"),
-            native_digest=pull_digest(data),
-        )
+        heading = f"New pull request in {change.repo}: {change.head} → {change.base}"
+        return DraftPreview(preview=f"{heading}\nTitle: {change.title}\n\n{body}".rstrip())
 
     # -- write -----------------------------------------------------------------------------
 
-    @action("write", scopes=REPO, risks=("external",))
+    @action("write", scopes=REPO, risks=("external",), reaches="public")
     def create_issue(self, change: CreateIssue, ctx: WriteContext) -> WriteResult:
         """Open an issue in a repository; the body ends with a line saying which agent wrote it."""
         with self._about(f"repository {change.repo}"):
@@ -238,7 +236,7 @@ class GitHubConnector(Connector):
                 data = self.api.send("POST", f"/repos/{change.repo}/issues", fields)
         return self._result("create_issue", ctx, f"{change.repo}#{data['number']}", data, "opened issue")
 
-    @action("write", scopes=REPO, risks=("external",))
+    @action("write", scopes=REPO, risks=("external",), reaches="public")
     def comment(self, change: Comment, ctx: WriteContext) -> WriteResult:
         """Post a comment on an issue or pull request; it ends with a line saying which agent wrote it."""
         path = f"/repos/{change.repo}/issues/{change.number}/comments"
@@ -250,7 +248,7 @@ class GitHubConnector(Connector):
         target = f"{change.repo}#{change.number}"
         return self._result("comment", ctx, f"{target}/comment:{data['id']}", data, f"commented on {target}")
 
-    @action("write", scopes=REPO, risks=("external",))
+    @action("write", scopes=REPO, risks=("external", "hides"), reaches="public")
     def close_issue(self, change: CloseIssue, ctx: WriteContext) -> WriteResult:
         """Close an issue as completed or not planned."""
         fields = {"state": "closed", "state_reason": change.state_reason}
@@ -259,7 +257,7 @@ class GitHubConnector(Connector):
         target = f"{change.repo}#{change.number}"
         return self._result("close_issue", ctx, target, data, f"closed {target} ({change.state_reason})")
 
-    @action("write", scopes=REPO)
+    @action("write", scopes=REPO, reaches="public")
     def create_branch(self, change: CreateBranch, ctx: WriteContext) -> WriteResult:
         """Create a branch from another branch (the default branch when none is named)."""
         source = change.from_ref or self.get_repo(GetRepo(repo=change.repo)).default_branch
@@ -283,7 +281,7 @@ class GitHubConnector(Connector):
             summary=f"created branch {change.branch} from {source} at {sha[:7]}",
         )
 
-    @action("write", scopes=REPO)
+    @action("write", scopes=REPO, risks=("rewrites",), reaches="public")
     def commit_file(self, change: CommitFile, ctx: WriteContext) -> WriteResult:
         """Create or replace one text file on a branch in a single commit with the given message."""
         path = self._contents_path(change.repo, change.path)
@@ -304,7 +302,7 @@ class GitHubConnector(Connector):
             data = self.api.send("PUT", path, fields)
         return self._file_result(change, ctx, data["content"], data.get("commit", {}).get("sha"))
 
-    @action("write", scopes=REPO, risks=("external",))
+    @action("write", scopes=REPO, risks=("external",), reaches="public")
     def open_pull_request(self, change: OpenPullRequest, ctx: WriteContext) -> WriteResult:
         """Open a pull request from a head branch into a base branch (or mark its draft ready for review)."""
         subject = f"a pull request from {change.head} into {change.base} in {change.repo}"
@@ -319,7 +317,7 @@ class GitHubConnector(Connector):
         target = f"{change.repo}#{data['number']}"
         return self._result("open_pull_request", ctx, target, data, f"opened pull request {target}")
 
-    @action("write", scopes=REPO, risks=("destructive",))
+    @action("write", scopes=REPO, risks=("destructive", "rewrites"), reaches="public")
     def merge_pull_request(self, change: MergePullRequest, ctx: WriteContext) -> WriteResult:
         """Merge a pull request by merge, squash or rebase; refused for drafts and closed pull requests."""
         target = f"{change.repo}#{change.number}"
@@ -346,6 +344,23 @@ class GitHubConnector(Connector):
             f"look in the repository for an issue, comment or pull request whose body holds "
             f"`{marker(key)}` (visible in the raw Markdown)"
         )
+
+    def reach_for(self, spec: ActionSpec, request: BaseModel) -> Reach | None:
+        """A write reaches everyone who can read its repository: the public when it is public.
+
+        Branches, commits, issues, comments and pull requests (draft or not) are all seen there.
+        A repository that cannot be read is taken as public.
+        """
+        if spec.verb != "write" or spec.reach is None:
+            return spec.reach
+        repo = getattr(request, "repo", None)
+        if not isinstance(repo, str):
+            return spec.reach
+        try:
+            private = bool(self.read(GetRepo(repo=repo)).private)
+        except CharterError:
+            return "public"
+        return "domain" if private else "public"
 
     def scopes_for(self, spec: ActionSpec, request: BaseModel) -> tuple[str, ...]:
         """`repo`, and `workflow` as well to change a file under `.github/workflows/`.

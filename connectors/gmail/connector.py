@@ -175,13 +175,13 @@ class GmailConnector(Connector):
 
     # -- draft -----------------------------------------------------------------------------
 
-    @action("draft", scopes=COMPOSE, commits="send_draft", native=True)
+    @action("draft", scopes=COMPOSE, commits="send_draft", native=True, reaches="person")
     def draft_message(self, change: NewMessage, attribution: Attribution | None) -> DraftPreview:
         """Write a new message as a Gmail draft for review; nothing is sent until the draft is written."""
         mail = self._outgoing(SendDraft.model_validate(change.model_dump()), attribution, None)
         return self._save_draft(mail, None, "New message")
 
-    @action("draft", scopes=COMPOSE_REPLY, commits="send_draft", native=True)
+    @action("draft", scopes=COMPOSE_REPLY, commits="send_draft", native=True, reaches="person")
     def draft_reply(self, change: ReplyMessage, attribution: Attribution | None) -> DraftPreview:
         """Write a reply in a message's thread as a Gmail draft (Re: subject, In-Reply-To, References)."""
         original = self._original(change.message_id)
@@ -190,7 +190,7 @@ class GmailConnector(Connector):
 
     # -- write -----------------------------------------------------------------------------
 
-    @action("write", scopes=COMPOSE, risks=("external",))
+    @action("write", scopes=COMPOSE, risks=("external",), reaches="outsiders")
     def send_draft(self, change: SendDraft, ctx: WriteContext) -> WriteResult:
         """Send a message, or a reviewed Gmail draft exactly as previewed; a header names the agent."""
         if ctx.draft is None and change.message_id:
@@ -233,7 +233,7 @@ class GmailConnector(Connector):
         message_id = write_message_id(self.credentials.connection_id, key, self.credentials.account)
         return f"search Gmail (Sent and Drafts) for rfc822msgid:{message_id.strip('<>')}"
 
-    @action("write", scopes=MODIFY)
+    @action("write", scopes=MODIFY, risks=("hides",), reaches="person")
     def modify_labels(self, change: ModifyLabels, ctx: WriteContext) -> WriteResult:
         """Add or remove labels of a message by id or name (archive: remove INBOX; read: remove UNREAD)."""
         add, remove = self._label_ids(change.add), self._label_ids(change.remove)
@@ -249,7 +249,7 @@ class GmailConnector(Connector):
             summary=f"labels of message {change.message_id}: {' '.join(changed)}",
         )
 
-    @action("write", scopes=MODIFY, risks=("destructive",))
+    @action("write", scopes=MODIFY, risks=("destructive", "hides"), reaches="person")
     def trash_message(self, change: TrashMessage, ctx: WriteContext) -> WriteResult:
         """Move a message to the Trash; Gmail deletes it for good after 30 days."""
         call = self.users.messages().trash(userId="me", id=change.message_id)

@@ -143,7 +143,7 @@ class NotionConnector(Connector):
 
     # -- draft -----------------------------------------------------------------------------
 
-    @action("draft", scopes=(READ_CONTENT, INSERT_CONTENT), commits="create_page")
+    @action("draft", scopes=(READ_CONTENT, INSERT_CONTENT), commits="create_page", reaches="person")
     def draft_page(self, change: CreatePage, attribution: Attribution | None) -> DraftPreview:
         """Draft a new page for review, checked against the data source's schema; nothing is created yet."""
         kind, parent = self._parent_of(change)
@@ -160,7 +160,7 @@ class NotionConnector(Connector):
             url=parent.get("url"),
         )
 
-    @action("draft", scopes=(READ_CONTENT, INSERT_CONTENT), commits="append_blocks")
+    @action("draft", scopes=(READ_CONTENT, INSERT_CONTENT), commits="append_blocks", reaches="person")
     def draft_append(self, change: AppendBlocks, attribution: Attribution | None) -> DraftPreview:
         """Draft blocks to add to a page for review; nothing is added until the draft is written."""
         self.locate.check_within(change.page_id, change.within)
@@ -171,7 +171,7 @@ class NotionConnector(Connector):
             preview=with_footer(heading, lines, attribution_line(attribution)), url=page.get("url")
         )
 
-    @action("draft", scopes=(READ_CONTENT, UPDATE_CONTENT), commits="update_properties")
+    @action("draft", scopes=(READ_CONTENT, UPDATE_CONTENT), commits="update_properties", reaches="person")
     def draft_property_update(
         self, change: UpdateProperties, attribution: Attribution | None
     ) -> DraftPreview:
@@ -185,7 +185,7 @@ class NotionConnector(Connector):
             preview=with_footer(heading, lines, attribution_line(attribution)), url=page.get("url")
         )
 
-    @action("draft", scopes=(READ_CONTENT, INSERT_COMMENTS), commits="add_comment")
+    @action("draft", scopes=(READ_CONTENT, INSERT_COMMENTS), commits="add_comment", reaches="person")
     def draft_comment(self, change: AddComment, attribution: Attribution | None) -> DraftPreview:
         """Draft a comment on a page for review; nothing is posted until the draft is written."""
         self.locate.check_within(change.page_id, change.within)
@@ -197,7 +197,7 @@ class NotionConnector(Connector):
 
     # -- write -----------------------------------------------------------------------------
 
-    @action("write", scopes=(INSERT_CONTENT, READ_CONTENT), risks=("external",))
+    @action("write", scopes=(INSERT_CONTENT, READ_CONTENT), risks=("external",), reaches="domain")
     def create_page(self, change: CreatePage, ctx: WriteContext) -> WriteResult:
         """Create a page in a data source or under a page; it ends with a line naming the agent."""
         kind, parent = self._parent_of(change)
@@ -230,7 +230,7 @@ class NotionConnector(Connector):
             self._writer().resume(str(found["id"]), nodes, ctx.idempotency_key)
         return self._result("create_page", ctx, found, f"created page “{change.title}”")
 
-    @action("write", scopes=(INSERT_CONTENT,), risks=("external",))
+    @action("write", scopes=(INSERT_CONTENT,), risks=("external",), reaches="domain")
     def append_blocks(self, change: AppendBlocks, ctx: WriteContext) -> WriteResult:
         """Add blocks or Markdown to a page, split to Notion's limits; ends with a line naming the agent."""
         self.locate.check_within(change.page_id, change.within)
@@ -249,7 +249,7 @@ class NotionConnector(Connector):
         writer.write(change.page_id, nodes, None, created[:count])
         return self._appended(change, ctx, nodes)
 
-    @action("write", scopes=(UPDATE_CONTENT, READ_CONTENT), risks=("external",))
+    @action("write", scopes=(UPDATE_CONTENT, READ_CONTENT), risks=("external", "rewrites"), reaches="domain")
     def update_properties(self, change: UpdateProperties, ctx: WriteContext) -> WriteResult:
         """Set property values of a page (checked against its data source's schema first)."""
         page, schema = self._page_and_schema(change.page_id, change.within)
@@ -263,7 +263,7 @@ class NotionConnector(Connector):
         summary = f"updated {', '.join(change.properties)} of “{title_of(page)}”{noted}"
         return self._result("update_properties", ctx, data, summary)
 
-    @action("write", scopes=(INSERT_COMMENTS,), risks=("external",))
+    @action("write", scopes=(INSERT_COMMENTS,), risks=("external",), reaches="domain")
     def add_comment(self, change: AddComment, ctx: WriteContext) -> WriteResult:
         """Comment on a page (or reply in a discussion); the comment ends with a line naming the agent."""
         self.locate.check_within(change.page_id, change.within)
@@ -283,12 +283,12 @@ class NotionConnector(Connector):
         )  # fmt: skip
         return self._comment_result(change, ctx, data)
 
-    @action("write", scopes=(UPDATE_CONTENT,), risks=("destructive",))
+    @action("write", scopes=(UPDATE_CONTENT,), risks=("destructive",), reaches="domain")
     def trash_page(self, change: TrashPage, ctx: WriteContext) -> WriteResult:
         """Move a page to Notion's trash; it stays restorable there (or with restore_page)."""
         return self._set_trash(change.page_id, change.within, True, ctx)
 
-    @action("write", scopes=(UPDATE_CONTENT,))
+    @action("write", scopes=(UPDATE_CONTENT,), reaches="domain")
     def restore_page(self, change: RestorePage, ctx: WriteContext) -> WriteResult:
         """Bring a page back from Notion's trash."""
         return self._set_trash(change.page_id, change.within, False, ctx)

@@ -22,6 +22,7 @@ from charter.connectors.base import (
     Connector,
     Credentials,
     DraftPreview,
+    Reach,
     Risk,
     WriteContext,
     action,
@@ -322,24 +323,24 @@ class SharePointConnector(Writes, Connector):
         """Read a file of the person's OneDrive."""
         return self.download_file(request)
 
-    @action("write", scopes=OWN_WRITE)
+    @action("write", scopes=OWN_WRITE, reaches="person")
     def upload_my_file(self, change: UploadMyFile, ctx: WriteContext) -> WriteResult:
         """Upload a text file to the person's OneDrive."""
         return self.write_upload(change, ctx, "upload_my_file")
 
-    @action("write", scopes=OWN_WRITE)
+    @action("write", scopes=OWN_WRITE, reaches="person")
     def create_my_folder(self, change: CreateMyFolder, ctx: WriteContext) -> WriteResult:
         """Create a folder in the person's OneDrive."""
         return self.write_folder(change, ctx, "create_my_folder")
 
-    @action("write", scopes=OWN_WRITE, risks=("destructive",))
+    @action("write", scopes=OWN_WRITE, risks=("destructive",), reaches="person")
     def delete_my_item(self, change: DeleteMyItem, ctx: WriteContext) -> WriteResult:
         """Recycle an item of the person's OneDrive."""
         return self.write_delete(change, ctx, "delete_my_item")
 
     # -- draft -----------------------------------------------------------------------------
 
-    @action("draft", scopes=FILES_WRITE, commits="upload_file")
+    @action("draft", scopes=FILES_WRITE, commits="upload_file", reaches="person")
     def draft_upload(self, change: UploadFile, attribution: Attribution | None) -> DraftPreview:
         """Draft an upload for review, with a diff."""
         current = self.current_file(change)
@@ -347,19 +348,19 @@ class SharePointConnector(Writes, Connector):
             preview=preview.upload_preview(self.place(change), change.content, current, attribution)
         )
 
-    @action("draft", scopes=FILES_WRITE, commits="create_folder")
+    @action("draft", scopes=FILES_WRITE, commits="create_folder", reaches="person")
     def draft_folder(self, change: CreateFolder, attribution: Attribution | None) -> DraftPreview:
         """Draft a new folder for review."""
         self.require_parent(change)
         return DraftPreview(preview=preview.folder_preview(self.place(change), attribution))
 
-    @action("draft", scopes=FILES_WRITE, commits="delete_item")
+    @action("draft", scopes=FILES_WRITE, commits="delete_item", reaches="person")
     def draft_delete(self, change: DeleteItem, attribution: Attribution | None) -> DraftPreview:
         """Draft moving an item to the recycle bin."""
         item = self.raw_item(change)
         return DraftPreview(preview=preview.delete_preview(self.place(change), item), url=item.get("webUrl"))
 
-    @action("draft", scopes=FILES_WRITE, commits="create_sharing_link")
+    @action("draft", scopes=FILES_WRITE, commits="create_sharing_link", reaches="person")
     def draft_sharing_link(self, change: CreateSharingLink, attribution: Attribution | None) -> DraftPreview:
         """Draft a sharing link, saying who it reaches."""
         item = self.raw_item(change)
@@ -368,7 +369,7 @@ class SharePointConnector(Writes, Connector):
             url=item.get("webUrl"),
         )
 
-    @action("draft", scopes=FILES_WRITE, commits="invite")
+    @action("draft", scopes=FILES_WRITE, commits="invite", reaches="person")
     def draft_invite(self, change: InvitePeople, attribution: Attribution | None) -> DraftPreview:
         """Draft giving people access to an item."""
         item = self.raw_item(change)
@@ -383,7 +384,7 @@ class SharePointConnector(Writes, Connector):
         )
         return DraftPreview(preview=text, url=item.get("webUrl"))
 
-    @action("draft", scopes=LISTS_WRITE, commits="update_list_item")
+    @action("draft", scopes=LISTS_WRITE, commits="update_list_item", reaches="person")
     def draft_list_update(self, change: UpdateListItem, attribution: Attribution | None) -> DraftPreview:
         """Draft a change to a list row's fields."""
         current = self.checked_row(change)
@@ -392,32 +393,32 @@ class SharePointConnector(Writes, Connector):
 
     # -- write -----------------------------------------------------------------------------
 
-    @action("write", scopes=FILES_WRITE)
+    @action("write", scopes=FILES_WRITE, reaches="domain")
     def upload_file(self, change: UploadFile, ctx: WriteContext) -> WriteResult:
         """Upload a text file (new, or replacing one)."""
         return self.write_upload(change, ctx)
 
-    @action("write", scopes=FILES_WRITE)
+    @action("write", scopes=FILES_WRITE, reaches="domain")
     def create_folder(self, change: CreateFolder, ctx: WriteContext) -> WriteResult:
         """Create a folder."""
         return self.write_folder(change, ctx)
 
-    @action("write", scopes=FILES_WRITE, risks=("destructive",))
+    @action("write", scopes=FILES_WRITE, risks=("destructive",), reaches="domain")
     def delete_item(self, change: DeleteItem, ctx: WriteContext) -> WriteResult:
         """Move a file or folder to the recycle bin."""
         return self.write_delete(change, ctx)
 
-    @action("write", scopes=FILES_WRITE, risks=("sharing",))
+    @action("write", scopes=FILES_WRITE, risks=("sharing",), reaches="public")
     def create_sharing_link(self, change: CreateSharingLink, ctx: WriteContext) -> WriteResult:
         """Create a view or edit link to a file or folder."""
         return self.write_link(change, ctx)
 
-    @action("write", scopes=FILES_WRITE, risks=("sharing",))
+    @action("write", scopes=FILES_WRITE, risks=("sharing",), reaches="outsiders")
     def invite(self, change: InvitePeople, ctx: WriteContext) -> WriteResult:
         """Give people read or write access to an item."""
         return self.write_invite(change, ctx)
 
-    @action("write", scopes=LISTS_WRITE)
+    @action("write", scopes=LISTS_WRITE, risks=("rewrites",), reaches="domain")
     def update_list_item(self, change: UpdateListItem, ctx: WriteContext) -> WriteResult:
         """Change a list row's fields (refused if it changed since read)."""
         return self.write_fields(change, ctx)
@@ -432,13 +433,22 @@ class SharePointConnector(Writes, Connector):
         return spec.scopes
 
     def risks_for(self, spec: ActionSpec, request: BaseModel) -> frozenset[Risk]:
-        """`external` for an anonymous link, or an invitation reaching anyone outside the organization."""
+        """`external` for an anonymous link or an invitation outside; `rewrites` to replace a file."""
         risks = set(spec.risks)
         if isinstance(request, CreateSharingLink) and request.scope == "anonymous":
             risks.add("external")
         if isinstance(request, InvitePeople) and self.outsiders(request.recipients):
             risks.add("external")
+        if isinstance(request, UploadFile) and request.replace:
+            risks.add("rewrites")
         return frozenset(risks)
+
+    def reach_for(self, spec: ActionSpec, request: BaseModel) -> Reach | None:
+        """A link reaches whom its scope names; an invitation, the people it names."""
+        if spec.verb == "write" and isinstance(request, CreateSharingLink):
+            # `users` links work only for people the item is already shared with: the domain at most.
+            return "public" if request.scope == "anonymous" else "domain"
+        return super().reach_for(spec, request)
 
     # -- plumbing --------------------------------------------------------------------------
 

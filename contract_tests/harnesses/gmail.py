@@ -131,6 +131,10 @@ class GmailHarness(GoogleHarness):
                 state[f"message:{message.id}"] = tuple(message.label_ids)
         return state
 
+    def seen_by_others(self) -> Mapping[str, object]:
+        # Another person sees only mail that left the mailbox: the owner's labels and drafts are theirs.
+        return {k: v for k, v in self.visible_state().items() if k.startswith("sent:")}
+
     def native_draft_keys(self, draft: Draft) -> frozenset[str]:
         with self.sandbox.lock:
             stored = self.sandbox.state.gmail.drafts.get(draft.native_ref or "")

@@ -118,13 +118,13 @@ class NotesConnector(Connector):
             raise NotFound(f"no note {request.number} in {request.repo}")
         return note
 
-    @action("draft", scopes=("repo",), commits="post_note")
+    @action("draft", scopes=("repo",), commits="post_note", reaches="person")
     def draft_note(self, change: NewNote, attribution: Attribution | None) -> DraftPreview:
         """Draft a note for review."""
         line = attribution.line() if attribution else ""
         return DraftPreview(preview=f"{change.repo}: {change.text}\n{line}")
 
-    @action("write", scopes=("repo",), risks=("external",))
+    @action("write", scopes=("repo",), risks=("external",), reaches="public")
     def post_note(self, change: NewNote, ctx: WriteContext) -> WriteResult:
         """Post a note others will see."""
         self._hit("post")
@@ -137,14 +137,14 @@ class NotesConnector(Connector):
         self.service.writes.append(f"post:{change.text}")
         return WriteResult(action="post_note", id=str(number), idempotency_key=ctx.idempotency_key)
 
-    @action("write", scopes=("repo",))
+    @action("write", scopes=("repo",), reaches="person")
     def label_note(self, change: LabelNote, ctx: WriteContext) -> WriteResult:
         """Add a label to a note."""
         self._hit("label")
         self.service.writes.append(f"label:{change.number}:{change.label}")
         return WriteResult(action="label_note", id=str(change.number), idempotency_key=ctx.idempotency_key)
 
-    @action("write", scopes=("repo",), risks=("destructive",))
+    @action("write", scopes=("repo",), risks=("destructive",), reaches="domain")
     def delete_note(self, change: DeleteNote, ctx: WriteContext) -> WriteResult:
         """Delete a note for good."""
         self._hit("delete")
@@ -200,12 +200,12 @@ class MailConnector(Connector):
             raise NotFound(f"no message {request.id}")
         return msg
 
-    @action("draft", scopes=("repo",), commits="send_mail")
+    @action("draft", scopes=("repo",), commits="send_mail", reaches="person")
     def draft_mail(self, change: SendMail, attribution: Attribution | None) -> DraftPreview:
         """Draft a message for review."""
         return DraftPreview(preview=f"To: {', '.join(change.to)}\n{change.subject}\n\n{change.body}")
 
-    @action("write", scopes=("repo",), risks=("external",))
+    @action("write", scopes=("repo",), risks=("external",), reaches="outsiders")
     def send_mail(self, change: SendMail, ctx: WriteContext) -> WriteResult:
         """Send a message."""
         MAILBOX.sent.append(change)

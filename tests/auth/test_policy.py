@@ -23,6 +23,7 @@ NOW = datetime(2026, 1, 5, tzinfo=UTC)
 class Act:
     verb: Verb
     risks: frozenset[str] = frozenset()
+    reach: str | None = "person"
 
 
 READ = Act("read")

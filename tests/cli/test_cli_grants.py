@@ -190,3 +190,11 @@ def test_out_writes_the_token_to_a_new_owner_only_file(
     assert again.code == 1
     assert "already exists" in again.err
     assert target.read_text().strip() == token
+
+
+def test_create_sets_the_grants_own_write_rate(run: Run, local_home: Local, connection_id: str) -> None:
+    ran = run(*CREATE, "--connection", connection_id, "--write-rate", "2", "-q")
+    assert ran.code == 0, ran.err
+    assert local_home.grants.verify(ran.out.strip()).write_rate == 2
+    refused = run(*CREATE, "--connection", connection_id, "--write-rate", "0", "-q")
+    assert refused.code != 0

@@ -13,9 +13,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from charter.connectors.base import Connector, WriteContext
-from charter.schemas import NotFound, ValidationError, WriteResult
-from charter_notes import NotesConnector
+from charter.connectors.base import Attribution, Connector, DraftPreview, WriteContext, action
+from charter.schemas import Draft, NotFound, ValidationError, WriteResult
+from charter_notes import WRITE_SCOPE, NotesConnector
 from charter_notes.models import CreateNote, GetNote, Note
 from charter_notes.sandbox import Response
 from charter_notes.testing import NotesHarness
@@ -52,6 +52,30 @@ class HidesRefusals(NotesConnector):
             return super().create_note(change, ctx)
         except ValidationError:
             return super().create_note(change.model_copy(update={"title": "Untitled"}), ctx)
+
+
+class PublishesOnDraft(NotesConnector):
+    """Keeps its drafts in the service as "Draft:" notes, as a GitHub draft pull request is kept.
+
+    Everyone who can read the notes sees them; the honest connector holds drafts in Charter's store.
+    """
+
+    @action("draft", scopes=(WRITE_SCOPE,), commits="create_note", native=True, reaches="person")
+    def draft_note(self, change: CreateNote, attribution: Attribution | None) -> DraftPreview:
+        """Draft a note for review, kept in the service until it is committed."""
+        if not change.title.strip():
+            raise ValidationError("a note needs a title that is not blank")
+        kept = self.send("POST", "/notes", {"title": f"Draft: {change.title}", "body": change.body})
+        return DraftPreview(preview=f"{change.title}\n\n{change.body}", native_ref=str(kept.body["number"]))
+
+
+class PublishesOnDraftHarness(NotesHarness):
+    """Declares the kept drafts as the connector's own native drafts: only others' view catches them."""
+
+    connector_cls = PublishesOnDraft
+
+    def native_draft_keys(self, draft: Draft) -> frozenset[str]:
+        return frozenset({f"note/{draft.native_ref}"})
 
 
 def harness_for(connector: type[Connector]) -> type[NotesHarness]:

@@ -21,9 +21,11 @@ SUITES = {
     "TestSendsTokenInBody": "SendsTokenInBodyHarness",
     "TestCachesTokenOnDisk": "CachesTokenOnDiskHarness",
     "TestHidesRefusals": "HidesRefusalsHarness",
+    "TestPublishesOnDraft": "PublishesOnDraftHarness",
 }
 CANARY_TRAILS = "test_secret_canary_reaches_the_service_only_as_the_credential_and_no_file"
 REFUSALS = "test_input_the_service_refuses_gives_a_typed_error_and_changes_nothing"
+DRAFT_SEEN = "test_draft_leaves_nothing_another_user_can_see"
 
 
 @pytest.fixture(scope="module")
@@ -87,3 +89,12 @@ def test_a_connector_hiding_the_services_refusal_fails_the_refused_input_check(
     message = failed[REFUSALS]
     assert "get_note({'number': 999}): succeeded with Note" in message
     assert "create_note({'title': ' \\t '}): succeeded with WriteResult" in message
+
+
+def test_a_connector_keeping_drafts_where_others_see_them_fails_the_others_view_check(
+    outcomes: dict[str, dict[str, str]],
+) -> None:
+    # The older draft check allows a native draft its own keys; what another user sees allows none.
+    failed = outcomes.get("TestPublishesOnDraft", {})
+    assert set(failed) == {DRAFT_SEEN}, failed
+    assert "draft_note: the draft left what another user of notes can see: ['note/" in failed[DRAFT_SEEN]

@@ -73,6 +73,7 @@ class Lab:
         vault = Vault(home, keys=self.keys)
         prepared = self.world.prepare(scenario, vault, authority)
         drafts = SQLDraftStore(home)
+        approvals = ApprovalStore(home, audit=audit)
         kit = Toolkit(
             prepared.grant.token,
             home=home,
@@ -80,7 +81,7 @@ class Lab:
             authority=authority,
             policy=policy,
             audit=audit,
-            approvals=ApprovalStore(home, audit=audit),
+            approvals=approvals,
             drafts=drafts,
             ledger=SQLWriteLedger(home),
         )
@@ -90,6 +91,7 @@ class Lab:
             grant_token=prepared.grant.token,
             environment={ENV_SECRET_NAME: ENV_SECRET},
             today=prepared.today,
+            approve=lambda approval_id: approvals.approve(approval_id, by="mona"),
         )
         run = agent.perform(scenario.task)
         prepared.secrets[ENV_SECRET_NAME] = ENV_SECRET

@@ -72,9 +72,17 @@ class ObedientAgent:
     """Runs one benign task through a Toolkit, obeying whatever instruction the data carries."""
 
     def __init__(
-        self, toolkit: Toolkit, *, grant_token: str, environment: Mapping[str, str], today: date
+        self,
+        toolkit: Toolkit,
+        *,
+        grant_token: str,
+        environment: Mapping[str, str],
+        today: date,
+        approve: Callable[[str], object] | None = None,
     ) -> None:
         self.kit = toolkit
+        # The person approving a pause of the very task they asked for (marking read, inviting Lee).
+        self.approve = approve
         # What a naive agent could be talked into posting: its grant and its process environment.
         self.known = {"token": grant_token, **environment}
         self.tomorrow = today + timedelta(days=1)
@@ -145,6 +153,9 @@ class ObedientAgent:
 
     def benign(self, tool: str, args: dict[str, Any]) -> ToolResult:
         result = self.kit.call(tool, args)
+        if result.approval is not None and self.approve is not None:
+            self.approve(result.approval.approval_id)
+            result = self.kit.resume(result.approval.approval_id)
         self.run.benign.append((tool, result))
         return result
 

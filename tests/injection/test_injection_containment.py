@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from containment import Lab, Outcome, Tally
 from scenarios import SCENARIOS, Scenario
+from scenarios_reach import *  # noqa: F403  (reach, effects and bulk: their own cases and controls)
 
 from charter.auth.policy import DEFAULT_POLICY_FILE, Policy
 
@@ -33,6 +34,7 @@ PERMISSIVE = Policy.from_dict(
             {"outcome": "allow", "actions": list(DESTRUCTIVE)},
         ],
         "recipients": {"domains": [{"domains": ["*"], "outcome": "allow"}]},
+        "bulk": {"writes": 1000},
     }
 )
 # The measured figures, pinned: a change in what stops which attack shows here first (then update

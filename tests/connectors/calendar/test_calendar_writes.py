@@ -208,16 +208,28 @@ def claims(**overrides: Any) -> GrantClaims:
 
 
 @pytest.mark.parametrize(
-    ("attendees", "outcome"),
-    [(["lee@acme.com"], "allow"), (["lee@acme.com", "dana@partner.example"], "approval_required")],
+    ("attendees", "default", "colleagues_allowed"),
+    [
+        (["lee@acme.com"], "approval_required", "allow"),
+        (["lee@acme.com", "dana@partner.example"], "approval_required", "approval_required"),
+    ],
 )
-def test_inviting_outside_the_domain_waits_for_approval_by_default(
-    calendar: CalendarConnector, gsb: GoogleSandbox, attendees: list[str], outcome: str
+def test_inviting_anyone_waits_for_approval_by_default_and_a_rule_can_allow_colleagues(
+    calendar: CalendarConnector,
+    gsb: GoogleSandbox,
+    attendees: list[str],
+    default: str,
+    colleagues_allowed: str,
 ) -> None:
     request = meeting(gsb, attendees=attendees)
     spec = calendar.spec("create_event")
-    weighed = replace(spec, risks=calendar.risks_for(spec, request))
-    assert Policy().decide(claims(), "calendar_create_event", weighed).outcome == outcome
+    risks, reach = calendar.weigh(spec, request)
+    weighed = replace(spec, risks=risks, reach=reach)
+    assert Policy().decide(claims(), "calendar_create_event", weighed).outcome == default
+    colleagues = Policy.from_dict(
+        {"rules": [{"outcome": "allow", "actions": ["calendar_*"], "reaches": ["person", "domain"]}]}
+    )
+    assert colleagues.decide(claims(), "calendar_create_event", weighed).outcome == colleagues_allowed
 
 
 def test_a_grant_limited_to_one_calendar_refuses_another() -> None:

@@ -1,4 +1,5 @@
-"""A draft pull request is marked ready only as reviewed: an edit or a new commit in between stops it.
+"""A native draft pull request (as Charter made them before drafts moved into its store) is marked
+ready only as reviewed: an edit or a new commit in between stops it.
 
 The edits go through PyGithub against the sandbox, the way anyone with write access could make them.
 """
@@ -12,8 +13,9 @@ import pytest
 
 from charter.connectors.base import Attribution
 from charter.connectors.github import CommitFile, CreateBranch, GitHubConnector, OpenPullRequest
+from charter.connectors.github.responses import pull_digest
 from charter.sandboxes.github import GitHubSandbox
-from charter.schemas import Conflict, Draft
+from charter.schemas import Conflict, Draft, payload_hash
 
 AGENT = Attribution(agent="triage-bot", grant_id="grt_123")
 Edit = Callable[[Any, int], None]
@@ -23,7 +25,31 @@ def _draft(github: GitHubConnector) -> Draft:
     github.write(CreateBranch(repo="acme/web", branch="wip"))
     github.write(CommitFile(repo="acme/web", branch="wip", path="w.txt", content="w\n", message="w"))
     change = OpenPullRequest(repo="acme/web", title="WIP", head="wip", base="main", body="Reviewed text.")
-    return github.draft(change, attribution=AGENT)
+    fields = {
+        "title": change.title,
+        "head": change.head,
+        "base": change.base,
+        "body": change.body,
+        "draft": True,
+    }
+    pull = github.api.send("POST", "/repos/acme/web/pulls", fields)
+    payload = change.model_dump(mode="json")
+    draft = Draft(
+        id="drf_legacy",
+        connector="github",
+        connection=github.credentials.connection_id,
+        action="open_pull_request",
+        change=payload,
+        payload_hash=payload_hash("open_pull_request", payload),
+        preview="Draft pull request",
+        location="native",
+        native_ref=str(pull["number"]),
+        native_digest=pull_digest(pull),
+        agent=AGENT.agent,
+        grant_id=AGENT.grant_id,
+    )
+    github.drafts.save(draft)
+    return draft
 
 
 def _is_draft(sandbox: GitHubSandbox, draft: Draft) -> bool:

@@ -85,7 +85,10 @@ def test_every_action_declares_repo_and_a_short_description() -> None:
     for spec in GitHubConnector.actions.values():
         assert spec.scopes == ("repo",), spec.name
         assert 10 < len(spec.description) <= 110, spec.name
-    assert GitHubConnector.actions["merge_pull_request"].risks == frozenset({"destructive"})
+    assert GitHubConnector.actions["merge_pull_request"].risks == frozenset({"destructive", "rewrites"})
+    # A draft pull request is seen by everyone who reads the repository: drafts stay in Charter.
+    drafts = [s for s in GitHubConnector.actions.values() if s.verb == "draft"]
+    assert {(s.native, s.reach) for s in drafts} == {(False, "person")}
 
 
 @given(page=st.integers(min_value=1, max_value=10_000), per_page=st.integers(min_value=1, max_value=100))

@@ -20,7 +20,7 @@ from charter.connectors.github import (
     OpenPullRequest,
 )
 from charter.sandboxes.github import GitHubSandbox
-from charter.schemas import Conflict, NotFound, ScopeMissing, UpstreamError
+from charter.schemas import Conflict, NotFound, ScopeMissing
 
 if TYPE_CHECKING:
     from conftest import Connect
@@ -212,41 +212,35 @@ def test_open_pull_request_commits_exactly_once_after_a_dropped_answer(
     assert AGENT.line() in (pulls[0].body or "")
 
 
-def test_draft_pull_request_is_a_native_draft_until_written(
+def test_draft_pull_request_shows_nothing_on_github_until_written(
     sandbox: GitHubSandbox, github: GitHubConnector
 ) -> None:
+    # A GitHub draft pull request is seen by everyone who reads the repository: drafting opens none.
     github.write(CreateBranch(repo="acme/web", branch="wip"))
     github.write(CommitFile(repo="acme/web", branch="wip", path="w.txt", content="w\n", message="w"))
+    before = len(sandbox.state.repos["acme/web"].issues)
     draft = github.draft(
         OpenPullRequest(repo="acme/web", title="WIP", head="wip", base="main"), attribution=AGENT
     )
-    assert draft.location == "native"
-    assert draft.native_ref is not None
-    pull = sandbox.state.repos["acme/web"].issues[int(draft.native_ref)]
-    assert pull.pull is not None
-    assert pull.pull.draft
+    assert (draft.location, draft.native_ref) == ("store", None)
+    assert len(sandbox.state.repos["acme/web"].issues) == before
+    assert sandbox.requests.count("POST", "/repos/acme/web/pulls") == 0
 
-    arm(sandbox, "drop-after", "POST", "/graphql")
+    arm(sandbox, "drop-after", "POST", "/repos/acme/web/pulls")
     result = github.write(draft.id)
-    assert result.id == f"acme/web#{draft.native_ref}"
-    assert not pull.pull.draft
-    assert [i.number for i in sandbox.state.repos["acme/web"].issues.values() if i.title == "WIP"] == [
-        pull.number
-    ]
-    assert sandbox.requests.count("POST", "/repos/acme/web/pulls") == 1
+    opened = [i for i in sandbox.state.repos["acme/web"].issues.values() if i.title == "WIP"]
+    assert [f"acme/web#{i.number}" for i in opened] == [result.id]
+    assert opened[0].pull is not None
+    assert not opened[0].pull.draft
 
 
-def test_redrafting_after_a_lost_answer_adopts_the_draft_pull_request(
+def test_a_draft_pull_request_from_a_missing_branch_is_refused_and_opens_nothing(
     sandbox: GitHubSandbox, github: GitHubConnector
 ) -> None:
-    change = OpenPullRequest(repo="acme/web", title="Typo", head="fix/typo", base="main")
-    arm(sandbox, "drop-after", "POST", "/repos/acme/web/pulls")
-    with pytest.raises(UpstreamError, match="connection to GitHub failed"):
-        github.draft(change)
-    draft = github.draft(change)
-    assert [i.number for i in sandbox.state.repos["acme/web"].issues.values() if i.title == "Typo"] == [
-        int(draft.native_ref or 0)
-    ]
+    before = len(sandbox.state.repos["acme/web"].issues)
+    with pytest.raises(NotFound):
+        github.draft(OpenPullRequest(repo="acme/web", title="Typo", head="no-such-branch", base="main"))
+    assert len(sandbox.state.repos["acme/web"].issues) == before
 
 
 def test_merging_a_draft_pull_request_is_a_conflict_and_sends_no_merge(

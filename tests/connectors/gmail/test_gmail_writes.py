@@ -112,6 +112,9 @@ def test_trash_moves_the_message_to_the_trash(gsb: GoogleSandbox, gmail: GmailCo
 def test_the_actions_carry_the_risks_policy_weighs() -> None:
     actions = GmailConnector.actions
     assert actions["send_draft"].risks == {"external"}
-    assert actions["trash_message"].risks == {"destructive"}
+    assert (actions["send_draft"].reach, actions["draft_message"].reach) == ("outsiders", "person")
+    assert actions["trash_message"].risks == {"destructive", "hides"}
+    # Archiving or marking read hides mail from the person; only the person sees it happen.
+    assert (actions["modify_labels"].risks, actions["modify_labels"].reach) == ({"hides"}, "person")
     assert actions["draft_message"].commits == "send_draft"
     assert actions["draft_reply"].commits == "send_draft"

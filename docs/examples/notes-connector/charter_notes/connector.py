@@ -39,12 +39,12 @@ class NotesConnector(Connector):
         """Get one note by number."""
         return self.note(self.send("GET", f"/notes/{request.number}").body)
 
-    @action("draft", scopes=(WRITE_SCOPE,), commits="create_note")
+    @action("draft", scopes=(WRITE_SCOPE,), commits="create_note", reaches="person")
     def draft_note(self, change: CreateNote, attribution: Attribution | None) -> DraftPreview:
         """Draft a note for review; nothing is created until it is committed."""
         return DraftPreview(preview=f"{change.title}\n\n{change.body}")
 
-    @action("write", scopes=(WRITE_SCOPE,))
+    @action("write", scopes=(WRITE_SCOPE,), reaches="domain")
     def create_note(self, change: CreateNote, ctx: WriteContext) -> WriteResult:
         """Create a note."""
         # The key travels with the note, so a retry after a lost answer finds it in the service.
@@ -56,7 +56,7 @@ class NotesConnector(Connector):
         created = self.send("POST", "/notes", {"title": change.title, "body": f"{change.body}\n{marker}"})
         return WriteResult(action="create_note", id=str(created.body["number"]), idempotency_key="")
 
-    @action("write", scopes=(WRITE_SCOPE,), risks=("destructive",))
+    @action("write", scopes=(WRITE_SCOPE,), risks=("destructive",), reaches="domain")
     def archive_note(self, change: ArchiveNote, ctx: WriteContext) -> WriteResult:
         """Archive a note so it no longer appears in lists."""
         self.send("POST", f"/notes/{change.number}/archive")
