@@ -26,6 +26,7 @@ from charter.agents.catalog import Catalog, Entry, VaultLike, within_constraints
 from charter.agents.drafts import SQLDraftStore, SQLWriteLedger
 from charter.agents.guards import SessionGuards
 from charter.agents.intake import call_arguments, identifier, shown_name, tool_name
+from charter.agents.replay_records import ReplayRecord, ReplayRecords, record_of
 from charter.agents.tools import (
     Tool,
     ToolResult,
@@ -42,6 +43,7 @@ from charter.auth.audit import AuditLog, redact, redact_data
 from charter.auth.grants import GrantAuthority
 from charter.auth.home import CharterHome, existing_home
 from charter.auth.policy import Decision, Policy, combine, decide_all
+from charter.auth.policy_check import type_check
 from charter.connectors.base import (
     ActionSpec,
     Attribution,
@@ -52,7 +54,7 @@ from charter.connectors.base import (
     validate_request,
 )
 from charter.connectors.bulk import paused_gc
-from charter.connectors.registry import get_connector
+from charter.connectors.registry import declared_actions, get_connector
 from charter.schemas import (
     ApprovalRequest,
     ApprovalStatus,
@@ -85,6 +87,7 @@ class _Trace:
     approval_id: str | None = None
     approver: str | None = None
     result_ref: str | None = None
+    replay: ReplayRecord | None = None
 
 
 @dataclass(frozen=True)
@@ -125,6 +128,11 @@ class Toolkit:
         self._audit = audit or AuditLog(self.home, clock=clock)
         self._authority = authority or GrantAuthority(self.home, clock=clock, audit=self._audit)
         self._policy = policy or Policy.for_home(self.home)
+        if self._policy.conditional:
+            # A condition on a field an action lacks is refused now, not found as a silent non-match.
+            type_check(self._policy, declared_actions(connectors))
+        self._clock = clock
+        self._replay: ReplayRecords | None = None
         self._approvals = approvals or ApprovalStore(
             self.home, clock=clock, audit=self._audit, approved_ttl=self._policy.approved_ttl
         )
@@ -263,10 +271,13 @@ class Toolkit:
         # after a person has approved a call that could never run.
         connector.check_scopes(work.spec, work.request)
         spec = replace(work.spec, risks=connector.risks_for(work.spec, work.request))
-        decision = decide_all(self._policy, claims, work.base, spec, work.request, fields)
+        now = self._clock()
+        decision = decide_all(self._policy, claims, work.base, spec, work.request, fields, now)
+        account = None
         if decision.outcome != "deny" and spec.verb == "write":
             account = self._vault.get(work.entry.tool.connection).account
             decision = combine(decision, self._guards.check(work.base, spec, work.request, account))
+        trace.replay = record_of(work.base, spec.verb, spec.risks, work.request, claims, account, now)
         trace.decision, trace.reasons = decision.outcome, decision.reasons
         if decision.outcome == "deny":
             raise GrantDenied(
@@ -376,7 +387,7 @@ class Toolkit:
             outcome = "paused"
         else:
             outcome = "denied" if trace.decision == "deny" else "error"
-        self._audit.record(
+        event = self._audit.record(
             actor="agent",
             subject=claims.subject if claims else "unknown",
             action=trace.tool or "resume",
@@ -392,6 +403,10 @@ class Toolkit:
             result_ref=trace.result_ref,
             duration_ms=(perf_counter() - trace.started) * 1000,
         )
+        if trace.replay is not None:
+            if self._replay is None:
+                self._replay = ReplayRecords(self.home, self._audit.chain)
+            self._replay.keep(event, trace.replay)
 
     # -- grant, catalog, connectors, drafts ----------------------------------------------------
 

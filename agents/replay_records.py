@@ -1,0 +1,168 @@
+"""The encrypted, expiring record of each call's validated arguments, so a policy can be replayed.
+
+The audit log keeps arguments only as a digest. To answer "what would this stricter policy have done
+to last week's calls", the Toolkit also keeps, per audit entry, what policy read of the call: the
+action, its risks, the validated request and the grant's claims, sealed under the vault's keys
+(bound to the entry's chain and seq, so a record copied onto another entry does not open) and
+purged after `CHARTER_REPLAY_RETENTION_DAYS` days (default 7; 0 keeps nothing).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from pydantic import BaseModel
+from sqlalchemy import BigInteger, Column, Float, MetaData, String, Table, Text, delete, insert, select
+
+from charter.auth.crypto import KeySet, load_keys
+from charter.auth.home import CharterHome
+from charter.auth.storage import create_tables
+from charter.schemas import AuditEvent, ConfigurationError, GrantClaims, utcnow
+
+RETENTION_ENV = "CHARTER_REPLAY_RETENTION_DAYS"
+DEFAULT_RETENTION = timedelta(days=7)
+# Expired records are purged when a store opens and then once every this many records kept.
+_PURGE_EVERY = 256
+
+_metadata = MetaData()
+replay_table = Table(
+    "charter_replay_records",
+    _metadata,
+    Column("chain", String(200), primary_key=True),
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("expires_at", Float, nullable=False, index=True),
+    Column("sealed", Text, nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class ReplayRecord:
+    """What policy read of one call: the action as policy names it, its risks, request and grant."""
+
+    tool: str
+    verb: str
+    risks: tuple[str, ...]
+    request: dict[str, object]
+    claims: GrantClaims
+    account: str | None
+    at: datetime
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {"tool": self.tool, "verb": self.verb, "risks": list(self.risks), "request": self.request,
+             "claims": self.claims.model_dump(mode="json"), "account": self.account,
+             "at": self.at.isoformat()},
+            sort_keys=True, separators=(",", ":"),
+        )  # fmt: skip
+
+    @classmethod
+    def from_json(cls, text: str) -> ReplayRecord:
+        data = json.loads(text)
+        return cls(
+            data["tool"], data["verb"], tuple(data["risks"]), data["request"],
+            GrantClaims.model_validate(data["claims"]), data["account"], datetime.fromisoformat(data["at"]),
+        )  # fmt: skip
+
+
+def retention_from_env() -> timedelta:
+    raw = os.environ.get(RETENTION_ENV, "")
+    if not raw:
+        return DEFAULT_RETENTION
+    try:
+        days = float(raw)
+    except ValueError:
+        days = -1.0
+    if days < 0 or days > 3650:
+        raise ConfigurationError(f"{RETENTION_ENV} must be a number of days from 0 to 3650, e.g. 7")
+    return timedelta(days=days)
+
+
+class ReplayRecords:
+    """The sealed records of one home's audit chain, keyed by the entry's seq."""
+
+    def __init__(
+        self,
+        home: CharterHome,
+        chain: str,
+        *,
+        retention: timedelta | None = None,
+        keys: KeySet | None = None,
+    ) -> None:
+        self.chain = chain
+        self.retention = retention_from_env() if retention is None else retention
+        self._engine = home.engine
+        self._keys = keys or load_keys(home.key_file)
+        self._kept = 0
+        create_tables(_metadata, self._engine)
+        self.purge()
+
+    def __repr__(self) -> str:
+        return f"<ReplayRecords chain={self.chain!r} retention={self.retention}>"
+
+    def keep(self, event: AuditEvent, record: ReplayRecord) -> None:
+        """Seal `record` for the audit entry `event`; a zero retention keeps nothing."""
+        if self.retention <= timedelta(0):
+            return
+        sealed = self._keys.encrypt(record.to_json(), self._aad(event.seq))
+        expires = (event.at + self.retention).timestamp()
+        with self._engine.begin() as conn:
+            conn.execute(
+                insert(replay_table).values(
+                    chain=self.chain, seq=event.seq, expires_at=expires, sealed=sealed
+                )
+            )
+        self._kept += 1
+        if self._kept % _PURGE_EVERY == 0:
+            self.purge()
+
+    def get(self, seqs: Iterable[int], now: datetime | None = None) -> dict[int, ReplayRecord]:
+        """The unexpired records of these entries that open under the keys, by seq."""
+        wanted = sorted(set(seqs))
+        moment = (now or utcnow()).timestamp()
+        found: dict[int, ReplayRecord] = {}
+        t = replay_table
+        with self._engine.connect() as conn:
+            for start in range(0, len(wanted), 500):
+                rows = conn.execute(
+                    select(t.c.seq, t.c.sealed).where(
+                        t.c.chain == self.chain,
+                        t.c.seq.in_(wanted[start : start + 500]),
+                        t.c.expires_at > moment,
+                    )
+                )
+                for seq, sealed in rows:
+                    found[int(seq)] = ReplayRecord.from_json(self._keys.decrypt(sealed, self._aad(int(seq))))
+        return found
+
+    def purge(self, now: datetime | None = None) -> int:
+        """Delete every expired record; return how many."""
+        moment = (now or utcnow()).timestamp()
+        with self._engine.begin() as conn:
+            result = conn.execute(delete(replay_table).where(replay_table.c.expires_at <= moment))
+        return int(result.rowcount or 0)
+
+    def _aad(self, seq: int) -> bytes:
+        return f"replay/{self.chain}/{seq}".encode()
+
+
+def record_of(
+    tool: str, verb: str, risks: Iterable[str], request: BaseModel, claims: GrantClaims, account: str | None,
+    at: datetime,
+) -> ReplayRecord:  # fmt: skip
+    return ReplayRecord(
+        tool, verb, tuple(sorted(risks)), request.model_dump(mode="json"), claims, account, at
+    )
+
+
+__all__ = [
+    "DEFAULT_RETENTION",
+    "RETENTION_ENV",
+    "ReplayRecord",
+    "ReplayRecords",
+    "record_of",
+    "retention_from_env",
+]

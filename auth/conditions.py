@@ -1,0 +1,500 @@
+"""The condition language of policy rules: `len(to) > 5`, `size(content) > 10MB`, `labels contains "x"`.
+
+A rule's `when` holds one or more conditions over the call's validated arguments (the fields of the
+action's request model, by name, dotted for nested models) and its context (`grant.agent`,
+`grant.depth`, `grant.id`, `hours("mon-fri 09:00-18:00", "Europe/Paris")`). Conditions are parsed
+when the policy loads and type-checked against every action the rule can select
+(`check_condition`), so a field the action lacks or a comparison of the wrong type is refused then,
+not found as a silent non-match on a live call.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, time
+from typing import ClassVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel
+
+from charter.auth.condition_types import BOOL, NUM, STR, Type, model_type, render, value_type
+from charter.schemas import ConfigurationError
+
+UNITS = {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3, "KIB": 1024, "MIB": 1024**2, "GIB": 1024**3}
+_TOKEN = re.compile(
+    r"""\s*(?:
+    (?P<num>\d+(?:\.\d+)?)(?P<unit>[KMG]i?B|B)?\b
+    |(?P<str>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')
+    |(?P<op>==|!=|<=|>=|<|>|\+|-|\(|\)|\[|\]|,|\.)
+    |(?P<name>[A-Za-z_][A-Za-z0-9_]*)
+    )""",
+    re.VERBOSE,
+)
+WORD_OPS = ("contains", "startswith", "endswith", "in")
+ORDER_OPS = ("<", "<=", ">", ">=")
+FUNCTIONS = ("len", "size", "lower", "hours")
+MAX_CONDITION = 2000
+
+
+class PolicyInvalid(ConfigurationError):
+    """A policy file is wrong: where (file, line) and why; nothing of it was used."""
+
+    code = "policy_invalid"
+
+
+@dataclass(frozen=True)
+class CallContext:
+    """What a condition may read besides the arguments: who calls, under which grant, and when."""
+
+    agent: str
+    grant_id: str
+    now: datetime
+
+
+# -- the syntax tree ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Literal_:
+    value: object
+
+
+@dataclass(frozen=True)
+class Field_:
+    path: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Call:
+    function: str
+    args: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Binary:
+    op: str
+    left: Node
+    right: Node
+
+
+@dataclass(frozen=True)
+class Logic:
+    op: str  # "and", "or", "not"
+    items: tuple[Node, ...]
+
+
+Node = Literal_ | Field_ | Call | Binary | Logic
+
+
+class ConditionSyntax(ValueError):
+    """A condition that does not parse; the message says where."""
+
+
+def _tokens(text: str) -> list[str]:
+    out: list[str] = []
+    pos = 0
+    while pos < len(text):
+        if text[pos:].strip() == "":
+            break
+        match = _TOKEN.match(text, pos)
+        if match is None or match.end() == pos:
+            raise ConditionSyntax(f"unexpected {text[pos:].strip()[:20]!r} at character {pos + 1}")
+        out.append(match.group(0).strip())
+        pos = match.end()
+    return out
+
+
+class _Parser:
+    """Recursive descent: or > and > not > comparison > sum > atom."""
+
+    def __init__(self, text: str) -> None:
+        if len(text) > MAX_CONDITION:
+            raise ConditionSyntax(f"a condition is at most {MAX_CONDITION} characters")
+        self.tokens = _tokens(text)
+        self.pos = 0
+
+    def parse(self) -> Node:
+        if not self.tokens:
+            raise ConditionSyntax("the condition is empty")
+        node = self._or()
+        if self.pos != len(self.tokens):
+            raise ConditionSyntax(f"unexpected {self.tokens[self.pos]!r} after a complete condition")
+        return node
+
+    def _peek(self) -> str | None:
+        return self.tokens[self.pos] if self.pos < len(self.tokens) else None
+
+    def _take(self, expected: str | None = None) -> str:
+        token = self._peek()
+        if token is None:
+            raise ConditionSyntax(f"the condition ends early{f'; expected {expected!r}' if expected else ''}")
+        if expected is not None and token != expected:
+            raise ConditionSyntax(f"expected {expected!r}, found {token!r}")
+        self.pos += 1
+        return token
+
+    def _or(self) -> Node:
+        items = [self._and()]
+        while self._peek() == "or":
+            self._take()
+            items.append(self._and())
+        return items[0] if len(items) == 1 else Logic("or", tuple(items))
+
+    def _and(self) -> Node:
+        items = [self._not()]
+        while self._peek() == "and":
+            self._take()
+            items.append(self._not())
+        return items[0] if len(items) == 1 else Logic("and", tuple(items))
+
+    def _not(self) -> Node:
+        if self._peek() == "not":
+            self._take()
+            return Logic("not", (self._not(),))
+        return self._comparison()
+
+    def _comparison(self) -> Node:
+        left = self._sum()
+        op = self._peek()
+        if op == "not" and self.pos + 1 < len(self.tokens) and self.tokens[self.pos + 1] == "in":
+            self.pos += 2
+            return Logic("not", (Binary("in", left, self._sum()),))
+        if op in ("==", "!=", *ORDER_OPS, *WORD_OPS):
+            self._take()
+            return Binary(op, left, self._sum())
+        return left
+
+    def _sum(self) -> Node:
+        node = self._atom()
+        while self._peek() in ("+", "-"):
+            node = Binary(self._take(), node, self._atom())
+        return node
+
+    def _atom(self) -> Node:
+        token = self._take()
+        if token == "(":
+            node = self._or()
+            self._take(")")
+            return node
+        if token == "[":
+            return self._list()
+        if token[0] in "\"'":
+            return Literal_(_unquote(token))
+        if token[0].isdigit():
+            return Literal_(_number(token))
+        if token in ("true", "false", "null"):
+            return Literal_({"true": True, "false": False, "null": None}[token])
+        if not re.fullmatch(r"[A-Za-z_]\w*", token) or token in ("and", "or", "not", *WORD_OPS):
+            raise ConditionSyntax(f"expected a field, a value or '(', found {token!r}")
+        if self._peek() == "(":
+            return self._call(token)
+        path = [token]
+        while self._peek() == ".":
+            self._take()
+            path.append(self._take())
+        return Field_(tuple(path))
+
+    def _call(self, function: str) -> Node:
+        if function not in FUNCTIONS:
+            raise ConditionSyntax(f"unknown function {function}(); use one of {', '.join(FUNCTIONS)}")
+        self._take("(")
+        args = [self._or()]
+        while self._peek() == ",":
+            self._take()
+            args.append(self._or())
+        self._take(")")
+        return Call(function, tuple(args))
+
+    def _list(self) -> Node:
+        values: list[object] = []
+        while self._peek() != "]":
+            item = self._atom()
+            if not isinstance(item, Literal_):
+                raise ConditionSyntax('a list holds values only, e.g. ["a", "b"]')
+            values.append(item.value)
+            if self._peek() != "]":
+                self._take(",")
+        self._take("]")
+        return Literal_(tuple(values))
+
+
+def _unquote(token: str) -> str:
+    return re.sub(r"\\(.)", r"\1", token[1:-1])
+
+
+def _number(token: str) -> float:
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)([KMG]i?B|B)?", token)
+    if match is None:
+        raise ConditionSyntax(f"{token!r} is not a number")
+    unit = UNITS[(match.group(2) or "B").upper()]
+    value = float(match.group(1)) * unit
+    return int(value) if value.is_integer() else value
+
+
+# -- a parsed, typed condition --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One condition as written and as parsed; `holds` evaluates it on one call."""
+
+    text: str
+    tree: Node
+    # Where it was written (`policy.yaml:12`), filled in by the policy loader for its messages.
+    where: str = ""
+
+    max_items: ClassVar[int] = 20
+
+    @classmethod
+    def parse(cls, text: str) -> Condition:
+        return cls(text, _Parser(text).parse())
+
+    def check(self, tool: str, request: type[BaseModel]) -> None:
+        """Refuse (PolicyInvalid) when the condition does not type as true/false for `tool`."""
+        try:
+            kind = _type(self.tree, model_type(request))
+        except TypeError as exc:
+            raise PolicyInvalid(f"{self.where or 'policy'}: `{self.text}` for {tool}: {exc}") from None
+        if kind != BOOL:
+            raise PolicyInvalid(
+                f"{self.where or 'policy'}: `{self.text}` is a {render(kind)}, not a condition "
+                "(compare it, e.g. `len(to) > 5`)"
+            )
+
+    def holds(self, request: BaseModel, context: CallContext) -> bool:
+        return bool(_eval(self.tree, request, context))
+
+
+def parse_conditions(value: object) -> tuple[Condition, ...]:
+    """The `when` of a rule: one condition or a list of them (all must hold)."""
+    texts = [value] if isinstance(value, str) else value
+    if not isinstance(texts, list | tuple) or not all(isinstance(t, str) for t in texts):
+        raise ValueError('`when` is a condition or a list of conditions, e.g. "len(to) > 5"')
+    if len(texts) > Condition.max_items:
+        raise ValueError(f"`when` holds at most {Condition.max_items} conditions")
+    try:
+        return tuple(Condition.parse(t) for t in texts)
+    except ConditionSyntax as exc:
+        raise ValueError(f"the condition does not parse: {exc}") from None
+
+
+# -- types ----------------------------------------------------------------------------------------
+
+_CONTEXT = Type("model", fields={"agent": STR, "depth": NUM, "id": STR})
+
+
+def _type(node: Node, args: Type) -> Type:
+    if isinstance(node, Literal_):
+        return value_type(node.value)
+    if isinstance(node, Field_):
+        return _field_type(node.path, args)
+    if isinstance(node, Logic):
+        for item in node.items:
+            if _type(item, args) != BOOL:
+                raise TypeError(f"`{node.op}` joins conditions, not a {render(_type(item, args))}")
+        return BOOL
+    if isinstance(node, Call):
+        return _call_type(node, args)
+    return _binary_type(node, _type(node.left, args), _type(node.right, args), node.right)
+
+
+def _field_type(path: tuple[str, ...], args: Type) -> Type:
+    kind, start = (_CONTEXT, 1) if path[0] == "grant" and "grant" not in (args.fields or {}) else (args, 0)
+    for depth, name in enumerate(path[start:], start=start):
+        fields = kind.fields or {}
+        if name not in fields:
+            where = ".".join(path[:depth]) or ("the grant" if start else "the action")
+            known = ", ".join(sorted(fields)) or "none"
+            raise TypeError(f"{where} has no field `{name}` (it has: {known})")
+        kind = fields[name]
+    return kind
+
+
+def _call_type(node: Call, args: Type) -> Type:
+    if node.function == "hours":
+        texts = [a.value for a in node.args if isinstance(a, Literal_) and isinstance(a.value, str)]
+        if len(texts) != 2 or len(node.args) != 2:
+            raise TypeError('hours() takes two texts: hours("mon-fri 09:00-18:00", "Europe/Paris")')
+        check_hours(texts[0], texts[1])
+        return BOOL
+    if len(node.args) != 1:
+        raise TypeError(f"{node.function}() takes one argument")
+    inner = _type(node.args[0], args)
+    if node.function == "lower":
+        if inner.base != "str":
+            raise TypeError(f"lower() needs a text, not a {render(inner)}")
+        return STR
+    if node.function == "len" and inner.base in ("list", "str", "map"):
+        return NUM
+    if node.function == "size" and (
+        inner.base == "str" or (inner.item is not None and inner.item.base == "str")
+    ):
+        return NUM
+    raise TypeError(f"{node.function}() does not apply to a {render(inner)}")
+
+
+def _binary_type(node: Binary, left: Type, right: Type, right_node: Node) -> Type:
+    op = node.op
+    if op in ("+", "-"):
+        if left.base == right.base == "num":
+            return NUM
+        raise TypeError(f"`{op}` adds numbers, not a {render(left)} and a {render(right)}")
+    if op in ORDER_OPS:
+        if left.base == right.base == "num":
+            return BOOL
+        raise TypeError(f"`{op}` compares numbers, not a {render(left)} with a {render(right)}")
+    if op in ("==", "!="):
+        _comparable(left, right, right_node)
+        return BOOL
+    if op == "in":
+        if right.base != "list" or right.item is None:
+            raise TypeError(f'`in` needs a list on its right, e.g. ["a", "b"], not a {render(right)}')
+        for value in right_node.value if isinstance(right_node, Literal_) else ():  # type: ignore[attr-defined]
+            _comparable(left, value_type(value), Literal_(value))
+        return BOOL
+    if op == "contains" and left.base == "list" and left.item is not None:
+        _comparable(left.item, right, right_node)
+        return BOOL
+    if left.base == right.base == "str":
+        return BOOL
+    raise TypeError(
+        f"`{op}` needs texts (or, for contains, a list), not a {render(left)} and a {render(right)}"
+    )
+
+
+def _comparable(left: Type, right: Type, right_node: Node) -> None:
+    if right.base == "null" or left.base == "null":
+        other = left if right.base == "null" else right
+        if not (other.nullable or other.base in ("null", "any")):
+            raise TypeError(f"a {render(left)} is never null")
+        return
+    if left.base != right.base and "any" not in (left.base, right.base):
+        raise TypeError(f"a {render(left)} is never equal to a {render(right)}")
+    if left.choices and isinstance(right_node, Literal_) and right_node.value not in left.choices:
+        choices = ", ".join(repr(c) for c in sorted(left.choices, key=str))
+        raise TypeError(f"{right_node.value!r} is never a value of this field (it is one of {choices})")
+
+
+# -- evaluation -----------------------------------------------------------------------------------
+
+
+def _eval(node: Node, request: BaseModel, context: CallContext) -> object:
+    if isinstance(node, Literal_):
+        return node.value
+    if isinstance(node, Field_):
+        return _lookup(node.path, request, context)
+    if isinstance(node, Logic):
+        if node.op == "not":
+            return not _eval(node.items[0], request, context)
+        results = (bool(_eval(i, request, context)) for i in node.items)
+        return all(results) if node.op == "and" else any(results)
+    if isinstance(node, Call):
+        return _apply(node, request, context)
+    return _compare(node.op, _eval(node.left, request, context), _eval(node.right, request, context))
+
+
+def _lookup(path: tuple[str, ...], request: BaseModel, context: CallContext) -> object:
+    if path[0] == "grant" and "grant" not in type(request).model_fields:
+        facts = {"agent": context.agent, "depth": context.agent.count("/"), "id": context.grant_id}
+        return facts[path[1]]
+    value: object = request
+    for name in path:
+        if value is None:
+            return None
+        # A field the request does not have raises: the rule then counts against the call.
+        value = value[name] if isinstance(value, Mapping) else getattr(value, name)
+    return value
+
+
+def _apply(node: Call, request: BaseModel, context: CallContext) -> object:
+    if node.function == "hours":
+        span, zone = (a.value for a in node.args if isinstance(a, Literal_))
+        return within_hours(str(span), str(zone), context.now)
+    value = _eval(node.args[0], request, context)
+    if value is None:
+        return None
+    if node.function == "lower":
+        return str(value).lower()
+    if node.function == "len":
+        return len(value) if isinstance(value, Sequence | Mapping | set | frozenset) else 0
+    items = [value] if isinstance(value, str) else value if isinstance(value, Sequence) else []
+    return sum(len(str(v).encode("utf-8")) for v in items)
+
+
+_COMPARE: Mapping[str, Callable[[object, object], bool]] = {
+    "==": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+    "<": lambda a, b: a < b,  # type: ignore[operator]
+    "<=": lambda a, b: a <= b,  # type: ignore[operator]
+    ">": lambda a, b: a > b,  # type: ignore[operator]
+    ">=": lambda a, b: a >= b,  # type: ignore[operator]
+    "+": lambda a, b: a + b,  # type: ignore[operator]
+    "-": lambda a, b: a - b,  # type: ignore[operator]
+    "in": lambda a, b: a in b,  # type: ignore[operator]
+    "contains": lambda a, b: b in a,  # type: ignore[operator]
+    "startswith": lambda a, b: str(a).startswith(str(b)),
+    "endswith": lambda a, b: str(a).endswith(str(b)),
+}
+
+
+def _compare(op: str, left: object, right: object) -> object:
+    if op not in ("==", "!=") and (left is None or right is None):
+        # A missing value (an optional field left out) satisfies no comparison but equality to null.
+        return None if op in ("+", "-") else False
+    return _COMPARE[op](left, right)
+
+
+# -- time windows ---------------------------------------------------------------------------------
+
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def within_hours(span: str, zone: str, now: datetime) -> bool:
+    """Whether `now` falls in `span` ("mon-fri 09:00-18:00") as read on the clocks of `zone`."""
+    days, start, end = parse_hours(span)
+    try:
+        local = now.astimezone(ZoneInfo(zone))
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    clock = local.time()
+    inside = start <= clock < end if start <= end else (clock >= start or clock < end)
+    return local.weekday() in days and inside
+
+
+def check_hours(span: str, zone: str) -> None:
+    """Refuse (TypeError, for the type checker's message) a malformed window or an unknown zone."""
+    try:
+        parse_hours(span)
+    except ValueError as exc:
+        raise TypeError(str(exc)) from None
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise TypeError(f"{zone!r} is not a time zone; name one like Europe/Paris or UTC") from None
+
+
+def parse_hours(span: str) -> tuple[frozenset[int], time, time]:
+    """("mon-fri 09:00-18:00") -> the weekdays and the start and end times; ValueError if malformed."""
+    match = re.fullmatch(r"\s*([a-z]{3})(?:-([a-z]{3}))?\s+(\d{2}):(\d{2})-(\d{2}):(\d{2})\s*", span.lower())
+    if match is None or match.group(1) not in _DAYS or (match.group(2) or "mon") not in _DAYS:
+        raise ValueError(f'{span!r} is not a window like "mon-fri 09:00-18:00"')
+    first = _DAYS.index(match.group(1))
+    last = _DAYS.index(match.group(2) or match.group(1))
+    days = frozenset(d % 7 for d in range(first, last + 1 if last >= first else last + 8))
+    h1, m1, h2, m2 = (int(match.group(i)) for i in range(3, 7))
+    if h1 > 23 or h2 > 24 or m1 > 59 or m2 > 59:
+        raise ValueError(f"{span!r} names a time that does not exist")
+    return days, time(h1, m1), time(23, 59, 59, 999999) if h2 == 24 else time(h2, m2)
+
+
+__all__ = [
+    "CallContext",
+    "Condition",
+    "PolicyInvalid",
+    "check_hours",
+    "parse_conditions",
+    "parse_hours",
+    "within_hours",
+]
