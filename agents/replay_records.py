@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel
@@ -20,6 +20,7 @@ from sqlalchemy import BigInteger, Column, Float, MetaData, String, Table, Text,
 
 from charter.auth.crypto import KeySet, load_keys
 from charter.auth.home import CharterHome
+from charter.auth.policy import ActionFacts
 from charter.auth.storage import create_tables
 from charter.schemas import AuditEvent, ConfigurationError, GrantClaims, utcnow
 
@@ -50,12 +51,13 @@ class ReplayRecord:
     claims: GrantClaims
     account: str | None
     at: datetime
+    facts: dict[str, object] = field(default_factory=dict)
 
     def to_json(self) -> str:
         return json.dumps(
             {"tool": self.tool, "verb": self.verb, "risks": list(self.risks), "request": self.request,
              "claims": self.claims.model_dump(mode="json"), "account": self.account,
-             "at": self.at.isoformat()},
+             "at": self.at.isoformat(), "facts": self.facts},
             sort_keys=True, separators=(",", ":"),
         )  # fmt: skip
 
@@ -65,6 +67,7 @@ class ReplayRecord:
         return cls(
             data["tool"], data["verb"], tuple(data["risks"]), data["request"],
             GrantClaims.model_validate(data["claims"]), data["account"], datetime.fromisoformat(data["at"]),
+            data.get("facts", {}),
         )  # fmt: skip
 
 
@@ -150,12 +153,13 @@ class ReplayRecords:
 
 
 def record_of(
-    tool: str, verb: str, risks: Iterable[str], request: BaseModel, claims: GrantClaims, account: str | None,
-    at: datetime,
+    tool: str, spec: ActionFacts, request: BaseModel, claims: GrantClaims, account: str | None,
+    at: datetime, facts: Mapping[str, BaseModel],
 ) -> ReplayRecord:  # fmt: skip
-    return ReplayRecord(
-        tool, verb, tuple(sorted(risks)), request.model_dump(mode="json"), claims, account, at
-    )
+    """What policy read of one call, as a record to seal."""
+    seen: dict[str, object] = {name: fact.model_dump(mode="json") for name, fact in facts.items()}
+    dumped = request.model_dump(mode="json")
+    return ReplayRecord(tool, spec.verb, tuple(sorted(spec.risks)), dumped, claims, account, at, seen)
 
 
 __all__ = [

@@ -271,13 +271,13 @@ class Toolkit:
         # after a person has approved a call that could never run.
         connector.check_scopes(work.spec, work.request)
         spec = replace(work.spec, risks=connector.risks_for(work.spec, work.request))
-        now = self._clock()
-        decision = decide_all(self._policy, claims, work.base, spec, work.request, fields, now)
+        now, facts = self._clock(), self._facts(connector, work)
+        decision = decide_all(self._policy, claims, work.base, spec, work.request, fields, now, facts)
         account = None
         if decision.outcome != "deny" and spec.verb == "write":
             account = self._vault.get(work.entry.tool.connection).account
             decision = combine(decision, self._guards.check(work.base, spec, work.request, account))
-        trace.replay = record_of(work.base, spec.verb, spec.risks, work.request, claims, account, now)
+        trace.replay = record_of(work.base, spec, work.request, claims, account, now, facts)
         trace.decision, trace.reasons = decision.outcome, decision.reasons
         if decision.outcome == "deny":
             raise GrantDenied(
@@ -286,6 +286,17 @@ class Toolkit:
                 reasons=list(decision.reasons),
             )
         return decision
+
+    def _facts(self, connector: Connector, work: _Work) -> dict[str, BaseModel]:
+        """What conditions may read of the resource acted on; none read, none fetched."""
+        if not self._policy.conditional or work.spec.name not in connector.policy_facts:
+            return {}
+        try:
+            return connector.facts_for(work.spec, work.request)
+        except CharterError:
+            # Unread facts make a condition naming them count against the call (deny and approval
+            # rules apply, waivers do not); the call itself goes on to meet the same error or not.
+            return {}
 
     def _pause(self, trace: _Trace, claims: GrantClaims, work: _Work) -> ToolResult:
         tool = work.entry.tool.name

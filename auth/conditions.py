@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, time
 from typing import ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -51,6 +51,8 @@ class CallContext:
     agent: str
     grant_id: str
     now: datetime
+    # Facts of the resource the call acts on, by name (`issue`), as the connector read them.
+    facts: Mapping[str, object] = field(default_factory=dict)
 
 
 # -- the syntax tree ------------------------------------------------------------------------------
@@ -251,10 +253,17 @@ class Condition:
     def parse(cls, text: str) -> Condition:
         return cls(text, _Parser(text).parse())
 
-    def check(self, tool: str, request: type[BaseModel]) -> None:
+    def check(
+        self, tool: str, request: type[BaseModel], facts: Mapping[str, type[BaseModel]] | None = None
+    ) -> None:
         """Refuse (PolicyInvalid) when the condition does not type as true/false for `tool`."""
+        args = model_type(request)
+        if facts:
+            args = Type(
+                "model", fields={**(args.fields or {}), **{k: model_type(m) for k, m in facts.items()}}
+            )
         try:
-            kind = _type(self.tree, model_type(request))
+            kind = _type(self.tree, args)
         except TypeError as exc:
             raise PolicyInvalid(f"{self.where or 'policy'}: `{self.text}` for {tool}: {exc}") from None
         if kind != BOOL:
@@ -400,6 +409,8 @@ def _lookup(path: tuple[str, ...], request: BaseModel, context: CallContext) -> 
         facts = {"agent": context.agent, "depth": context.agent.count("/"), "id": context.grant_id}
         return facts[path[1]]
     value: object = request
+    if path[0] in context.facts:
+        value, path = context.facts[path[0]], path[1:]
     for name in path:
         if value is None:
             return None

@@ -40,6 +40,7 @@ RiskTag = Literal["external", "destructive", "sharing", "bulk"]
 APPROVAL_RISKS: tuple[RiskTag, ...] = ("external", "destructive", "sharing")
 POLICY_FILE = "policy.yaml"
 DEFAULT_POLICY_FILE = Path(__file__).with_name("policy.yaml")
+PACKS_DIR = Path(__file__).with_name("policies")
 
 
 class ActionFacts(Protocol):
@@ -174,7 +175,7 @@ class Rule(BaseModel):
             return True
         if call is None:
             return False
-        context = CallContext(claims.agent, claims.id, call.now)
+        context = CallContext(claims.agent, claims.id, call.now, call.facts)
         try:
             return all(c.holds(call.request, context) for c in self.when)
         except Exception:
@@ -207,6 +208,8 @@ class Call:
 
     request: BaseModel
     now: datetime = field(default_factory=utcnow)
+    # What the connector read of the resource acted on (`issue`), for conditions that name it.
+    facts: Mapping[str, object] = field(default_factory=dict)
 
 
 class DomainRule(BaseModel):
@@ -249,6 +252,8 @@ class _PolicyFile(BaseModel):
 
     approval_ttl_minutes: int = Field(default=24 * 60, gt=0)
     approved_ttl_minutes: int = Field(default=60, gt=0)
+    # A ready-made policy (auth/policies/NAME.yaml) whose rules come before this file's own.
+    pack: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9-]{0,40}$")
     rules: list[Rule] = []
     recipients: RecipientRules = RecipientRules()
     taint: TaintRules = TaintRules()
@@ -291,7 +296,7 @@ class Policy:
             )
             raise PolicyInvalid(f"{at}: invalid policy: {problems}", file=source, at=at) from None
         rules = tuple(_placed(r, i, source, lines) for i, r in enumerate(parsed.rules))
-        return cls(
+        own = cls(
             rules,
             timedelta(minutes=parsed.approval_ttl_minutes),
             parsed.recipients,
@@ -299,6 +304,16 @@ class Policy:
             timedelta(minutes=parsed.approved_ttl_minutes),
             tuple(where(source, lines, ("rules", i)) for i in range(len(rules))),
         )
+        return own if parsed.pack is None else _on_pack(own, parsed, where(source, lines, ("pack",)))
+
+    @classmethod
+    def pack(cls, name: str) -> Policy:
+        """The ready-made policy called `name` (see `pack_names()`), e.g. `triage-bot`."""
+        path = PACKS_DIR / f"{name}.yaml"
+        if name not in pack_names():
+            known = ", ".join(pack_names())
+            raise PolicyInvalid(f"there is no policy pack {name!r}; the packs are {known}", pack=name)
+        return cls.from_yaml(path.read_text(), source=f"pack {name}")
 
     @classmethod
     def from_yaml(cls, text: str, *, source: str = "policy") -> Policy:
@@ -374,6 +389,29 @@ class Policy:
         )
 
 
+def pack_names() -> list[str]:
+    """The ready-made policies shipped with Charter."""
+    return sorted(p.stem for p in PACKS_DIR.glob("*.yaml"))
+
+
+def _on_pack(own: Policy, parsed: _PolicyFile, at: str) -> Policy:
+    """`own` on top of the pack it names: the pack's rules first; settings the file gives win."""
+    if parsed.pack is None:
+        return own
+    try:
+        base = Policy.pack(parsed.pack)
+    except PolicyInvalid as exc:
+        raise PolicyInvalid(f"{at}: {exc.message}", at=at) from None
+    given = parsed.model_fields_set
+    return replace(
+        own,
+        rules=base.rules + own.rules,
+        origins=base.origins + own.origins,
+        recipients=own.recipients if "recipients" in given else base.recipients,
+        taint=own.taint if "taint" in given else base.taint,
+    )
+
+
 def _placed(rule: Rule, index: int, source: str, lines: Mapping[tuple[str | int, ...], int]) -> Rule:
     """The rule with each condition knowing its file and line, for the type checker's messages."""
     if not rule.when:
@@ -444,12 +482,13 @@ def decide_all(
     request: BaseModel,
     fields: Mapping[str, str],
     now: datetime | None = None,
+    facts: Mapping[str, object] | None = None,
 ) -> Decision:
     """Grant check, then resource constraints, then policy: the first refusal wins."""
     for decision in (check_grant(claims, tool, spec), check_constraints(claims, request, fields)):
         if decision.outcome == "deny":
             return decision
-    return policy.decide(claims, tool, spec, Call(request, now or utcnow()))
+    return policy.decide(claims, tool, spec, Call(request, now or utcnow(), facts or {}))
 
 
 __all__ = [
@@ -468,5 +507,6 @@ __all__ = [
     "check_grant",
     "combine",
     "decide_all",
+    "pack_names",
     "taint_decision",
 ]

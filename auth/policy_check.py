@@ -6,14 +6,14 @@ an action does not have stops the policy there. `analyse` is what `charter polic
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from pydantic import BaseModel
 
-from charter.auth.conditions import PolicyInvalid
-from charter.auth.policy import APPROVAL_RISKS, Outcome, Policy, Rule
-from charter.schemas import Verb
+from charter.auth.conditions import CallContext, PolicyInvalid
+from charter.auth.policy import APPROVAL_RISKS, Call, Outcome, Policy, Rule
+from charter.schemas import GrantClaims, Verb
 
 ALL_RISKS = frozenset(("external", "destructive", "sharing", "bulk"))
 
@@ -30,6 +30,8 @@ class DeclaredAction:
     risks: frozenset[str]
     request: type[BaseModel]
     variable_risks: bool = False
+    # Facts of the resource acted on that conditions may read (`issue` for a GitHub comment).
+    facts: Mapping[str, type[BaseModel]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,7 @@ def type_problems(policy: Policy, actions: list[DeclaredAction]) -> list[str]:
         for condition in rule.when:
             for action in chosen:
                 try:
-                    condition.check(action.tool, action.request)
+                    condition.check(action.tool, action.request, action.facts)
                 except PolicyInvalid as exc:
                     problems.append(exc.message + "; narrow the rule's `actions` or fix the condition")
                     break
@@ -168,9 +170,8 @@ def effect(policy: Policy, action: DeclaredAction) -> list[str]:
                 scope.append(f"for agents {', '.join(rule.agents)}")
             if rule.when:
                 scope.append("when " + " and ".join(c.text for c in rule.when))
-            lines.append(
-                f"{_verb(rule.outcome)} {' '.join(scope)}".rstrip() + f"  ({_origin(policy, index)})"
-            )
+            said = " ".join([_verb(rule.outcome), *scope])
+            lines.append(f"{said}  ({_origin(policy, index)})")
     return lines
 
 
@@ -194,4 +195,57 @@ def _origin(policy: Policy, index: int) -> str:
     return policy.origins[index] if index < len(policy.origins) else f"rule {index + 1}"
 
 
-__all__ = ["Analysis", "DeclaredAction", "RuleNote", "analyse", "effect", "selected", "type_check"]
+@dataclass(frozen=True)
+class RuleVerdict:
+    """Whether one rule applies to a call, and why or why not."""
+
+    at: str
+    outcome: Outcome
+    applies: bool
+    why: str
+
+
+def explain_rules(
+    policy: Policy, claims: GrantClaims, action: DeclaredAction, call: Call
+) -> list[RuleVerdict]:
+    """Rule by rule: does it select the action, name the agent, and do its conditions hold."""
+    verdicts: list[RuleVerdict] = []
+    context = CallContext(claims.agent, claims.id, call.now, call.facts)
+    for index, rule in enumerate(policy.rules):
+        at = _origin(policy, index)
+        if not rule.selects(action.tool, _facts(action)):
+            verdicts.append(RuleVerdict(at, rule.outcome, False, f"does not select {action.tool}"))
+        elif rule.agents and not rule.names_agent(claims.agent):
+            verdicts.append(RuleVerdict(at, rule.outcome, False, f"names agents {', '.join(rule.agents)}"))
+        else:
+            verdicts.append(_conditions_verdict(at, rule, claims, call, context))
+    return verdicts
+
+
+def _conditions_verdict(
+    at: str, rule: Rule, claims: GrantClaims, call: Call, context: CallContext
+) -> RuleVerdict:
+    parts = []
+    for condition in rule.when:
+        try:
+            parts.append(
+                f"`{condition.text}` is {'true' if condition.holds(call.request, context) else 'false'}"
+            )
+        except Exception:
+            parts.append(f"`{condition.text}` cannot be evaluated (counts against the call)")
+    applies = rule.holds(claims, call)
+    why = "; ".join(parts) if parts else "selects the call"
+    return RuleVerdict(at, rule.outcome, applies, why)
+
+
+__all__ = [
+    "Analysis",
+    "DeclaredAction",
+    "RuleNote",
+    "RuleVerdict",
+    "analyse",
+    "effect",
+    "explain_rules",
+    "selected",
+    "type_check",
+]

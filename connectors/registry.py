@@ -66,7 +66,7 @@ def declared_actions(extra: Mapping[str, type[Connector]] | None = None) -> list
     classes = {**connectors(), **(extra or {})}
     return [
         DeclaredAction(spec.tool_name(cls.name), spec.verb, frozenset(spec.risks), spec.request,
-                       cls.risks_for is not Connector.risks_for)
+                       cls.risks_for is not Connector.risks_for, cls.policy_facts.get(spec.name, {}))
         for cls in classes.values()
         for spec in cls.actions.values()
     ]  # fmt: skip
