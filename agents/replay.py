@@ -155,6 +155,8 @@ def _why_missing(entry: AuditEvent, records: ReplayRecords, now: datetime) -> st
     if entry.at <= now - records.retention:
         days = records.retention / timedelta(days=1)
         return f"its arguments were purged after {days:g} days (set {RETENTION_ENV} to keep them longer)"
+    if entry.outcome == "denied":
+        return "refused before policy read its arguments (by the grant); no policy changes that"
     return "no record of its arguments (made before records were kept, or with retention 0)"
 
 
