@@ -112,3 +112,12 @@ def test_an_unknown_pack_is_refused_with_the_line(tmp_path: Path, name: str) -> 
     file.write_text(f"rules: []\npack: '{name}'\n")
     with pytest.raises(PolicyInvalid, match=f"{file}:2"):
         Policy.load(file)
+
+
+def test_the_rules_shown_in_the_security_docs_load_and_type() -> None:
+    text = (Path(__file__).parents[2] / "docs" / "security.md").read_text()
+    section = text.split("## Policy rules and their conditions", 1)[1]
+    block = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    policy = Policy.from_yaml(block, source="docs/security.md")
+    type_check(policy, ACTIONS.values())
+    assert len(policy.rules) == 5
