@@ -54,9 +54,11 @@ def chosen_policy(here: Local | None, file: Path | None, pack: str | None) -> Po
 
 
 @policy_app.command("check")
-def check_command(file: FileArgument = None, pack: PackOption = None, as_json: JsonOption = False) -> None:
+def check_command(
+    ctx: typer.Context, file: FileArgument = None, pack: PackOption = None, as_json: JsonOption = False
+) -> None:
     """Parse the policy, type-check every condition, list dead rules, print the effect per tool."""
-    policy = chosen_policy(Local(create=False), file, pack)
+    policy = chosen_policy(local(ctx), file, pack)
     actions = declared_actions()
     report = analyse(policy, actions)
     if as_json:

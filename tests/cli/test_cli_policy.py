@@ -182,3 +182,13 @@ def test_replay_prints_counts_per_tool(demo_home: Path) -> None:
     assert "would change" in ran.out
     assert "gmail_send_draft" in ran.out
     assert "cannot be replayed" in ran.out
+
+
+def test_check_reads_the_homes_own_policy_which_may_name_a_pack(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "policy.yaml").write_text("pack: read-only-assistant\n")
+    ran = charter("--home", str(home), "policy", "check")
+    assert ran.code == 0, ran.err
+    assert "denies  (pack read-only-assistant:7)" in ran.out
+    assert "2 rule(s)" in ran.out
