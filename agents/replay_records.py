@@ -9,8 +9,12 @@ purged after `CHARTER_REPLAY_RETENTION_DAYS` days (default 7; 0 keeps nothing).
 
 from __future__ import annotations
 
+import atexit
 import json
+import logging
 import os
+import threading
+import weakref
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -24,6 +28,7 @@ from charter.auth.policy import ActionFacts
 from charter.auth.storage import create_tables
 from charter.schemas import AuditEvent, ConfigurationError, GrantClaims, utcnow
 
+_log = logging.getLogger("charter.replay")
 RETENTION_ENV = "CHARTER_REPLAY_RETENTION_DAYS"
 DEFAULT_RETENTION = timedelta(days=7)
 # Expired records are purged when a store opens and then once every this many records kept.
@@ -100,8 +105,14 @@ class ReplayRecords:
         self._engine = home.engine
         self._keys = keys or load_keys(home.key_file)
         self._kept = 0
+        # Records are written by a short-lived writer thread in batches, off the call's path: a
+        # commit per call would cost more than the rest of Charter's work on it.
+        self._pending: list[dict[str, object]] = []
+        self._guard = threading.Condition()
+        self._writing = False
         create_tables(_metadata, self._engine)
         self.purge()
+        _open_stores.add(self)
 
     def __repr__(self) -> str:
         return f"<ReplayRecords chain={self.chain!r} retention={self.retention}>"
@@ -112,18 +123,55 @@ class ReplayRecords:
             return
         sealed = self._keys.encrypt(record.to_json(), self._aad(event.seq))
         expires = (event.at + self.retention).timestamp()
-        with self._engine.begin() as conn:
-            conn.execute(
-                insert(replay_table).values(
-                    chain=self.chain, seq=event.seq, expires_at=expires, sealed=sealed
-                )
-            )
-        self._kept += 1
-        if self._kept % _PURGE_EVERY == 0:
+        row = {"chain": self.chain, "seq": event.seq, "expires_at": expires, "sealed": sealed}
+        with self._guard:
+            self._pending.append(row)
+            if self._writing:
+                return
+            self._writing = True
+        threading.Thread(target=self._drain, name="charter-replay-records", daemon=True).start()
+
+    def flush(self) -> None:
+        """Write every record kept so far (the writer thread does it soon anyway)."""
+        with self._guard:
+            self._guard.wait_for(lambda: not self._writing)
+            if not self._pending:
+                return
+            self._writing = True
+        self._drain()
+
+    def _drain(self) -> None:
+        try:
+            while True:
+                with self._guard:
+                    batch, self._pending = self._pending, []
+                    if not batch:
+                        self._writing = False
+                        self._guard.notify_all()
+                        return
+                self._write(batch)
+        except BaseException:
+            with self._guard:
+                self._writing = False
+                self._guard.notify_all()
+            raise
+
+    def _write(self, batch: list[dict[str, object]]) -> None:
+        try:
+            with self._engine.begin() as conn:
+                conn.execute(insert(replay_table), batch)
+        except Exception as exc:
+            # A lost record only makes that call unreplayable (replay says so); it never fails a call.
+            _log.warning("could not keep %d replay record(s): %s", len(batch), type(exc).__name__)
+            return
+        self._kept += len(batch)
+        if self._kept // _PURGE_EVERY != (self._kept - len(batch)) // _PURGE_EVERY:
             self.purge()
 
     def get(self, seqs: Iterable[int], now: datetime | None = None) -> dict[int, ReplayRecord]:
         """The unexpired records of these entries that open under the keys, by seq."""
+        # Records this process queued (any Toolkit's) are written before they are looked for.
+        flush_all()
         wanted = sorted(set(seqs))
         moment = (now or utcnow()).timestamp()
         found: dict[int, ReplayRecord] = {}
@@ -152,6 +200,17 @@ class ReplayRecords:
         return f"replay/{self.chain}/{seq}".encode()
 
 
+_open_stores: weakref.WeakSet[ReplayRecords] = weakref.WeakSet()
+
+
+@atexit.register
+def flush_all() -> None:
+    """Write the records every store of this process still holds in memory."""
+    # Records still queued when the process ends are written, not dropped with the writer thread.
+    for store in list(_open_stores):
+        store.flush()
+
+
 def record_of(
     tool: str, spec: ActionFacts, request: BaseModel, claims: GrantClaims, account: str | None,
     at: datetime, facts: Mapping[str, BaseModel],
@@ -167,6 +226,7 @@ __all__ = [
     "RETENTION_ENV",
     "ReplayRecord",
     "ReplayRecords",
+    "flush_all",
     "record_of",
     "retention_from_env",
 ]

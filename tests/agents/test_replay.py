@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 
 from charter.agents import AuditLog, Toolkit
 from charter.agents.replay import replay
-from charter.agents.replay_records import ReplayRecords, replay_table, retention_from_env
+from charter.agents.replay_records import ReplayRecords, flush_all, replay_table, retention_from_env
 from charter.auth.consent.tokens import TokenSet
 from charter.auth.crypto import KeySet, generate_key
 from charter.auth.grants import GrantAuthority
@@ -48,6 +48,7 @@ def audited(home: CharterHome, sb: GitHubSandbox) -> AuditLog:
         == "approval_required"
     )
     assert kit.call("github_comment", {"repo": "acme/web", "number": 3}).status == "error"
+    flush_all()
     return AuditLog(home)
 
 
@@ -101,3 +102,30 @@ def test_retention_zero_keeps_nothing_and_a_bad_value_is_refused(monkeypatch: py
         monkeypatch.setenv("CHARTER_REPLAY_RETENTION_DAYS", bad)
         with pytest.raises(ConfigurationError, match="CHARTER_REPLAY_RETENTION_DAYS"):
             retention_from_env()
+
+
+def test_records_kept_from_many_threads_at_once_are_all_written(home: CharterHome) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from charter.agents.replay_records import ReplayRecord
+    from charter.schemas import AuditEvent, GrantClaims
+
+    records = ReplayRecords(home, "chain-under-load")
+    now = utcnow()
+    claims = GrantClaims(
+        id="g", subject="s", agent="a", connections=("c",), verbs=("read",), issued_at=now,
+        expires_at=now + timedelta(days=1),
+    )  # fmt: skip
+
+    def keep(seq: int) -> None:
+        event = AuditEvent(
+            seq=seq, at=now, actor="agent", agent="a", subject="s", grant_id="g", action="t",
+            args_digest=None, decision="allow", outcome="ok", prev_hash="p", hash="h",
+        )  # fmt: skip
+        records.keep(event, ReplayRecord("t", "read", (), {"n": seq}, claims, None, now))
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(keep, range(1, 401)))
+    found = ReplayRecords(home, "chain-under-load").get(range(1, 401))
+    assert sorted(found) == list(range(1, 401))
+    assert all(found[n].request == {"n": n} for n in found)
