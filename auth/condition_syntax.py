@@ -19,6 +19,7 @@ WORD_OPS = ("contains", "startswith", "endswith", "in")
 ORDER_OPS = ("<", "<=", ">", ">=")
 FUNCTIONS = ("len", "size", "lower", "hours")
 MAX_CONDITION = 2000
+MAX_DEPTH = 32
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,13 @@ class _Parser:
             raise ConditionSyntax(f"a condition is at most {MAX_CONDITION} characters")
         self.tokens = _tokens(text)
         self.pos = 0
+        self.depth = 0
+
+    def _deeper(self) -> None:
+        # Parentheses and `not`s nest the parser's recursion: bounded so no input can exhaust the stack.
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise ConditionSyntax(f"the condition nests deeper than {MAX_DEPTH} levels")
 
     def parse(self) -> Node:
         if not self.tokens:
@@ -117,6 +125,7 @@ class _Parser:
     def _not(self) -> Node:
         if self._peek() == "not":
             self._take()
+            self._deeper()
             return Logic("not", (self._not(),))
         return self._comparison()
 
@@ -140,6 +149,7 @@ class _Parser:
     def _atom(self) -> Node:
         token = self._take()
         if token == "(":
+            self._deeper()
             node = self._or()
             self._take(")")
             return node

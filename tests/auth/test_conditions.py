@@ -120,6 +120,16 @@ def test_a_huge_condition_is_refused_before_parsing() -> None:
         parse_conditions("urgent or " * 500 + "urgent")
 
 
+@pytest.mark.parametrize(
+    "text", ["(" * 900 + "urgent" + ")" * 900, "not " * 400 + "urgent", "(not " * 300 + "urgent" + ")" * 300]
+)
+def test_deep_nesting_is_refused_as_syntax_not_a_crash(text: str) -> None:
+    with pytest.raises(ValueError, match="nests deeper than 32"):
+        parse_conditions(text)
+    # Control: nesting within the bound parses and holds.
+    assert Condition.parse("(" * 30 + "urgent" + ")" * 30).holds(Mail(to=[], urgent=True), CONTEXT)
+
+
 @given(st.text(max_size=80))
 def test_any_text_parses_or_is_refused_as_syntax(text: str) -> None:
     try:
