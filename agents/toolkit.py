@@ -289,7 +289,10 @@ class Toolkit:
 
     def _facts(self, connector: Connector, work: _Work) -> dict[str, BaseModel]:
         """What conditions may read of the resource acted on; none read, none fetched."""
-        if not self._policy.conditional or work.spec.name not in connector.policy_facts:
+        declared = connector.policy_facts.get(work.spec.name, {})
+        named = {n for rule in self._policy.rules for c in rule.when for n in c.names}
+        if not named & declared.keys():
+            # No rule reads these facts: no extra request to the service.
             return {}
         try:
             return connector.facts_for(work.spec, work.request)

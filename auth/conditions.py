@@ -88,8 +88,24 @@ class Condition:
                 "(compare it, e.g. `len(to) > 5`)"
             )
 
+    @property
+    def names(self) -> frozenset[str]:
+        """The first part of every field it reads (`issue` of `issue.labels`)."""
+        return _names(self.tree)
+
     def holds(self, request: BaseModel, context: CallContext) -> bool:
         return bool(_eval(self.tree, request, context))
+
+
+def _names(node: Node) -> frozenset[str]:
+    if isinstance(node, Field_):
+        return frozenset(node.path[:1])
+    if isinstance(node, Binary):
+        return _names(node.left) | _names(node.right)
+    if isinstance(node, Call | Logic):
+        items = node.args if isinstance(node, Call) else node.items
+        return frozenset().union(*(_names(i) for i in items))
+    return frozenset()
 
 
 def parse_conditions(value: object) -> tuple[Condition, ...]:

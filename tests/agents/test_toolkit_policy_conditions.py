@@ -251,3 +251,21 @@ def test_an_always_true_waiver_never_unpauses_a_write_quoting_what_the_session_r
     # Control: the waiver does waive the external pause for text of the agent's own.
     own = kit.call("github_comment", {"repo": "acme/web", "number": 1, "body": "Confirmed on 2.4."})
     assert own.ok, own.error
+
+
+def _issue_reads(sb: GitHubSandbox, number: int) -> int:
+    path = f"/repos/acme/web/issues/{number}"
+    return sum(1 for e in sb.requests.entries if e.method == "GET" and e.path.rstrip("/") == path)
+
+
+def test_the_issue_is_read_for_policy_only_when_a_rule_reads_it(
+    kit_for: MakeKit, vault: Vault, sb: GitHubSandbox
+) -> None:
+    connection = _github(vault, sb)
+    unrelated = "rules:\n  - {outcome: deny, actions: [github_comment], when: 'len(body) > 5000'}\n"
+    kit_for(connection, unrelated).call("github_comment", {"repo": "acme/web", "number": 7, "body": "x"})
+    assert _issue_reads(sb, 7) == 0
+    kit_for(connection, Policy.pack("triage-bot"), agent="triage-bot").call(
+        "github_comment", {"repo": "acme/web", "number": 7, "body": "x"}
+    )
+    assert _issue_reads(sb, 7) == 1
