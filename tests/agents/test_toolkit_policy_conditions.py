@@ -269,3 +269,21 @@ def test_the_issue_is_read_for_policy_only_when_a_rule_reads_it(
         "github_comment", {"repo": "acme/web", "number": 7, "body": "x"}
     )
     assert _issue_reads(sb, 7) == 1
+
+
+def test_an_always_true_allow_never_trashes_what_the_grant_does_not_name(
+    kit_for: MakeKit, vault: Vault, gsb: GoogleSandbox
+) -> None:
+    rules = (
+        "rules:\n  - {outcome: allow, actions: [gmail_trash_message], when: 'true or len(message_id) > 0'}\n"
+    )
+    connection = _gmail(vault, gsb)
+    message = next(m for m in gsb.state.gmail.messages.values() if "TRASH" not in m.label_ids)
+    refused = kit_for(connection, rules).call("gmail_trash_message", {"message_id": message.id})
+    assert refused.error is not None
+    assert refused.error["error"] == "grant_denied"
+    assert "TRASH" not in gsb.state.gmail.messages[message.id].label_ids
+    # Control: once the grant names it, the same rule does waive the approval and the message goes.
+    named = kit_for(connection, rules, destructive=("gmail_trash_message",))
+    assert named.call("gmail_trash_message", {"message_id": message.id}).ok
+    assert "TRASH" in gsb.state.gmail.messages[message.id].label_ids
