@@ -27,6 +27,7 @@ from charter.agents.drafts import SQLDraftStore, SQLWriteLedger
 from charter.agents.guards import SessionGuards
 from charter.agents.intake import call_arguments, identifier, shown_name, tool_name
 from charter.agents.rates import BulkGate
+from charter.agents.replay_records import ReplayRecord, ReplayRecords, record_of
 from charter.agents.tools import (
     Tool,
     ToolResult,
@@ -43,6 +44,7 @@ from charter.auth.audit import AuditLog, redact, redact_data
 from charter.auth.grants import GrantAuthority
 from charter.auth.home import CharterHome, existing_home
 from charter.auth.policy import Decision, Policy, combine, decide_all
+from charter.auth.policy_check import type_check
 from charter.connectors.base import (
     ActionSpec,
     Attribution,
@@ -53,7 +55,7 @@ from charter.connectors.base import (
     validate_request,
 )
 from charter.connectors.bulk import paused_gc
-from charter.connectors.registry import get_connector
+from charter.connectors.registry import declared_actions, get_connector
 from charter.schemas import (
     ApprovalRequest,
     ApprovalStatus,
@@ -86,6 +88,7 @@ class _Trace:
     approval_id: str | None = None
     approver: str | None = None
     result_ref: str | None = None
+    replay: ReplayRecord | None = None
 
 
 @dataclass(frozen=True)
@@ -126,6 +129,11 @@ class Toolkit:
         self._audit = audit or AuditLog(self.home, clock=clock)
         self._authority = authority or GrantAuthority(self.home, clock=clock, audit=self._audit)
         self._policy = policy or Policy.for_home(self.home)
+        if self._policy.conditional:
+            # A condition on a field an action lacks is refused now, not found as a silent non-match.
+            type_check(self._policy, declared_actions(connectors))
+        self._clock = clock
+        self._replay: ReplayRecords | None = None
         self._approvals = approvals or ApprovalStore(
             self.home, clock=clock, audit=self._audit, approved_ttl=self._policy.approved_ttl
         )
@@ -271,10 +279,13 @@ class Toolkit:
         connector.check_scopes(work.spec, work.request)
         risks, reach = connector.weigh(work.spec, work.request)
         spec = replace(work.spec, risks=risks, reach=reach)
-        decision = decide_all(self._policy, claims, work.base, spec, work.request, fields)
+        now, facts = self._clock(), self._facts(connector, work)
+        decision = decide_all(self._policy, claims, work.base, spec, work.request, fields, now, facts)
+        account = None
         if decision.outcome != "deny" and spec.verb == "write":
             account = self._vault.get(work.entry.tool.connection).account
             decision = combine(decision, self._guards.check(work.base, spec, work.request, account))
+        trace.replay = record_of(work.base, spec, work.request, claims, account, now, facts)
         trace.decision, trace.reasons = decision.outcome, decision.reasons
         if decision.outcome == "deny":
             raise GrantDenied(
@@ -283,6 +294,20 @@ class Toolkit:
                 reasons=list(decision.reasons),
             )
         return decision
+
+    def _facts(self, connector: Connector, work: _Work) -> dict[str, BaseModel]:
+        """What conditions may read of the resource acted on; none read, none fetched."""
+        declared = connector.policy_facts.get(work.spec.name, {})
+        named = {n for rule in self._policy.rules for c in rule.when for n in c.names}
+        if not named & declared.keys():
+            # No rule reads these facts: no extra request to the service.
+            return {}
+        try:
+            return connector.facts_for(work.spec, work.request)
+        except CharterError:
+            # Unread facts make a condition naming them count against the call (deny and approval
+            # rules apply, waivers do not); the call itself goes on to meet the same error or not.
+            return {}
 
     def _pause(self, trace: _Trace, claims: GrantClaims, work: _Work, batch: bool = False) -> ToolResult:
         tool = work.entry.tool.name
@@ -387,7 +412,7 @@ class Toolkit:
             outcome = "paused"
         else:
             outcome = "denied" if trace.decision == "deny" else "error"
-        self._audit.record(
+        event = self._audit.record(
             actor="agent",
             subject=claims.subject if claims else "unknown",
             action=trace.tool or "resume",
@@ -403,6 +428,10 @@ class Toolkit:
             result_ref=trace.result_ref,
             duration_ms=(perf_counter() - trace.started) * 1000,
         )
+        if trace.replay is not None:
+            if self._replay is None:
+                self._replay = ReplayRecords(self.home, self._audit.chain)
+            self._replay.keep(event, trace.replay)
 
     # -- grant, catalog, connectors, drafts ----------------------------------------------------
 

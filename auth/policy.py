@@ -22,18 +22,19 @@ Two checks look at a call's arguments and can only tighten a decision, never wai
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import timedelta
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Protocol
+from typing import Annotated, Literal, Protocol
 
 import pydantic
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, field_validator
 
 from charter.auth.attenuation import check_agent_pattern, matches, matches_agent, matches_agent_or_ancestor
+from charter.auth.conditions import CallContext, Condition, PolicyInvalid, parse_conditions
 from charter.auth.home import CharterHome
-from charter.schemas import ConfigurationError, GrantClaims, Verb
+from charter.auth.policy_source import read_yaml, where
+from charter.schemas import GrantClaims, Verb, utcnow
 from charter.schemas.audit import Decision as Outcome
 from charter.schemas.types import Reach, Risk
 
@@ -49,6 +50,7 @@ RISK_WORDS: dict[str, str] = {
 }
 POLICY_FILE = "policy.yaml"
 DEFAULT_POLICY_FILE = Path(__file__).with_name("policy.yaml")
+PACKS_DIR = Path(__file__).with_name("policies")
 
 
 class ActionFacts(Protocol):
@@ -150,6 +152,8 @@ class Rule(BaseModel):
     agents: tuple[str, ...] = Field(
         default=(), description="Agent chain patterns: `triage-*`, `triage-bot/*`, `triage-bot/**`."
     )
+    # Conditions on the call's arguments and context, all of which must hold (charter.auth.conditions).
+    when: Annotated[tuple[Condition, ...], PlainValidator(parse_conditions)] = ()
     reason: str | None = None
 
     @field_validator("agents")
@@ -159,14 +163,37 @@ class Rule(BaseModel):
             check_agent_pattern(pattern)
         return patterns
 
-    def applies(self, claims: GrantClaims, tool: str, spec: ActionFacts) -> bool:
+    def applies(self, claims: GrantClaims, tool: str, spec: ActionFacts, call: Call | None = None) -> bool:
+        return (
+            self.selects(tool, spec)
+            and (not self.agents or self.names_agent(claims.agent))
+            and self.holds(claims, call)
+        )
+
+    def selects(self, tool: str, spec: ActionFacts) -> bool:
+        """Whether the rule's action, verb and risk selectors pick `tool`."""
         return (
             any(matches(p, tool) for p in self.actions)
             and (not self.verbs or spec.verb in self.verbs)
             and (not self.risks or bool(spec.risks & set(self.risks)))
             and (not self.reaches or reach_of(spec) in self.reaches)
-            and (not self.agents or self.names_agent(claims.agent))
         )
+
+    def holds(self, claims: GrantClaims, call: Call | None) -> bool:
+        """Whether every `when` condition holds; without the call's arguments none is known to.
+
+        A condition that cannot be evaluated counts against the call: it makes a deny or an approval
+        rule apply and an allow rule not, so an error never loosens a decision.
+        """
+        if not self.when:
+            return True
+        if call is None:
+            return False
+        context = CallContext(claims.agent, claims.id, call.now, call.facts)
+        try:
+            return all(c.holds(call.request, context) for c in self.when)
+        except Exception:
+            return self.outcome != "allow"
 
     def names_agent(self, chain: str) -> bool:
         """Whether the rule's `agents` select the agent `chain` (`triage-bot/sub-1`).
@@ -187,6 +214,16 @@ class Rule(BaseModel):
             return self.reason
         verb = {"allow": "allows", "deny": "denies", "approval_required": "requires approval for"}
         return f"a policy rule {verb[self.outcome]} {tool}"
+
+
+@dataclass(frozen=True)
+class Call:
+    """What `when` conditions read of one call: its validated request and the time it is made."""
+
+    request: BaseModel
+    now: datetime = field(default_factory=utcnow)
+    # What the connector read of the resource acted on (`issue`), for conditions that name it.
+    facts: Mapping[str, object] = field(default_factory=dict)
 
 
 class DomainRule(BaseModel):
@@ -245,6 +282,8 @@ class _PolicyFile(BaseModel):
 
     approval_ttl_minutes: int = Field(default=24 * 60, gt=0)
     approved_ttl_minutes: int = Field(default=60, gt=0)
+    # A ready-made policy (auth/policies/NAME.yaml) whose rules come before this file's own.
+    pack: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9-]{0,40}$")
     rules: list[Rule] = []
     recipients: RecipientRules = RecipientRules()
     taint: TaintRules = TaintRules()
@@ -262,39 +301,68 @@ class Policy:
     # How long a person's approval stays usable: a call not run by then must ask again.
     approved_ttl: timedelta = timedelta(hours=1)
     bulk: BulkRules = field(default_factory=BulkRules)
+    # Where each rule was written (`policy.yaml:12`), for messages; empty for a policy built in code.
+    origins: tuple[str, ...] = ()
+
+    @property
+    def conditional(self) -> bool:
+        """Whether any rule has `when` conditions (which must be type-checked against the actions)."""
+        return any(r.when for r in self.rules)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, object]) -> Policy:
+    def from_dict(
+        cls,
+        data: Mapping[str, object],
+        *,
+        source: str = "policy",
+        lines: Mapping[tuple[str | int, ...], int] = {},
+    ) -> Policy:
         """A policy from plain data: {approval_ttl_minutes, approved_ttl_minutes, rules: [...], ...}."""
         try:
             parsed = _PolicyFile.model_validate(dict(data))
         except pydantic.ValidationError as exc:
+            first = exc.errors()[0]
+            at = where(source, lines, first["loc"])
             problems = "; ".join(
                 f"{'.'.join(str(p) for p in e['loc']) or 'policy'}: {e['msg']}" for e in exc.errors()
             )
-            raise ConfigurationError(f"invalid policy: {problems}") from None
-        return cls(
-            tuple(parsed.rules),
+            raise PolicyInvalid(f"{at}: invalid policy: {problems}", file=source, at=at) from None
+        rules = tuple(_placed(r, i, source, lines) for i, r in enumerate(parsed.rules))
+        own = cls(
+            rules,
             timedelta(minutes=parsed.approval_ttl_minutes),
             parsed.recipients,
             parsed.taint,
             timedelta(minutes=parsed.approved_ttl_minutes),
             parsed.bulk,
+            tuple(where(source, lines, ("rules", i)) for i in range(len(rules))),
         )
+        return own if parsed.pack is None else _on_pack(own, parsed, where(source, lines, ("pack",)))
 
     @classmethod
-    def from_yaml(cls, text: str) -> Policy:
-        try:
-            data = yaml.safe_load(text) or {}
-        except yaml.YAMLError as exc:
-            raise ConfigurationError(f"the policy is not valid YAML: {exc}") from None
+    def pack(cls, name: str) -> Policy:
+        """The ready-made policy called `name` (see `pack_names()`), e.g. `triage-bot`."""
+        path = PACKS_DIR / f"{name}.yaml"
+        if name not in pack_names():
+            known = ", ".join(pack_names())
+            raise PolicyInvalid(f"there is no policy pack {name!r}; the packs are {known}", pack=name)
+        return cls.from_yaml(path.read_text(), source=f"pack {name}")
+
+    @classmethod
+    def from_yaml(cls, text: str, *, source: str = "policy") -> Policy:
+        data, lines = read_yaml(text, source)
+        data = data or {}
         if not isinstance(data, dict):
-            raise ConfigurationError("a policy file must be a mapping with `rules:`")
-        return cls.from_dict(data)
+            raise PolicyInvalid(f"{source}: a policy file must be a mapping with `rules:`", file=source)
+        return cls.from_dict(data, source=source, lines=lines)
 
     @classmethod
     def load(cls, path: Path) -> Policy:
-        return cls.from_yaml(path.read_text())
+        try:
+            text = path.read_text()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise PolicyInvalid(f"cannot read the policy file {path}: {exc}", file=str(path)) from None
+        return cls.from_yaml(text, source=str(path))
 
     @classmethod
     def for_home(cls, home: CharterHome) -> Policy:
@@ -302,8 +370,8 @@ class Policy:
         path = home.path / POLICY_FILE
         return cls.load(path if path.exists() else DEFAULT_POLICY_FILE)
 
-    def decide(self, claims: GrantClaims, tool: str, spec: ActionFacts) -> Decision:
-        """Allow, deny or require approval for `tool` under `claims`, with the reasons."""
+    def decide(self, claims: GrantClaims, tool: str, spec: ActionFacts, call: Call | None = None) -> Decision:
+        """Allow, deny or require approval for `tool` under `claims` (and the call's arguments)."""
         if spec.verb == "write" and "write" not in claims.verbs:
             return _deny(f"denied because grant {claims.id} is draft only: {tool} would commit")
         destructive = "destructive" in spec.risks
@@ -311,7 +379,7 @@ class Policy:
             return _deny(
                 f"denied because {tool} is tagged destructive and grant {claims.id} does not name it"
             )
-        matched = [r for r in self.rules if r.applies(claims, tool, spec)]
+        matched = [r for r in self.rules if r.applies(claims, tool, spec, call)]
         denies = [r.describe(tool) for r in matched if r.outcome == "deny"]
         if denies:
             return _deny(*(f"denied because {d}" for d in denies))
@@ -352,6 +420,41 @@ class Policy:
             "approval_required",
             (f"approval required because {tool} reaches {address}, outside the account's own domain",),
         )
+
+
+def pack_names() -> list[str]:
+    """The ready-made policies shipped with Charter."""
+    return sorted(p.stem for p in PACKS_DIR.glob("*.yaml"))
+
+
+def _on_pack(own: Policy, parsed: _PolicyFile, at: str) -> Policy:
+    """`own` on top of the pack it names: the pack's rules first; settings the file gives win."""
+    if parsed.pack is None:
+        return own
+    try:
+        base = Policy.pack(parsed.pack)
+    except PolicyInvalid as exc:
+        raise PolicyInvalid(f"{at}: {exc.message}", at=at) from None
+    given = parsed.model_fields_set
+    return replace(
+        own,
+        rules=base.rules + own.rules,
+        origins=base.origins + own.origins,
+        recipients=own.recipients if "recipients" in given else base.recipients,
+        taint=own.taint if "taint" in given else base.taint,
+    )
+
+
+def _placed(rule: Rule, index: int, source: str, lines: Mapping[tuple[str | int, ...], int]) -> Rule:
+    """The rule with each condition knowing its file and line, for the type checker's messages."""
+    if not rule.when:
+        return rule
+    placed = tuple(
+        replace(c, where=where(source, lines, ("rules", index, "when", n) if len(rule.when) > 1 else
+                                                 ("rules", index, "when")))
+        for n, c in enumerate(rule.when)
+    )  # fmt: skip
+    return rule.model_copy(update={"when": placed})
 
 
 def _recipient_reason(outcome: Outcome, address: str, why: str) -> str:
@@ -428,12 +531,14 @@ def decide_all(
     spec: ActionFacts,
     request: BaseModel,
     fields: Mapping[str, str],
+    now: datetime | None = None,
+    facts: Mapping[str, object] | None = None,
 ) -> Decision:
     """Grant check, then resource constraints, then policy: the first refusal wins."""
     for decision in (check_grant(claims, tool, spec), check_constraints(claims, request, fields)):
         if decision.outcome == "deny":
             return decision
-    return policy.decide(claims, tool, spec)
+    return policy.decide(claims, tool, spec, Call(request, now or utcnow(), facts or {}))
 
 
 __all__ = [
@@ -441,6 +546,7 @@ __all__ = [
     "REACH_WORDS",
     "ActionFacts",
     "BulkRules",
+    "Call",
     "Decision",
     "DomainRule",
     "Outcome",
@@ -452,6 +558,7 @@ __all__ = [
     "check_grant",
     "combine",
     "decide_all",
+    "pack_names",
     "reach_of",
     "taint_decision",
 ]

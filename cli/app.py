@@ -17,6 +17,7 @@ from charter.cli.grants import grant_app
 from charter.cli.mcp import mcp_app
 from charter.cli.new_connector import new_app
 from charter.cli.output import console
+from charter.cli.policy import policy_app
 from charter.cli.sandbox import sandbox_app
 
 app = typer.Typer(
@@ -72,6 +73,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(mcp_app, name="mcp")
 app.add_typer(new_app, name="new")
+app.add_typer(policy_app, name="policy")
 app.command("demo")(demo_command)
 app.command("doctor")(doctor_command)
 

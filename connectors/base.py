@@ -287,6 +287,14 @@ class Connector:
 
     # -- helpers for subclasses ------------------------------------------------------------
 
+    # Facts of the resource a call acts on that policy conditions may read, per action name, e.g.
+    # {"comment": {"issue": Issue}} lets a rule say `issue.labels contains "triage"`.
+    policy_facts: ClassVar[dict[str, dict[str, type[BaseModel]]]] = {}
+
+    def facts_for(self, spec: ActionSpec, request: BaseModel) -> dict[str, BaseModel]:
+        """The `policy_facts` of this call, read from the service (the issue a comment goes on)."""
+        return {}
+
     def risks_for(self, spec: ActionSpec, request: BaseModel) -> frozenset[Risk]:
         """The risks of this particular call; override when they depend on the arguments.
 

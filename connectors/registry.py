@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from functools import cache
 from importlib.metadata import entry_points
 
+from charter.auth.policy_check import DeclaredAction
 from charter.connectors.base import Connector
 from charter.schemas import ConfigurationError, MissingExtra, missing_extra
 
@@ -57,3 +59,14 @@ def get_connector(name: str) -> type[Connector]:
             f"install it, e.g. pip install 'charter[{EXTRAS.get(name, name)}]'"
         )
     return found[name]
+
+
+def declared_actions(extra: Mapping[str, type[Connector]] | None = None) -> list[DeclaredAction]:
+    """Every installed action (and those of `extra` classes) as policy's type checker reads it."""
+    classes = {**connectors(), **(extra or {})}
+    return [
+        DeclaredAction(spec.tool_name(cls.name), spec.verb, frozenset(spec.risks), spec.request,
+                       cls.risks_for is not Connector.risks_for, cls.policy_facts.get(spec.name, {}))
+        for cls in classes.values()
+        for spec in cls.actions.values()
+    ]  # fmt: skip

@@ -137,6 +137,17 @@ class GitHubConnector(Connector):
         cursor = encode_cursor(request, next_page) if next_page else None
         return Page[Issue](items=issues, next_cursor=cursor)
 
+    policy_facts: ClassVar[dict[str, dict[str, type[BaseModel]]]] = {
+        "comment": {"issue": Issue},
+        "close_issue": {"issue": Issue},
+    }
+
+    def facts_for(self, spec: ActionSpec, request: BaseModel) -> dict[str, BaseModel]:
+        """The issue a comment or a close acts on, so a rule can read its labels and state."""
+        if spec.name not in self.policy_facts or not isinstance(request, Comment | CloseIssue):
+            return {}
+        return {"issue": self.get_issue(GetIssue(repo=request.repo, number=request.number))}
+
     @action("read", scopes=REPO)
     def get_issue(self, request: GetIssue) -> Issue:
         """Get one issue with its body, labels and state."""

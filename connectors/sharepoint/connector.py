@@ -195,6 +195,18 @@ class SharePointConnector(Writes, Connector):
         items = [item_from(d, request.path) for d in data.get("value", [])]
         return Page[DriveItem](items=items, next_cursor=self._next(request, data))
 
+    # What leaves the drive: a rule can read the file's size and type (`item.size > 10MB`).
+    policy_facts: ClassVar[dict[str, dict[str, type[BaseModel]]]] = {
+        name: {"item": DriveItem} for name in ("download_file", "create_sharing_link", "invite")
+    }
+
+    def facts_for(self, spec: ActionSpec, request: BaseModel) -> dict[str, BaseModel]:
+        """The file or folder a download, a sharing link or an invitation is about."""
+        if spec.name not in self.policy_facts:
+            return {}
+        site, library, path = (getattr(request, f) for f in ("site", "library", "path"))
+        return {"item": self.get_item(GetItem(site=site, library=library, path=path))}
+
     @action("read", scopes=FILES)
     def get_item(self, request: GetItem) -> DriveItem:
         """Get one file or folder by path: size, type, eTag."""

@@ -1,0 +1,232 @@
+"""The encrypted, expiring record of each call's validated arguments, so a policy can be replayed.
+
+The audit log keeps arguments only as a digest. To answer "what would this stricter policy have done
+to last week's calls", the Toolkit also keeps, per audit entry, what policy read of the call: the
+action, its risks, the validated request and the grant's claims, sealed under the vault's keys
+(bound to the entry's chain and seq, so a record copied onto another entry does not open) and
+purged after `CHARTER_REPLAY_RETENTION_DAYS` days (default 7; 0 keeps nothing).
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import logging
+import os
+import threading
+import weakref
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from pydantic import BaseModel
+from sqlalchemy import BigInteger, Column, Float, MetaData, String, Table, Text, delete, insert, select
+
+from charter.auth.crypto import KeySet, load_keys
+from charter.auth.home import CharterHome
+from charter.auth.policy import ActionFacts
+from charter.auth.storage import create_tables
+from charter.schemas import AuditEvent, ConfigurationError, GrantClaims, utcnow
+
+_log = logging.getLogger("charter.replay")
+RETENTION_ENV = "CHARTER_REPLAY_RETENTION_DAYS"
+DEFAULT_RETENTION = timedelta(days=7)
+# Expired records are purged when a store opens and then once every this many records kept.
+_PURGE_EVERY = 256
+
+_metadata = MetaData()
+replay_table = Table(
+    "charter_replay_records",
+    _metadata,
+    Column("chain", String(200), primary_key=True),
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("expires_at", Float, nullable=False, index=True),
+    Column("sealed", Text, nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class ReplayRecord:
+    """What policy read of one call: the action as policy names it, its risks, request and grant."""
+
+    tool: str
+    verb: str
+    risks: tuple[str, ...]
+    request: dict[str, object]
+    claims: GrantClaims
+    account: str | None
+    at: datetime
+    facts: dict[str, object] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {"tool": self.tool, "verb": self.verb, "risks": list(self.risks), "request": self.request,
+             "claims": self.claims.model_dump(mode="json"), "account": self.account,
+             "at": self.at.isoformat(), "facts": self.facts},
+            sort_keys=True, separators=(",", ":"),
+        )  # fmt: skip
+
+    @classmethod
+    def from_json(cls, text: str) -> ReplayRecord:
+        data = json.loads(text)
+        return cls(
+            data["tool"], data["verb"], tuple(data["risks"]), data["request"],
+            GrantClaims.model_validate(data["claims"]), data["account"], datetime.fromisoformat(data["at"]),
+            data.get("facts", {}),
+        )  # fmt: skip
+
+
+def retention_from_env() -> timedelta:
+    raw = os.environ.get(RETENTION_ENV, "")
+    if not raw:
+        return DEFAULT_RETENTION
+    try:
+        days = float(raw)
+    except ValueError:
+        days = -1.0
+    if days < 0 or days > 3650:
+        raise ConfigurationError(f"{RETENTION_ENV} must be a number of days from 0 to 3650, e.g. 7")
+    return timedelta(days=days)
+
+
+class ReplayRecords:
+    """The sealed records of one home's audit chain, keyed by the entry's seq."""
+
+    def __init__(
+        self,
+        home: CharterHome,
+        chain: str,
+        *,
+        retention: timedelta | None = None,
+        keys: KeySet | None = None,
+    ) -> None:
+        self.chain = chain
+        self.retention = retention_from_env() if retention is None else retention
+        self._engine = home.engine
+        self._keys = keys or load_keys(home.key_file)
+        self._kept = 0
+        # Records are written by a short-lived writer thread in batches, off the call's path: a
+        # commit per call would cost more than the rest of Charter's work on it.
+        self._pending: list[dict[str, object]] = []
+        self._guard = threading.Condition()
+        self._writing = False
+        create_tables(_metadata, self._engine)
+        self.purge()
+        _open_stores.add(self)
+
+    def __repr__(self) -> str:
+        return f"<ReplayRecords chain={self.chain!r} retention={self.retention}>"
+
+    def keep(self, event: AuditEvent, record: ReplayRecord) -> None:
+        """Seal `record` for the audit entry `event`; a zero retention keeps nothing."""
+        if self.retention <= timedelta(0):
+            return
+        sealed = self._keys.encrypt(record.to_json(), self._aad(event.seq))
+        expires = (event.at + self.retention).timestamp()
+        row = {"chain": self.chain, "seq": event.seq, "expires_at": expires, "sealed": sealed}
+        with self._guard:
+            self._pending.append(row)
+            if self._writing:
+                return
+            self._writing = True
+        threading.Thread(target=self._drain, name="charter-replay-records", daemon=True).start()
+
+    def flush(self) -> None:
+        """Write every record kept so far (the writer thread does it soon anyway)."""
+        with self._guard:
+            self._guard.wait_for(lambda: not self._writing)
+            if not self._pending:
+                return
+            self._writing = True
+        self._drain()
+
+    def _drain(self) -> None:
+        try:
+            while True:
+                with self._guard:
+                    batch, self._pending = self._pending, []
+                    if not batch:
+                        self._writing = False
+                        self._guard.notify_all()
+                        return
+                self._write(batch)
+        except BaseException:
+            with self._guard:
+                self._writing = False
+                self._guard.notify_all()
+            raise
+
+    def _write(self, batch: list[dict[str, object]]) -> None:
+        try:
+            with self._engine.begin() as conn:
+                conn.execute(insert(replay_table), batch)
+        except Exception as exc:
+            # A lost record only makes that call unreplayable (replay says so); it never fails a call.
+            _log.warning("could not keep %d replay record(s): %s", len(batch), type(exc).__name__)
+            return
+        self._kept += len(batch)
+        if self._kept // _PURGE_EVERY != (self._kept - len(batch)) // _PURGE_EVERY:
+            self.purge()
+
+    def get(self, seqs: Iterable[int], now: datetime | None = None) -> dict[int, ReplayRecord]:
+        """The unexpired records of these entries that open under the keys, by seq."""
+        # Records this process queued (any Toolkit's) are written before they are looked for.
+        flush_all()
+        wanted = sorted(set(seqs))
+        moment = (now or utcnow()).timestamp()
+        found: dict[int, ReplayRecord] = {}
+        t = replay_table
+        with self._engine.connect() as conn:
+            for start in range(0, len(wanted), 500):
+                rows = conn.execute(
+                    select(t.c.seq, t.c.sealed).where(
+                        t.c.chain == self.chain,
+                        t.c.seq.in_(wanted[start : start + 500]),
+                        t.c.expires_at > moment,
+                    )
+                )
+                for seq, sealed in rows:
+                    found[int(seq)] = ReplayRecord.from_json(self._keys.decrypt(sealed, self._aad(int(seq))))
+        return found
+
+    def purge(self, now: datetime | None = None) -> int:
+        """Delete every expired record; return how many."""
+        moment = (now or utcnow()).timestamp()
+        with self._engine.begin() as conn:
+            result = conn.execute(delete(replay_table).where(replay_table.c.expires_at <= moment))
+        return int(result.rowcount or 0)
+
+    def _aad(self, seq: int) -> bytes:
+        return f"replay/{self.chain}/{seq}".encode()
+
+
+_open_stores: weakref.WeakSet[ReplayRecords] = weakref.WeakSet()
+
+
+@atexit.register
+def flush_all() -> None:
+    """Write the records every store of this process still holds in memory."""
+    # Records still queued when the process ends are written, not dropped with the writer thread.
+    for store in list(_open_stores):
+        store.flush()
+
+
+def record_of(
+    tool: str, spec: ActionFacts, request: BaseModel, claims: GrantClaims, account: str | None,
+    at: datetime, facts: Mapping[str, BaseModel],
+) -> ReplayRecord:  # fmt: skip
+    """What policy read of one call, as a record to seal."""
+    seen: dict[str, object] = {name: fact.model_dump(mode="json") for name, fact in facts.items()}
+    dumped = request.model_dump(mode="json")
+    return ReplayRecord(tool, spec.verb, tuple(sorted(spec.risks)), dumped, claims, account, at, seen)
+
+
+__all__ = [
+    "DEFAULT_RETENTION",
+    "RETENTION_ENV",
+    "ReplayRecord",
+    "ReplayRecords",
+    "flush_all",
+    "record_of",
+    "retention_from_env",
+]

@@ -1,0 +1,131 @@
+"""Replay over the audit log: sealed, expiring records of each call's arguments, on SQLite and Postgres."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from charter.agents import AuditLog, Toolkit
+from charter.agents.replay import replay
+from charter.agents.replay_records import ReplayRecords, flush_all, replay_table, retention_from_env
+from charter.auth.consent.tokens import TokenSet
+from charter.auth.crypto import KeySet, generate_key
+from charter.auth.grants import GrantAuthority
+from charter.auth.home import CharterHome
+from charter.auth.policy import Policy
+from charter.auth.vault import Vault
+from charter.connectors.registry import declared_actions
+from charter.sandboxes.github import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, GitHubSandbox
+from charter.schemas import ConfigurationError, utcnow
+
+SECRET_BODY = "the launch code is swordfish-7731"
+STRICT = Policy.from_yaml(
+    "rules:\n  - {outcome: deny, actions: [github_comment], when: 'body contains \"swordfish\"'}\n"
+    "  - {outcome: approval_required, actions: [github_draft_comment]}\n"
+)
+
+
+@pytest.fixture
+def audited(home: CharterHome, sb: GitHubSandbox) -> AuditLog:
+    """A home whose agent read an issue, drafted a comment and posted one (paused for approval)."""
+    vault = Vault(home, keys=KeySet.parse(generate_key(), source="test"))
+    issued = sb.oauth.issue_token("mona", ["repo"])
+    tokens = TokenSet(
+        access_token=issued.access_token, refresh_token=issued.refresh_token, scopes=frozenset(issued.scopes)
+    )
+    connection = vault.add_connection(
+        service="github", provider="github", account="mona", tokens=tokens, api_base=sb.url,
+        oauth_base=sb.url, client_id=DEFAULT_CLIENT_ID, client_secret=DEFAULT_CLIENT_SECRET,
+    ).id  # fmt: skip
+    grant = GrantAuthority(home).issue("mona", "triage-bot", (connection,), ("read", "draft", "write"))
+    kit = Toolkit(grant.token, home=home, vault=vault)
+    assert kit.call("github_get_issue", {"repo": "acme/web", "number": 3}).ok
+    assert kit.call("github_draft_comment", {"repo": "acme/web", "number": 3, "body": "Seen."}).ok
+    assert (
+        kit.call("github_comment", {"repo": "acme/web", "number": 3, "body": SECRET_BODY}).status
+        == "approval_required"
+    )
+    assert kit.call("github_comment", {"repo": "acme/web", "number": 3}).status == "error"
+    flush_all()
+    return AuditLog(home)
+
+
+def test_replay_shows_what_a_stricter_policy_would_have_changed(home: CharterHome, audited: AuditLog) -> None:
+    records = ReplayRecords(home, audited.chain)
+    report = replay(
+        STRICT, Policy.for_home(home), audited, records, declared_actions(), utcnow() - timedelta(hours=1)
+    )
+    assert report.counts() == {
+        "github_comment": {"paused → denied": 1},
+        "github_draft_comment": {"allowed → paused": 1},
+    }
+    assert [r.tool for r in report.replayed if not r.changed] == ["github_get_issue"]
+    # The call with invalid arguments never reached policy: listed with why.
+    assert [(s.tool, "ended before policy" in s.why) for s in report.skipped] == [("github_comment", True)]
+
+
+def test_records_are_sealed_and_bound_to_their_entry(home: CharterHome, audited: AuditLog) -> None:
+    with home.engine.connect() as conn:
+        rows = conn.execute(select(replay_table.c.seq, replay_table.c.sealed)).all()
+    assert len(rows) == 3
+    assert all("swordfish" not in sealed and "acme/web" not in sealed for _, sealed in rows)
+    # A record copied onto another entry does not open there.
+    (first, sealed), (second, _) = rows[0], rows[1]
+    with home.engine.begin() as conn:
+        conn.execute(update(replay_table).where(replay_table.c.seq == second).values(sealed=sealed))
+    with pytest.raises(ConfigurationError, match="does not open"):
+        ReplayRecords(home, audited.chain).get([second])
+    assert ReplayRecords(home, audited.chain).get([first])[first].tool == "github_get_issue"
+
+
+def test_expired_records_are_not_replayed_and_are_purged(home: CharterHome, audited: AuditLog) -> None:
+    records = ReplayRecords(home, audited.chain)
+    later = utcnow() + timedelta(days=8)
+    report = replay(
+        STRICT, STRICT, audited, records, declared_actions(), utcnow() - timedelta(hours=1), later
+    )
+    assert report.replayed == []
+    assert sum("purged after 7 days" in s.why for s in report.skipped) == 3
+    assert records.purge(later) == 3
+    with home.engine.connect() as conn:
+        assert conn.execute(select(replay_table.c.seq)).all() == []
+
+
+def test_retention_zero_keeps_nothing_and_a_bad_value_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CHARTER_REPLAY_RETENTION_DAYS", "0")
+    assert retention_from_env() == timedelta(0)
+    monkeypatch.setenv("CHARTER_REPLAY_RETENTION_DAYS", "30")
+    assert retention_from_env() == timedelta(days=30)
+    for bad in ("-1", "a week", "99999"):
+        monkeypatch.setenv("CHARTER_REPLAY_RETENTION_DAYS", bad)
+        with pytest.raises(ConfigurationError, match="CHARTER_REPLAY_RETENTION_DAYS"):
+            retention_from_env()
+
+
+def test_records_kept_from_many_threads_at_once_are_all_written(home: CharterHome) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from charter.agents.replay_records import ReplayRecord
+    from charter.schemas import AuditEvent, GrantClaims
+
+    records = ReplayRecords(home, "chain-under-load")
+    now = utcnow()
+    claims = GrantClaims(
+        id="g", subject="s", agent="a", connections=("c",), verbs=("read",), issued_at=now,
+        expires_at=now + timedelta(days=1),
+    )  # fmt: skip
+
+    def keep(seq: int) -> None:
+        event = AuditEvent(
+            seq=seq, at=now, actor="agent", agent="a", subject="s", grant_id="g", action="t",
+            args_digest=None, decision="allow", outcome="ok", prev_hash="p", hash="h",
+        )  # fmt: skip
+        records.keep(event, ReplayRecord("t", "read", (), {"n": seq}, claims, None, now))
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(keep, range(1, 401)))
+    found = ReplayRecords(home, "chain-under-load").get(range(1, 401))
+    assert sorted(found) == list(range(1, 401))
+    assert all(found[n].request == {"n": n} for n in found)
