@@ -13,16 +13,15 @@ from pydantic import BaseModel
 
 from charter.auth.conditions import CallContext, PolicyInvalid
 from charter.auth.policy import APPROVAL_RISKS, Call, Outcome, Policy, Rule
-from charter.schemas import GrantClaims, Verb
-
-ALL_RISKS = frozenset(("external", "destructive", "sharing", "bulk"))
+from charter.schemas import REACHES, RISKS, GrantClaims, Verb
 
 
 @dataclass(frozen=True)
 class DeclaredAction:
     """What the checker reads of one action: `tool` as policy names it, verb, risks, request model.
 
-    `variable_risks` marks a connector that weighs risks per call (`risks_for`): any risk may apply.
+    `variable_risks` marks a connector that weighs risks per call (`risks_for`): any risk may apply;
+    `variable_reach` likewise for whom a call reaches (recipients, the place's visibility).
     """
 
     tool: str
@@ -32,21 +31,27 @@ class DeclaredAction:
     variable_risks: bool = False
     # Facts of the resource acted on that conditions may read (`issue` for a GitHub comment).
     facts: Mapping[str, type[BaseModel]] = field(default_factory=dict)
+    reach: str | None = None
+    variable_reach: bool = False
 
 
 @dataclass(frozen=True)
 class _Facts:
     verb: Verb
     risks: frozenset[str]
+    reach: str | None
 
 
-def _facts(action: DeclaredAction) -> _Facts:
-    return _Facts(action.verb, ALL_RISKS if action.variable_risks else action.risks)
+def _selects(rule: Rule, action: DeclaredAction) -> bool:
+    """Whether the rule can select some call of the action (risks and reach as they may be per call)."""
+    risks = frozenset(RISKS) if action.variable_risks else action.risks
+    reaches = REACHES if action.variable_reach else (action.reach,)
+    return any(rule.selects(action.tool, _Facts(action.verb, risks, reach)) for reach in reaches)
 
 
 def selected(rule: Rule, actions: Iterable[DeclaredAction]) -> list[DeclaredAction]:
     """The declared actions a rule's selectors (names, verbs, risks) can pick."""
-    return [a for a in actions if rule.selects(a.tool, _facts(a))]
+    return [a for a in actions if _selects(rule, a)]
 
 
 def type_check(policy: Policy, actions: Iterable[DeclaredAction]) -> None:
@@ -142,8 +147,9 @@ def _covers(earlier: Rule, later: Rule, chosen: list[DeclaredAction]) -> bool:
     """Whether `earlier` applies to every call `later` can (conservatively: no conditions, same agents)."""
     if earlier.when or (earlier.agents and set(earlier.agents) != set(later.agents)):
         return False
-    return all(earlier.selects(a.tool, _facts(a)) for a in chosen) and not (
-        earlier.risks and any(a.variable_risks for a in chosen)
+    return all(_selects(earlier, a) for a in chosen) and not (
+        (earlier.risks and any(a.variable_risks for a in chosen))
+        or (earlier.reaches and any(a.variable_reach for a in chosen))
     )
 
 
@@ -164,7 +170,7 @@ def effect(policy: Policy, action: DeclaredAction) -> list[str]:
     """The tool's default outcome and every rule that can change it, in words."""
     lines = [_default(action)]
     for index, rule in enumerate(policy.rules):
-        if rule.selects(action.tool, _facts(action)):
+        if _selects(rule, action):
             scope = []
             if rule.agents:
                 scope.append(f"for agents {', '.join(rule.agents)}")
@@ -183,8 +189,18 @@ def _default(action: DeclaredAction) -> str:
     risky = [r for r in APPROVAL_RISKS if r in action.risks]
     if risky:
         return f"write, {', '.join(risky)}: approval required"
-    suffix = " (risks depend on the arguments)" if action.variable_risks else ""
-    return f"write: allowed within a grant with the write verb{suffix}"
+    if action.reach is None:
+        return "write: approval required (it does not declare whom it reaches)"
+    depends = [
+        what
+        for what, varies in (("risks", action.variable_risks), ("reach", action.variable_reach))
+        if varies
+    ]
+    verb = "depends" if len(depends) == 1 else "depend"
+    suffix = f" ({' and '.join(depends)} {verb} on the arguments)" if depends else ""
+    if action.reach != "person" and not action.variable_reach:
+        return f"write, reaches {action.reach}: approval required{suffix}"
+    return f"write: allowed within a grant with the write verb when it reaches only the person{suffix}"
 
 
 def _verb(outcome: Outcome) -> str:
@@ -213,7 +229,7 @@ def explain_rules(
     context = CallContext(claims.agent, claims.id, call.now, call.facts)
     for index, rule in enumerate(policy.rules):
         at = _origin(policy, index)
-        if not rule.selects(action.tool, _facts(action)):
+        if not _selects(rule, action):
             verdicts.append(RuleVerdict(at, rule.outcome, False, f"does not select {action.tool}"))
         elif rule.agents and not rule.names_agent(claims.agent):
             verdicts.append(RuleVerdict(at, rule.outcome, False, f"names agents {', '.join(rule.agents)}"))

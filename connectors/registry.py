@@ -8,7 +8,7 @@ from functools import cache
 from importlib.metadata import entry_points
 
 from charter.auth.policy_check import DeclaredAction
-from charter.connectors.base import Connector
+from charter.connectors.base import ActionSpec, Connector, recipient_fields
 from charter.schemas import ConfigurationError, MissingExtra, missing_extra
 
 GROUP = "charter.connectors"
@@ -61,12 +61,18 @@ def get_connector(name: str) -> type[Connector]:
     return found[name]
 
 
+def _variable_reach(cls: type[Connector], spec: ActionSpec) -> bool:
+    # Recipient fields or the connector's own reach_for decide per call (see Connector.reach_for).
+    return cls.reach_for is not Connector.reach_for or bool(recipient_fields(spec.request))
+
+
 def declared_actions(extra: Mapping[str, type[Connector]] | None = None) -> list[DeclaredAction]:
     """Every installed action (and those of `extra` classes) as policy's type checker reads it."""
     classes = {**connectors(), **(extra or {})}
     return [
         DeclaredAction(spec.tool_name(cls.name), spec.verb, frozenset(spec.risks), spec.request,
-                       cls.risks_for is not Connector.risks_for, cls.policy_facts.get(spec.name, {}))
+                       cls.risks_for is not Connector.risks_for, cls.policy_facts.get(spec.name, {}),
+                       spec.reach, _variable_reach(cls, spec))
         for cls in classes.values()
         for spec in cls.actions.values()
     ]  # fmt: skip

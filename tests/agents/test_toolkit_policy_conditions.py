@@ -100,7 +100,10 @@ def kit_for(home: CharterHome, vault: Vault) -> Callable[..., Toolkit]:
 
 
 def test_never_delete_what_the_connector_holds(kit_for: MakeKit, vault: Vault, gsb: GoogleSandbox) -> None:
-    rules = "rules:\n  - {outcome: deny, risks: [destructive], reason: nothing is deleted}\n"
+    rules = (
+        "rules:\n  - {outcome: deny, risks: [destructive], reason: nothing is deleted}\n"
+        "  - {outcome: allow, actions: [gmail_modify_labels], reason: archiving is fine}\n"
+    )
     # The grant names the destructive action, so only the rule stands between the agent and the trash.
     kit = kit_for(_gmail(vault, gsb), rules, destructive=("gmail_trash_message",))
     message = next(m for m in gsb.state.gmail.messages.values() if "TRASH" not in m.label_ids)
@@ -109,7 +112,7 @@ def test_never_delete_what_the_connector_holds(kit_for: MakeKit, vault: Vault, g
     assert trashed.error["error"] == "grant_denied"
     assert "nothing is deleted" in trashed.error["message"]
     assert "TRASH" not in gsb.state.gmail.messages[message.id].label_ids
-    # Control: a label change (not destructive) goes through under the same policy.
+    # Control: a label change (hides, not destructive), allowed by a rule, goes through.
     archived = kit.call("gmail_modify_labels", {"message_id": message.id, "remove": ["INBOX"]})
     assert archived.ok, archived.error
     assert "INBOX" not in gsb.state.gmail.messages[message.id].label_ids

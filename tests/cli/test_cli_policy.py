@@ -48,7 +48,12 @@ def test_check_passes_the_shipped_policy_and_prints_the_effect_per_tool(demo_hom
     ran = charter("--home", str(demo_home), "policy", "check")
     assert ran.code == 0, ran.err
     assert "gmail_send_draft: write, external: approval required" in ran.out
-    assert "github_commit_file: write: allowed within a grant with the write verb" in ran.out
+    assert "github_commit_file: write, rewrites: approval required" in ran.out
+    text = " ".join(ran.out.split())
+    assert (
+        "calendar_create_event: write: allowed within a grant with the write verb when it reaches only"
+        in text
+    )
     assert "requires approval" in ran.out
 
 

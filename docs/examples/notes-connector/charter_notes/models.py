@@ -10,7 +10,8 @@ from charter.schemas import Change, Resource
 class ListNotes(BaseModel):
     model_config = ConfigDict(extra="forbid")
     per_page: int = Field(10, ge=1, le=100)
-    cursor: str | None = None
+    # The next page's number, as the last page gave it: anything else is refused before a request.
+    cursor: str | None = Field(None, pattern=r"^[1-9][0-9]{0,5}$")
 
 
 class GetNote(BaseModel):
