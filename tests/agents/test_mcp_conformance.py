@@ -262,6 +262,8 @@ def test_mcp_tool_list_tokens_per_mode_are_printed_and_toolsets_shrink_it(
     figures = {
         "all tools": _listing_chars(full),
         "all tools, no output schemas": _listing_chars(full, output_schemas=False),
+        "--compact": _listing_chars(CharterMCP(kit, compact=True).tools()),
+        "--on-demand (at start)": _listing_chars(CharterMCP(kit, on_demand=True).tools()),
         "--toolsets github.read": per_set["github.read"],
         f"largest toolset ({max(per_set, key=per_set.__getitem__)})": max(per_set.values()),
     }
