@@ -242,12 +242,15 @@ def test_a_full_five_service_tool_list_fits_the_budget(
     full_chars = _context_chars(full)
     demand_chars = _context_chars(kit.tools(on_demand=True))
     compact_chars = _context_chars(kit.tools(compact=True))
+    # What the README once handed the model: every field of every tool.
+    to_dict_chars = len(json.dumps([t.to_dict() for t in full], separators=(",", ":")))
     per_set = {s.name: _context_chars(kit.tools(toolsets=[s.name])) for s in kit.toolsets()}
     largest = max(per_set, key=per_set.__getitem__)
     report = (
         f"five-service grant: {len(full)} tools, {full_chars} chars, ~{full_chars // 4} tokens "
         f"(budget {FULL_LIST_BUDGET_TOKENS}); compact: {compact_chars} chars, ~{compact_chars // 4} tokens "
-        f"(budget {COMPACT_BUDGET_TOKENS}); on demand at start: {demand_chars} chars, "
+        f"(budget {COMPACT_BUDGET_TOKENS}); to_dict(): ~{to_dict_chars // 4} tokens; "
+        f"on demand at start: {demand_chars} chars, "
         f"~{demand_chars // 4} tokens (budget {ON_DEMAND_BUDGET_TOKENS}); largest toolset: {largest} "
         f"~{per_set[largest] // 4} tokens; real connectors: {', '.join(s for s in classes if s in installed)}"
     )
@@ -258,6 +261,7 @@ def test_a_full_five_service_tool_list_fits_the_budget(
     assert full_chars // 4 <= FULL_LIST_BUDGET_TOKENS, report
     assert demand_chars // 4 <= ON_DEMAND_BUDGET_TOKENS, report
     assert compact_chars // 4 <= COMPACT_BUDGET_TOKENS, report
+    assert compact_chars * 3 < to_dict_chars, report  # the README states both figures
     # Compact keeps every tool and every argument: only the words around them go.
     compact = kit.tools(compact=True)
     assert [t.name for t in compact] == [t.name for t in full]
