@@ -47,6 +47,8 @@ def agents_sdk() -> ModuleType:
     loaded = sys.modules.get("agents")
     if loaded is not None and hasattr(loaded, "FunctionTool"):
         return loaded
+    if "agents" in sys.modules and loaded is None:
+        raise MissingExtra("openai-agents", "agents")  # import blocked, as Python's own import honours
     try:
         init = Path(str(metadata.distribution(SDK_DISTRIBUTION).locate_file("agents/__init__.py")))
     except metadata.PackageNotFoundError:
