@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import anyio
 import mcp_types as types
 import pytest
-from mcp import Client
+from mcp import Client, ClientSession
+from mcp.client.stdio import StdioServerParameters, stdio_client
+from mcp_rig import build_rig, started
+from test_mcp_clients import CHARTER
 
 from charter.agents.mcp import RESUME_TOOL, CharterMCP
 from charter.agents.toolsets import LOAD_TOOLSET
+from charter.contract_tests.harnesses.github import REPO, GitHubHarness
 
 if TYPE_CHECKING:
     from conftest import Env
@@ -104,3 +110,36 @@ async def test_compact_listing_drops_output_schemas_and_results_still_arrive(env
         assert not result.is_error
         assert result.structured_content is not None
         assert result.structured_content["status"] == "ok"
+
+
+@pytest.mark.anyio
+async def test_charter_mcp_serve_on_demand_and_compact_over_stdio(tmp_path: Path) -> None:
+    """The command itself: its flags reach the server, and the stdio client is told of the change."""
+    changes: list[str] = []
+
+    async def on_message(message: Any) -> None:
+        if isinstance(message, types.ToolListChangedNotification):
+            changes.append(message.method)
+
+    with started({"github": GitHubHarness}) as harnesses:
+        rig = build_rig(harnesses, tmp_path / "home")
+        args = ["mcp", "serve", "--on-demand", "--compact", "--grant", rig.grant.token]
+        server = StdioServerParameters(command=CHARTER, args=args, env=rig.environ)
+        with (tmp_path / "server.err").open("w+") as errlog, anyio.fail_after(60):
+            async with (
+                stdio_client(server, errlog=errlog) as (read, write),
+                ClientSession(read, write, message_handler=on_message) as session,
+            ):
+                hello = await session.initialize()
+                assert hello.capabilities.tools is not None
+                assert hello.capabilities.tools.list_changed is True
+                first = await session.list_tools()
+                assert names(first) == {LOAD_TOOLSET, RESUME_TOOL}
+                await session.call_tool(LOAD_TOOLSET, {"toolsets": ["github.read"]})
+                listed = (await session.list_tools()).tools
+                read = await session.call_tool("github_list_issues", {"repo": REPO})
+    assert changes == ["notifications/tools/list_changed"]
+    assert "github_list_issues" in {t.name for t in listed}
+    assert all(t.output_schema is None for t in listed)  # --compact
+    assert read.structured_content is not None
+    assert read.structured_content["status"] == "ok"
