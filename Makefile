@@ -5,8 +5,12 @@ BIN := $(VENV)/bin
 CACHE := .cache
 OCTOKIT_OPENAPI_VERSION := 23.0.2
 OCTOKIT_OPENAPI := $(CACHE)/octokit-openapi-$(OCTOKIT_OPENAPI_VERSION)/api.github.com.json
+# The MCP Inspector (the TypeScript SDK's client) that tests/agents/test_mcp_inspector.py drives.
+# 0.16.8 is the last CLI that runs on Node 20 (npm warns about its engines field) and sends headers.
+MCP_INSPECTOR_VERSION := 0.16.8
+MCP_INSPECTOR := $(CACHE)/mcp-inspector-$(MCP_INSPECTOR_VERSION)/node_modules/@modelcontextprotocol/inspector/cli/build/cli.js
 
-.PHONY: demo test lint fmt bench specs clean
+.PHONY: demo test lint fmt bench specs inspector clean
 
 # What `make demo` installs; .ci/run runs the demo in a venv holding only this.
 DEMO_EXTRAS := github,google
@@ -51,6 +55,16 @@ $(OCTOKIT_OPENAPI):
 
 specs: $(OCTOKIT_OPENAPI)
 
+$(MCP_INSPECTOR):
+	@echo "==> installing the MCP Inspector: npm install @modelcontextprotocol/inspector@$(MCP_INSPECTOR_VERSION)"
+	@npm install --silent --no-audit --no-fund --prefix $(CACHE)/mcp-inspector-$(MCP_INSPECTOR_VERSION) \
+	  @modelcontextprotocol/inspector@$(MCP_INSPECTOR_VERSION) > /dev/null \
+	  || { echo "error: npm install @modelcontextprotocol/inspector@$(MCP_INSPECTOR_VERSION) failed. Install" \
+	       "Node and npm (e.g. apt-get install nodejs npm) and check npm reaches its registry." >&2; exit 1; }
+	test -f $@
+
+inspector: $(MCP_INSPECTOR)
+
 demo: $(VENV)/.demo-installed
 	$(BIN)/charter demo
 
@@ -74,8 +88,9 @@ fmt: $(VENV)/.dev-installed
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: $(VENV)/.dev-installed $(VENV)/.example-installed $(OCTOKIT_OPENAPI) lint
-	CHARTER_OPENAPI_GITHUB=$(OCTOKIT_OPENAPI) $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
+test: $(VENV)/.dev-installed $(VENV)/.example-installed $(OCTOKIT_OPENAPI) $(MCP_INSPECTOR) lint
+	CHARTER_OPENAPI_GITHUB=$(OCTOKIT_OPENAPI) CHARTER_MCP_INSPECTOR=$(MCP_INSPECTOR) \
+	  $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 bench: $(VENV)/.dev-installed
 	$(BIN)/python -m benchmarks

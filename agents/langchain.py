@@ -22,6 +22,7 @@ from charter.agents.formats._calls import (
     result_text,
     wire_name,
 )
+from charter.agents.formats.strict import strict_schema, without_nulls
 from charter.agents.intake import call_arguments
 from charter.agents.toolkit import Toolkit
 from charter.agents.tools import Tool, ToolResult
@@ -67,21 +68,36 @@ class CharterTool(StructuredTool):
         )
 
 
-def charter_tools(toolkit: Toolkit, *, tools: Sequence[Tool] | None = None) -> list[BaseTool]:
-    """The grant's tools (or the chosen ones) as LangChain tools that call `toolkit`."""
+def charter_tools(
+    toolkit: Toolkit, *, tools: Sequence[Tool] | None = None, strict: bool = False
+) -> list[BaseTool]:
+    """The grant's tools (or the chosen ones) as LangChain tools that call `toolkit`.
+
+    With `strict`, each `args_schema` is already in OpenAI strict form (every property required,
+    an optional one nullable), so `bind_tools(..., strict=True)` keeps it and the model never has
+    to invent a value; the model's nulls are dropped before the call, so the defaults apply.
+    """
     chosen = list(tools) if tools is not None else toolkit.tools()
     resume = offers_resume(chosen)
-    made: list[BaseTool] = [_action_tool(toolkit, tool, resume) for tool in chosen]
+    made: list[BaseTool] = [_action_tool(toolkit, tool, resume, strict) for tool in chosen]
     if resume:
         run = partial(_resume, toolkit)
         made.append(_structured(RESUME_TOOL, RESUME_DESCRIPTION, RESUME_SCHEMA, resume, run, {}))
     return made
 
 
-def _action_tool(toolkit: Toolkit, tool: Tool, resume: bool) -> StructuredTool:
+def _action_tool(toolkit: Toolkit, tool: Tool, resume: bool, strict: bool) -> StructuredTool:
     metadata = {"charter_tool": tool.name, "verb": tool.verb, "risks": list(tool.risks)}
-    run = partial(toolkit.call, tool.name)
-    return _structured(wire_name(tool.name), tool.description, tool.input_schema, resume, run, metadata)
+    schema = strict_schema(tool.input_schema) if strict else None
+    if schema is None:
+        run: _Run = partial(toolkit.call, tool.name)
+        return _structured(wire_name(tool.name), tool.description, tool.input_schema, resume, run, metadata)
+
+    def run_strict(args: Any) -> ToolResult:
+        given = without_nulls(args, tool.input_schema) if isinstance(args, Mapping) else args
+        return toolkit.call(tool.name, given)
+
+    return _structured(wire_name(tool.name), tool.description, schema, resume, run_strict, metadata)
 
 
 def _resume(toolkit: Toolkit, args: object) -> ToolResult:

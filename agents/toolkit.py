@@ -23,6 +23,7 @@ from pydantic import BaseModel
 
 from charter.agents.approvals import ApprovalAlreadyUsed, ApprovalStore, refusal
 from charter.agents.catalog import Catalog, Entry, VaultLike, within_constraints
+from charter.agents.compact import compact_tool
 from charter.agents.drafts import SQLDraftStore, SQLWriteLedger
 from charter.agents.guards import SessionGuards
 from charter.agents.intake import call_arguments, identifier, shown_name, tool_name
@@ -159,18 +160,23 @@ class Toolkit:
         """The grant's claims, verified now (raises `GrantDenied` if it is no longer valid)."""
         return self._claims()
 
-    def tools(self, toolsets: Sequence[str] | None = None, *, on_demand: bool = False) -> list[Tool]:
+    def tools(
+        self, toolsets: Sequence[str] | None = None, *, on_demand: bool = False, compact: bool = False
+    ) -> list[Tool]:
         """The tools this grant allows (`<service>_commit_draft` included when it may write).
 
         `toolsets` narrows the list to those toolsets (`github.read`, ...). With `on_demand`, the
         list is the `charter_load_toolset` meta tool plus the toolsets loaded so far (and `toolsets`);
         the agent loads more by calling it. Loading changes what is listed, never what is allowed.
+        With `compact`, each tool is in its compact form (`charter.agents.compact`): short
+        descriptions, lean input schemas, no output schemas.
 
         A grant that expired, was revoked or spent its budget still lists its tools, and each call
         answers `grant_denied` with the reason, as `call` does for any refusal; only a token this
         home did not sign raises `GrantDenied` here.
         """
-        return self._toolsets.view(self._catalog().allowed(), toolsets, on_demand)
+        listed = self._toolsets.view(self._catalog().allowed(), toolsets, on_demand)
+        return [compact_tool(t) for t in listed] if compact else listed
 
     def toolsets(self) -> list[Toolset]:
         """The grant's tools grouped per service and verb, e.g. `github.read`, `gmail.write`."""

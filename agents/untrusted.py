@@ -1,7 +1,8 @@
 """The untrusted-content boundary: third-party text in tool results, delimited and labelled as data.
 
-Every prose string a read returns is wrapped as
-`<untrusted-data source="gmail" id="18c…" author="eve@example.com" url="…">text</untrusted-data>`.
+Every prose string a read returns is wrapped as `<untrusted-data>text</untrusted-data>`, beside
+its item's provenance block (connector, id, url, author); `mark` and `delimit` can also name the
+provenance in the marker itself, `<untrusted-data source="gmail" id="18c…" author="…">`.
 Anything in the text that looks like one of these markers (in any case, with spaces, zero-width
 characters or look-alike brackets) is neutralised first, so injected text can neither close the
 block it sits in nor forge a block with provenance of its own choosing.
@@ -86,8 +87,17 @@ def is_prose(value: str) -> bool:
     return len(value) > 40 or not _ATOM.fullmatch(value)
 
 
-def delimit(text: str, source: str, provenance: Provenance | None = None) -> str:
-    """`text` as one delimited block of untrusted data with its provenance."""
+OPEN = f"<{TAG}>"
+
+
+def delimit(text: str, source: str | None = None, provenance: Provenance | None = None) -> str:
+    """`text` as one delimited block of untrusted data, its provenance in the marker when given.
+
+    Read results give neither: each item's provenance block beside the text already says where it
+    came from, and repeating it in every marker cost more tokens than the text itself.
+    """
+    if source is None:
+        return f"{OPEN}{neutralise(text)}{CLOSE}"
     if provenance is None:
         head = _head(source, None, None, None)
     else:
@@ -107,13 +117,16 @@ def mark(value: Any, source: str, provenance: Provenance | None = None) -> Any:
     return _Marking(source, None).json(value, provenance, source)
 
 
-def mark_read(result: object, service: str, quotes: list[Quote] | None = None) -> dict[str, Any]:
+def mark_read(
+    result: object, service: str, quotes: list[Quote] | None = None, *, bare: bool = True
+) -> dict[str, Any]:
     """A read result as agent data: each item with its provenance, its text delimited as untrusted.
 
     Every text delimited is appended to `quotes` with where it came from (`gmail message 18c…`),
-    for the session's taint record.
+    for the session's taint record. `bare=False` also names the provenance in every marker, which
+    costs more tokens than many texts themselves.
     """
-    marking = _Marking(service, quotes)
+    marking = _Marking(service, quotes, bare=bare)
     if isinstance(result, Page):
         # One dump of the whole page, then marked in place: dumping item by item costs more.
         dumped = result.model_dump(mode="json")
@@ -144,15 +157,19 @@ def _kind(model: type[BaseModel]) -> str:
 class _Marking:
     """One pass over a read result: prose delimited in place, and noted in `quotes` when given."""
 
-    __slots__ = ("quotes", "service")
+    __slots__ = ("bare", "quotes", "service")
 
-    def __init__(self, service: str, quotes: list[Quote] | None) -> None:
+    def __init__(self, service: str, quotes: list[Quote] | None, *, bare: bool = False) -> None:
         self.service = service
         self.quotes = quotes
+        # Bare markers where each item carries its provenance block (read results).
+        self.bare = bare
 
     def text(self, value: str, provenance: Provenance | None, source: str) -> str:
         if self.quotes is not None:
             self.quotes.append((value, source))
+        if self.bare:
+            return delimit(value)
         return delimit(value, self.service, provenance)
 
     def json(self, value: Any, provenance: Provenance | None, source: str) -> Any:

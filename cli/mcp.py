@@ -100,6 +100,20 @@ def serve_command(
             show_default=False,
         ),
     ] = None,
+    on_demand: Annotated[
+        bool,
+        typer.Option(
+            "--on-demand",
+            help="Start with one tool, charter_load_toolset, that loads toolsets when the agent needs "
+            "them; the client is told tools/list_changed.",
+        ),
+    ] = False,
+    compact: Annotated[
+        bool,
+        typer.Option(
+            "--compact", help="List tools in their compact form: short descriptions, no output schemas."
+        ),
+    ] = False,
 ) -> None:
     """Serve exactly the grant's tools over MCP; paused calls return their approval id."""
     # Imported here: the MCP SDK and its web stack would slow every other `charter` command.
@@ -114,7 +128,14 @@ def serve_command(
     served = [s.strip() for s in toolsets.split(",") if s.strip()] if toolsets is not None else None
     if served is not None:
         toolkit.tools(served)  # an unknown toolset fails here too, naming the grant's toolsets
-    bridge = CharterMCP(toolkit, ask_in_client=ask_in_client, approvals=here.approvals, toolsets=served)
+    bridge = CharterMCP(
+        toolkit,
+        ask_in_client=ask_in_client,
+        approvals=here.approvals,
+        toolsets=served,
+        on_demand=on_demand,
+        compact=compact,
+    )
     transport = "streamable HTTP" if http else "stdio"
     try:
         _say(

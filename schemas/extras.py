@@ -19,6 +19,9 @@ EXTRA_MODULES: dict[str, str] = {
     "mcp": "mcp",
     "mcp_types": "mcp",
     "langchain_core": "langchain",
+    # The OpenAI Agents SDK's package is `agents`; Charter's own folder of that name is `charter.agents`.
+    "agents": "openai-agents",
+    "pydantic_ai": "pydantic-ai",
     "opentelemetry": "otel",
     "psycopg": "postgres",
 }

@@ -80,7 +80,7 @@ def test_every_optional_library_is_mapped_to_the_extra_that_installs_it() -> Non
 
     per_extra: dict[str, set[str]] = {}
     for line in distribution("charter").metadata.get_all("Requires-Dist") or []:
-        found = re.match(r"([A-Za-z0-9_.-]+).*;\s*extra\s*==\s*['\"]([a-z]+)['\"]", line)
+        found = re.match(r"([A-Za-z0-9_.-]+).*;\s*extra\s*==\s*['\"]([a-z-]+)['\"]", line)
         if found:
             per_extra.setdefault(found.group(2), set()).add(found.group(1).lower())
     modules_of: dict[str, set[str]] = {}
@@ -89,7 +89,10 @@ def test_every_optional_library_is_mapped_to_the_extra_that_installs_it() -> Non
             modules_of.setdefault(dist.lower(), set()).add(module)
     # General-purpose libraries an extra also pins; a feature never fails on them alone.
     general = {"requests"}
-    for extra in ("github", "google", "microsoft", "notion", "mcp", "langchain", "otel", "postgres"):
+    for extra in (
+        *("github", "google", "microsoft", "notion", "mcp", "langchain", "openai-agents", "pydantic-ai"),
+        *("otel", "postgres"),
+    ):
         for dist in per_extra[extra] - general:
             tops = modules_of[dist]
             assert any(key.split(".")[0] in tops and EXTRA_MODULES[key] == extra for key in EXTRA_MODULES), (

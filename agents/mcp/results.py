@@ -79,19 +79,23 @@ def tool_title(tool: Tool) -> str:
     return f"{tool.action.replace('_', ' ').capitalize()} ({tool.service})"
 
 
-def mcp_tool(tool: Tool) -> types.Tool:
-    """A Charter tool as MCP lists it, with hints a client can show the person."""
+def mcp_tool(tool: Tool, *, compact: bool = False) -> types.Tool:
+    """A Charter tool as MCP lists it, with hints a client can show the person.
+
+    `compact` leaves out the title and the output schema: results still carry structured content,
+    which a client without the schema takes as it comes.
+    """
     writes = tool.verb != "read"
     title = tool_title(tool)
     return types.Tool(
         name=tool.name,
-        title=title,
+        title=None if compact else title,
         description=tool.description,
         input_schema=dict(tool.input_schema),
         # Read through getattr: tools from older catalogs carry no output schema.
-        output_schema=output_schema(getattr(tool, "output_schema", None)),
+        output_schema=None if compact else output_schema(getattr(tool, "output_schema", None)),
         annotations=types.ToolAnnotations(
-            title=title,
+            title=None if compact else title,
             read_only_hint=not writes,
             destructive_hint=writes and "destructive" in tool.risks,
             # Each draft call makes a new draft; a write without an idempotency key may repeat.
@@ -102,15 +106,15 @@ def mcp_tool(tool: Tool) -> types.Tool:
     )
 
 
-def resume_tool() -> types.Tool:
+def resume_tool(*, compact: bool = False) -> types.Tool:
     """`charter_resume`: finish a call a person approved."""
-    title = "Resume an approved call (charter)"
+    title = None if compact else "Resume an approved call (charter)"
     return types.Tool(
         name=RESUME_TOOL,
         title=title,
         description=_RESUME_DESCRIPTION,
         input_schema=_RESUME_INPUT,
-        output_schema=output_schema(None),
+        output_schema=None if compact else output_schema(None),
         annotations=types.ToolAnnotations(
             title=title, read_only_hint=False, idempotent_hint=True, open_world_hint=True
         ),

@@ -13,7 +13,8 @@ import anyio
 import anyio.to_thread
 import mcp_types as types
 from mcp.server.context import ServerRequestContext
-from mcp.server.lowlevel.server import Server
+from mcp.server.lowlevel.server import NotificationOptions, Server
+from mcp.server.models import InitializationOptions
 from mcp.server.request_state import RequestStateBoundary, RequestStateSecurity
 from mcp.server.stdio import stdio_server
 from mcp.shared.exceptions import MCPError
@@ -22,6 +23,7 @@ from charter.agents.approvals import ApprovalStore
 from charter.agents.mcp.results import RESUME_TOOL, call_result, error_result, mcp_tool, resume_tool
 from charter.agents.toolkit import Toolkit
 from charter.agents.tools import ToolResult
+from charter.agents.toolsets import LOAD_TOOLSET, load_tool
 from charter.auth.audit import AuditLog, redact
 from charter.schemas import ApprovalStatus, CharterError, ValidationError
 
@@ -49,6 +51,24 @@ _APPROVAL_QUESTION: dict[str, Any] = {
 }
 
 
+class _Server(Server[Any]):
+    """The SDK's server, announcing `tools.listChanged` when the tool list grows on demand.
+
+    Over HTTP the SDK builds the initialization options itself, so the flag lives here.
+    """
+
+    tools_change = False
+
+    def create_initialization_options(
+        self,
+        notification_options: NotificationOptions | None = None,
+        experimental_capabilities: dict[str, dict[str, Any]] | None = None,
+        extensions: dict[str, dict[str, Any]] | None = None,
+    ) -> InitializationOptions:
+        options = notification_options or NotificationOptions(tools_changed=self.tools_change)
+        return super().create_initialization_options(options, experimental_capabilities, extensions)
+
+
 class CharterMCP:
     """The MCP face of one Toolkit: lists its tools, runs its calls, reports its pauses."""
 
@@ -59,20 +79,26 @@ class CharterMCP:
         ask_in_client: bool = False,
         approvals: ApprovalStore | None = None,
         toolsets: Sequence[str] | None = None,
+        on_demand: bool = False,
+        compact: bool = False,
     ) -> None:
         self.toolkit = toolkit
         # Served, not only listed: a tool outside these toolsets is refused even if the grant allows it.
         self.toolsets = tuple(toolsets) if toolsets is not None else None
+        # On demand, the list starts as `charter_load_toolset`; each load says `tools/list_changed`.
+        self.on_demand = on_demand
+        self.compact = compact
         # Off by default: a client driven by the agent itself could answer in the person's place.
         self.ask_in_client = ask_in_client
         self._approvals = approvals
-        self.server: Server[Any] = Server(
+        self.server = _Server(
             SERVER_NAME,
             version=_version(),
             instructions=_INSTRUCTIONS,
             on_list_tools=self._list_tools,
             on_call_tool=self._call_tool,
         )
+        self.server.tools_change = on_demand
         # The approval id a client echoes back is sealed and bound to the same tool and arguments,
         # so an answer can only ever apply to the call the person was shown.
         boundary = RequestStateBoundary(RequestStateSecurity.ephemeral(), default_audience=SERVER_NAME)
@@ -87,10 +113,16 @@ class CharterMCP:
         A grant that no longer holds raises here: the client learns why at once, from the listing.
         """
         self.toolkit.claims  # noqa: B018 - verified now: expiry, revocation, budget
-        tools = self.toolkit.tools(self.toolsets)
-        listed = [mcp_tool(t) for t in tools]
-        if any(t.verb != "read" for t in tools):
-            listed.append(resume_tool())
+        served = self.toolkit.tools(self.toolsets, compact=self.compact)
+        tools = served
+        if self.on_demand:
+            # The Toolkit keeps what was loaded; the menu offers only the toolsets this server serves.
+            names = {t.name for t in served}
+            loaded = self.toolkit.tools(on_demand=True, compact=self.compact)[1:]
+            tools = [load_tool(served), *(t for t in loaded if t.name in names)]
+        listed = [mcp_tool(t, compact=self.compact) for t in tools]
+        if any(t.verb != "read" for t in served):
+            listed.append(resume_tool(compact=self.compact))
         return listed
 
     async def _list_tools(
@@ -124,6 +156,8 @@ class CharterMCP:
         if params.name == RESUME_TOOL:
             approval_id = cast(str, args.get("approval_id") if isinstance(args, dict) else None)
             result = await anyio.to_thread.run_sync(self.toolkit.resume, approval_id)
+        elif params.name == LOAD_TOOLSET and self.on_demand:
+            return await self._load(ctx, args)
         else:
             result = await anyio.to_thread.run_sync(self.toolkit.call, params.name, args)
         if result.approval is None or not (self.ask_in_client and _declares_elicitation(ctx)):
@@ -135,11 +169,34 @@ class CharterMCP:
             input_requests={APPROVAL_INPUT: _question(result)}, request_state=result.approval.approval_id
         )
 
+    async def _load(self, ctx: Context, args: dict[str, Any] | None) -> types.CallToolResult:
+        """Load toolsets (audited by the Toolkit), then tell the client its tool list changed."""
+        wanted = args.get("toolsets") if isinstance(args, dict) else None
+        served = self.toolsets
+        outside = [n for n in wanted if n not in served] if served and isinstance(wanted, list) else []
+        if outside:
+            return error_result(
+                ValidationError(
+                    f"{', '.join(map(str, outside))} is not among the toolsets this server offers "
+                    f"({', '.join(self.toolsets or ())}); load a listed one",
+                    toolsets=list(self.toolsets or ()),
+                )
+            )
+        result = await anyio.to_thread.run_sync(self.toolkit.call, LOAD_TOOLSET, args)
+        if result.ok:
+            # The client lists again; the result names the loaded tools, not their schemas twice.
+            result.data["tools"] = [{"name": t["name"]} for t in result.data["tools"]]
+            changed = types.ToolListChangedNotification()
+            await ctx.session.send_notification(changed, related_request_id=ctx.request_id)
+        return call_result(result)
+
     def _serves(self, name: str) -> bool:
         try:
-            return name in {t.name for t in self.tools()}
+            served = {t.name for t in self.toolkit.tools(self.toolsets)}
         except CharterError:
             return True  # a grant that no longer holds: the call itself reports it, coded
+        # On demand, a served tool not yet loaded may still be called: loading changes the list only.
+        return name in served or name == RESUME_TOOL or (self.on_demand and name == LOAD_TOOLSET)
 
     async def _ask_now(self, ctx: Context, paused: ToolResult) -> ToolResult:
         """Ask the person through the client while the call waits; their answer is recorded as theirs."""

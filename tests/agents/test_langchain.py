@@ -193,3 +193,21 @@ def test_only_the_chosen_tools_are_made(setup: tuple[CharterHome, Toolkit]) -> N
     reads = [t for t in kit.tools() if t.verb == "read"]
 
     assert [t.name for t in charter_tools(kit, tools=reads)] == [t.name for t in reads]
+
+
+def test_the_strict_variant_keeps_optional_fields_nullable_and_drops_the_models_nulls(
+    setup: tuple[CharterHome, Toolkit],
+) -> None:
+    _, kit = setup
+    tools = {t.name: t for t in charter_tools(kit, strict=True)}
+    sent = convert_to_openai_tool(tools["github_list_issues"], strict=True)["function"]
+    cursor = sent["parameters"]["properties"]["cursor"]
+    assert "null" in json.dumps(cursor), cursor  # "no cursor" is sayable; nothing to invent
+    assert set(sent["parameters"]["required"]) == set(sent["parameters"]["properties"])
+    nulls = {"repo": "acme/web", "labels": ["bug"], "state": None, "per_page": None, "cursor": None}
+    message = tools["github_list_issues"].invoke(
+        {"name": "github_list_issues", "args": nulls, "id": "call_1", "type": "tool_call"}
+    )
+    assert isinstance(message, ToolMessage)
+    assert message.status == "success", message.content
+    assert json.loads(str(message.content))["data"]["items"]

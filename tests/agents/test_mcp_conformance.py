@@ -1,18 +1,17 @@
 """Every tool of every connector through `charter mcp serve`, checked by the official `mcp` client.
 
-The server runs as a real process on a Charter home whose GitHub, Gmail and Calendar connections
-were made by the consent flows against the sandboxes. Over stdio and over streamable HTTP the
-client calls each tool with its contract example (reads, drafts, writes that pause, the resume
-after a person approves, draft commits) and with an invalid example (errors). The client's own
-`call_tool` validates each structured result against the tool's outputSchema; errors, which it
-skips, are validated explicitly, and every result is checked again here with `jsonschema`.
+The server runs as a real process on a Charter home whose five connections (GitHub, Gmail,
+Calendar, SharePoint, Notion) were made by the consent flows against the sandboxes. Over stdio and
+over streamable HTTP the client calls each tool with its contract example (reads, drafts, writes
+that pause, the resume after a person approves, draft commits) and with an invalid example
+(errors). The client's own `call_tool` validates each structured result against the tool's
+outputSchema; errors, which it skips, are validated explicitly, and every result is checked again
+here with `jsonschema`.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -21,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-import httpx
 import httpx2
 import jsonschema
 import mcp_types as types
@@ -29,31 +27,14 @@ import pytest
 from mcp import ClientSession
 from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
+from mcp_rig import Rig, build_rig, http_server, started
 from referencing import Registry
 from test_mcp_clients import CHARTER
 
 from charter.agents import ApprovalStore, Toolkit
 from charter.agents.mcp import RESUME_TOOL, CharterMCP
-from charter.auth.connect import connect_github
-from charter.auth.connect_google import connect_google
-from charter.auth.grants import GrantAuthority, IssuedGrant
-from charter.auth.home import CharterHome
-from charter.auth.vault import Vault
 from charter.contract_tests.harness import ContractHarness
-from charter.contract_tests.harnesses.calendar import CalendarHarness
-from charter.contract_tests.harnesses.github import REPO, GitHubHarness
-from charter.contract_tests.harnesses.gmail import GmailHarness
-from charter.sandboxes.github import DEFAULT_CLIENT_ID as GITHUB_CLIENT
-from charter.sandboxes.github import DEFAULT_CLIENT_SECRET as GITHUB_SECRET
-from charter.sandboxes.google import DEFAULT_CLIENT_ID as GOOGLE_CLIENT
-from charter.sandboxes.google import DEFAULT_CLIENT_SECRET as GOOGLE_SECRET
 from charter.schemas import ERRORS_BY_CODE
-
-SERVICES: dict[str, type[ContractHarness]] = {
-    "github": GitHubHarness,
-    "gmail": GmailHarness,
-    "calendar": CalendarHarness,
-}
 
 # Enough pages for any listing the sandboxes seed at the examples' page sizes.
 MAX_PAGES = 40
@@ -69,86 +50,13 @@ def anyio_backend() -> str:
 
 @pytest.fixture(scope="module")
 def harnesses() -> Iterator[dict[str, ContractHarness]]:
-    started: dict[str, ContractHarness] = {}
-    try:
-        for service, cls in SERVICES.items():
-            started[service] = cls()
-            started[service].start()
-        yield started
-    finally:
-        for harness in started.values():
-            harness.stop()
-
-
-def _browser(url: str) -> None:
-    httpx.get(url, follow_redirects=True, timeout=10)
-
-
-def _connect(vault: Vault, service: str, harness: ContractHarness) -> str:
-    base = harness.base_url
-    if service == "github":
-        return connect_github(
-            vault,
-            scopes=["repo"],
-            client_id=GITHUB_CLIENT,
-            client_secret=GITHUB_SECRET,
-            oauth_base=base,
-            api_base=base,
-            open_browser=_browser,
-            timeout=5,
-        ).id
-    scopes = sorted(harness.every_scope)  # type: ignore[attr-defined]
-    return connect_google(
-        vault,
-        service,
-        scopes=scopes,
-        client_id=GOOGLE_CLIENT,
-        client_secret=GOOGLE_SECRET,
-        oauth_base=base,
-        api_base=base,
-        open_browser=_browser,
-        timeout=5,
-    ).id
-
-
-@dataclass
-class Rig:
-    """A Charter home connected to every service, a grant for every tool, and the examples to send."""
-
-    home: CharterHome
-    grant: IssuedGrant
-    environ: dict[str, str]
-    examples: dict[str, dict[str, Any]] = field(default_factory=dict)
-    invalid: dict[str, dict[str, Any]] = field(default_factory=dict)
+    with started() as running:
+        yield running
 
 
 @pytest.fixture
 def rig(harnesses: dict[str, ContractHarness], tmp_path: Path) -> Rig:
-    home = CharterHome(tmp_path / "home")
-    vault = Vault(home)
-    connections, destructive = [], []
-    examples: dict[str, dict[str, Any]] = {}
-    invalid: dict[str, dict[str, Any]] = {}
-    for service, harness in harnesses.items():
-        harness.reset()
-        connections.append(_connect(vault, service, harness))
-        cls = harness.connector_cls
-        destructive += [s.tool_name(service) for s in cls.actions.values() if "destructive" in s.risks]
-        for action, example in harness.examples().items():
-            examples[f"{service}_{action}"] = dict(example.args)
-            if example.invalid:
-                invalid[f"{service}_{action}"] = dict(example.invalid[0])
-    grant = GrantAuthority(home).issue(
-        "mona",
-        "conformance-bot",
-        connections,
-        ("read", "draft", "write"),
-        destructive=destructive,
-        constraints={"repos": (REPO,)},
-    )
-    environ = {k: v for k, v in os.environ.items() if k != "CHARTER_GRANT"}
-    environ["CHARTER_HOME"] = str(home.path)
-    return Rig(home, grant, environ, examples, invalid)
+    return build_rig(harnesses, tmp_path / "home")
 
 
 @dataclass
@@ -165,6 +73,7 @@ class Checker:
     def __init__(self, session: ClientSession, rig: Rig) -> None:
         self.session, self.rig, self.seen = session, rig, Seen()
         self.schemas: dict[str, dict[str, Any]] = {}
+        self.validators: dict[str, Any] = {}
         self.approvals = ApprovalStore(rig.home)
 
     async def start(self) -> list[types.Tool]:
@@ -177,13 +86,13 @@ class Checker:
         return tools
 
     def conforms(self, name: str, result: types.CallToolResult) -> dict[str, Any]:
-        schema = self.schemas[name]
-        cls = jsonschema.validators.validator_for(schema)
-        cls.check_schema(schema)
-        # No registry: a `$ref` must resolve inside the schema itself, as clients resolve it.
-        problems = [
-            e.message for e in cls(schema, registry=Registry()).iter_errors(result.structured_content)
-        ]
+        if name not in self.validators:
+            schema = self.schemas[name]
+            cls = jsonschema.validators.validator_for(schema)
+            cls.check_schema(schema)
+            # No registry: a `$ref` must resolve inside the schema itself, as clients resolve it.
+            self.validators[name] = cls(schema, registry=Registry())
+        problems = [e.message for e in self.validators[name].iter_errors(result.structured_content)]
         assert not problems, f"{name}: {problems[:3]}"
         assert result.structured_content is not None
         return result.structured_content
@@ -236,8 +145,10 @@ async def every_tool(checker: Checker) -> None:
         if draft_id is not None:
             drafts.setdefault(name.split("_", 1)[0], []).append(draft_id)
     for service, ids in drafts.items():
-        committed = await checker.settle(f"{service}_commit_draft", {"draft_id": ids[0]})
-        assert committed["status"] == "ok", committed
+        # A write that ran since may have made a draft stale (an archived page, a deleted file):
+        # its commit is an error, which must conform too; some draft of each service commits.
+        outcomes = [await checker.settle(f"{service}_commit_draft", {"draft_id": i}) for i in ids]
+        assert any(o["status"] == "ok" for o in outcomes), (service, outcomes)
         assert (await checker.call(f"{service}_commit_draft", {"draft_id": "nope"}))["status"] == "error"
     assert (await checker.call(RESUME_TOOL, {"approval_id": "apr_unknown"}))["status"] == "error"
     assert (await checker.call("github_get_issue", {"repo": "other/repo", "number": 1}))["status"] == "error"
@@ -323,24 +234,8 @@ async def http_session(url: str, token: str) -> AsyncIterator[ClientSession]:
 
 @pytest.fixture
 def http_url(rig: Rig, tmp_path: Path) -> Iterator[str]:
-    """`charter mcp serve --http --port 0` for the rig's grant; yields its endpoint URL."""
-    with (tmp_path / "server.err").open("w+") as errlog:
-        process = subprocess.Popen(
-            [CHARTER, "mcp", "serve", "--http", "--port", "0", "--grant", rig.grant.token],
-            env=rig.environ,
-            stdout=subprocess.PIPE,
-            stderr=errlog,
-            text=True,
-        )
-        try:
-            assert process.stdout is not None
-            line = process.stdout.readline()
-            errlog.seek(0)
-            assert line.startswith("MCP endpoint: http://127.0.0.1:"), line + errlog.read()
-            yield line.split()[-1]
-        finally:
-            process.terminate()
-            process.wait(10)
+    with (tmp_path / "server.err").open("w+") as errlog, http_server(CHARTER, rig, errlog) as url:
+        yield url
 
 
 @pytest.mark.anyio
@@ -368,6 +263,8 @@ def test_mcp_tool_list_tokens_per_mode_are_printed_and_toolsets_shrink_it(
     figures = {
         "all tools": _listing_chars(full),
         "all tools, no output schemas": _listing_chars(full, output_schemas=False),
+        "--compact": _listing_chars(CharterMCP(kit, compact=True).tools()),
+        "--on-demand (at start)": _listing_chars(CharterMCP(kit, on_demand=True).tools()),
         "--toolsets github.read": per_set["github.read"],
         f"largest toolset ({max(per_set, key=per_set.__getitem__)})": max(per_set.values()),
     }

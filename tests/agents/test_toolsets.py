@@ -27,6 +27,9 @@ if TYPE_CHECKING:
 FULL_LIST_BUDGET_TOKENS = 15_000
 # Starting on demand (the meta tool alone) must cost under 1% of that window.
 ON_DEMAND_BUDGET_TOKENS = 1_000
+# The compact form of the same list (`Toolkit.tools(compact=True)`, `charter mcp serve --compact`):
+# under 10% of the window, the budget the full list had before SharePoint and Notion were real.
+COMPACT_BUDGET_TOKENS = 12_000
 
 
 def test_toolsets_group_the_grant_by_service_and_verb(env: Env) -> None:
@@ -238,11 +241,16 @@ def test_a_full_five_service_tool_list_fits_the_budget(
     full = kit.tools()
     full_chars = _context_chars(full)
     demand_chars = _context_chars(kit.tools(on_demand=True))
+    compact_chars = _context_chars(kit.tools(compact=True))
+    # What the README once handed the model: every field of every tool.
+    to_dict_chars = len(json.dumps([t.to_dict() for t in full], separators=(",", ":")))
     per_set = {s.name: _context_chars(kit.tools(toolsets=[s.name])) for s in kit.toolsets()}
     largest = max(per_set, key=per_set.__getitem__)
     report = (
         f"five-service grant: {len(full)} tools, {full_chars} chars, ~{full_chars // 4} tokens "
-        f"(budget {FULL_LIST_BUDGET_TOKENS}); on demand at start: {demand_chars} chars, "
+        f"(budget {FULL_LIST_BUDGET_TOKENS}); compact: {compact_chars} chars, ~{compact_chars // 4} tokens "
+        f"(budget {COMPACT_BUDGET_TOKENS}); to_dict(): ~{to_dict_chars // 4} tokens; "
+        f"on demand at start: {demand_chars} chars, "
         f"~{demand_chars // 4} tokens (budget {ON_DEMAND_BUDGET_TOKENS}); largest toolset: {largest} "
         f"~{per_set[largest] // 4} tokens; real connectors: {', '.join(s for s in classes if s in installed)}"
     )
@@ -252,3 +260,10 @@ def test_a_full_five_service_tool_list_fits_the_budget(
     assert len(full) >= 45
     assert full_chars // 4 <= FULL_LIST_BUDGET_TOKENS, report
     assert demand_chars // 4 <= ON_DEMAND_BUDGET_TOKENS, report
+    assert compact_chars // 4 <= COMPACT_BUDGET_TOKENS, report
+    assert compact_chars * 3 < to_dict_chars, report  # the README states both figures
+    # Compact keeps every tool and every argument: only the words around them go.
+    compact = kit.tools(compact=True)
+    assert [t.name for t in compact] == [t.name for t in full]
+    assert all(set(c.input_schema.get("properties", {})) == set(f.input_schema.get("properties", {}))
+               for c, f in zip(compact, full, strict=True))  # fmt: skip

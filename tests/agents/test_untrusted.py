@@ -129,8 +129,11 @@ def test_nested_resources_are_labelled_with_their_own_provenance() -> None:
     assert data["provenance"]["id"] == "t1"
     second = data["data"]["messages"][1]
     assert second["provenance"]["author"] == "eve@evil.test"
-    assert second["text"].startswith('<untrusted-data source="gmail" id="m2" author="eve@evil.test">')
-    assert second["subject"].startswith('<untrusted-data source="gmail" id="m2"')
+    # Its text is delimited right beside that provenance block, which names it and its author.
+    assert second["text"].startswith("<untrusted-data>")
+    assert second["subject"].startswith("<untrusted-data>")
+    assert list(second)[-1] == "provenance"
+    assert data["data"]["messages"][0]["provenance"]["author"] == "mona@acme.test"
     tracker = TaintTracker()
     tracker.record(quotes)
     assert tracker.check({"body": f"> {OBEY}"})[0].sources == ("gmail mail m2",)

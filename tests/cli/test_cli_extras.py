@@ -80,6 +80,8 @@ def test_the_python_api_names_the_extra_too(tmp_path: Path) -> None:
     for blocked, code, extra in [
         (["langchain_core"], "import charter.agents.langchain", "langchain"),
         (["mcp_types"], "import charter.agents.mcp", "mcp"),
+        (["pydantic_ai"], "import charter.agents.pydantic_ai", "pydantic-ai"),
+        (["agents"], "from charter.agents.openai_agents import agents_sdk; agents_sdk()", "openai-agents"),
         (["jsonschema"], "from charter.sandboxes import create_sandbox; create_sandbox('google')", "google"),
         (
             ["github"],
@@ -119,6 +121,8 @@ def test_an_unrelated_import_error_is_not_blamed_on_an_extra() -> None:
         "notion",
         "mcp",
         "langchain",
+        "openai-agents",
+        "pydantic-ai",
         "otel",
         "postgres",
     }
