@@ -123,6 +123,7 @@ class AuditLog:
         error_code: str | None = None,
         result_ref: str | None = None,
         duration_ms: float | None = None,
+        verified_by: str | None = None,
     ) -> AuditEvent:
         """Append one entry; free text is redacted and arguments are kept only as a digest."""
         fields: dict[str, Any] = {
@@ -142,11 +143,14 @@ class AuditLog:
             "result_ref": None if result_ref is None else redact(result_ref),
             "duration_ms": None if duration_ms is None else round(duration_ms, 3),
         }
+        if verified_by is not None:
+            fields["verified_by"] = redact(verified_by)
         with open_locked(self.path) as handle, self._durable() as conn:
             head = _head(conn, self.chain)
             fragment = self._write_back(handle, conn, head)
             draft = AuditEvent(seq=head.seq + 1, prev_hash=head.hash, hash="", **fields)
-            data = draft.model_dump(mode="json", exclude={"hash"})
+            # Entries without a verification keep the shape they always had (and so their hashes).
+            data = draft.model_dump(mode="json", exclude={"hash"} | ({"verified_by"} - fields.keys()))
             event = draft.model_copy(update={"hash": entry_hash(data)})
             line = json.dumps({**data, "hash": event.hash}, sort_keys=True, separators=(",", ":"))
             self._commit(conn, event, line)

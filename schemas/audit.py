@@ -32,5 +32,7 @@ class AuditEvent(BaseModel):
     error_code: str | None = None
     result_ref: str | None = None
     duration_ms: float | None = None
+    # How the person behind a decision was verified (`passkey:<id>`, `cli:tty`, `none`); agents' calls: None.
+    verified_by: str | None = None
     prev_hash: str
     hash: str

@@ -21,6 +21,10 @@ EXTRA_MODULES: dict[str, str] = {
     "langchain_core": "langchain",
     "opentelemetry": "otel",
     "psycopg": "postgres",
+    "jinja2": "console",
+    "webauthn": "console",
+    "python_multipart": "console",
+    "multipart": "console",
 }
 
 
