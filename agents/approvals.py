@@ -10,6 +10,7 @@ its call runs once.
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
@@ -76,6 +77,9 @@ _JOINED = _t.outerjoin(_p, _p.c.approval_id == _t.c.id)
 class ApprovalAlreadyUsed(Conflict):
     """The approved call has already run (or is running); it never runs twice."""
 
+
+# How the person behind a decision was verified; the audit entry keeps it verbatim.
+VERIFIED_BY = re.compile(r"passkey:[A-Za-z0-9_-]{1,255}|cli:tty|cli:no-tty|console:session|none")
 
 # How long an approval stays usable after the person gives it (policy.yaml: approved_ttl_minutes).
 DEFAULT_APPROVED_TTL = timedelta(hours=1)
@@ -242,6 +246,11 @@ class ApprovalStore:
     ) -> ApprovalRequest:
         if not by:
             raise ValidationError("say who decides: approvals and denials are recorded by name")
+        if not VERIFIED_BY.fullmatch(verified_by):
+            raise ValidationError(
+                f"unknown verification {verified_by!r}: passkey:<credential id>, cli:tty, cli:no-tty, "
+                "console:session or none"
+            )
         now = self._clock()
         self._expire(_t.c.id == approval_id)
         # From the decision on, `expires_at` is the approval's own deadline: run by then or ask again.

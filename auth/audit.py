@@ -144,7 +144,8 @@ class AuditLog:
             "duration_ms": None if duration_ms is None else round(duration_ms, 3),
         }
         if verified_by is not None:
-            fields["verified_by"] = redact(verified_by)
+            # Not redacted: a passkey's credential id is public, and the store checks the value's shape.
+            fields["verified_by"] = verified_by
         with open_locked(self.path) as handle, self._durable() as conn:
             head = _head(conn, self.chain)
             fragment = self._write_back(handle, conn, head)

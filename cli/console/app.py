@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,7 +57,8 @@ class ConsoleState:
     rp: passkeys.RelyingParty
     poll_seconds: float = 0.5
     stream_seconds: float = 25.0
-    closing: anyio.Event | None = None
+    # Set when the server stops: open event streams end at once instead of holding the shutdown.
+    closing: threading.Event = field(default_factory=threading.Event)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -236,7 +238,7 @@ async def events(request: Request) -> Response:
         yield "retry: 1000\n\n"
         last: list[str] | None = None
         with anyio.move_on_after(st.stream_seconds):
-            while not (st.closing is not None and st.closing.is_set()):
+            while not st.closing.is_set():
                 ids = await anyio.to_thread.run_sync(current)
                 if ids != last:
                     new = [i for i in ids if last is not None and i not in last]

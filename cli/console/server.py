@@ -62,6 +62,7 @@ class ConsoleServer:
 
     def stop(self) -> None:
         if self._server is not None:
+            self.state.closing.set()
             self._server.stop()
             self._server = None
 

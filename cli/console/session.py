@@ -13,6 +13,7 @@ from __future__ import annotations
 import hmac
 import secrets
 import threading
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,7 +34,8 @@ CONTENT_SECURITY_POLICY = (
 SECURITY_HEADERS = [
     (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
     (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"no-referrer"),
+    # same-origin, not no-referrer: with no-referrer the browser sends `Origin: null` on form posts.
+    (b"referrer-policy", b"same-origin"),
     (b"x-frame-options", b"DENY"),
     (b"cache-control", b"no-store"),
     (b"cross-origin-opener-policy", b"same-origin"),
@@ -50,6 +52,8 @@ class ConsoleSession:
     csrf: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     # Pending WebAuthn challenges by purpose ("register", "approve:<id>", "grant"), each used once.
     challenges: dict[str, bytes] = field(default_factory=dict)
+    # The latest requests the doors turned away, as (status, method, path): what an attack looked like.
+    refusals: deque[tuple[int, str, str]] = field(default_factory=lambda: deque(maxlen=100))
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __repr__(self) -> str:
@@ -101,6 +105,7 @@ class Doors:
             await send(message)
 
         if refusal is not None:
+            self.session.refusals.append((refusal[0], scope["method"], scope["path"]))
             await PlainTextResponse(refusal[1], status_code=refusal[0])(scope, receive, secured)
             return
         await self.app(scope, receive, secured)
