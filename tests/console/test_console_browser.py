@@ -282,3 +282,47 @@ def test_every_page_is_readable_at_laptop_and_phone_widths(person: Any, console:
     page.goto(console.origin + "/approvals")
     shoot(page, "approvals-empty")
     assert (SCREENSHOTS / "grants-phone.png").stat().st_size > 0
+
+
+# The page's own ceremony, run by hand so the test can aim its answer at another approval.
+ASSERT_FOR = """async (purpose) => {
+  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  const b64 = (t) => Uint8Array.from(atob(t.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
+  const enc = (b) => btoa(String.fromCharCode(...new Uint8Array(b)))
+    .replace(/\\+/g, '-').replace(/\\//g, '_').replace(/=+$/, '');
+  const o = await (await fetch('/passkeys/options', {method: 'POST', body: JSON.stringify({purpose}),
+    headers: {'content-type': 'application/json', 'x-csrf-token': csrf}})).json();
+  const c = await navigator.credentials.get({publicKey: {challenge: b64(o.challenge), rpId: o.rpId,
+    userVerification: 'required',
+    allowCredentials: o.allowCredentials.map((a) => ({type: a.type, id: b64(a.id)}))}});
+  return JSON.stringify({id: c.id, rawId: enc(c.rawId), type: c.type, clientExtensionResults: {},
+    response: {authenticatorData: enc(c.response.authenticatorData),
+               clientDataJSON: enc(c.response.clientDataJSON),
+               signature: enc(c.response.signature), userHandle: null}});
+}"""
+POST_APPROVAL = """async ([url, assertion]) => {
+  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  const body = new URLSearchParams({csrf, assertion});
+  return (await fetch(url, {method: 'POST', redirect: 'manual', body})).status;
+}"""
+
+
+def test_a_passkey_answer_approves_only_the_request_it_was_asked_for(person: Any, console: Console) -> None:
+    _, page, _ = person
+    page.goto(console.link)
+    register_passkey(page, console)
+    page.goto(console.origin + "/approvals")
+    asked, other = console.pause("Comment A"), console.pause("Comment B")
+    answer = page.evaluate(ASSERT_FOR, f"approve:{asked}")
+    aimed_elsewhere = page.evaluate(POST_APPROVAL, [f"/approvals/{other}/approve", answer])
+    assert aimed_elsewhere == 403
+    assert console.here.approvals.get(other).status is ApprovalStatus.PENDING
+    # The control: the same answer approves the request it was made for, once.
+    assert page.evaluate(POST_APPROVAL, [f"/approvals/{asked}/approve", answer]) == 0  # a redirect
+    assert console.here.approvals.get(asked).status is ApprovalStatus.APPROVED
+    # An answer kept from an earlier ceremony is refused once a new one was asked for that request.
+    stale = page.evaluate(ASSERT_FOR, f"approve:{other}")
+    page.evaluate(ASSERT_FOR, f"approve:{other}")
+    assert page.evaluate(POST_APPROVAL, [f"/approvals/{other}/approve", stale]) == 403
+    assert console.here.approvals.get(other).status is ApprovalStatus.PENDING
+    console.here.approvals.deny(other, by="mona", reason="test over")
