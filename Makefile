@@ -63,6 +63,7 @@ fmt: $(VENV)/.dev-installed
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# The console's browser tests (marked `browser`) need Debian's Chromium: apt-get install -y chromium.
 test: $(VENV)/.dev-installed $(OCTOKIT_OPENAPI) lint
 	CHARTER_OPENAPI_GITHUB=$(OCTOKIT_OPENAPI) $(BIN)/python -m pytest
 
