@@ -26,6 +26,7 @@ from charter.agents.catalog import Catalog, Entry, VaultLike, within_constraints
 from charter.agents.drafts import SQLDraftStore, SQLWriteLedger
 from charter.agents.guards import SessionGuards
 from charter.agents.intake import call_arguments, identifier, shown_name, tool_name
+from charter.agents.notifiers import announce
 from charter.agents.tools import (
     Tool,
     ToolResult,
@@ -293,6 +294,8 @@ class Toolkit:
             ttl=self._policy.approval_ttl,
             payload_hash=work.payload_hash,
         )
+        if open_request is None:
+            announce(self.home, approval)  # a link to the person's notifiers, never the payload
         trace.approval_id = approval.id
         return paused(tool, approval)
 
