@@ -54,7 +54,29 @@ class ConsoleServer:
         self.state = state
         self._server = self._server_type(self._build(state), port=port)
         self._server.start()
+        threading.Thread(target=self._remind, name="console-reminders", daemon=True).start()
         return f"{origin}/launch?s={self.session.launch_secret}"
+
+    def _remind(self, check_seconds: float = 30.0) -> None:
+        """While the console runs, remind the person's notifiers of requests still waiting."""
+        from datetime import datetime, timedelta
+
+        from charter.agents.notifiers import Notice, NotifierConfig, due_reminders, tell
+        from charter.schemas import ApprovalStatus, CharterError, utcnow
+
+        last: dict[str, datetime] = {}
+        while not self.state.closing.wait(check_seconds):
+            try:
+                config = NotifierConfig.for_home(self.here.home)
+                every = timedelta(minutes=config.remind_every_minutes)
+                waiting = self.here.approvals.list(ApprovalStatus.PENDING)
+                due = due_reminders(waiting, every, last)
+                notifiers = config.notifiers() if due else []
+            except CharterError:
+                continue
+            for request in due:
+                tell(notifiers, Notice.of(request, config.link, "reminder"))
+                last[request.id] = utcnow()
 
     @property
     def origin(self) -> str:
