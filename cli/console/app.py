@@ -214,6 +214,15 @@ async def passkey_register(request: Request) -> Response:
         )
     except CharterError as exc:
         return JSONResponse({"error": exc.message, "code": exc.code}, 400)
+    # On the record, and off the machine with the audit sinks: a passkey added later stands out.
+    st.here.audit.record(
+        actor="person",
+        subject=st.here.home.identity,
+        action="passkey.register",
+        outcome="ok",
+        result_ref=credential_id,
+        verified_by="console:session",
+    )
     return JSONResponse({"credential_id": credential_id})
 
 
