@@ -2,7 +2,8 @@
 
 A notice names the approval, the agent, the tool and the deadline, and carries a link to the
 console; it never carries the call's arguments or preview, which may hold what the agent read (and
-so secrets, or text written to persuade). Notifiers are listed in `<home>/notifiers.yaml`:
+so secrets, or text written to persuade). `GmailNotifier` mails the person through their own Gmail
+connection; webhooks are listed in `<home>/notifiers.yaml`:
 
     link: http://localhost:8770/approvals     # where the notice points (`charter console --port 8770`)
     remind_every_minutes: 30                   # again while it waits; 0: never
@@ -27,7 +28,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import httpx
 import yaml
@@ -130,6 +131,42 @@ class WebhookNotifier:
         self._client.post(self.url, content=body, headers=headers).raise_for_status()
 
 
+class MailConnector(Protocol):
+    """What the mail notifier needs of a connector: Gmail's draft and write (`GmailConnector` fits)."""
+
+    def draft(self, change: Any, *, attribution: Any = None) -> Any: ...
+
+    def write(self, change: Any, *, idempotency_key: str | None = None, attribution: Any = None) -> Any: ...
+
+
+class GmailNotifier:
+    """Mails each notice to the person through their own Gmail connection: a draft, then sent once.
+
+    Sent by the person's connection to the person, on their behalf: not an agent's action, so no
+    grant is involved, and each notice is sent once (its idempotency key) even if retried.
+    """
+
+    def __init__(self, connector: MailConnector, to: str) -> None:
+        self._connector = connector
+        self.to = to
+
+    def __repr__(self) -> str:
+        return f"<GmailNotifier to={self.to!r}>"
+
+    def send(self, notice: Notice) -> None:
+        from charter.connectors.gmail.models import NewMessage
+
+        body = notice.body()
+        message = NewMessage(
+            to=[self.to],
+            subject=f"Charter: {notice.agent} waits for your decision ({notice.tool})",
+            body=f"{body['text']}\n\nApproval {notice.approval_id}; decide before {body['expires_at']}.",
+        )
+        draft = self._connector.draft(message)
+        stamp = notice.kind if notice.kind == "waiting" else f"{notice.kind}:{int(time.time())}"
+        self._connector.write(draft.id, idempotency_key=f"notice:{notice.approval_id}:{stamp}")
+
+
 class WebhookConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -213,6 +250,7 @@ def due_reminders(
 __all__ = [
     "SIGNATURE_HEADER",
     "TIMESTAMP_HEADER",
+    "GmailNotifier",
     "Notice",
     "Notifier",
     "NotifierConfig",

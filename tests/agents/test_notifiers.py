@@ -7,10 +7,10 @@ import queue
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import yaml
-from conftest import Env
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -29,6 +29,9 @@ from charter.agents.notifiers import (
 )
 from charter.sandboxes.server import SandboxServer
 from charter.schemas import utcnow
+
+if TYPE_CHECKING:
+    from conftest import Env
 
 SECRET = b"webhook-shared-secret-0123456789"
 PAYLOAD_CANARY = "CANARY-the-body-of-the-mail-0451"

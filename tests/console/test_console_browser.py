@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import Console, serve
+from consoles import Console, serve
 from playwright.sync_api import Browser, BrowserContext, CDPSession, Page, sync_playwright
 from waiting import line_from
 

@@ -6,7 +6,7 @@ import re
 
 import httpx
 import pytest
-from conftest import Console
+from consoles import Console
 
 from charter.cli.console.session import CONTENT_SECURITY_POLICY
 from charter.schemas import ApprovalStatus

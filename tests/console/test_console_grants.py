@@ -6,7 +6,7 @@ import re
 
 import httpx
 import pytest
-from conftest import Console
+from consoles import Console
 
 from charter.auth.consent import TokenSet
 from charter.cli.console.protection import PasskeyStore
