@@ -27,6 +27,7 @@ from charter.agents.drafts import SQLDraftStore, SQLWriteLedger
 from charter.agents.guards import SessionGuards
 from charter.agents.intake import call_arguments, identifier, shown_name, tool_name
 from charter.agents.notifiers import announce
+from charter.agents.person import refuse_unverified
 from charter.agents.tools import (
     Tool,
     ToolResult,
@@ -303,6 +304,7 @@ class Toolkit:
         self, trace: _Trace, claims: GrantClaims, work: _Work, approval: ApprovalRequest
     ) -> ToolResult:
         trace.approval_id, trace.approver = approval.id, approval.decided_by
+        refuse_unverified(self.home, approval)  # a protected approval given without the passkey
         # A draft commits under its own key; a direct write under one derived from the approval.
         key = work.key if work.entry.spec is None else f"approval:{approval.id}"
         work = replace(work, key=key)

@@ -9,9 +9,9 @@ from rich.padding import Padding
 from rich.panel import Panel
 from rich.table import Table
 
+from charter.agents.person import PersonSettings, cli_verification, refuse_cli_decision
 from charter.auth.grants import GrantRecord
 from charter.auth.policy import Policy
-from charter.cli.console.protection import PersonSettings, cli_verification, refuse_cli_decision
 from charter.cli.context import Local, local
 from charter.cli.output import (
     Cancelled,

@@ -11,9 +11,9 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperCommand
 
+from charter.agents.person import refuse_cli_grant
 from charter.auth.grants import UNSET, GrantAuthority, GrantRecord, IssuedGrant
 from charter.auth.vocabulary import Vocabulary
-from charter.cli.console.protection import refuse_cli_grant
 from charter.cli.context import Local, local
 from charter.cli.options import parse_constraints, parse_duration, split_csv
 from charter.cli.output import (

@@ -1,4 +1,4 @@
 """`charter console`: the person's local web console (approvals with passkeys, grants, connections, audit).
 
-Kept free of imports: the CLI reads `charter.cli.console.protection` without the console's extra.
+Kept free of imports: importing the package must not need the console's extra.
 """

@@ -22,9 +22,9 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
+from charter.agents.person import PasskeyStore, approval_needs_passkey, grant_needs_passkey
 from charter.cli.approvals import pending, runnable_grant
 from charter.cli.console import passkeys
-from charter.cli.console.protection import PasskeyStore, approval_needs_passkey, grant_needs_passkey
 from charter.cli.console.session import (
     COOKIE,
     LAUNCH_PATH,

@@ -10,11 +10,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from charter.agents.person import grant_needs_passkey
 from charter.auth.grants import GrantRecord
 from charter.auth.vocabulary import Vocabulary
 from charter.cli.console import passkeys
 from charter.cli.console.app import page, refused, state_of
-from charter.cli.console.protection import grant_needs_passkey
 from charter.cli.console.session import CsrfRefused, checked_form
 from charter.cli.grants import create_grant, describe
 from charter.cli.options import parse_duration

@@ -28,7 +28,7 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
-from charter.cli.console.protection import PasskeyStore
+from charter.agents.person import PasskeyStore
 from charter.cli.console.session import ConsoleSession
 from charter.schemas import GrantDenied
 

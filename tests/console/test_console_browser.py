@@ -22,9 +22,9 @@ from playwright.sync_api import Browser, BrowserContext, CDPSession, Page, sync_
 from waiting import line_from
 
 from charter.agents import Toolkit
+from charter.agents.person import PasskeyStore
 from charter.auth.connect import connect_github
 from charter.auth.grants import IssuedGrant
-from charter.cli.console.protection import PasskeyStore
 from charter.cli.context import Local
 from charter.cli.main import main
 from charter.sandboxes.github import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, GitHubSandbox
@@ -326,3 +326,22 @@ def test_a_passkey_answer_approves_only_the_request_it_was_asked_for(person: Any
     assert page.evaluate(POST_APPROVAL, [f"/approvals/{other}/approve", stale]) == 403
     assert console.here.approvals.get(other).status is ApprovalStatus.PENDING
     console.here.approvals.deny(other, by="mona", reason="test over")
+
+
+def test_an_approval_written_past_the_cli_does_not_run_without_the_passkey(
+    person: Any, console: Console, github_sandbox: GitHubSandbox
+) -> None:
+    _, page, _ = person
+    page.goto(console.link)
+    register_passkey(page, console)
+    kit = agent(console)
+    before = len(github_sandbox.state.comments("acme/web", 3))
+    for forged in ("none", "cli:tty", "passkey:not-a-registered-one"):
+        approval_id = agent_asks_to_comment(kit, f"Self-approved ({forged}).")
+        # What a shell can do without the CLI: call the store itself, claiming any verification.
+        console.here.approvals.approve(approval_id, by="mona", verified_by=forged)
+        result = kit.resume(approval_id)
+        assert result.error is not None
+        assert result.error["error"] == "grant_denied"
+        assert "passkey" in result.error["message"]
+    assert len(github_sandbox.state.comments("acme/web", 3)) == before

@@ -8,8 +8,8 @@ import httpx
 import pytest
 from consoles import Console
 
+from charter.agents.person import PasskeyStore
 from charter.auth.consent import TokenSet
-from charter.cli.console.protection import PasskeyStore
 from charter.cli.context import Local
 
 

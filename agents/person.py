@@ -4,7 +4,9 @@ A process running as the person's OS user can run `charter approvals approve` as
 can; it cannot touch the person's authenticator. So once a passkey is registered, the decisions the
 person's settings protect (by default: approving any call tagged `external`, `destructive` or
 `sharing`, and creating a grant) are taken only in the console, with the passkey, and the CLI refuses
-them naming the console. This module needs no WebAuthn library: the CLI reads it too.
+them naming the console, and the Toolkit will not run such an approval unless it was given with a
+passkey registered in the home when the person decided. The ceremonies themselves are in
+`charter.cli.console.passkeys`; this module needs no WebAuthn library.
 """
 
 from __future__ import annotations
@@ -121,6 +123,12 @@ class PasskeyStore:
             )
         return done.rowcount == 1
 
+    def registered_by(self, moment: datetime) -> bool:
+        """Whether any passkey was registered at or before `moment`."""
+        with self._engine.connect() as conn:
+            found = conn.execute(select(_k.c.credential_id).where(_k.c.created_at <= moment).limit(1))
+            return found.first() is not None
+
     def remove(self, credential_id: str) -> None:
         with self._engine.begin() as conn:
             conn.execute(delete(_k).where(_k.c.credential_id == credential_id))
@@ -178,6 +186,30 @@ def refuse_cli_decision(home: CharterHome, request: ApprovalRequest) -> None:
         )
 
 
+def refuse_unverified(home: CharterHome, request: ApprovalRequest) -> None:
+    """Refuse to run a protected approval that was not given with a registered passkey.
+
+    Only approvals decided once a passkey existed are held to it: one given at the terminal before
+    the person registered a passkey still runs.
+    """
+    store = PasskeyStore(home)
+    if request.decided_at is None or not store.registered_by(request.decided_at):
+        return
+    protected = set(PersonSettings.for_home(home).passkey_for_risks)
+    risks = tool_risks(request.tool)
+    if risks is not None and not risks & protected:
+        return
+    how = request.verified_by or "none"
+    if how.startswith("passkey:") and store.get(how.removeprefix("passkey:")) is not None:
+        return
+    raise GrantDenied(
+        f"approval {request.id} was not given with the person's passkey ({how}), and this home keeps "
+        f"{request.tool} for the passkey; nothing was run. Ask the person to decide in `charter console`.",
+        reason="passkey_required",
+        approval_id=request.id,
+    )
+
+
 def refuse_cli_grant(home: CharterHome) -> None:
     """Refuse a grant created from the CLI once a passkey protects grant creation."""
     if grant_needs_passkey(home):
@@ -199,5 +231,6 @@ __all__ = [
     "passkeys_table",
     "refuse_cli_decision",
     "refuse_cli_grant",
+    "refuse_unverified",
     "tool_risks",
 ]
