@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import jinja2  # noqa: F401  (Starlette's templates need it; imported here so its absence is named)
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response, StreamingResponse

@@ -44,6 +44,8 @@ CASES = [
     (["googleapiclient"], ["connect", "calendar", "--sandbox", "http://127.0.0.1:9"], "google"),
     (["github"], ["connect", "github", "--sandbox", "http://127.0.0.1:9"], "github"),
     (["jsonschema"], ["demo", "--scene", "google"], "google"),
+    (["jinja2"], ["console", "--no-browser"], "console"),
+    (["webauthn"], ["console", "--no-browser"], "console"),
 ]
 
 
