@@ -150,8 +150,7 @@ class AuditLog:
             head = _head(conn, self.chain)
             fragment = self._write_back(handle, conn, head)
             draft = AuditEvent(seq=head.seq + 1, prev_hash=head.hash, hash="", **fields)
-            # Entries without a verification keep the shape they always had (and so their hashes).
-            data = draft.model_dump(mode="json", exclude={"hash"} | ({"verified_by"} - fields.keys()))
+            data = draft.model_dump(mode="json", exclude={"hash"})
             event = draft.model_copy(update={"hash": entry_hash(data)})
             line = json.dumps({**data, "hash": event.hash}, sort_keys=True, separators=(",", ":"))
             self._commit(conn, event, line)

@@ -123,4 +123,5 @@ def test_an_unrelated_import_error_is_not_blamed_on_an_extra() -> None:
         "langchain",
         "otel",
         "postgres",
+        "console",
     }
