@@ -51,7 +51,7 @@ window.Notification = Spy;
 
 def chromium() -> str:
     found = os.environ.get("CHARTER_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-    if not found:
+    if not found or not Path(found).is_file():
         pytest.fail(INSTALL_HINT, pytrace=False)
     return found
 
