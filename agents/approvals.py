@@ -10,6 +10,7 @@ its call runs once.
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
@@ -55,17 +56,30 @@ approvals_table = Table(
     Column("consumed", Boolean, nullable=False),
     Column("consumed_at", UTCDateTime, nullable=True),
 )
+# How the person who decided was verified, one row per decision; a table of its own so that homes made
+# before it keep their approvals table as it was.
+proofs_table = Table(
+    "charter_approval_proofs",
+    _metadata,
+    Column("approval_id", String(64), primary_key=True),
+    Column("verified_by", String(255), nullable=False),
+)
 _t = approvals_table
+_p = proofs_table
 _COLUMNS = (
     _t.c.id, _t.c.grant_id, _t.c.agent, _t.c.subject, _t.c.tool, _t.c.args, _t.c.payload_hash,
     _t.c.preview, _t.c.reasons, _t.c.status, _t.c.created_at, _t.c.expires_at, _t.c.decided_at,
-    _t.c.decided_by, _t.c.deny_reason, _t.c.consumed,
+    _t.c.decided_by, _t.c.deny_reason, _t.c.consumed, _p.c.verified_by,
 )  # fmt: skip
+_JOINED = _t.outerjoin(_p, _p.c.approval_id == _t.c.id)
 
 
 class ApprovalAlreadyUsed(Conflict):
     """The approved call has already run (or is running); it never runs twice."""
 
+
+# How the person behind a decision was verified; the audit entry keeps it verbatim.
+VERIFIED_BY = re.compile(r"passkey:[A-Za-z0-9_-]{1,255}|cli:tty|cli:no-tty|console:session|none")
 
 # How long an approval stays usable after the person gives it (policy.yaml: approved_ttl_minutes).
 DEFAULT_APPROVED_TTL = timedelta(hours=1)
@@ -126,7 +140,7 @@ class ApprovalStore:
         with self._engine.begin() as conn:
             conn.execute(
                 _t.insert().values(
-                    **request.model_dump(exclude={"args", "reasons", "status"}),
+                    **request.model_dump(exclude={"args", "reasons", "status", "verified_by"}),
                     args=json.dumps(args, sort_keys=True),
                     reasons=json.dumps(list(reasons)),
                     status=request.status.value,
@@ -138,7 +152,7 @@ class ApprovalStore:
         """One request, with a pending one past its expiry shown (and stored) as expired."""
         self._expire(_t.c.id == approval_id)
         with self._engine.connect() as conn:
-            row = conn.execute(select(*_COLUMNS).where(_t.c.id == approval_id)).first()
+            row = conn.execute(select(*_COLUMNS).select_from(_JOINED).where(_t.c.id == approval_id)).first()
         if row is None:
             raise NotFound(f"no approval request {approval_id!r}; list them with `charter approvals list`")
         return _request_from(row)
@@ -146,7 +160,7 @@ class ApprovalStore:
     def list(self, status: ApprovalStatus | str | None = None) -> list[ApprovalRequest]:
         """Requests, newest first, optionally only those with `status`."""
         self._expire()
-        query = select(*_COLUMNS).order_by(_t.c.created_at.desc())
+        query = select(*_COLUMNS).select_from(_JOINED).order_by(_t.c.created_at.desc())
         if status is not None:
             query = query.where(_t.c.status == ApprovalStatus(status).value)
         with self._engine.connect() as conn:
@@ -157,6 +171,7 @@ class ApprovalStore:
         self._expire(_t.c.grant_id == grant_id)
         query = (
             select(*_COLUMNS)
+            .select_from(_JOINED)
             .where(
                 _t.c.grant_id == grant_id,
                 _t.c.tool == tool,
@@ -170,19 +185,25 @@ class ApprovalStore:
             row = conn.execute(query).first()
         return None if row is None else _request_from(row)
 
-    def approve(self, approval_id: str, by: str, *, ttl: timedelta | None = None) -> ApprovalRequest:
+    def approve(
+        self, approval_id: str, by: str, *, ttl: timedelta | None = None, verified_by: str = "none"
+    ) -> ApprovalRequest:
         """Approve a pending request, usable for `ttl` (default the store's `approved_ttl`).
 
-        An expired or already decided request is refused with `conflict`.
+        `verified_by` says how the person was verified (`passkey:<credential id>`, `cli:tty`, `none`);
+        it is kept with the decision and in its audit entry. An expired or already decided request is
+        refused with `conflict`.
         """
         lifetime = self.approved_ttl if ttl is None else ttl
         if lifetime <= timedelta(0):
             raise ValidationError("an approval's lifetime must be positive")
-        return self._decide(approval_id, ApprovalStatus.APPROVED, by, None, lifetime)
+        return self._decide(approval_id, ApprovalStatus.APPROVED, by, None, lifetime, verified_by)
 
-    def deny(self, approval_id: str, by: str, reason: str = "") -> ApprovalRequest:
+    def deny(
+        self, approval_id: str, by: str, reason: str = "", *, verified_by: str = "none"
+    ) -> ApprovalRequest:
         """Deny a pending request; the agent is told the reason."""
-        return self._decide(approval_id, ApprovalStatus.DENIED, by, reason or None)
+        return self._decide(approval_id, ApprovalStatus.DENIED, by, reason or None, None, verified_by)
 
     def expire_due(self) -> int:
         """Mark every pending request, and every unused approval, past its expiry; returns how many."""
@@ -221,9 +242,15 @@ class ApprovalStore:
         by: str,
         reason: str | None,
         lifetime: timedelta | None = None,
+        verified_by: str = "none",
     ) -> ApprovalRequest:
         if not by:
             raise ValidationError("say who decides: approvals and denials are recorded by name")
+        if not VERIFIED_BY.fullmatch(verified_by):
+            raise ValidationError(
+                f"unknown verification {verified_by!r}: passkey:<credential id>, cli:tty, cli:no-tty, "
+                "console:session or none"
+            )
         now = self._clock()
         self._expire(_t.c.id == approval_id)
         # From the decision on, `expires_at` is the approval's own deadline: run by then or ask again.
@@ -234,6 +261,8 @@ class ApprovalStore:
                 .where(_t.c.id == approval_id, _t.c.status == ApprovalStatus.PENDING.value)
                 .values(status=status.value, decided_at=now, decided_by=by, deny_reason=reason, **deadline)
             )
+            if done.rowcount == 1:
+                conn.execute(_p.insert().values(approval_id=approval_id, verified_by=verified_by))
         request = self.get(approval_id)
         if done.rowcount != 1:
             raise _already_decided(request)
@@ -248,6 +277,7 @@ class ApprovalStore:
             approver=by,
             reasons=(reason,) if reason else (),
             result_ref=request.tool,
+            verified_by=verified_by,
         )
         return request
 
@@ -339,4 +369,11 @@ def refusal(request: ApprovalRequest, given_hash: str) -> CharterError:
     )
 
 
-__all__ = ["DEFAULT_APPROVED_TTL", "ApprovalAlreadyUsed", "ApprovalStore", "approvals_table", "refusal"]
+__all__ = [
+    "DEFAULT_APPROVED_TTL",
+    "ApprovalAlreadyUsed",
+    "ApprovalStore",
+    "approvals_table",
+    "proofs_table",
+    "refusal",
+]

@@ -29,6 +29,8 @@ from charter.agents.guards import SessionGuards
 from charter.agents.intake import call_arguments, identifier, shown_name, tool_name
 from charter.agents.rates import BulkGate
 from charter.agents.replay_records import ReplayRecord, ReplayRecords, record_of
+from charter.agents.notifiers import announce
+from charter.agents.person import refuse_unverified
 from charter.agents.tools import (
     Tool,
     ToolResult,
@@ -332,6 +334,8 @@ class Toolkit:
             ttl=self._policy.approval_ttl,
             payload_hash=work.payload_hash,
         )
+        if open_request is None:
+            announce(self.home, approval)  # a link to the person's notifiers, never the payload
         trace.approval_id = approval.id
         if batch:
             self._bulk.held(approval.id, claims, work.base, self._policy.approval_ttl.total_seconds())
@@ -341,6 +345,7 @@ class Toolkit:
         self, trace: _Trace, claims: GrantClaims, work: _Work, approval: ApprovalRequest
     ) -> ToolResult:
         trace.approval_id, trace.approver = approval.id, approval.decided_by
+        refuse_unverified(self.home, approval)  # a protected approval given without the passkey
         # A draft commits under its own key; a direct write under one derived from the approval.
         key = work.key if work.entry.spec is None else f"approval:{approval.id}"
         work = replace(work, key=key)

@@ -123,6 +123,7 @@ class AuditLog:
         error_code: str | None = None,
         result_ref: str | None = None,
         duration_ms: float | None = None,
+        verified_by: str | None = None,
     ) -> AuditEvent:
         """Append one entry; free text is redacted and arguments are kept only as a digest."""
         fields: dict[str, Any] = {
@@ -142,6 +143,9 @@ class AuditLog:
             "result_ref": None if result_ref is None else redact(result_ref),
             "duration_ms": None if duration_ms is None else round(duration_ms, 3),
         }
+        if verified_by is not None:
+            # Not redacted: a passkey's credential id is public, and the store checks the value's shape.
+            fields["verified_by"] = verified_by
         with open_locked(self.path) as handle, self._durable() as conn:
             head = _head(conn, self.chain)
             fragment = self._write_back(handle, conn, head)

@@ -10,6 +10,7 @@ import typer
 from charter.cli.approvals import approvals_app
 from charter.cli.audit import audit_app
 from charter.cli.connections import connect_app, connections_app
+from charter.cli.console.server import console_command
 from charter.cli.context import Local
 from charter.cli.demo import demo_command
 from charter.cli.doctor import doctor_command
@@ -76,5 +77,6 @@ app.add_typer(new_app, name="new")
 app.add_typer(policy_app, name="policy")
 app.command("demo")(demo_command)
 app.command("doctor")(doctor_command)
+app.command("console")(console_command)
 
 __all__ = ["app"]

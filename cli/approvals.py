@@ -9,6 +9,7 @@ from rich.padding import Padding
 from rich.panel import Panel
 from rich.table import Table
 
+from charter.agents.person import PersonSettings, cli_verification, refuse_cli_decision
 from charter.auth.grants import GrantRecord
 from charter.auth.policy import Policy
 from charter.cli.context import Local, local
@@ -94,6 +95,7 @@ def approve_request(
     A call whose grant can no longer run (expired, revoked, spent) is refused before the question.
     """
     request = pending(here, approval_id)
+    refuse_cli_decision(here.home, request)
     grant = runnable_grant(here, request)
     show_request(request, grant)
     if not yes and not typer.confirm(f"Approve {approval_id}?", default=False):
@@ -101,7 +103,9 @@ def approve_request(
     # Checked again after the question: the grant may have expired while the person read.
     runnable_grant(here, request)
     ttl = Policy.for_home(here.home).approved_ttl
-    decided = here.approvals.approve(approval_id, by=by or request.subject, ttl=ttl)
+    decided = here.approvals.approve(
+        approval_id, by=by or request.subject, ttl=ttl, verified_by=cli_verification()
+    )
     console.print(
         f"[green]✓[/] approved {approval_id} (by {plain(decided.decided_by or '')}); the agent's call "
         f"runs once when it resumes, {until(decided.expires_at)} at the latest "
@@ -115,12 +119,16 @@ def deny_request(
 ) -> ApprovalRequest:
     """Deny as the person; the agent is told `reason`. A call whose grant is gone can still be denied."""
     request = pending(here, approval_id)
+    if not PersonSettings.for_home(here.home).cli_decisions:
+        refuse_cli_decision(here.home, request)
     try:
         grant: GrantRecord | None = here.grants.get(request.grant_id)
     except GrantDenied:
         grant = None
     show_request(request, grant)
-    decided = here.approvals.deny(approval_id, by=by or request.subject, reason=reason)
+    decided = here.approvals.deny(
+        approval_id, by=by or request.subject, reason=reason, verified_by=cli_verification()
+    )
     console.print(f"[red]✗[/] denied {approval_id}" + (f": {plain(reason)}" if reason else ""))
     return decided
 

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperCommand
 
+from charter.agents.person import refuse_cli_grant
 from charter.auth.grants import UNSET, GrantAuthority, GrantRecord, IssuedGrant
 from charter.auth.vocabulary import Vocabulary
 from charter.cli.context import Local, local
@@ -97,8 +98,15 @@ def create_grant(
     ttl: timedelta = timedelta(hours=8),
     subject: str | None = None,
     write_rate: int | None = None,
+    passkey_verified: bool = False,
 ) -> IssuedGrant:
-    """Issue a root grant; the subject defaults to the account of the first connection."""
+    """Issue a root grant; the subject defaults to the account of the first connection.
+
+    Refused when the home keeps grant creation for the passkey and `passkey_verified` is not set
+    (only the console sets it, after checking the person's passkey).
+    """
+    if not passkey_verified:
+        refuse_cli_grant(here.home)
     for cid in connections:
         here.vault.get(cid)  # an unknown id fails here, naming the connections there are
     who = subject or here.vault.get(connections[0]).account

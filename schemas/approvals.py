@@ -37,3 +37,8 @@ class ApprovalRequest(BaseModel):
     decided_by: str | None = None
     deny_reason: str | None = None
     consumed: bool = Field(default=False, description="The approved call has run; it never runs twice.")
+    verified_by: str | None = Field(
+        default=None,
+        description="How the person who decided was verified: `passkey:<credential id>`, `cli:tty`, "
+        "`cli:no-tty`, `console:session` or `none`; None while undecided.",
+    )

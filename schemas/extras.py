@@ -24,6 +24,10 @@ EXTRA_MODULES: dict[str, str] = {
     "pydantic_ai": "pydantic-ai",
     "opentelemetry": "otel",
     "psycopg": "postgres",
+    "jinja2": "console",
+    "webauthn": "console",
+    "python_multipart": "console",
+    "multipart": "console",
 }
 
 

@@ -44,6 +44,8 @@ CASES = [
     (["googleapiclient"], ["connect", "calendar", "--sandbox", "http://127.0.0.1:9"], "google"),
     (["github"], ["connect", "github", "--sandbox", "http://127.0.0.1:9"], "github"),
     (["jsonschema"], ["demo", "--scene", "google"], "google"),
+    (["jinja2"], ["console", "--no-browser"], "console"),
+    (["webauthn"], ["console", "--no-browser"], "console"),
 ]
 
 
@@ -125,4 +127,5 @@ def test_an_unrelated_import_error_is_not_blamed_on_an_extra() -> None:
         "pydantic-ai",
         "otel",
         "postgres",
+        "console",
     }
