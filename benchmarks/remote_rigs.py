@@ -12,16 +12,19 @@ from benchmarks.google_rig import BULK_EVENTS_FROM_DAY, GoogleRig
 from benchmarks.remote import RemoteSandbox, github_sandbox, google_sandbox, sandbox_now
 from benchmarks.rig import GitHubRig, Sample
 from charter.auth.crypto import KeySet, generate_key
+from charter.auth.home import CharterHome
 from charter.auth.vault import Vault
 
 
 class RemoteGitHubRig(GitHubRig):
     """`GitHubRig` whose sandbox runs in a child process; `key` is the vault's, for child processes."""
 
-    def __init__(self, backlog: int, comments_per_issue: int = 0) -> None:
+    def __init__(self, backlog: int, comments_per_issue: int = 0, database_url: str | None = None) -> None:
         super().__init__(0)
         self.remote = RemoteSandbox(partial(github_sandbox, backlog, comments_per_issue))
         self.sandbox = self.remote  # type: ignore[assignment]
+        if database_url is not None:
+            self.home = CharterHome(self.home.path, database_url=database_url)
         self.key = generate_key()
         self.vault = Vault(self.home, keys=KeySet.parse(self.key, source="benchmark"))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from benchmarks import target_runs as runs
+from benchmarks.postgres import postgres_targets
 from benchmarks.remote_rigs import RemoteGitHubRig, RemoteGoogleRig
 from benchmarks.startup import startup_targets
 from benchmarks.targets import Target
@@ -40,4 +41,5 @@ def measure_targets(sizes: TargetSizes, latency_ms: float) -> list[Target]:
             targets += runs.calendar_bulk(google, (latency_ms, 100.0), sizes.rounds)
             targets += runs.repeat_syncs(github, google)
         targets += startup_targets(github, sizes.starts)
+    targets += postgres_targets(min(sizes.issues, 100), sizes.calls, sizes.audit_entries)
     return sorted(targets, key=lambda t: t.item)
