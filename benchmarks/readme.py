@@ -16,7 +16,9 @@ def targets_block(report: Report) -> str:
     """The generated part: how many targets were met, their table, and the command that measured them."""
     met = sum(t.met for t in report.targets)
     env = report.environment
-    where = f"Python {env.get('python', '?')}, {env.get('cpus', '?')} CPUs, {env.get('database', '?')}"
+    where = f"Python {env.get('python', '?')}, {env.get('cpus', '?')} CPUs"
+    if "load_average" in env:
+        where += f", load average {env['load_average']}"
     lines = [
         BEGIN,
         f"{met} of {len(report.targets)} targets met in one run of `{report.command}` ({where}):",

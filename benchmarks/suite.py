@@ -92,7 +92,10 @@ def run(options: Options) -> Report:
         measure_notion(report, options.notion_blocks, options.notion_rows, options.latency_ms)
     if options.only == "targets" or (options.only is None and options.targets):
         sizes = TargetSizes.quick() if replace(options, only=None) == Options.quick() else TargetSizes()
+        load = os.getloadavg()[0]
         report.targets = measure_targets(sizes, options.latency_ms)
+        report.environment = report.environment or environment(None)
+        report.environment["load_average"] = f"{load:.1f} at start, {os.getloadavg()[0]:.1f} at end"
     return report
 
 
@@ -118,14 +121,14 @@ def run_github(report: Report, options: Options) -> None:
     summarise(report, options, bare, slow)
 
 
-def environment(home: CharterHome) -> dict[str, object]:
+def environment(home: CharterHome | None) -> dict[str, object]:
     """What the figures depend on besides the code: interpreter, machine, database."""
     return {
         "python": platform.python_version(),
         "platform": platform.platform(terse=True),
         "machine": platform.machine(),
         "cpus": os.cpu_count() or 0,
-        "database": home.engine.url.get_backend_name(),
+        "database": home.engine.url.get_backend_name() if home else "sqlite",
     }
 
 
