@@ -27,10 +27,10 @@ from charter.agents.compact import compact_tool
 from charter.agents.drafts import SQLDraftStore, SQLWriteLedger
 from charter.agents.guards import SessionGuards
 from charter.agents.intake import call_arguments, identifier, shown_name, tool_name
-from charter.agents.rates import BulkGate
-from charter.agents.replay_records import ReplayRecord, ReplayRecords, record_of
 from charter.agents.notifiers import announce
 from charter.agents.person import refuse_unverified
+from charter.agents.rates import BulkGate
+from charter.agents.replay_records import ReplayRecord, ReplayRecords, record_of
 from charter.agents.tools import (
     Tool,
     ToolResult,

@@ -26,6 +26,7 @@ from sqlalchemy import BigInteger, Column, Connection, MetaData, String, Table, 
 from sqlalchemy.exc import IntegrityError
 
 from charter.auth.audit_file import GENESIS, Head, append_lines, last_lines, open_locked, tail
+from charter.auth.audit_group import GroupCommit
 from charter.auth.audit_sinks import AuditSink, compare_shipped, read_shipped, ship, sinks_from_config
 from charter.auth.home import CharterHome
 from charter.auth.redaction import REDACTED, redact, redact_data
@@ -102,6 +103,7 @@ class AuditLog:
         self._clock = clock
         self.sinks = list(sinks) if sinks is not None else sinks_from_config(self.home)
         self._adopt_path_anchor()
+        self._commits = GroupCommit(self._append_group)
 
     def __repr__(self) -> str:
         return f"<AuditLog {str(self.path)!r}>"
@@ -146,18 +148,7 @@ class AuditLog:
         if verified_by is not None:
             # Not redacted: a passkey's credential id is public, and the store checks the value's shape.
             fields["verified_by"] = verified_by
-        with open_locked(self.path) as handle, self._durable() as conn:
-            head = _head(conn, self.chain)
-            fragment = self._write_back(handle, conn, head)
-            draft = AuditEvent(seq=head.seq + 1, prev_hash=head.hash, hash="", **fields)
-            data = draft.model_dump(mode="json", exclude={"hash"})
-            event = draft.model_copy(update={"hash": entry_hash(data)})
-            line = json.dumps({**data, "hash": event.hash}, sort_keys=True, separators=(",", ":"))
-            self._commit(conn, event, line)
-            # The database holds the entry durably now; the file is written back from it if lost.
-            append_lines(handle, [line], fragment)
-            ship(self.sinks, self.home, [line])
-        return event
+        return self._commits.append(fields)
 
     def entries(self) -> Iterator[AuditEvent]:
         """Every entry, oldest first."""
@@ -263,17 +254,37 @@ class AuditLog:
         )
         return fragment
 
-    def _commit(self, conn: Connection, event: AuditEvent, line: str) -> None:
+    def _append_group(self, group: Sequence[dict[str, Any]]) -> list[AuditEvent]:
+        """Chain, commit (one transaction, one sync) and write the entries of one group, in order."""
+        with open_locked(self.path) as handle, self._durable() as conn:
+            head = _head(conn, self.chain)
+            fragment = self._write_back(handle, conn, head)
+            events: list[AuditEvent] = []
+            lines: list[str] = []
+            for fields in group:
+                draft = AuditEvent(seq=head.seq + 1, prev_hash=head.hash, hash="", **fields)
+                data = draft.model_dump(mode="json", exclude={"hash"})
+                event = draft.model_copy(update={"hash": entry_hash(data)})
+                lines.append(json.dumps({**data, "hash": event.hash}, sort_keys=True, separators=(",", ":")))
+                events.append(event)
+                head = Head(event.seq, event.hash)
+            self._commit(conn, events, lines)
+            # The database holds the entries durably now; the file is written back from it if lost.
+            append_lines(handle, lines, fragment)
+            ship(self.sinks, self.home, lines)
+        return events
+
+    def _commit(self, conn: Connection, events: Sequence[AuditEvent], lines: Sequence[str]) -> None:
+        rows = [
+            {"chain": self.chain, "seq": e.seq, "hash": e.hash, "entry": line}
+            for e, line in zip(events, lines, strict=True)
+        ]
         try:
-            conn.execute(
-                audit_chain_table.insert().values(
-                    chain=self.chain, seq=event.seq, hash=event.hash, entry=line
-                )
-            )
+            conn.execute(audit_chain_table.insert(), rows)
             conn.commit()
         except IntegrityError:
             raise ConfigurationError(
-                f"another process appended seq {event.seq} to this home's audit chain without its lock: "
+                f"another process appended seq {events[0].seq} to this home's audit chain without its lock: "
                 f"two copies of the home {self.home.identity} write to one database. Give each worker "
                 "its own home (a new one gets a new identity), or let them share one home directory"
             ) from None

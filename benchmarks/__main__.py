@@ -7,11 +7,12 @@ import sys
 from collections.abc import Sequence
 from dataclasses import replace
 
+from benchmarks.readme import README, write_readme
 from benchmarks.suite import Options, run
 
 
-def parse_options(argv: Sequence[str] | None = None) -> tuple[Options, bool]:
-    """The run's options and whether to print JSON, from the command line."""
+def parse_options(argv: Sequence[str] | None = None) -> tuple[Options, bool, bool]:
+    """The run's options, whether to print JSON and whether to write README's table."""
     default = Options()
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks",
@@ -35,11 +36,16 @@ def parse_options(argv: Sequence[str] | None = None) -> tuple[Options, bool]:
     parser.add_argument("--events", type=int, default=default.events, help="Calendar events to fetch")
     parser.add_argument("--library", type=int, default=default.library, help="files in the SharePoint folder")
     parser.add_argument(
-        "--only", choices=("github", "google", "sharepoint", "notion"), help="run only these benchmarks"
+        "--only",
+        choices=("github", "google", "sharepoint", "notion", "targets"),
+        help="run only these benchmarks",
+    )
+    parser.add_argument(
+        "--readme", action="store_true", help="write the targets table into README.md's performance section"
     )
     args = parser.parse_args(argv)
     if args.quick:
-        return replace(Options.quick(), only=args.only), args.json
+        return replace(Options.quick(), only=args.only), args.json, args.readme
     for name in ("calls", "latency_calls", "rounds", "backlog", "messages", "events", "library"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
@@ -56,16 +62,19 @@ def parse_options(argv: Sequence[str] | None = None) -> tuple[Options, bool]:
         args.only,
         args.library,
     )
-    return options, args.json
+    return options, args.json, args.readme
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmarks and print their figures."""
-    options, as_json = parse_options(argv)
+    options, as_json, readme = parse_options(argv)
     if not as_json:
         print(f"running: {options.command()}", file=sys.stderr, flush=True)
     report = run(options)
     print(report.to_json() if as_json else report.to_table())
+    if readme:
+        write_readme(README, report)
+        print(f"wrote the targets table into {README}", file=sys.stderr)
     return 0
 
 

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
 from benchmarks.rig import Sample
+from benchmarks.targets import Target, table
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ class Report:
     figures: list[Figure] = field(default_factory=list)
     summary: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    targets: list[Target] = field(default_factory=list)
 
     def figure(self, bench: str, scenario: str) -> Figure:
         """The figure of one scenario (KeyError when the run has none by that name)."""
@@ -75,6 +77,7 @@ class Report:
             "figures": [{**asdict(f), "per_run_ms": f.per_run_ms} for f in self.figures],
             "summary": self.summary,
             "notes": self.notes,
+            "targets": [t.as_dict() for t in self.targets],
         }
         return json.dumps(data, indent=2)
 
@@ -101,7 +104,11 @@ class Report:
                     )
                 )
             )
-        lines += ["", *self.notes, "", f"reproduce: {self.command}"]
+        lines += ["", *self.notes]
+        if self.targets:
+            met = sum(t.met for t in self.targets)
+            lines += ["", f"targets: {met} of {len(self.targets)} met", *table(self.targets)]
+        lines += ["", f"reproduce: {self.command}"]
         return "\n".join(lines).lstrip("\n")
 
 

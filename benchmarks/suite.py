@@ -15,6 +15,7 @@ from benchmarks.pagination import DEFAULT, FLOOR, NAIVE, floor, measure_paginati
 from benchmarks.repeat_reads import FIRST, NAIVE_REPEAT, REPEAT, measure_repeat_reads
 from benchmarks.rig import GitHubRig
 from benchmarks.sharepoint import measure_sharepoint
+from benchmarks.target_suite import TargetSizes, measure_targets
 from charter.auth.home import CharterHome
 
 OVERHEAD = "1. per-call overhead, 0 ms latency"
@@ -38,6 +39,8 @@ class Options:
     library: int = 1000
     notion_blocks: int = 2000
     notion_rows: int = 1000
+    # The targets spawn sandboxes and Charter processes: a minute or more, so not in the smoke run.
+    targets: bool = True
 
     @classmethod
     def quick(cls) -> Options:
@@ -52,6 +55,7 @@ class Options:
             library=120,
             notion_blocks=250,
             notion_rows=120,
+            targets=False,
         )
 
     def command(self) -> str:
@@ -61,6 +65,8 @@ class Options:
             return shlex.join([*args, "--quick", *(["--only", self.only] if self.only else [])])
         default = Options()
         for f in fields(self):
+            if f.name == "targets":
+                continue  # no flag: `--only targets` runs them alone, `--quick` leaves them out
             value = getattr(self, f.name)
             if value != getattr(default, f.name):
                 text = f"{value:g}" if isinstance(value, float) else str(value)
@@ -84,6 +90,12 @@ def run(options: Options) -> Report:
         from benchmarks.notion_bench import measure_notion
 
         measure_notion(report, options.notion_blocks, options.notion_rows, options.latency_ms)
+    if options.only == "targets" or (options.only is None and options.targets):
+        sizes = TargetSizes.quick() if replace(options, only=None) == Options.quick() else TargetSizes()
+        load = os.getloadavg()[0]
+        report.targets = measure_targets(sizes, options.latency_ms)
+        report.environment = report.environment or environment(None)
+        report.environment["load_average"] = f"{load:.1f} at start, {os.getloadavg()[0]:.1f} at end"
     return report
 
 
@@ -109,14 +121,14 @@ def run_github(report: Report, options: Options) -> None:
     summarise(report, options, bare, slow)
 
 
-def environment(home: CharterHome) -> dict[str, object]:
+def environment(home: CharterHome | None) -> dict[str, object]:
     """What the figures depend on besides the code: interpreter, machine, database."""
     return {
         "python": platform.python_version(),
         "platform": platform.platform(terse=True),
         "machine": platform.machine(),
         "cpus": os.cpu_count() or 0,
-        "database": home.engine.url.get_backend_name(),
+        "database": home.engine.url.get_backend_name() if home else "sqlite",
     }
 
 

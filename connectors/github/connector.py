@@ -41,6 +41,7 @@ from charter.connectors.github.models import (
     ListComments,
     ListIssues,
     ListPullRequests,
+    ListRepoComments,
     ListRepos,
     MergePullRequest,
     OpenPullRequest,
@@ -54,9 +55,11 @@ from charter.connectors.github.responses import (
     comment_from,
     decoded,
     file_from,
+    iso_utc,
     issue_from,
     pull_digest,
     pull_request_from,
+    repo_comment_from,
     repo_of,
     repository_from,
 )
@@ -183,6 +186,18 @@ class GitHubConnector(Connector):
         items, cursor = self._page(subject, path, {"per_page": request.per_page}, request)
         comments = [comment_from(request.repo, request.number, d) for d in items]
         return Page[IssueComment](items=comments, next_cursor=cursor)
+
+    @action("read", scopes=REPO)
+    def list_repo_comments(self, request: ListRepoComments) -> Page[IssueComment]:
+        """Comments on every issue and pull request of a repository, oldest first; `since` for new ones."""
+        params: dict[str, str | int] = {"sort": "created", "direction": "asc", "per_page": request.per_page}
+        if request.since is not None:
+            params["since"] = iso_utc(request.since)
+        path = f"/repos/{request.repo}/issues/comments"
+        items, cursor = self._page(f"repository {request.repo}", path, params, request)
+        return Page[IssueComment](
+            items=[repo_comment_from(request.repo, d) for d in items], next_cursor=cursor
+        )
 
     @action("read", scopes=REPO)
     def get_file(self, request: GetFile) -> FileContent:

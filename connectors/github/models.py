@@ -125,6 +125,18 @@ class ListComments(_RepoRequest):
     cursor: Cursor = None
 
 
+class ListRepoComments(_RepoRequest):
+    """The conversation comments of every issue and pull request of a repository, oldest first."""
+
+    since: datetime | None = Field(
+        default=None,
+        description="Only comments created or edited at or after this time, e.g. `2025-03-01T00:00:00Z`; "
+        "omit for all.",
+    )
+    per_page: PerPage = MAX_PAGE
+    cursor: Cursor = None
+
+
 class GetFile(_RepoRequest):
     """The text of one file at a ref."""
 

@@ -6,6 +6,7 @@ import base64
 import binascii
 import hashlib
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 from charter.connectors.github.models import (
@@ -89,6 +90,18 @@ def comment_from(repo: str, number: int, data: dict[str, Any]) -> IssueComment:
         body=data.get("body") or "",
         created_at=data.get("created_at"),
     )
+
+
+def repo_comment_from(repo: str, data: dict[str, Any]) -> IssueComment:
+    """A comment from the repository-wide listing, which names its issue only by `issue_url`."""
+    number = str(data.get("issue_url", "")).rstrip("/").rsplit("/", 1)[-1]
+    return comment_from(repo, int(number) if number.isdigit() else 0, data)
+
+
+def iso_utc(moment: datetime) -> str:
+    """A time as GitHub's `since` takes it: ISO 8601 in UTC (a time without a zone is taken as UTC)."""
+    aware = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return aware.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def repo_of(data: dict[str, Any]) -> str:

@@ -34,10 +34,12 @@ from charter.connectors.gmail.mime import (
 )
 from charter.connectors.gmail.models import (
     GetMessage,
+    GetMessages,
     GetThread,
     Label,
     ListLabels,
     Message,
+    MessageBatch,
     MessageSummary,
     MessageSync,
     ModifyLabels,
@@ -79,6 +81,7 @@ _M = "gmail.users."
 METHODS: dict[str, tuple[str, ...]] = {
     "search_messages": (method_use(_M + "messages.list", "query"), method_use(_M + "messages.get", "body")),
     "get_message": (method_use(_M + "messages.get", "body"),),
+    "get_messages": (method_use(_M + "messages.get", "body"),),
     "get_thread": (method_use(_M + "threads.get", "body"),),
     "list_labels": (_M + "labels.list",),
     "sync_messages": (_M + "history.list", method_use(_M + "messages.get", "body"), _M + "getProfile"),
@@ -140,6 +143,24 @@ class GmailConnector(Connector):
         """Read one message: headers, plain-text and HTML bodies, and the list of attachments."""
         call = self.users.messages().get(userId="me", id=request.message_id, format="full")
         return message_from(self._run(f"message {request.message_id}", call))
+
+    @action("read", scopes=READ)
+    def get_messages(self, request: GetMessages) -> MessageBatch:
+        """Read many messages by id in one call: headers, bodies, attachment lists; gone ids in `missing`."""
+        ids = list(dict.fromkeys(request.message_ids))
+        messages = self.users.messages()
+        calls = [messages.get(userId="me", id=i, format="full") for i in ids]
+        found: list[Json] = []
+        missing: list[str] = []
+        for message_id, result in zip(ids, self.google.batch(calls, "messages of the mailbox"), strict=True):
+            if isinstance(result, BatchFailure):
+                if not isinstance(result.error, NotFound):
+                    raise result.error
+                missing.append(message_id)
+            else:
+                found.append(result)
+        with paused_gc():
+            return MessageBatch(items=[message_from(d) for d in found], missing=missing)
 
     @action("read", scopes=READ)
     def get_thread(self, request: GetThread) -> Thread:

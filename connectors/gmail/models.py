@@ -8,12 +8,14 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from charter.connectors.base import recipient_field
-from charter.schemas import Change, Resource
+from charter.schemas import Change, Page, Resource
 
 CONNECTOR = "gmail"
 # messages.list allows 500; one batch carries 100 message reads, so 100 is one list + one batch.
 DEFAULT_PAGE = 100
 MAX_PAGE = 500
+# One call reads as many messages by id as a search page lists (five batch requests).
+MAX_GET_MANY = 500
 MAX_RECIPIENTS = 100
 MAX_BODY = 200_000
 # Gmail's ids: lowercase hex (messages, threads), `r-…` or `r…` digits (drafts).
@@ -73,6 +75,16 @@ class GetMessage(_Request):
     """One message with its headers, bodies and attachment list."""
 
     message_id: GmailId
+
+
+class GetMessages(_Request):
+    """Several messages by id, each whole, in the order asked (read in batches of 100)."""
+
+    message_ids: list[GmailId] = Field(
+        min_length=1,
+        max_length=MAX_GET_MANY,
+        description="Message ids, e.g. from a search, up to 500; repeats are read once.",
+    )
 
 
 class GetThread(_Request):
@@ -220,6 +232,12 @@ class Message(MessageSummary):
     html: str | None = None
     attachments: list[Attachment] = Field(default_factory=list)
     headers: dict[str, str] = Field(default_factory=dict, description="Other headers, first value each.")
+
+
+class MessageBatch(Page[Message]):
+    """Messages read by id, in the order asked; the ids Gmail no longer has are in `missing`."""
+
+    missing: list[str] = Field(default_factory=list, description="Ids asked for that Gmail does not have.")
 
 
 class Thread(Resource):

@@ -233,6 +233,12 @@ def read_examples(repo: str = REPO) -> dict[str, Example]:
             min_items=2,
             min_pages=2,
         ),
+        "list_repo_comments": Example(
+            {"repo": repo, "per_page": 1},
+            invalid=({"repo": repo, "per_page": 0}, {"repo": repo, "since": "yesterday"}),
+            min_items=2,
+            min_pages=2,
+        ),
         "get_file": Example({"repo": repo, "path": "README.md"}, invalid=({"repo": repo, "path": ""},)),
         "search_issues": Example(
             {"repo": repo, "query": f"repo:{repo} is:issue label:bug", "per_page": 5},

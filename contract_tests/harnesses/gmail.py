@@ -59,6 +59,9 @@ class GmailHarness(GoogleHarness):
                 invalid=({"message_id": "not an id!"},),
                 refused=({"message_id": "18c0ffee00000000"},),
             ),
+            "get_messages": Example(
+                {"message_ids": [message.id]}, invalid=({"message_ids": []}, {"message_ids": ["not an id!"]})
+            ),
             "get_thread": Example({"thread_id": message.thread_id}, invalid=({"thread_id": ""},)),
             "list_labels": Example({}, invalid=({"unexpected": True},)),
             "sync_messages": Example({}, invalid=({"cursor": "x" * 501},)),

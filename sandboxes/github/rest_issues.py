@@ -218,6 +218,28 @@ def list_comments(ctx: Ctx) -> ApiResponse:
     return ApiResponse([render.comment(ctx.base, ctx.state, repo, c) for c in page], headers=links)
 
 
+def list_repo_comments(ctx: Ctx) -> ApiResponse:
+    """GET /repos/{owner}/{repo}/issues/comments: every issue's and pull request's, by ascending id.
+
+    `since` keeps those updated at or after it; `sort` (created, updated) orders by that time,
+    descending unless `direction=asc` (GitHub ignores `direction` without `sort`).
+    """
+    repo = ctx.repo()
+    since = _since(ctx)
+    sort, direction = ctx.query.get("sort"), ctx.query.get("direction")
+    if sort not in (None, "created", "updated"):
+        raise validation_failed("IssueComment", "sort", "invalid")
+    if direction not in (None, "asc", "desc"):
+        raise validation_failed("IssueComment", "direction", "invalid")
+    found = [c for c in repo.comments if since is None or parse_iso(c.updated_at) >= since]
+    found.sort(key=lambda c: c.id)
+    if sort is not None:
+        key = "created_at" if sort == "created" else "updated_at"
+        found.sort(key=lambda c: parse_iso(getattr(c, key)), reverse=direction != "asc")
+    page, links = ctx.paginate(found)
+    return ApiResponse([render.comment(ctx.base, ctx.state, repo, c) for c in page], headers=links)
+
+
 def create_comment(ctx: Ctx) -> ApiResponse:
     """POST /repos/{owner}/{repo}/issues/{number}/comments."""
     repo = ctx.repo()
@@ -328,6 +350,8 @@ REPO = "/repos/{owner}/{repo}"
 ROUTES = [
     Route(f"{REPO}/issues", endpoint(list_issues), methods=["GET"]),
     Route(f"{REPO}/issues", endpoint(create_issue, auth="required"), methods=["POST"]),
+    # Before `issues/{number}`, which would take `comments` for a number.
+    Route(f"{REPO}/issues/comments", endpoint(list_repo_comments), methods=["GET"]),
     Route(f"{REPO}/issues/{{number}}", endpoint(get_issue), methods=["GET"]),
     Route(f"{REPO}/issues/{{number}}", endpoint(update_issue, auth="required"), methods=["PATCH"]),
     Route(f"{REPO}/issues/{{number}}/comments", endpoint(list_comments), methods=["GET"]),

@@ -146,10 +146,10 @@ def test_a_missed_target_is_printed_as_missed() -> None:
 
 
 def test_the_command_line_selects_and_sizes_the_google_benchmarks() -> None:
-    options, _ = cli.parse_options(["--only", "google", "--messages", "50", "--events", "20"])
+    options, _, _ = cli.parse_options(["--only", "google", "--messages", "50", "--events", "20"])
     assert (options.only, options.messages, options.events) == ("google", 50, 20)
     assert options.command() == ".venv/bin/python -m benchmarks --messages 50 --events 20 --only google"
-    quick, _ = cli.parse_options(["--quick", "--only", "google"])
+    quick, _, _ = cli.parse_options(["--quick", "--only", "google"])
     assert quick.command() == ".venv/bin/python -m benchmarks --quick --only google"
     assert (quick.messages, quick.events) == (Options.quick().messages, Options.quick().events)
     with pytest.raises(SystemExit):

@@ -104,8 +104,8 @@ def test_json_output_carries_figures_summary_and_command(
 
 
 def test_command_line_sizes_are_validated_and_echoed_in_the_command() -> None:
-    assert cli.parse_options(["--quick", "--json"]) == (QUICK, True)
-    options, as_json = cli.parse_options(["--calls", "40", "--latency-ms", "5"])
+    assert cli.parse_options(["--quick", "--json"]) == (QUICK, True, False)
+    options, as_json, _ = cli.parse_options(["--calls", "40", "--latency-ms", "5"])
     assert not as_json
     assert options.command() == ".venv/bin/python -m benchmarks --calls 40 --latency-ms 5"
     assert Options().command() == ".venv/bin/python -m benchmarks"

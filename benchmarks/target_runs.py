@@ -1,0 +1,334 @@
+"""Measuring the performance targets: the agent runtime's fixed cost, the audit log, bulk reads, syncs.
+
+Every ratio is Charter against a floor timed in the same process, interleaved round by round, the
+median of the rounds taken: the machine may be shared, and drift hits both sides alike.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from benchmarks import floors
+from benchmarks.google_rig import BULK_QUERY
+from benchmarks.remote_rigs import RemoteGitHubRig, RemoteGoogleRig
+from benchmarks.rig import BACKLOG, WEB, call_ok
+from benchmarks.targets import Target
+from charter.agents import Toolkit
+from charter.auth.audit import AuditLog
+from charter.auth.home import CharterHome
+from charter.connectors.github import GetIssue
+
+Work = Callable[[], object]
+
+
+def median_ms(work: Work, times: int) -> float:
+    """The median wall time of `times` runs of `work`, in milliseconds."""
+    samples = []
+    for _ in range(times):
+        started = time.perf_counter()
+        work()
+        samples.append(time.perf_counter() - started)
+    return statistics.median(samples) * 1000
+
+
+def interleaved(contenders: dict[str, Work], rounds: int) -> dict[str, tuple[float, float]]:
+    """Each contender run once per round, in turn; (median wall s, median process CPU s) per contender."""
+    walls: dict[str, list[float]] = {name: [] for name in contenders}
+    cpus: dict[str, list[float]] = {name: [] for name in contenders}
+    for work in contenders.values():
+        work()  # connections opened, caches warm
+    for _ in range(rounds):
+        for name, work in contenders.items():
+            cpu, wall = time.process_time(), time.perf_counter()
+            work()
+            walls[name].append(time.perf_counter() - wall)
+            cpus[name].append(time.process_time() - cpu)
+    return {n: (statistics.median(walls[n]), statistics.median(cpus[n])) for n in contenders}
+
+
+# -- 1. the fixed cost of a call, and the audit log ------------------------------------------
+
+
+def fsync_ms(directory: Path, times: int = 200) -> float:
+    """The median cost of one fsync of a small append in `directory`: what durability costs at least."""
+    fd, name = tempfile.mkstemp(dir=directory)
+    try:
+        samples = []
+        for _ in range(times):
+            os.write(fd, b"x" * 400)
+            started = time.perf_counter()
+            os.fsync(fd)
+            samples.append(time.perf_counter() - started)
+        return statistics.median(samples) * 1000
+    finally:
+        os.close(fd)
+        os.unlink(name)
+
+
+def call_cost(rig: RemoteGitHubRig, calls: int) -> list[Target]:
+    """Toolkit.call against the bare connector on the same read, median of interleaved single calls."""
+    connector, kit = rig.connector(), rig.toolkit()
+    request = GetIssue(repo=WEB, number=1)
+    args = {"repo": WEB, "number": 1}
+    bare: list[float] = []
+    agent: list[float] = []
+    for _ in range(3):
+        connector.read(request), call_ok(kit, "github_get_issue", args)
+    for _ in range(calls):
+        bare.append(median_ms(lambda: connector.read(request), 1))
+        agent.append(median_ms(lambda: call_ok(kit, "github_get_issue", args), 1))
+    extra = statistics.median(agent) - statistics.median(bare)
+    sync = fsync_ms(rig.home.path)
+    return [
+        Target(
+            1,
+            "Toolkit.call fixed cost on SQLite (median, durable audit)",
+            extra,
+            0.3,
+            "ms",
+            f"connector.read alone ({statistics.median(bare):.2f} ms, same read, 0 ms latency)",
+            note=f"one fsync here costs {sync:.2f} ms (median), and each call's audit entry is synced",
+        )
+    ]
+
+
+def audit_rates(home: CharterHome, entries: int) -> dict[int, float]:
+    """Audit entries appended per second by 1, 2, 4 and 8 threads sharing one log."""
+    log = AuditLog(home, sinks=[])
+    rates: dict[int, float] = {}
+    for threads in (1, 2, 4, 8):
+        each = max(1, entries // threads)
+
+        def work(each: int = each) -> None:
+            for i in range(each):
+                log.record(actor="agent", subject="mona", action="bench", args={"i": i}, outcome="ok")
+
+        pool = [threading.Thread(target=work) for _ in range(threads)]
+        started = time.perf_counter()
+        for t in pool:
+            t.start()
+        for t in pool:
+            t.join()
+        rates[threads] = each * threads / (time.perf_counter() - started)
+    report = log.verify()
+    if not report.ok:
+        raise RuntimeError(f"the audit chain broke during the benchmark: {report.problem}")
+    return rates
+
+
+def audit_targets(home: CharterHome, entries: int) -> list[Target]:
+    rates = audit_rates(home, entries)
+    sync = fsync_ms(home.path)
+    shown = ", ".join(f"{n}: {r:,.0f}/s" for n, r in rates.items())
+    return [
+        Target(
+            1,
+            "audit appends with 8 threads (SQLite, synced)",
+            rates[8],
+            5000,
+            "/s",
+            f"absolute; threads {shown}",
+            higher_is_better=True,
+            note=f"fsync {sync:.2f} ms here; a group of entries shares one",
+        ),
+        Target(
+            1,
+            "audit scaling, 8 threads / 1 thread",
+            rates[8] / rates[1],
+            2.0,
+            "x",
+            "the same log appended by one thread",
+            higher_is_better=True,
+        ),
+    ]
+
+
+# -- 2 and 3. bulk reads against the floors ---------------------------------------------------
+
+
+def _token(rig: Any, connection: str) -> str:
+    return str(rig.vault.credentials(connection).access_token())
+
+
+def github_bulk(rig: RemoteGitHubRig, latency_ms: float, rounds: int) -> list[Target]:
+    """1,000 issues and their comments: Toolkit listings against two httpx listings at 100 a page."""
+    kit = rig.toolkit()
+    http = floors.client(rig.remote.url, _token(rig, rig.connection_id))
+
+    def charter() -> int:
+        return _all(kit, "github_list_issues", {"repo": BACKLOG, "per_page": 100}) + _all(
+            kit, "github_list_repo_comments", {"repo": BACKLOG, "per_page": 100}
+        )
+
+    def floor() -> int:
+        return floors.github_issues_with_comments(http, BACKLOG)
+
+    rig.set_latency(latency_ms / 1000)
+    try:
+        if charter() != floor():
+            raise RuntimeError("Charter and the floor read different numbers of issues and comments")
+        timed = interleaved({"charter": charter, "floor": floor}, rounds)
+        requests = rig.measure(charter).requests
+    finally:
+        rig.set_latency(0)
+    ratio = timed["charter"][0] / timed["floor"][0]
+    name = f"GitHub issues with comments at {latency_ms:g} ms"
+    floor_text = "httpx: issues and repository comments listings, 100 a page"
+    return [
+        Target(2, name, ratio, 1.15, "x", floor_text),
+        Target(
+            2, "GitHub issues with comments: requests", requests, 30, "requests", "issues/100 + comments/100"
+        ),
+    ]
+
+
+def gmail_bulk(rig: RemoteGoogleRig, latency_ms: float, rounds: int) -> list[Target]:
+    """500 messages with bodies: search + get_messages through the Toolkit against list + full batches."""
+    kit = rig.toolkit()
+    http = floors.client(rig.remote.url, _token(rig, rig.gmail_connection))
+
+    def search() -> list[str]:
+        data = call_ok(kit, "gmail_search_messages", {"query": BULK_QUERY, "page_size": 500})
+        return [item["data"]["id"] for item in data["items"]]
+
+    ids = search()
+
+    def get_many() -> int:
+        return len(call_ok(kit, "gmail_get_messages", {"message_ids": ids})["items"])
+
+    contenders: dict[str, Work] = {
+        "charter": lambda: len(call_ok(kit, "gmail_get_messages", {"message_ids": search()})["items"]),
+        "floor": lambda: floors.gmail_full_messages(http, floors.gmail_ids(http, BULK_QUERY)),
+        "get_many": get_many,
+        "floor_batches": lambda: floors.gmail_full_messages(http, ids),
+    }
+    if contenders["charter"]() != contenders["floor"]() or get_many() != len(ids):
+        raise RuntimeError("Charter and the floor read different numbers of whole messages")
+    rig.set_latency(latency_ms / 1000)
+    try:
+        timed = interleaved(contenders, rounds)
+        requests = rig.measure(contenders["charter"]).requests
+    finally:
+        rig.set_latency(0)
+    n = len(ids)
+    return [
+        Target(
+            2,
+            f"Gmail {n} messages with bodies (search + get_messages) at {latency_ms:g} ms",
+            timed["charter"][0] / timed["floor"][0],
+            1.3,
+            "x",
+            "httpx: messages.list at 500, then messages.get format=full in batches of 100",
+            note=f"{requests} requests against the floor's {1 + -(-n // 100)}: the search also batches the "
+            "summaries an agent chooses from",
+        ),
+        Target(
+            2,
+            f"Gmail get_messages of {n} ids at {latency_ms:g} ms",
+            timed["get_many"][0] / timed["floor_batches"][0],
+            1.3,
+            "x",
+            "httpx: the same ids, format=full, batches of 100",
+        ),
+    ]
+
+
+def calendar_bulk(rig: RemoteGoogleRig, latencies: tuple[float, ...], rounds: int) -> list[Target]:
+    """Every generated event through the Toolkit against one httpx listing at 2,500 a page."""
+    kit = rig.toolkit()
+    http = floors.client(rig.remote.url, _token(rig, rig.calendar_connection))
+    start = rig.bulk_events_from().isoformat()
+
+    def charter() -> int:
+        return _all(kit, "calendar_list_events", {"time_min": start})
+
+    def floor() -> int:
+        return floors.calendar_events(http, start)
+
+    out: list[Target] = []
+    limits = {20.0: 1.25, 100.0: 1.1}
+    for latency in latencies:
+        rig.set_latency(latency / 1000)
+        try:
+            if charter() != floor():
+                raise RuntimeError("Charter and the floor read different numbers of events")
+            timed = interleaved({"charter": charter, "floor": floor}, rounds)
+        finally:
+            rig.set_latency(0)
+        out.append(
+            Target(
+                3,
+                f"Calendar {rig.events} events at {latency:g} ms",
+                timed["charter"][0] / timed["floor"][0],
+                limits.get(latency, 1.25),
+                "x",
+                "httpx: events.list at 2,500 a page",
+            )
+        )
+        if latency == latencies[0]:
+            per_item = (timed["charter"][1] - timed["floor"][1]) / rig.events * 1e6
+            out.append(
+                Target(
+                    3,
+                    "Calendar: Charter's own CPU per event",
+                    per_item,
+                    15,
+                    "us",
+                    "process CPU beside the floor's, sandbox in its own process",
+                )
+            )
+    return out
+
+
+def _all(kit: Toolkit, tool: str, args: dict[str, object]) -> int:
+    seen, cursor = 0, None
+    while True:
+        data = call_ok(kit, tool, args | ({"cursor": cursor} if cursor else {}))
+        seen += len(data["items"])
+        cursor = data.get("next_cursor")
+        if not cursor:
+            return seen
+
+
+# -- 4. a repeat sync with nothing changed ----------------------------------------------------
+
+
+def repeat_syncs(github: RemoteGitHubRig, google: RemoteGoogleRig) -> list[Target]:
+    """Requests of a second read when nothing changed: GitHub's listing (a 304), Gmail and Calendar syncs."""
+    kit_gh, kit_g = github.toolkit(), google.toolkit()
+    call_ok(kit_gh, "github_list_issues", {"repo": WEB})
+    mail = call_ok(kit_g, "gmail_sync_messages", {})["data"]["cursor"]
+    events = call_ok(kit_g, "calendar_sync_events", {})
+    token = _sync_token(kit_g, events)
+    counts = {
+        "GitHub open issues (conditional)": github.measure(
+            lambda: call_ok(kit_gh, "github_list_issues", {"repo": WEB})
+        ).requests,
+        "Gmail sync_messages": google.measure(
+            lambda: call_ok(kit_g, "gmail_sync_messages", {"cursor": mail})
+        ).requests,
+        "Calendar sync_events": google.measure(
+            lambda: call_ok(kit_g, "calendar_sync_events", {"sync_token": token})
+        ).requests,
+    }
+    return [
+        Target(4, f"repeat with no change: {name}", float(n), 1, "requests", "one request")
+        for name, n in counts.items()
+    ]
+
+
+def _sync_token(kit: Toolkit, first: dict[str, Any]) -> str:
+    data = first
+    while data.get("next_cursor"):
+        data = call_ok(kit, "calendar_sync_events", {"cursor": data["next_cursor"]})
+    token = data.get("next_sync_token") or (data.get("data") or {}).get("next_sync_token")
+    if not isinstance(token, str):
+        raise RuntimeError("Calendar's sync gave no sync token")
+    return token
