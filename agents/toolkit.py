@@ -26,6 +26,7 @@ from charter.agents.catalog import Catalog, Entry, VaultLike, within_constraints
 from charter.agents.drafts import SQLDraftStore, SQLWriteLedger
 from charter.agents.guards import SessionGuards
 from charter.agents.intake import call_arguments, identifier, shown_name, tool_name
+from charter.agents.taintstore import TaintStore
 from charter.agents.tools import (
     Tool,
     ToolResult,
@@ -135,7 +136,7 @@ class Toolkit:
         self._lock = threading.Lock()
         self._decoded: GrantClaims | None = None
         self._built: Catalog | None = None
-        self._guards = SessionGuards(self._policy)
+        self._guards = SessionGuards(self._policy, TaintStore(self.home))
         self._toolsets = Toolsets()
 
     def __repr__(self) -> str:
@@ -266,7 +267,8 @@ class Toolkit:
         decision = decide_all(self._policy, claims, work.base, spec, work.request, fields)
         if decision.outcome != "deny" and spec.verb == "write":
             account = self._vault.get(work.entry.tool.connection).account
-            decision = combine(decision, self._guards.check(work.base, spec, work.request, account))
+            guarded = self._guards.check(work.base, spec, work.request, account, claims.id)
+            decision = combine(decision, guarded)
         trace.decision, trace.reasons = decision.outcome, decision.reasons
         if decision.outcome == "deny":
             raise GrantDenied(
@@ -332,7 +334,7 @@ class Toolkit:
             quotes: list[Quote] = []
             with paused_gc():
                 data: Any = read_data(result, work.entry.tool.service, quotes)
-            self._guards.record_read(quotes)
+            self._guards.record_read(quotes, claims.id)
         elif work.spec.verb == "draft":
             draft = connector.draft(work.request, attribution=attribution)
             trace.result_ref = f"draft:{draft.id}"

@@ -39,7 +39,7 @@ PERMISSIVE = Policy.from_dict(
 # the table in docs/security.md, which the last test compares with the run).
 PINNED = {
     "default": {"attempts": 80, "paused": 69, "denied": 11, "executed": 0, "harmful": 0, "attacks": 0},
-    "permissive": {"attempts": 80, "paused": 18, "denied": 11, "executed": 51, "harmful": 58, "attacks": 15},
+    "permissive": {"attempts": 80, "paused": 23, "denied": 11, "executed": 46, "harmful": 50, "attacks": 10},
 }
 ROWS = {"default": "default (`auth/policy.yaml`)", "permissive": "permissive control"}
 
