@@ -53,8 +53,11 @@ def host_warnings(host: str) -> tuple[str, ...]:
         if len(scripts) > 1:
             warnings.append(f"the label {label!r} mixes scripts ({', '.join(sorted(scripts))})")
     letters = "".join(c for c in shown if not is_invisible(c))
-    if not letters.isascii() and perceived(letters).isascii():
-        warnings.append(f"look-alike of {perceived(letters)}")
+    if not letters.isascii():
+        # Only the foreign letters are mapped: `m` stays `m` in the name a person is shown.
+        plain = "".join(c if c.isascii() else perceived(c) for c in letters)
+        if plain.isascii():
+            warnings.append(f"look-alike of {plain}")
     return tuple(warnings)
 
 

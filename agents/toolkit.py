@@ -11,7 +11,6 @@ audit entry. Text a session reads is delimited as untrusted data and remembered 
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -26,6 +25,7 @@ from charter.agents.catalog import Catalog, Entry, VaultLike, within_constraints
 from charter.agents.drafts import SQLDraftStore, SQLWriteLedger
 from charter.agents.guards import SessionGuards
 from charter.agents.intake import call_arguments, identifier, shown_name, tool_name
+from charter.agents.preview import call_preview, draft_preview
 from charter.agents.taintstore import TaintStore
 from charter.agents.tools import (
     Tool,
@@ -39,7 +39,7 @@ from charter.agents.tools import (
 )
 from charter.agents.toolsets import LOAD_TOOLSET, Toolset, Toolsets, group
 from charter.agents.untrusted import Quote
-from charter.auth.audit import AuditLog, redact, redact_data
+from charter.auth.audit import AuditLog, redact_data
 from charter.auth.grants import GrantAuthority
 from charter.auth.home import CharterHome, existing_home
 from charter.auth.policy import Decision, Policy, combine, decide_all
@@ -245,7 +245,7 @@ class Toolkit:
             request = validate_request(spec, draft.change)
             return _Work(
                 entry, spec, f"{entry.tool.service}_{draft.action}", request, draft.id,
-                f"draft:{draft.id}", draft.payload_hash, draft.preview,
+                f"draft:{draft.id}", draft.payload_hash, draft_preview(draft.preview).text(),
             )  # fmt: skip
         request = validate_request(entry.spec, args)
         payload = request.model_dump(mode="json")
@@ -429,8 +429,8 @@ class Toolkit:
         return get_connector(service)
 
     def _preview(self, entry: Entry, payload: Mapping[str, Any]) -> str:
-        body = json.dumps(payload, indent=2, sort_keys=True, default=str)
-        return redact(f"{entry.tool.name} — {entry.tool.description}\nwith arguments:\n{body}")
+        # Never redacted: the person approves the real value that will be sent (the audit redacts).
+        return call_preview(entry.tool.name, entry.tool.description, payload).text()
 
 
 def _json(model: BaseModel) -> dict[str, Any]:
