@@ -25,8 +25,9 @@ from charter.agents.catalog import Catalog, Entry, VaultLike, within_constraints
 from charter.agents.drafts import SQLDraftStore, SQLWriteLedger
 from charter.agents.guards import SessionGuards
 from charter.agents.intake import call_arguments, identifier, shown_name, tool_name
-from charter.agents.preview import call_preview, draft_preview
+from charter.agents.preview import call_preview, draft_preview, visible
 from charter.agents.taintstore import TaintStore
+from charter.agents.targets import describe_target
 from charter.agents.tools import (
     Tool,
     ToolResult,
@@ -290,13 +291,21 @@ class Toolkit:
             subject=claims.subject,
             tool=tool,
             args=cast(dict[str, Any], trace.args) if work.entry.spec is None else _json(work.request),
-            preview=work.preview,
+            preview=self._described(work),
             reasons=trace.reasons,
             ttl=self._policy.approval_ttl,
             payload_hash=work.payload_hash,
         )
         trace.approval_id = approval.id
         return paused(tool, approval)
+
+    def _described(self, work: _Work) -> str:
+        """The preview, with the object a direct write changes named as a person knows it."""
+        if work.entry.spec is None:
+            return work.preview
+        connector = self._catalog().connector(work.entry.tool.connection)
+        lines = describe_target(connector, work.request)
+        return f"{work.preview}\n\n{visible(chr(10).join(lines))[0]}" if lines else work.preview
 
     def _run_approved(
         self, trace: _Trace, claims: GrantClaims, work: _Work, approval: ApprovalRequest

@@ -26,6 +26,7 @@ from charter.agents.preview import visible as shown
 from charter.auth.grants import GrantAuthority
 from charter.auth.home import CharterHome
 from charter.auth.policy import Decision, Policy
+from charter.connectors.base import Connector
 from charter.connectors.credentials import Credentials
 from charter.contract_tests.harness import ContractHarness
 
@@ -75,6 +76,26 @@ class _NoGuards:
         return Decision("allow", ("guards off (control)",))
 
 
+def _one_instance(cls: type[Connector]) -> type[Connector]:
+    """`cls`, made once: every case's Toolkit gets the same connector (a Google client loads its CA
+    bundle when it is made, which would otherwise dominate the set's run time)."""
+
+    class Shared(cls):  # type: ignore[valid-type,misc]
+        made: Connector | None = None
+
+        def __new__(kind, *args: Any, **kwargs: Any) -> Connector:
+            if kind.made is None:
+                kind.made = super().__new__(kind)
+            return kind.made
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            if not getattr(self, "_made", False):
+                super().__init__(*args, **kwargs)
+                self._made = True
+
+    return Shared
+
+
 @dataclass
 class _Lab:
     """One service's sandbox, a home and a connection to it; a new grant (so new taint) per case."""
@@ -87,8 +108,11 @@ class _Lab:
     cases: int = 0
     # The home's stores, made once: each case only issues a new grant (a grant's taint is its own).
     parts: dict[str, Any] = field(default_factory=dict)
+    shared: type[Connector] = Connector
+    control: Toolkit | None = None
 
     def __post_init__(self) -> None:
+        self.shared = _one_instance(self.channel.harness.connector_cls)
         audit = AuditLog(self.home)
         self.parts = {
             "audit": audit,
@@ -102,7 +126,14 @@ class _Lab:
         write = f"{self.channel.service}_{self.channel.write('', 0)[0]}"
         policy = Policy.from_dict({"rules": [{"outcome": "allow", "actions": [write]}]})
         grant = self.parts["authority"].issue("mona", "lab-bot", (self.connection,), ("read", "write"))
-        kit = Toolkit(grant.token, home=self.home, vault=self.vault, policy=policy, **self.parts)
+        kit = Toolkit(
+            grant.token,
+            home=self.home,
+            vault=self.vault,
+            policy=policy,
+            connectors={self.channel.service: self.shared},
+            **self.parts,
+        )
         if not guards:
             kit._guards = _NoGuards()  # type: ignore[assignment]
         return kit
@@ -113,7 +144,10 @@ class _Lab:
         n, service = self.cases, self.channel.service
         action, args = self.channel.seed(read, n)
         ident = seed(self.harness.connector(self.harness.credentials()), action, args)
-        kit = self.kit(guards)
+        # The control needs no taint of its own: one Toolkit with the guards off serves every case.
+        if not guards:
+            self.control = self.control or self.kit(False)
+        kit = self.kit(True) if guards else self.control
         tool, read_args = self.channel.read(args["path"] if service == "sharepoint" else ident)
         got = kit.call(f"{service}_{tool}", read_args)
         assert got.ok, got.error
