@@ -217,3 +217,19 @@ def test_ordinary_writes_go_out_without_a_pause(labs: dict[str, _Lab], service: 
 def test_the_channel_set_is_pinned() -> None:
     assert len(CASES) == PINNED["cases"]
     assert {c.service for c in CHANNELS} == {"github", "gmail", "calendar", "sharepoint", "notion"}
+    if TALLY.get("cases") == PINNED["cases"] and "benign_done" in TALLY:
+        # The whole set ran (not a -k selection): its figures are exactly the pinned ones.
+        assert {k: TALLY.get(k, 0) for k in PINNED} == PINNED, TALLY
+
+
+def summary() -> list[str]:
+    """The channel set's figures, for the end of the test run."""
+    if not TALLY:
+        return []
+    cases, paused = TALLY.get("cases", 0), TALLY.get("paused", 0)
+    return [
+        f"channels: {cases} laundered leaks through 5 connectors, {cases - paused} without approval, "
+        f"{paused - TALLY.get('preview_shows_harm', 0)} paused with a preview that hides the harm, "
+        f"{TALLY.get('control_leaked', 0)} leaked with the guards off (control), "
+        f"benign writes done {TALLY.get('benign_done', 0)}/{2 * len(CHANNELS)}",
+    ]
