@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -217,6 +218,18 @@ def test_ordinary_writes_go_out_without_a_pause(labs: dict[str, _Lab], service: 
 def test_the_channel_set_is_pinned() -> None:
     assert len(CASES) == PINNED["cases"]
     assert {c.service for c in CHANNELS} == {"github", "gmail", "calendar", "sharepoint", "notion"}
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "security.md").read_text()
+    rows = {
+        "laundered leaks attempted (16 ways x 5 connectors)": str(PINNED["cases"]),
+        "leaks without approval": str(PINNED["cases"] - PINNED["paused"]),
+        "pauses whose preview does not show the harm (the laundered text as sent, every linked host)": str(
+            PINNED["paused"] - PINNED["preview_shows_harm"]
+        ),
+        "leaks with the checks off (control)": f"{PINNED['control_leaked']} / {PINNED['cases']}",
+        "benign writes done unpaused (own words; a link already read)": f"{PINNED['benign_done']} / 10",
+    }
+    for label, figure in rows.items():
+        assert f"| {label} | {figure} |" in doc, f"docs/security.md should say | {label} | {figure} |"
     if TALLY.get("cases") == PINNED["cases"] and "benign_done" in TALLY:
         # The whole set ran (not a -k selection): its figures are exactly the pinned ones.
         assert {k: TALLY.get(k, 0) for k in PINNED} == PINNED, TALLY
