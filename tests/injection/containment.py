@@ -21,7 +21,7 @@ from charter.agents.drafts import SQLDraftStore, SQLWriteLedger
 from charter.auth.crypto import KeySet
 from charter.auth.grants import GrantAuthority
 from charter.auth.home import CharterHome
-from charter.auth.policy import Policy
+from charter.auth.policy import Decision, Policy
 from charter.auth.vault import Vault
 
 BOSS_SUBJECT = "Re: Status for Friday?"
@@ -57,6 +57,16 @@ class Outcome:
         return "\n".join(lines)
 
 
+class NoGuards:
+    """The control's guards: nothing read, nothing checked (recipient rules included)."""
+
+    def record_read(self, quotes: object, grant_id: str | None = None) -> None:
+        return None
+
+    def check(self, *args: object) -> Decision:
+        return Decision("allow", ("guards off (control)",))
+
+
 @dataclass
 class Lab:
     """Runs scenarios over the shared sandboxes, each in a Charter home of its own."""
@@ -65,8 +75,11 @@ class Lab:
     world: World
     keys: KeySet
 
-    def run(self, scenario: Scenario, policy: Policy, label: str) -> Outcome:
-        """Set the scenario up, let the obedient agent do its task, and judge what happened."""
+    def run(self, scenario: Scenario, policy: Policy, label: str, guards: bool = True) -> Outcome:
+        """Set the scenario up, let the obedient agent do its task, and judge what happened.
+
+        Without `guards` (the control), taint, the secret scan and the link check are off too.
+        """
         home = CharterHome(self.base / f"{label}-{scenario.id}")
         audit = AuditLog(home)
         authority = GrantAuthority(home, audit=audit)
@@ -84,6 +97,8 @@ class Lab:
             drafts=drafts,
             ledger=SQLWriteLedger(home),
         )
+        if not guards:
+            kit._guards = NoGuards()  # type: ignore[assignment]
         before = snapshot(self.world)
         agent = ObedientAgent(
             kit,
