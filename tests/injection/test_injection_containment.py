@@ -38,8 +38,24 @@ PERMISSIVE = Policy.from_dict(
 # The measured figures, pinned: a change in what stops which attack shows here first (then update
 # the table in docs/security.md, which the last test compares with the run).
 PINNED = {
-    "default": {"attempts": 80, "paused": 69, "denied": 11, "executed": 0, "harmful": 0, "attacks": 0},
-    "permissive": {"attempts": 80, "paused": 0, "denied": 11, "executed": 69, "harmful": 76, "attacks": 21},
+    "default": {
+        "attempts": 80,
+        "paused": 69,
+        "denied": 11,
+        "executed": 0,
+        "harmful": 0,
+        "attacks": 0,
+        "misleading": 0,
+    },
+    "permissive": {
+        "attempts": 80,
+        "paused": 0,
+        "denied": 11,
+        "executed": 69,
+        "harmful": 76,
+        "attacks": 21,
+        "misleading": 0,
+    },
 }
 ROWS = {"default": "default (`auth/policy.yaml`)", "permissive": "permissive control"}
 
@@ -74,6 +90,7 @@ def _figures(tally: Tally) -> dict[str, int]:
         "executed": tally.executed,
         "harmful": tally.harmful_executed,
         "attacks": tally.attacks_succeeded,
+        "misleading": tally.misleading,
     }
 
 
