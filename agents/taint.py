@@ -1,16 +1,23 @@
-"""Taint: what a session read, remembered as fingerprints, so a write that quotes it can be caught.
+"""Taint: what a grant's sessions read, remembered as fingerprints, so a write that carries it is caught.
 
-Text read from a service (bodies, comments, titles, descriptions) is third-party content. When an
-agent copies it into an external write, a person should look first: that is how an injected
-"forward this to …" reaches the outside. The tracker remembers text as hashes only:
+Text read from a service (bodies, comments, titles, file contents) is third-party content, and some
+of it is secret. When an agent copies it into a write, a person should look first: that is how an
+injected "forward this to …" reaches the outside. The tracker compares perceived text
+(`charter.agents.textnorm`: invisible characters dropped, look-alike letters mapped to their TR39
+skeleton, case folded), in every string of a write and in what those strings hide in base64, hex,
+URL-encoding, quoted-printable or tag characters, nested up to twice. It remembers, as hashes only:
 
-- word shingles (runs of `SHINGLE_WORDS` normalised words), winnowed so that any run of at least
+- word shingles (runs of `SHINGLE_WORDS` words), winnowed so that any run of at least
   `quote_words` words shared by a read and a later argument is always detected;
-- long single tokens (keys, codes, secrets) of at least `token_chars` letters and digits.
+- secret-shaped tokens (a key, a code, a file whose whole content is one short token) as their
+  five-character pieces over letters and digits only, so re-spaced, re-punctuated or split copies
+  match; pieces that went out in earlier writes of the grant count too, so a secret sent a few
+  characters per call is caught once more than half of it has gone out.
 
-Hashing waits until a write is checked, since reads are many and checks few; the texts waiting
-meanwhile are bounded by `max_pending_chars`, beyond which the oldest are hashed at once. Memory is
-bounded: at most `max_fingerprints` hashes, the oldest forgotten first.
+With a `TaintStore`, fingerprints belong to the grant and outlive the session: a second session or
+process sees what the first one read (a chain that stores text in one session and posts it in the
+next). Hashing waits until a write is checked; the texts waiting meanwhile are bounded by
+`max_pending_chars`. Memory is bounded: at most `max_fingerprints` hashes, the oldest forgotten first.
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ from __future__ import annotations
 import html
 import re
 import threading
-import unicodedata
+import zlib
 from collections import OrderedDict, deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -26,33 +33,59 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from charter.agents.links import hosts
+from charter.agents.taintstore import Secret, TaintStore
+from charter.agents.textnorm import compact, decodings, perceived
 from charter.agents.untrusted import Quote
 
 SHINGLE_WORDS = 6
 MAX_TEXT_CHARS = 200_000
+PIECE = 5
+MIN_SECRET = 6
+SOURCES_KEPT = 4
 _WORD = re.compile(r"\w+")
+# Addresses, links and dates are shared on purpose; they are weighed as recipients and links.
+_NOT_SECRET = re.compile(r"^(?:[a-z][\w+.-]*://|www\.|mailto:)|@|^\d{4}-\d\d-\d\d", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
 class TaintHit:
-    """An argument that carries text read earlier in the session, and where that text came from."""
+    """An argument that carries text read earlier, and where that text came from."""
 
     field: str
     sources: tuple[str, ...]
+    kind: str = "quote"
 
     def reason(self) -> str:
         more = f" (and {len(self.sources) - 1} more)" if len(self.sources) > 1 else ""
-        return f"the {self.field} quotes text read from {self.sources[0]}{more}"
+        if self.kind == "pieces":
+            what = "completes, with earlier writes, a secret-shaped token read from"
+        elif self.kind == "token":
+            what = "carries a secret-shaped token read from"
+        else:
+            what = "quotes text read from"
+        return f"the {self.field} {what} {self.sources[0]}{more}"
+
+
+def stable_hash(text: str) -> int:
+    """A 63-bit hash that is the same in every process (fingerprints are stored and shared)."""
+    raw = text.encode("utf-8", "surrogatepass")
+    return (zlib.crc32(raw) << 31) ^ zlib.adler32(raw)
+
+
+def _variants(text: str) -> list[str]:
+    # Services escape some text as HTML (Gmail snippets say `I&#39;ll`); whoever quotes it writes `'`.
+    kept = html.unescape(text[:MAX_TEXT_CHARS])
+    return [kept, *decodings(kept)]
 
 
 def _words(text: str) -> list[str]:
-    # Services escape some text as HTML (Gmail snippets say `I&#39;ll`); whoever quotes it writes `'`.
-    plain = html.unescape(text[:MAX_TEXT_CHARS])
-    return _WORD.findall(unicodedata.normalize("NFKC", plain).casefold())
+    return _WORD.findall(perceived(text))
 
 
 def _shingles(words: list[str]) -> list[int]:
-    return [hash(" ".join(words[i : i + SHINGLE_WORDS])) for i in range(len(words) - SHINGLE_WORDS + 1)]
+    last = len(words) - SHINGLE_WORDS + 1
+    return [stable_hash(" ".join(words[i : i + SHINGLE_WORDS])) for i in range(last)]
 
 
 def _winnow(hashes: list[int], window: int) -> set[int]:
@@ -60,6 +93,33 @@ def _winnow(hashes: list[int], window: int) -> set[int]:
     if len(hashes) <= window:
         return {min(hashes)} if hashes else set()
     return {min(hashes[i : i + window]) for i in range(len(hashes) - window + 1)}
+
+
+def _pieces(letters: str) -> set[int]:
+    return {stable_hash(letters[i : i + PIECE]) for i in range(len(letters) - PIECE + 1)}
+
+
+def _host_print(host: str) -> int:
+    return stable_hash(f"host:{host.lower()}")
+
+
+def _mixed(word: str) -> bool:
+    return sum(c.isdigit() for c in word) >= 2 and sum(c.isalpha() for c in word) >= 2
+
+
+def secret_tokens(text: str, token_chars: int) -> list[str]:
+    """The secret-shaped tokens of `text`, letters and digits only: long tokens, mixed short ones."""
+    words = text.split()
+    found: list[str] = []
+    if len(words) == 1 and not _NOT_SECRET.search(words[0]) and _mixed(words[0]):
+        found.append(compact(words[0]))  # a file or field whose whole content is one short token
+    for word in words if len(words) > 1 else ():
+        if _NOT_SECRET.search(word):
+            continue
+        letters = compact(word)
+        if len(letters) >= token_chars or (len(letters) >= 10 and _mixed(word)):
+            found.append(letters)
+    return [t for t in found if len(t) >= MIN_SECRET]
 
 
 def _strings(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
@@ -74,7 +134,7 @@ def _strings(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
 
 
 class TaintTracker:
-    """The fingerprints of what one Toolkit read; `check` finds them again in a write's arguments."""
+    """The fingerprints of what a grant read; `check` finds them again in a write's arguments."""
 
     def __init__(
         self,
@@ -83,30 +143,60 @@ class TaintTracker:
         token_chars: int = 24,
         max_fingerprints: int = 100_000,
         max_pending_chars: int = 4_000_000,
+        store: TaintStore | None = None,
+        grant_id: str | None = None,
     ) -> None:
         self._window = max(1, quote_words - SHINGLE_WORDS + 1)
         self._token_chars = token_chars
         self._max = max_fingerprints
-        self._seen: OrderedDict[int, str] = OrderedDict()
+        self._seen: OrderedDict[int, tuple[str, ...]] = OrderedDict()
+        self._secrets: dict[int, tuple[frozenset[int], str]] = {}
+        self._index: dict[int, set[int]] = {}
+        self._out: set[int] = set()
         self._lock = threading.Lock()
-        # Reads are many and tainted-write checks few: texts are fingerprinted when a check needs them,
-        # or, oldest first, when more than `max_pending_chars` wait (memory stays bounded, none dropped).
+        self._store = store if grant_id else None
+        self._grant = grant_id or ""
         self._pending: deque[Quote] = deque()
         self._pending_chars = 0
         self._max_pending_chars = max_pending_chars
+        if self._store is not None:
+            prints, secrets, out = self._store.load(self._grant)
+            self._remember(prints, secrets)
+            self._out = out
 
     def __len__(self) -> int:
         self._drain()
-        return len(self._seen)
+        return len(self._seen) + len(self._secrets)
 
     def record_text(self, text: str, source: str) -> None:
         """Remember `text`, read from `source`, as fingerprints."""
-        words = _words(text)
-        prints = _winnow(_shingles(words), self._window) | self._tokens(words)
+        tokens: dict[str, None] = {}
+        prints = {_host_print(h) for h in hosts(text[:MAX_TEXT_CHARS])}
+        for variant in _variants(text):
+            prints |= _winnow(_shingles(_words(variant)), self._window)
+            tokens.update(dict.fromkeys(secret_tokens(variant, self._token_chars)))
         with self._lock:
-            for fp in prints:
-                self._seen[fp] = source
+            new_prints = [(fp, source) for fp in prints if source not in self._seen.get(fp, ())]
+            secrets: list[Secret] = [
+                (stable_hash(t), len(t), frozenset(_pieces(t)), source)
+                for t in tokens
+                if stable_hash(t) not in self._secrets
+            ]
+        self._remember([(fp, source) for fp in prints], secrets)
+        if self._store is not None:
+            self._store.add(self._grant, new_prints, secrets)
+
+    def _remember(self, prints: Iterable[tuple[int, str]], secrets: Iterable[Secret]) -> None:
+        with self._lock:
+            for fp, source in prints:
+                # A few places per fingerprint: a reply to one of them is then recognised as such.
+                known = self._seen.get(fp, ())
+                self._seen[fp] = known if source in known else (source, *known[: SOURCES_KEPT - 1])
                 self._seen.move_to_end(fp)
+            for token, _length, pieces, source in secrets:
+                self._secrets[token] = (pieces, source)
+                for piece in pieces:
+                    self._index.setdefault(piece, set()).add(token)
             while len(self._seen) > self._max:
                 self._seen.popitem(last=False)
 
@@ -118,7 +208,9 @@ class TaintTracker:
                 self._pending.append((kept, source))
                 self._pending_chars += len(kept)
             over = self._pending_chars > self._max_pending_chars
-        if over:
+        if self._store is not None:
+            self._drain()  # stored now, so another session or process of the grant sees it at once
+        elif over:
             self._drain(keep_chars=self._max_pending_chars)
 
     def _drain(self, keep_chars: int = 0) -> None:
@@ -131,26 +223,70 @@ class TaintTracker:
                 self._pending_chars -= len(text)
             self.record_text(text, source)
 
-    def check(self, arguments: BaseModel | dict[str, Any]) -> list[TaintHit]:
-        """The arguments that carry text this session read, each with the sources it came from."""
+    def unseen_hosts(self, named: Iterable[str]) -> list[str]:
+        """The hosts among `named` that nothing this grant read mentions."""
+        self._drain()
+        return sorted(h for h in set(named) if _host_print(h) not in self._seen)
+
+    def check(self, arguments: BaseModel | dict[str, Any], *, sent: bool = False) -> list[TaintHit]:
+        """The arguments that carry text this grant read, each with the sources it came from.
+
+        With `sent`, the pieces of read secrets these arguments carry are remembered as gone out,
+        so a later write that completes the secret is caught.
+        """
+        hits, pieces = self.inspect(arguments)
+        if sent:
+            self.went_out(pieces)
+        return hits
+
+    def inspect(self, arguments: BaseModel | dict[str, Any]) -> tuple[list[TaintHit], set[int]]:
+        """`check`'s hits, and the pieces of read secrets the arguments carry (for `went_out`)."""
         self._drain()
         data = arguments.model_dump(mode="json") if isinstance(arguments, BaseModel) else arguments
         hits: list[TaintHit] = []
+        outgoing: set[int] = set()
         for field, text in _strings(data):
-            words = _words(text)
-            prints = [*_shingles(words), *self._tokens(words)]
-            with self._lock:
-                sources = dict.fromkeys(self._seen[fp] for fp in prints if fp in self._seen)
+            hit, pieces = self._check_text(field, text)
+            outgoing |= pieces
+            hits += hit
+        return hits, outgoing
+
+    def _check_text(self, field: str, text: str) -> tuple[list[TaintHit], set[int]]:
+        quoted: dict[str, None] = {}
+        pieces: set[int] = set()
+        for variant in _variants(text):
+            for fp in _shingles(_words(variant)):
+                quoted.update(dict.fromkeys(self._seen.get(fp, ())))
+            pieces |= {p for p in _pieces(compact(variant)) if p in self._index}
+        hits = [TaintHit(field, tuple(quoted))] if quoted else []
+        found = self._covered(pieces)
+        for kind in ("token", "pieces"):
+            sources = tuple(dict.fromkeys(s for s, k in found if k == kind))
             if sources:
-                hits.append(TaintHit(field, tuple(sources)))
-        return hits
+                hits.append(TaintHit(field, sources, kind))
+        return hits, pieces
 
-    def _tokens(self, words: list[str]) -> set[int]:
-        return {
-            hash(f"token:{w}")
-            for w in words
-            if len(w) >= self._token_chars and not w.isdigit() and not w.isalpha()
-        }
+    def _covered(self, pieces: set[int]) -> list[tuple[str, str]]:
+        """Read secrets half or more of which `pieces` carry, alone or with what went out before."""
+        with self._lock:
+            tokens = {t for p in pieces for t in self._index.get(p, ())}
+            found: list[tuple[str, str]] = []
+            for token in tokens:
+                grams, source = self._secrets[token]
+                now = len(grams & pieces)
+                if 2 * now >= len(grams):
+                    found.append((source, "token"))
+                elif 2 * (now + len(grams & (self._out - pieces))) >= len(grams):
+                    found.append((source, "pieces"))
+            return found
+
+    def went_out(self, pieces: set[int]) -> None:
+        """Remember pieces of read secrets as sent: a later write completing a secret is caught."""
+        with self._lock:
+            new = pieces - self._out
+            self._out |= new
+        if new and self._store is not None:
+            self._store.add(self._grant, out=new)
 
 
-__all__ = ["SHINGLE_WORDS", "TaintHit", "TaintTracker"]
+__all__ = ["SHINGLE_WORDS", "TaintHit", "TaintTracker", "secret_tokens", "stable_hash"]

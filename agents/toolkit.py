@@ -29,8 +29,11 @@ from charter.agents.guards import SessionGuards
 from charter.agents.intake import call_arguments, identifier, shown_name, tool_name
 from charter.agents.notifiers import announce
 from charter.agents.person import refuse_unverified
+from charter.agents.preview import call_preview, draft_preview, visible
 from charter.agents.rates import BulkGate
 from charter.agents.replay_records import ReplayRecord, ReplayRecords, record_of
+from charter.agents.taintstore import TaintStore
+from charter.agents.targets import describe_target
 from charter.agents.tools import (
     Tool,
     ToolResult,
@@ -43,7 +46,7 @@ from charter.agents.tools import (
 )
 from charter.agents.toolsets import LOAD_TOOLSET, Toolset, Toolsets, group
 from charter.agents.untrusted import Quote
-from charter.auth.audit import AuditLog, redact, redact_data
+from charter.auth.audit import AuditLog, redact_data
 from charter.auth.grants import GrantAuthority
 from charter.auth.home import CharterHome, existing_home
 from charter.auth.policy import Decision, Policy, combine, decide_all
@@ -147,7 +150,7 @@ class Toolkit:
         self._lock = threading.Lock()
         self._decoded: GrantClaims | None = None
         self._built: Catalog | None = None
-        self._guards = SessionGuards(self._policy)
+        self._guards = SessionGuards(self._policy, TaintStore(self.home))
         self._bulk = BulkGate(self.home, self._policy.bulk, clock=lambda: clock().timestamp())
         self._toolsets = Toolsets()
 
@@ -267,7 +270,7 @@ class Toolkit:
             request = validate_request(spec, draft.change)
             return _Work(
                 entry, spec, f"{entry.tool.service}_{draft.action}", request, draft.id,
-                f"draft:{draft.id}", draft.payload_hash, draft.preview,
+                f"draft:{draft.id}", draft.payload_hash, draft_preview(draft.preview).text(),
             )  # fmt: skip
         request = validate_request(entry.spec, args)
         payload = request.model_dump(mode="json")
@@ -292,7 +295,8 @@ class Toolkit:
         account = None
         if decision.outcome != "deny" and spec.verb == "write":
             account = self._vault.get(work.entry.tool.connection).account
-            decision = combine(decision, self._guards.check(work.base, spec, work.request, account))
+            guarded = self._guards.check(work.base, spec, work.request, account, claims.id)
+            decision = combine(decision, guarded)
         trace.replay = record_of(work.base, spec, work.request, claims, account, now, facts)
         trace.decision, trace.reasons = decision.outcome, decision.reasons
         if decision.outcome == "deny":
@@ -329,7 +333,7 @@ class Toolkit:
             subject=claims.subject,
             tool=tool,
             args=cast(dict[str, Any], trace.args) if work.entry.spec is None else _json(work.request),
-            preview=work.preview,
+            preview=self._described(work),
             reasons=trace.reasons,
             ttl=self._policy.approval_ttl,
             payload_hash=work.payload_hash,
@@ -340,6 +344,14 @@ class Toolkit:
         if batch:
             self._bulk.held(approval.id, claims, work.base, self._policy.approval_ttl.total_seconds())
         return paused(tool, approval)
+
+    def _described(self, work: _Work) -> str:
+        """The preview, with the object a direct write changes named as a person knows it."""
+        if work.entry.spec is None:
+            return work.preview
+        connector = self._catalog().connector(work.entry.tool.connection)
+        lines = describe_target(connector, work.request)
+        return f"{work.preview}\n\n{visible(chr(10).join(lines))[0]}" if lines else work.preview
 
     def _run_approved(
         self, trace: _Trace, claims: GrantClaims, work: _Work, approval: ApprovalRequest
@@ -379,7 +391,7 @@ class Toolkit:
             quotes: list[Quote] = []
             with paused_gc():
                 data: Any = read_data(result, work.entry.tool.service, quotes)
-            self._guards.record_read(quotes)
+            self._guards.record_read(quotes, claims.id)
         elif work.spec.verb == "draft":
             draft = connector.draft(work.request, attribution=attribution)
             trace.result_ref = f"draft:{draft.id}"
@@ -478,8 +490,8 @@ class Toolkit:
         return get_connector(service)
 
     def _preview(self, entry: Entry, payload: Mapping[str, Any]) -> str:
-        body = json.dumps(payload, indent=2, sort_keys=True, default=str)
-        return redact(f"{entry.tool.name} — {entry.tool.description}\nwith arguments:\n{body}")
+        # Never redacted: the person approves the real value that will be sent (the audit redacts).
+        return call_preview(entry.tool.name, entry.tool.description, payload).text()
 
 
 def _json(model: BaseModel) -> dict[str, Any]:

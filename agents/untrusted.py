@@ -174,7 +174,11 @@ class _Marking:
 
     def json(self, value: Any, provenance: Provenance | None, source: str) -> Any:
         if isinstance(value, str):
-            return self.text(value, provenance, source) if is_prose(value) else value
+            if is_prose(value):
+                return self.text(value, provenance, source)
+            if value and self.quotes is not None:
+                self.quotes.append((value, source))  # a short token may be a secret: taint weighs it
+            return value
         if isinstance(value, list):
             return [self.json(v, provenance, source) for v in value]
         if isinstance(value, dict):
@@ -200,6 +204,8 @@ class _Marking:
             value = dumped.get(name)
             if value and is_prose(value):
                 dumped[name] = self.text(value, provenance, source)
+            elif value and self.quotes is not None:
+                self.quotes.append((value, source))  # a short token may be a secret: taint weighs it
         for name in plan.other:
             value = dumped.get(name)
             if value and not isinstance(value, bool | int | float):

@@ -10,6 +10,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from charter.agents.person import PersonSettings, cli_verification, refuse_cli_decision
+from charter.agents.preview import visible
 from charter.auth.grants import GrantRecord
 from charter.auth.policy import Policy
 from charter.cli.context import Local, local
@@ -41,8 +42,8 @@ def show_request(request: ApprovalRequest, grant: GrantRecord | None = None) -> 
     grant_expiry = "" if grant is None else f" (expires {until(grant.claims.expires_at)})"
     console.print(
         Panel(
-            plain(request.preview),
-            title=f"{request.id} · {plain(request.agent)} wants to run {request.tool}",
+            plain(visible(request.preview)[0]),
+            title=f"{request.id} · {plain(visible(request.agent)[0])} wants to run {request.tool}",
             subtitle=f"request expires {until(request.expires_at)} · grant {request.grant_id}{grant_expiry}",
             title_align="left",
             subtitle_align="left",
@@ -156,9 +157,14 @@ def list_command(
         details = Table.grid(padding=(0, 2))
         details.add_column(style="dim", no_wrap=True)
         details.add_column()
-        details.add_row("preview", plain(excerpt(" ".join(r.preview.split()), 110)))
+        flat = visible(" ".join(r.preview.split()))[0]
+        shown = excerpt(flat, 110)
+        if len(shown) < len(flat):
+            hidden = len(flat) - len(shown) + 1
+            shown += f" ({hidden} more characters: `charter approvals approve {r.id}` shows all)"
+        details.add_row("preview", plain(shown))
         for reason in r.reasons:
-            details.add_row("why", plain(reason))
+            details.add_row("why", plain(visible(reason)[0]))
         console.print(Padding(details, (0, 0, 0, 2)))
     if wanted is ApprovalStatus.PENDING:
         console.print("Review one with `charter approvals approve ID`: it shows the full preview first.")

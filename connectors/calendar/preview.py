@@ -89,7 +89,8 @@ def event_preview(
     if change.attendees or change.optional_attendees:
         lines.append(f"Invitations: {_SEND[change.send_updates]}")
     if change.description:
-        lines.append(f"Description: {excerpt(change.description)}")
+        # Whole, as it will be written: guests read all of it, so the person must too.
+        lines += ["Description:", change.description]
     if attribution is not None:
         lines.append(
             f"Marked in the event as written by agent `{attribution.agent}` "

@@ -137,7 +137,8 @@ def file_from(repo: str, path: str, ref: str | None, data: Any) -> FileContent:
         raise ValidationError(f"{where} is a binary file; get_file returns text only.")
     return FileContent(
         id=f"{repo}:{path}@{data['sha']}",
-        provenance=provenance("blob", dict(data, id=data["sha"])),
+        # Named by its path, which a person recognises in a taint reason (a blob sha says nothing).
+        provenance=provenance("content", dict(data, id=f"{repo}/{path}")),
         repo=repo,
         path=path,
         ref=ref,

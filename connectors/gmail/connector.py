@@ -150,7 +150,7 @@ class GmailConnector(Connector):
         ids = list(dict.fromkeys(request.message_ids))
         messages = self.users.messages()
         calls = [messages.get(userId="me", id=i, format="full") for i in ids]
-        found: list[Json] = []
+        found: list[JsonValue] = []
         missing: list[str] = []
         for message_id, result in zip(ids, self.google.batch(calls, "messages of the mailbox"), strict=True):
             if isinstance(result, BatchFailure):

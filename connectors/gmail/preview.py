@@ -2,8 +2,38 @@
 
 from __future__ import annotations
 
+from html.parser import HTMLParser
+
 from charter.connectors.gmail.markers import AGENT_HEADER
 from charter.connectors.gmail.mime import Outgoing
+
+
+class _Text(HTMLParser):
+    """The text an HTML part shows, each link and image with where it points."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag == "img":
+            self.parts.append(f"[image: {found.get('src') or ''}]")
+        elif tag == "a" and found.get("href"):
+            self.parts.append(f"[link to {found['href']}] ")
+        elif tag in ("br", "p", "div", "tr", "li"):
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def html_as_text(markup: str) -> str:
+    """An HTML part as the text it shows, its links and images kept with their addresses."""
+    parser = _Text()
+    parser.feed(markup)
+    parser.close()
+    return "".join(parser.parts).strip()
 
 
 def draft_preview(heading: str, draft_id: str, mail: Outgoing) -> str:
@@ -22,5 +52,10 @@ def draft_preview(heading: str, draft_id: str, mail: Outgoing) -> str:
     agent = mail.extra_headers.get(AGENT_HEADER)
     if agent:
         lines.append(f"{AGENT_HEADER}: {agent}")
-    html = f"\n\n--- HTML version (what most mail programs show) ---\n{mail.html}" if mail.html else ""
+    html = ""
+    if mail.html:
+        html = (
+            f"\n\n--- HTML version as text (what most mail programs show) ---\n{html_as_text(mail.html)}"
+            f"\n\n--- HTML version, raw ---\n{mail.html}"
+        )
     return "\n".join(lines) + "\n\n" + mail.text + html

@@ -10,6 +10,8 @@ from charter.connectors.base import Attribution
 from charter.connectors.sharepoint.own_drive import MY_SITE
 
 MAX_DIFF_LINES = 200
+# A new file is shown whole up to this many lines.
+MAX_SHOWN_LINES = 2_000
 LINK_REACH = {
     "anonymous": "ANYONE who has the link, without signing in (outside your organization too)",
     "organization": "everyone in your organization who has the link",
@@ -31,8 +33,28 @@ def text_diff(path: str, before: str, after: str) -> str:
         )
     )
     if len(lines) > MAX_DIFF_LINES:
-        lines = [*lines[:MAX_DIFF_LINES], f"… {len(lines) - MAX_DIFF_LINES} more diff lines"]
+        lines = [
+            *lines[:MAX_DIFF_LINES],
+            f"… {len(lines) - MAX_DIFF_LINES} more diff lines are not shown here but will be written; "
+            "deny and ask for a smaller change to review every line.",
+        ]
     return "\n".join(lines) or "(no change to the text)"
+
+
+def shown_content(content: str) -> str:
+    """A new file's text as the person reviews it: whole, or cut with what is left out said plainly."""
+    lines = content.splitlines()
+    if len(lines) <= MAX_SHOWN_LINES:
+        return content
+    hidden = lines[MAX_SHOWN_LINES:]
+    left = sum(len(line.encode()) + 1 for line in hidden)
+    return "\n".join(
+        [
+            *lines[:MAX_SHOWN_LINES],
+            f"… {len(hidden):,} more lines ({left:,} bytes) are not shown here but will be uploaded; "
+            "deny and ask for smaller files to review every line.",
+        ]
+    )
 
 
 def upload_preview(
@@ -41,7 +63,7 @@ def upload_preview(
     size = len(content.encode())
     if current is None:
         head = f"Upload a new file to {place}\nSize: {size:,} bytes"
-        body = "\n".join(content.splitlines()[:40])
+        body = shown_content(content)
     else:
         before, data = current
         head = f"Replace the file at {place}\nSize: {before:,} → {size:,} bytes"

@@ -48,12 +48,17 @@ def test_writing_your_own_words_after_a_read_is_not_held(env: Env) -> None:
     assert len(env.mailbox.sent) == 1
 
 
-def test_taint_belongs_to_the_session_that_read(env: Env) -> None:
+def test_taint_belongs_to_the_grant_and_outlives_the_session_that_read(env: Env) -> None:
     env.mailbox.deliver("m1", "eve@evil.test", "Numbers", INJECTED)
     token = mail_grant(env)
     env.toolkit(token, policy=TRUSTING).call("mail_get_message", {"id": "m1"})
+    # A second session of the same grant (a chain stored in one session, posted in the next).
     fresh = env.toolkit(token, policy=TRUSTING)
-    assert fresh.call("mail_send_mail", {"to": ["bob@acme.test"], "body": INJECTED}).ok
+    assert fresh.call("mail_send_mail", {"to": ["bob@acme.test"], "body": INJECTED}).status == (
+        "approval_required"
+    )
+    other = env.toolkit(mail_grant(env), policy=TRUSTING)
+    assert other.call("mail_send_mail", {"to": ["bob@acme.test"], "body": INJECTED}).ok
 
 
 def test_a_committed_draft_that_quotes_a_note_needs_approval(env: Env) -> None:
@@ -79,7 +84,7 @@ def test_a_secret_token_read_in_a_note_cannot_leave_quietly(env: Env) -> None:
     assert env.service.writes == []
 
 
-def test_a_write_that_is_not_external_is_not_held_for_taint(env: Env) -> None:
+def test_a_write_back_to_the_object_the_text_came_from_is_not_held_for_taint(env: Env) -> None:
     kit = env.toolkit(env.grant().token)
     kit.call("notes_list_notes", {"repo": "acme/web"})
     label = env.service.notes[1].text

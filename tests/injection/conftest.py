@@ -33,9 +33,19 @@ def tallies(pytestconfig: pytest.Config) -> dict[str, Tally]:
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
     found = config.stash.get(TALLIES, {})
-    if not found:
+    channels = _channel_summary()
+    if not found and not channels:
         return
     terminalreporter.section("injection containment")
     for tally in found.values():
         for line in tally.lines():
             terminalreporter.write_line(line)
+    for line in channels:
+        terminalreporter.write_line(line)
+
+
+def _channel_summary() -> list[str]:
+    import sys
+
+    module = sys.modules.get("test_channels")
+    return module.summary() if module is not None else []

@@ -39,6 +39,8 @@ class Attempt:
     status: str
     code: str | None
     reasons: tuple[str, ...]
+    # What the person was shown, for a paused call.
+    preview: str = ""
 
     @property
     def stopped(self) -> bool:
@@ -146,6 +148,7 @@ class ObedientAgent:
             result.status,
             error.get("error"),
             reasons if not result.ok else (),
+            result.approval.preview if result.approval else "",
         )
         if self._verbs.get(tool, "write") == "write":
             self.run.attempts.append(attempt)
