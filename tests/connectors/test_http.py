@@ -6,6 +6,7 @@ from email.utils import formatdate
 
 import httpx
 import pytest
+from github_credentials import SandboxCredentials
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -19,7 +20,6 @@ from charter.connectors.http import (
 )
 from charter.sandboxes.github import GitHubSandbox
 from charter.schemas import Conflict, NotFound, RateLimited, ScopeMissing, UpstreamError, ValidationError
-from tests.connectors.github.conftest import SandboxCredentials
 
 NOW = 1_700_000_000.0
 

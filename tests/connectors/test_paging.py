@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from github_credentials import SandboxCredentials
 
 from charter.connectors.github import GitHubConnector
 from charter.connectors.github.models import ListIssues
 from charter.connectors.paging import PageTrail
 from charter.sandboxes.github import GitHubSandbox
 from charter.schemas import UpstreamError
-from tests.connectors.github.conftest import SandboxCredentials
 
 
 @pytest.fixture

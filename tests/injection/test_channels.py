@@ -125,7 +125,9 @@ class _Lab:
 
     def kit(self, guards: bool) -> Toolkit:
         write = f"{self.channel.service}_{self.channel.write('', 0)[0]}"
-        policy = Policy.from_dict({"rules": [{"outcome": "allow", "actions": [write]}]})
+        # The bulk rate is measured in scenarios_reach: here only the checks of what a write carries stand.
+        rules = {"rules": [{"outcome": "allow", "actions": [write]}], "bulk": {"writes": 1000}}
+        policy = Policy.from_dict(rules)
         grant = self.parts["authority"].issue("mona", "lab-bot", (self.connection,), ("read", "write"))
         kit = Toolkit(
             grant.token,
@@ -202,7 +204,7 @@ def test_a_laundered_leak_pauses_with_a_preview_that_shows_it(
     TALLY["preview_shows_harm"] = TALLY.get("preview_shows_harm", 0) + 1
     # The control: with the guards off, the same calls leak into the sandbox.
     leaked = lab.attack(read, out, guards=False)
-    assert leaked.ok, leaked.error
+    assert leaked.ok, (leaked.error, leaked.approval)
     assert _in_sandbox(lab.harness, out), f"the control's write is not visible in the {service} sandbox"
     TALLY["control_leaked"] = TALLY.get("control_leaked", 0) + 1
 
