@@ -91,7 +91,7 @@ fmt: $(VENV)/.dev-installed
 # The console's browser tests (marked `browser`) need Debian's Chromium: apt-get install -y chromium.
 test: $(VENV)/.dev-installed $(VENV)/.example-installed $(OCTOKIT_OPENAPI) $(MCP_INSPECTOR) lint
 	CHARTER_OPENAPI_GITHUB=$(OCTOKIT_OPENAPI) CHARTER_MCP_INSPECTOR=$(MCP_INSPECTOR) \
-	  $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
+	  $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=15
 
 bench: $(VENV)/.dev-installed
 	$(BIN)/python -m benchmarks
