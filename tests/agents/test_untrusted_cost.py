@@ -10,6 +10,8 @@ are approximated as characters / 4, as for the tool-list budgets.
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -56,6 +58,16 @@ def _measure(service: str, harness: ContractHarness) -> dict[str, tuple[int, int
     return found
 
 
+SECURITY_DOC = Path(__file__).parents[2] / "docs" / "security.md"
+# How docs/security.md quotes the figures this suite prints (lines may wrap anywhere between words).
+QUOTED = re.compile(
+    r"GitHub\s+\u00d7(?P<github>\d\.\d\d)\s+\(a\s+page\s+of\s+issues\s+\u00d7(?P<github_list_issues>\d\.\d\d)\),"
+    r"\s+Gmail\s+\u00d7(?P<gmail>\d\.\d\d)\s+\(a\s+search\s+\u00d7(?P<gmail_search_messages>\d\.\d\d)\),"
+    r"\s+Calendar\s+\u00d7(?P<calendar>\d\.\d\d),\s+SharePoint\s+\u00d7(?P<sharepoint>\d\.\d\d),"
+    r"\s+Notion\s+\u00d7(?P<notion>\d\.\d\d)"
+)
+
+
 def _plain(result: object) -> Any:
     """The result's own fields as JSON, less the empty provenance fields no agent is shown."""
     dumped = result.model_dump(mode="json") if isinstance(result, BaseModel) else result
@@ -88,6 +100,12 @@ def test_read_results_cost_little_more_than_their_plain_json(
     assert set(ratios) == {"github", "gmail", "calendar", "sharepoint", "notion"}
     assert all(r <= BUDGET for r in ratios.values()), report
     assert all(listings[n] <= LISTINGS[n] for n in LISTINGS), report
+    # The figures the security guide quotes are the ones measured here (to a rounding step or two).
+    quoted = QUOTED.search(SECURITY_DOC.read_text(encoding="utf-8"))
+    assert quoted, "docs/security.md no longer quotes the figures in the form this test reads"
+    measured = ratios | listings
+    stale = {k: (float(v), round(measured[k], 2)) for k, v in quoted.groupdict().items()}
+    assert all(abs(doc - now) <= 0.02 for doc, now in stale.values()), f"update docs/security.md: {stale}"
 
 
 def test_control_markers_that_repeat_provenance_break_the_budget(
