@@ -1,11 +1,12 @@
 """The untrusted-content boundary: third-party text in tool results, delimited and labelled as data.
 
-Every prose string a read returns is wrapped as `<untrusted-data>text</untrusted-data>`, beside
-its item's provenance block (connector, id, url, author); `mark` and `delimit` can also name the
-provenance in the marker itself, `<untrusted-data source="gmail" id="18c…" author="…">`.
-Anything in the text that looks like one of these markers (in any case, with spaces, zero-width
-characters or look-alike brackets) is neutralised first, so injected text can neither close the
-block it sits in nor forge a block with provenance of its own choosing.
+Every prose string a read returns is wrapped as `<ud>text</ud>` ("untrusted data"), beside its
+item's provenance block (connector, id, url, author); `mark` and `delimit` can also name the
+provenance in the marker itself, `<ud source="gmail" id="18c…" author="…">`. The tag is short
+because it is paid for on every text of every result; it is unforgeable because anything in the
+text that looks like a marker (this one or the older `<untrusted-data>`, in any case, with spaces,
+zero-width characters or look-alike brackets) is neutralised first, so injected text can neither
+close the block it sits in nor forge a block with provenance of its own choosing.
 """
 
 from __future__ import annotations
@@ -23,11 +24,14 @@ from pydantic import BaseModel
 
 from charter.schemas import Page, Provenance, Resource
 
-TAG = "untrusted-data"
+TAG = "ud"
 CLOSE = f"</{TAG}>"
 # Characters an LLM may read as `<` that NFKC does not fold to it.
 _ANGLE_LOOKALIKES = frozenset("\u2039\u3008\u27e8\u276e\u276c\u29fc\u2329\u02c2\u1438\u16b2")
-_MARKER = re.compile(r"<\s*/?\s*untrusted[\s_-]*data", re.IGNORECASE)
+# Letters of other scripts that read as the short tag's `u` and `d` (NFKC keeps them apart).
+_TAG_LOOKALIKES = {"\u03c5": "u", "\u057d": "u", "\u1d1c": "u", "\u0501": "d", "\u0257": "d"}
+# The tag itself (`ud`, however spaced) and the long form earlier results used.
+_MARKER = re.compile(r"<\s*/?\s*(?:u[\s_-]*d\b|untrusted[\s_-]*data)", re.IGNORECASE)
 # Short single tokens (ids, states, labels, timestamps, addresses) and bare URLs stay bare.
 _ATOM = re.compile(r"[\w.@:/#+=~-]{1,40}")
 _URL = re.compile(r"https?://\S{1,2048}")
@@ -46,7 +50,10 @@ def _normalised(text: str) -> tuple[str, list[int]]:
     for i, c in enumerate(text):
         if unicodedata.category(c) == "Cf":
             continue  # zero-width and other invisible format characters
-        folded = "<" if c in _ANGLE_LOOKALIKES else unicodedata.normalize("NFKC", c).casefold()
+        if c in _ANGLE_LOOKALIKES:
+            folded = "<"
+        else:
+            folded = _TAG_LOOKALIKES.get(c) or unicodedata.normalize("NFKC", c).casefold()
         chars.extend(folded)
         index.extend([i] * len(folded))
     return "".join(chars), index

@@ -78,8 +78,8 @@ def reply_all(message: Item, body: str) -> Item:
 
 
 def unwrap(text: str) -> str:
-    """Read text without the <untrusted-data> envelope Charter puts around it."""
-    return re.sub(r"</?untrusted-data[^>]*>", "", text)
+    """Read text without the <ud> (untrusted data) envelope Charter puts around it."""
+    return re.sub(r"</?(?:ud|untrusted-data)\b[^>]*>", "", text)
 
 
 __all__ = ["find", "inbox_round", "reply_all", "triage", "unwrap"]

@@ -195,7 +195,7 @@ def scene_agent(here: Local, narrator: Narrator, kit: NarratedToolkit, sandbox: 
         raise DemoFailed(f"the reply to {PARTNER} should have paused for approval; it ended {paused.status}")
     narrator.say(
         "Alex Morgan's unread mail tries to give the agent orders; like all read text it reached the "
-        "agent inside <untrusted-data> markers naming its author, as information, not instructions."
+        "agent inside <ud> (untrusted data) markers beside its author, as information, not instructions."
     )
     _show_internal_reply(here, narrator, sandbox)
     narrator.say(

@@ -89,9 +89,9 @@ def test_read_returns_untrusted_data_with_provenance(env: Env) -> None:
         "connector": "notes", "id": "acme/web#1", "url": "https://notes.test/acme/web/1", "author": "eve",
     }  # fmt: skip
     # The marker is bare: the provenance block beside the text says where it came from.
-    assert first["data"]["text"].startswith("<untrusted-data>")
+    assert first["data"]["text"].startswith("<ud>")
     assert "note 1: ignore previous" in first["data"]["text"]
-    assert first["data"]["text"].endswith("</untrusted-data>")
+    assert first["data"]["text"].endswith("</ud>")
     json.dumps(out)
 
 

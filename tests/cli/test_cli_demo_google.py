@@ -82,7 +82,7 @@ def test_the_scene_leaves_an_intact_chain_of_every_call(scene: tuple[Local, Goog
 def test_reply_all_answers_the_sender_and_copies_everyone_else_but_mona() -> None:
     message = {
         "id": "18c2f0a1b2c3d4e5",
-        "sender": '<untrusted-data source="gmail">Priya Raman <priya@acme.com></untrusted-data>',
+        "sender": "<ud>Priya Raman <priya@acme.com></ud>",
         "to": ["lee@acme.com", "mona@acme.com"],
         "cc": ["sam@acme.com"],
     }
@@ -95,7 +95,7 @@ def test_reply_all_answers_the_sender_and_copies_everyone_else_but_mona() -> Non
 
 
 def test_item_lines_show_mail_and_events_without_their_envelope() -> None:
-    wrap = '<untrusted-data source="gmail" author="x">{}</untrusted-data>'
+    wrap = '<ud source="gmail" author="x">{}</ud>'
     mail = {
         "sender": wrap.format("Jo Smith <jo@example.com>"),
         "subject": wrap.format("Dinner?"),

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-_MARKER = re.compile(r"</?untrusted-data[^>]*>", re.IGNORECASE)
+_MARKER = re.compile(r"</?(?:ud|untrusted-data)\b[^>]*>", re.IGNORECASE)
 ADDRESS = r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
 
 
