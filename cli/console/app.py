@@ -24,6 +24,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from charter.agents.person import PasskeyStore, approval_needs_passkey, grant_needs_passkey
+from charter.agents.rates import WriteRates, so_far_of
 from charter.cli.approvals import pending, runnable_grant
 from charter.cli.console import passkeys
 from charter.cli.console.session import (
@@ -43,6 +44,8 @@ templates = Jinja2Templates(directory=str(HERE / "templates"))  # autoescapes ev
 APPROVAL_ID = re.compile(r"^apr_[A-Za-z0-9_-]{1,40}$")
 NOTES = {
     "approved": "Approved {id}: the agent's call runs once when it resumes.",
+    "approved-batch": "Approved {id} as one batch: the paused call runs when the agent resumes, "
+    "then the batch's further writes run without asking again.",
     "denied": "Denied {id}; the agent is told why.",
     "registered": "Passkey registered: protected decisions now need it.",
     "revoked": "Revoked {id}.",
@@ -99,8 +102,9 @@ async def launch(request: Request) -> Response:
     return response
 
 
-def approval_view(st: ConsoleState, request: ApprovalRequest) -> dict[str, Any]:
-    """What the approvals page shows of one request: the stored preview in full, its grant and deadlines."""
+def approval_view(st: ConsoleState, request: ApprovalRequest, rates: WriteRates) -> dict[str, Any]:
+    """What the approvals page shows of one request: the stored preview in full, its grant, deadlines,
+    and, for a bulk pause, the batch the one decision approves with what the run did so far."""
     try:
         grant = st.here.grants.get(request.grant_id)
         grant_text, grant_expires = describe(grant.claims), grant.claims.expires_at
@@ -111,13 +115,14 @@ def approval_view(st: ConsoleState, request: ApprovalRequest) -> dict[str, Any]:
         "grant_text": grant_text,
         "grant_expires": grant_expires,
         "needs_passkey": approval_needs_passkey(st.here.home, request),
-        # Where policy grouped calls into one decision (a batch id), the page offers it as one.
-        "batch": getattr(request, "batch_id", None),
+        "batch": rates.batch(request.id),
+        "so_far": so_far_of(request.reasons),
     }
 
 
 def pending_views(st: ConsoleState) -> list[dict[str, Any]]:
-    return [approval_view(st, r) for r in st.here.approvals.list(ApprovalStatus.PENDING)]
+    rates = WriteRates(st.here.home)
+    return [approval_view(st, r, rates) for r in st.here.approvals.list(ApprovalStatus.PENDING)]
 
 
 async def approvals_page(request: Request) -> Response:
@@ -157,7 +162,9 @@ async def approve(request: Request) -> Response:
         return Response("Refused: the form did not carry this session's token.", 403)
     except CharterError as exc:
         return refused(request, exc, 403 if isinstance(exc, GrantDenied) else 409)
-    return RedirectResponse(f"/approvals?done=approved&id={approval_id}", status_code=303)
+    # One decision: the Toolkit opens the batch when the approved call runs at resume.
+    done = "approved-batch" if WriteRates(st.here.home).batch(approval_id) else "approved"
+    return RedirectResponse(f"/approvals?done={done}&id={approval_id}", status_code=303)
 
 
 async def deny(request: Request) -> Response:
