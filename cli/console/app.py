@@ -11,6 +11,7 @@ import re
 import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
+from charter.agents.passkey_proof import approval_challenge
 from charter.agents.person import PasskeyStore, approval_needs_passkey, grant_needs_passkey
 from charter.agents.rates import WriteRates, so_far_of
 from charter.cli.approvals import pending, runnable_grant
@@ -147,17 +149,20 @@ async def approve(request: Request) -> Response:
         approval_id = _approval_id(request)
         req = pending(st.here, approval_id)
         runnable_grant(st.here, req)
-        verified_by = "console:session"
+        verified_by, answer = "console:session", None
         assertion = str(form.get("assertion") or "")
         if assertion or approval_needs_passkey(st.here.home, req):
             if not assertion:
                 raise GrantDenied("this approval needs your passkey", reason="passkey_required")
             purpose = f"approve:{req.id}:{req.payload_hash}"
             verified_by = passkeys.verify_assertion(st.rp, st.passkeys, st.session, purpose, assertion)
+            answer = assertion  # kept with the decision: the Toolkit verifies it again at resume
         from charter.auth.policy import Policy
 
         ttl = Policy.for_home(st.here.home).approved_ttl
-        st.here.approvals.approve(req.id, by=req.subject, ttl=ttl, verified_by=verified_by)
+        st.here.approvals.approve(
+            req.id, by=req.subject, ttl=ttl, verified_by=verified_by, passkey_answer=answer
+        )
     except CsrfRefused:
         return Response("Refused: the form did not carry this session's token.", 403)
     except CharterError as exc:
@@ -202,7 +207,11 @@ async def passkey_options(request: Request) -> Response:
         elif purpose.startswith("approve:") and APPROVAL_ID.fullmatch(purpose.removeprefix("approve:")):
             req = pending(st.here, purpose.removeprefix("approve:"))
             body = passkeys.assertion_options(
-                st.rp, st.passkeys, st.session, f"approve:{req.id}:{req.payload_hash}"
+                st.rp,
+                st.passkeys,
+                st.session,
+                f"approve:{req.id}:{req.payload_hash}",
+                partial(approval_challenge, approval_id=req.id, payload_hash=req.payload_hash),
             )
         else:
             return JSONResponse({"error": "unknown purpose"}, 400)
