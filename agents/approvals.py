@@ -64,6 +64,14 @@ proofs_table = Table(
     Column("approval_id", String(64), primary_key=True),
     Column("verified_by", String(255), nullable=False),
 )
+# The passkey's signed answer (WebAuthn assertion JSON) for a decision taken with it: checked again
+# before the approved call runs (`charter.agents.passkey_proof`).
+answers_table = Table(
+    "charter_approval_passkey_answers",
+    _metadata,
+    Column("approval_id", String(64), primary_key=True),
+    Column("answer", Text, nullable=False),
+)
 _t = approvals_table
 _p = proofs_table
 _COLUMNS = (
@@ -186,18 +194,33 @@ class ApprovalStore:
         return None if row is None else _request_from(row)
 
     def approve(
-        self, approval_id: str, by: str, *, ttl: timedelta | None = None, verified_by: str = "none"
+        self,
+        approval_id: str,
+        by: str,
+        *,
+        ttl: timedelta | None = None,
+        verified_by: str = "none",
+        passkey_answer: str | None = None,
     ) -> ApprovalRequest:
         """Approve a pending request, usable for `ttl` (default the store's `approved_ttl`).
 
         `verified_by` says how the person was verified (`passkey:<credential id>`, `cli:tty`, `none`);
-        it is kept with the decision and in its audit entry. An expired or already decided request is
-        refused with `conflict`.
+        it is kept with the decision and in its audit entry; `passkey_answer`, the signed WebAuthn
+        assertion, with it. An expired or already decided request is refused with `conflict`.
         """
         lifetime = self.approved_ttl if ttl is None else ttl
         if lifetime <= timedelta(0):
             raise ValidationError("an approval's lifetime must be positive")
-        return self._decide(approval_id, ApprovalStatus.APPROVED, by, None, lifetime, verified_by)
+        return self._decide(
+            approval_id, ApprovalStatus.APPROVED, by, None, lifetime, verified_by, passkey_answer
+        )
+
+    def passkey_answer(self, approval_id: str) -> str | None:
+        """The passkey's signed answer kept with the decision, if it was taken with one."""
+        a = answers_table
+        with self._engine.connect() as conn:
+            found = conn.execute(select(a.c.answer).where(a.c.approval_id == approval_id)).scalar()
+        return None if found is None else str(found)
 
     def deny(
         self, approval_id: str, by: str, reason: str = "", *, verified_by: str = "none"
@@ -243,6 +266,7 @@ class ApprovalStore:
         reason: str | None,
         lifetime: timedelta | None = None,
         verified_by: str = "none",
+        passkey_answer: str | None = None,
     ) -> ApprovalRequest:
         if not by:
             raise ValidationError("say who decides: approvals and denials are recorded by name")
@@ -263,6 +287,10 @@ class ApprovalStore:
             )
             if done.rowcount == 1:
                 conn.execute(_p.insert().values(approval_id=approval_id, verified_by=verified_by))
+                if passkey_answer:
+                    conn.execute(
+                        answers_table.insert().values(approval_id=approval_id, answer=passkey_answer)
+                    )
         request = self.get(approval_id)
         if done.rowcount != 1:
             raise _already_decided(request)

@@ -2,14 +2,16 @@
 
 A notice names the approval, the agent, the tool and the deadline, and carries a link to the
 console; it never carries the call's arguments or preview, which may hold what the agent read (and
-so secrets, or text written to persuade). `GmailNotifier` mails the person through their own Gmail
-connection; webhooks are listed in `<home>/notifiers.yaml`:
+so secrets, or text written to persuade). Notifiers are listed in `<home>/notifiers.yaml`:
 
     link: http://localhost:8770/approvals     # where the notice points (`charter console --port 8770`)
     remind_every_minutes: 30                   # again while it waits; 0: never
     webhooks:
       - url: https://chat.example/hooks/charter
         secret_env: CHARTER_WEBHOOK_SECRET     # the HMAC key, from the environment (or `secret:`)
+    gmail:                                     # mailed through the person's own Gmail connection
+      - connection: gmail-mona-acme-com-1a2b   # its id, from `charter connections list`
+        to: mona@acme.com
 
 A webhook's body is signed with HMAC-SHA256 over `<timestamp>.<body>`, sent as
 `X-Charter-Signature: sha256=<hex>` with `X-Charter-Timestamp`; receivers check it with
@@ -33,6 +35,7 @@ from typing import Any, Literal, Protocol
 import httpx
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ValidationError as PydanticValidationError
 
 from charter.auth.home import CharterHome
 from charter.schemas import ApprovalRequest, ApprovalStatus, ConfigurationError, ValidationError, utcnow
@@ -182,6 +185,43 @@ class WebhookConfig(BaseModel):
         return value.encode()
 
 
+class GmailConfig(BaseModel):
+    """One mail notifier: the Gmail connection that sends, and the address it sends to."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    connection: str = Field(pattern=r"^[A-Za-z0-9._-]{1,128}$")
+    to: str = Field(pattern=r"^[^@\s<>,;\"]{1,64}@[A-Za-z0-9.-]{1,190}\.[A-Za-z]{2,63}$")
+
+    def notifier(self, home: CharterHome) -> GmailNotifier:
+        """The notifier, its connector made from the home's vault; a connection that cannot send refused."""
+        from charter.agents.drafts import SQLDraftStore, SQLWriteLedger
+        from charter.auth.vault import Vault
+        from charter.connectors.gmail import GmailConnector
+        from charter.schemas import NotFound
+
+        vault = Vault(home)
+        try:
+            conn = vault.get(self.connection)
+        except NotFound:
+            raise ConfigurationError(
+                f"{CONFIG_FILE}: the gmail notifier names connection {self.connection!r}, which this "
+                "home does not have; use an id from `charter connections list`"
+            ) from None
+        if conn.service != "gmail" or conn.status != "active":
+            raise ConfigurationError(
+                f"{CONFIG_FILE}: the gmail notifier needs an active Gmail connection, but "
+                f"{self.connection!r} is a {conn.status} {conn.service} connection"
+            )
+        connector = GmailConnector(
+            vault.credentials(conn.id),
+            base_url=conn.api_base,
+            drafts=SQLDraftStore(home),
+            ledger=SQLWriteLedger(home),  # each notice is sent once, whichever process retries it
+        )
+        return GmailNotifier(connector, self.to)
+
+
 class NotifierConfig(BaseModel):
     """`<home>/notifiers.yaml`."""
 
@@ -190,6 +230,7 @@ class NotifierConfig(BaseModel):
     link: str = "run `charter console`"
     remind_every_minutes: int = Field(default=0, ge=0)
     webhooks: list[WebhookConfig] = Field(default_factory=list)
+    gmail: list[GmailConfig] = Field(default_factory=list)
 
     @classmethod
     def for_home(cls, home: CharterHome) -> NotifierConfig:
@@ -198,13 +239,19 @@ class NotifierConfig(BaseModel):
             return cls()
         try:
             return cls.model_validate(yaml.safe_load(path.read_text()) or {})
+        except PydanticValidationError as exc:
+            # Where and what, never the value: an entry may hold a webhook secret.
+            where = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:3])
+            raise ConfigurationError(f"{path} is not valid ({where}); fix it or remove it") from None
         except (yaml.YAMLError, ValueError) as exc:
             raise ConfigurationError(
                 f"{path} is not valid ({type(exc).__name__}); fix it or remove it"
             ) from None
 
-    def notifiers(self) -> list[Notifier]:
-        return [WebhookNotifier(w.url, w.key()) for w in self.webhooks]
+    def notifiers(self, home: CharterHome) -> list[Notifier]:
+        """The configured notifiers; mail ones send through a connection in `home`'s vault."""
+        webhooks: list[Notifier] = [WebhookNotifier(w.url, w.key()) for w in self.webhooks]
+        return webhooks + [g.notifier(home) for g in self.gmail]
 
 
 def tell(notifiers: Sequence[Notifier], notice: Notice) -> int:
@@ -223,7 +270,7 @@ def announce(home: CharterHome, request: ApprovalRequest) -> int:
     """Tell the home's notifiers that `request` waits (called when an approval is created)."""
     try:
         config = NotifierConfig.for_home(home)
-        notifiers = config.notifiers()
+        notifiers = config.notifiers(home)
     except ConfigurationError as exc:
         log.warning("notifiers not used: %s", exc.message)
         return 0
@@ -250,6 +297,7 @@ def due_reminders(
 __all__ = [
     "SIGNATURE_HEADER",
     "TIMESTAMP_HEADER",
+    "GmailConfig",
     "GmailNotifier",
     "Notice",
     "Notifier",

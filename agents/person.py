@@ -186,11 +186,12 @@ def refuse_cli_decision(home: CharterHome, request: ApprovalRequest) -> None:
         )
 
 
-def refuse_unverified(home: CharterHome, request: ApprovalRequest) -> None:
+def refuse_unverified(home: CharterHome, request: ApprovalRequest, answer: str | None = None) -> None:
     """Refuse to run a protected approval that was not given with a registered passkey.
 
     Only approvals decided once a passkey existed are held to it: one given at the terminal before
-    the person registered a passkey still runs.
+    the person registered a passkey still runs. One given with the passkey runs only if `answer`, its
+    stored signed assertion, verifies for exactly this approval (`charter.agents.passkey_proof`).
     """
     store = PasskeyStore(home)
     if request.decided_at is None or not store.registered_by(request.decided_at):
@@ -200,7 +201,11 @@ def refuse_unverified(home: CharterHome, request: ApprovalRequest) -> None:
     if risks is not None and not risks & protected:
         return
     how = request.verified_by or "none"
-    if how.startswith("passkey:") and store.get(how.removeprefix("passkey:")) is not None:
+    passkey = store.get(how.removeprefix("passkey:")) if how.startswith("passkey:") else None
+    if passkey is not None:
+        from charter.agents.passkey_proof import check_answer
+
+        check_answer(passkey, request, answer)
         return
     raise GrantDenied(
         f"approval {request.id} was not given with the person's passkey ({how}), and this home keeps "

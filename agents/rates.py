@@ -69,6 +69,23 @@ batches_table = Table(
     Column("expires_at", Float, nullable=False),
 )
 _SHOWN = 20
+_SO_FAR = "; so far: "
+
+
+@dataclass(frozen=True)
+class Batch:
+    """The writes one bulk pause stands for: approving it runs the paused call and `size - 1` more."""
+
+    approval_id: str
+    action: str
+    size: int
+    used: int
+    active: bool
+
+    @property
+    def further(self) -> int:
+        """How many writes after the paused call the one decision covers."""
+        return self.size - 1
 
 
 @dataclass(frozen=True)
@@ -147,6 +164,15 @@ class WriteRates:
             ).scalars()
             return list(rows)
 
+    def batch(self, approval_id: str) -> Batch | None:
+        """The batch a pause stands for, or None when the pause was not a bulk one."""
+        b = batches_table
+        with self._engine.connect() as conn:
+            row = conn.execute(select(b).where(b.c.approval_id == approval_id)).first()
+        if row is None:
+            return None
+        return Batch(row.approval_id, row.action, row.size, row.used, bool(row.active))
+
     def hold(self, approval_id: str, grant_id: str, action: str, size: int, ttl_seconds: float) -> None:
         """Tie a batch of `size` writes to a pending approval; it opens when that approval is used."""
         values = {
@@ -211,11 +237,20 @@ def pause_reasons(tool: str, limit: Limit, done: list[str]) -> tuple[str, ...]:
     listing = "; ".join(shown) + (f"; and {more} earlier" if more else "")
     return (
         f"approval required because {tool} already ran {len(done)} time(s) in the last "
-        f"{limit.minutes} minutes under this grant, its rate without a person is {limit.writes}; "
-        f"so far: {listing or 'nothing recorded'}",
+        f"{limit.minutes} minutes under this grant, its rate without a person is {limit.writes}"
+        f"{_SO_FAR}{listing or 'nothing recorded'}",
         f"approving this call approves a batch: it and the next {limit.batch - 1} {tool} call(s) "
         "of this grant run without asking again",
     )
 
 
-__all__ = ["BulkGate", "Limit", "WriteRates", "limit_for", "pause_reasons"]
+def so_far_of(reasons: list[str]) -> str:
+    """What the run did before it paused, as its pause's reasons tell it ("" if they do not)."""
+    for reason in reasons:
+        _, found, listing = reason.partition(_SO_FAR)
+        if found:
+            return listing
+    return ""
+
+
+__all__ = ["Batch", "BulkGate", "Limit", "WriteRates", "limit_for", "pause_reasons", "so_far_of"]

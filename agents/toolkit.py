@@ -357,7 +357,8 @@ class Toolkit:
         self, trace: _Trace, claims: GrantClaims, work: _Work, approval: ApprovalRequest
     ) -> ToolResult:
         trace.approval_id, trace.approver = approval.id, approval.decided_by
-        refuse_unverified(self.home, approval)  # a protected approval given without the passkey
+        # A protected approval given without the passkey, or with an answer that does not verify for it.
+        refuse_unverified(self.home, approval, self._approvals.passkey_answer(approval.id))
         # A draft commits under its own key; a direct write under one derived from the approval.
         key = work.key if work.entry.spec is None else f"approval:{approval.id}"
         work = replace(work, key=key)

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from charter.agents.person import PersonSettings, cli_verification, refuse_cli_decision
 from charter.agents.preview import visible
+from charter.agents.rates import WriteRates, so_far_of
 from charter.auth.grants import GrantRecord
 from charter.auth.policy import Policy
 from charter.cli.context import Local, local
@@ -37,8 +38,11 @@ ByOption = Annotated[
 YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 
 
-def show_request(request: ApprovalRequest, grant: GrantRecord | None = None) -> None:
-    """The full preview of a paused call, with who asks, why it needs a person, and both deadlines."""
+def show_request(
+    request: ApprovalRequest, grant: GrantRecord | None = None, rates: WriteRates | None = None
+) -> None:
+    """The full preview of a paused call, with who asks, why it needs a person, both deadlines, and
+    the batch one decision approves when it is a bulk pause."""
     grant_expiry = "" if grant is None else f" (expires {until(grant.claims.expires_at)})"
     console.print(
         Panel(
@@ -52,6 +56,21 @@ def show_request(request: ApprovalRequest, grant: GrantRecord | None = None) -> 
     )
     for reason in request.reasons:
         console.print(f"  [yellow]why a person must decide:[/] {plain(reason)}")
+    batch = batch_line(rates, request)
+    if batch:
+        console.print(f"  [magenta]batch:[/] {plain(batch)}")
+
+
+def batch_line(rates: WriteRates | None, request: ApprovalRequest) -> str:
+    """One line saying a bulk pause is a batch, what one decision covers and what the run did so far."""
+    batch = None if rates is None else rates.batch(request.id)
+    if batch is None:
+        return ""
+    done = so_far_of(request.reasons)
+    return (
+        f"one decision approves this call and the next {batch.further} {batch.action} write(s) "
+        f"of this grant ({batch.size} in all)" + (f"; so far the run did: {done}" if done else "")
+    )
 
 
 def pending(here: Local, approval_id: str) -> ApprovalRequest:
@@ -98,7 +117,7 @@ def approve_request(
     request = pending(here, approval_id)
     refuse_cli_decision(here.home, request)
     grant = runnable_grant(here, request)
-    show_request(request, grant)
+    show_request(request, grant, WriteRates(here.home))
     if not yes and not typer.confirm(f"Approve {approval_id}?", default=False):
         raise Cancelled(f"{approval_id} was not approved; it is still pending")
     # Checked again after the question: the grant may have expired while the person read.
@@ -126,7 +145,7 @@ def deny_request(
         grant: GrantRecord | None = here.grants.get(request.grant_id)
     except GrantDenied:
         grant = None
-    show_request(request, grant)
+    show_request(request, grant, WriteRates(here.home))
     decided = here.approvals.deny(
         approval_id, by=by or request.subject, reason=reason, verified_by=cli_verification()
     )
@@ -151,6 +170,7 @@ def list_command(
     if not requests:
         console.print(f"No {'' if wanted is None else status + ' '}approval requests.")
         return
+    rates = WriteRates(local(ctx).home)
     for r in requests:
         state = "" if wanted is not None else f" · {r.status.value}"
         console.print(f"[bold]{r.id}[/]  {plain(r.agent)} · {r.tool} · {age(r.created_at)} ago{state}")
@@ -165,6 +185,9 @@ def list_command(
         details.add_row("preview", plain(shown))
         for reason in r.reasons:
             details.add_row("why", plain(visible(reason)[0]))
+        batch = batch_line(rates, r)
+        if batch:
+            details.add_row("batch", plain(visible(batch)[0]))
         console.print(Padding(details, (0, 0, 0, 2)))
     if wanted is ApprovalStatus.PENDING:
         console.print("Review one with `charter approvals approve ID`: it shows the full preview first.")

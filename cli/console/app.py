@@ -11,6 +11,7 @@ import re
 import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,9 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
+from charter.agents.passkey_proof import approval_challenge
 from charter.agents.person import PasskeyStore, approval_needs_passkey, grant_needs_passkey
+from charter.agents.rates import WriteRates, so_far_of
 from charter.cli.approvals import pending, runnable_grant
 from charter.cli.console import passkeys
 from charter.cli.console.session import (
@@ -43,6 +46,8 @@ templates = Jinja2Templates(directory=str(HERE / "templates"))  # autoescapes ev
 APPROVAL_ID = re.compile(r"^apr_[A-Za-z0-9_-]{1,40}$")
 NOTES = {
     "approved": "Approved {id}: the agent's call runs once when it resumes.",
+    "approved-batch": "Approved {id} as one batch: the paused call runs when the agent resumes, "
+    "then the batch's further writes run without asking again.",
     "denied": "Denied {id}; the agent is told why.",
     "registered": "Passkey registered: protected decisions now need it.",
     "revoked": "Revoked {id}.",
@@ -99,8 +104,9 @@ async def launch(request: Request) -> Response:
     return response
 
 
-def approval_view(st: ConsoleState, request: ApprovalRequest) -> dict[str, Any]:
-    """What the approvals page shows of one request: the stored preview in full, its grant and deadlines."""
+def approval_view(st: ConsoleState, request: ApprovalRequest, rates: WriteRates) -> dict[str, Any]:
+    """What the approvals page shows of one request: the stored preview in full, its grant, deadlines,
+    and, for a bulk pause, the batch the one decision approves with what the run did so far."""
     try:
         grant = st.here.grants.get(request.grant_id)
         grant_text, grant_expires = describe(grant.claims), grant.claims.expires_at
@@ -111,13 +117,14 @@ def approval_view(st: ConsoleState, request: ApprovalRequest) -> dict[str, Any]:
         "grant_text": grant_text,
         "grant_expires": grant_expires,
         "needs_passkey": approval_needs_passkey(st.here.home, request),
-        # Where policy grouped calls into one decision (a batch id), the page offers it as one.
-        "batch": getattr(request, "batch_id", None),
+        "batch": rates.batch(request.id),
+        "so_far": so_far_of(request.reasons),
     }
 
 
 def pending_views(st: ConsoleState) -> list[dict[str, Any]]:
-    return [approval_view(st, r) for r in st.here.approvals.list(ApprovalStatus.PENDING)]
+    rates = WriteRates(st.here.home)
+    return [approval_view(st, r, rates) for r in st.here.approvals.list(ApprovalStatus.PENDING)]
 
 
 async def approvals_page(request: Request) -> Response:
@@ -142,22 +149,27 @@ async def approve(request: Request) -> Response:
         approval_id = _approval_id(request)
         req = pending(st.here, approval_id)
         runnable_grant(st.here, req)
-        verified_by = "console:session"
+        verified_by, answer = "console:session", None
         assertion = str(form.get("assertion") or "")
         if assertion or approval_needs_passkey(st.here.home, req):
             if not assertion:
                 raise GrantDenied("this approval needs your passkey", reason="passkey_required")
             purpose = f"approve:{req.id}:{req.payload_hash}"
             verified_by = passkeys.verify_assertion(st.rp, st.passkeys, st.session, purpose, assertion)
+            answer = assertion  # kept with the decision: the Toolkit verifies it again at resume
         from charter.auth.policy import Policy
 
         ttl = Policy.for_home(st.here.home).approved_ttl
-        st.here.approvals.approve(req.id, by=req.subject, ttl=ttl, verified_by=verified_by)
+        st.here.approvals.approve(
+            req.id, by=req.subject, ttl=ttl, verified_by=verified_by, passkey_answer=answer
+        )
     except CsrfRefused:
         return Response("Refused: the form did not carry this session's token.", 403)
     except CharterError as exc:
         return refused(request, exc, 403 if isinstance(exc, GrantDenied) else 409)
-    return RedirectResponse(f"/approvals?done=approved&id={approval_id}", status_code=303)
+    # One decision: the Toolkit opens the batch when the approved call runs at resume.
+    done = "approved-batch" if WriteRates(st.here.home).batch(approval_id) else "approved"
+    return RedirectResponse(f"/approvals?done={done}&id={approval_id}", status_code=303)
 
 
 async def deny(request: Request) -> Response:
@@ -195,7 +207,11 @@ async def passkey_options(request: Request) -> Response:
         elif purpose.startswith("approve:") and APPROVAL_ID.fullmatch(purpose.removeprefix("approve:")):
             req = pending(st.here, purpose.removeprefix("approve:"))
             body = passkeys.assertion_options(
-                st.rp, st.passkeys, st.session, f"approve:{req.id}:{req.payload_hash}"
+                st.rp,
+                st.passkeys,
+                st.session,
+                f"approve:{req.id}:{req.payload_hash}",
+                partial(approval_challenge, approval_id=req.id, payload_hash=req.payload_hash),
             )
         else:
             return JSONResponse({"error": "unknown purpose"}, 400)

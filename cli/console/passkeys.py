@@ -9,6 +9,7 @@ there, not only that the authenticator was plugged in.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,11 +87,18 @@ def register(
     return credential_id
 
 
-def assertion_options(rp: RelyingParty, store: PasskeyStore, session: ConsoleSession, purpose: str) -> str:
-    """The JSON options for `navigator.credentials.get`, for one purpose (e.g. `approve:<id>:<hash>`)."""
+def assertion_options(
+    rp: RelyingParty,
+    store: PasskeyStore,
+    session: ConsoleSession,
+    purpose: str,
+    make: Callable[[bytes], bytes] | None = None,
+) -> str:
+    """The JSON options for `navigator.credentials.get`, for one purpose (e.g. `approve:<id>:<hash>`);
+    `make` binds the challenge to what is decided (an approval's id and payload hash)."""
     options = generate_authentication_options(
         rp_id=rp.rp_id,
-        challenge=session.challenge(purpose),
+        challenge=session.challenge(purpose, make),
         allow_credentials=_descriptors(store),
         user_verification=UserVerificationRequirement.REQUIRED,
     )

@@ -71,7 +71,7 @@ class ConsoleServer:
                 every = timedelta(minutes=config.remind_every_minutes)
                 waiting = self.here.approvals.list(ApprovalStatus.PENDING)
                 due = due_reminders(waiting, every, last)
-                notifiers = config.notifiers() if due else []
+                notifiers = config.notifiers(self.here.home) if due else []
             except CharterError:
                 continue
             for request in due:

@@ -14,6 +14,7 @@ import hmac
 import secrets
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,8 +74,9 @@ class ConsoleSession:
     def csrf_ok(self, offered: str | None) -> bool:
         return bool(offered) and hmac.compare_digest(offered or "", self.csrf)
 
-    def challenge(self, purpose: str) -> bytes:
-        value = secrets.token_bytes(32)
+    def challenge(self, purpose: str, make: Callable[[bytes], bytes] | None = None) -> bytes:
+        """A fresh challenge for `purpose`: 32 random bytes, or `make` of 16 (to bind it to something)."""
+        value = secrets.token_bytes(32) if make is None else make(secrets.token_bytes(16))
         with self._lock:
             self.challenges[purpose] = value
         return value

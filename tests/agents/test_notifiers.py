@@ -134,7 +134,7 @@ def test_a_webhook_without_its_secret_is_a_configuration_error(
     from charter.schemas import ConfigurationError
 
     with pytest.raises(ConfigurationError, match="CHARTER_NO_SUCH_SECRET"):
-        NotifierConfig.for_home(env.home).notifiers()
+        NotifierConfig.for_home(env.home).notifiers(env.home)
 
 
 def test_reminders_are_due_every_interval_while_the_request_waits(env: Env) -> None:

@@ -160,3 +160,34 @@ def test_a_call_whose_grant_was_revoked_can_still_be_denied(
     assert ran.code == 0, ran.err
     assert f"grant {grant.id} (expires in" in ran.text
     assert local_home.approvals.get(paused.id).status is ApprovalStatus.DENIED
+
+
+def test_list_and_approve_say_a_bulk_pause_is_one_decision_for_a_batch(
+    run: Run, local_home: Local, grant: IssuedGrant, paused: ApprovalRequest
+) -> None:
+    from charter.agents.rates import Limit, WriteRates, pause_reasons
+
+    limit = Limit(writes=2, minutes=10, batch=6)
+    done = ['{"label": "bug-1"}', '{"label": "bug-2"}']
+    bulk = local_home.approvals.create(
+        grant_id=grant.id,
+        agent="triage-bot",
+        subject="mona",
+        tool="github_label_issue",
+        args={"label": "bug-3"},
+        preview="Label acme/web#3 bug-3",
+        reasons=list(pause_reasons("github_label_issue", limit, done)),
+    )
+    WriteRates(local_home.home).hold(bulk.id, grant.id, "github_label_issue", limit.batch, 600)
+    listed = run("approvals", "list")
+    assert listed.code == 0, listed.err
+    text = " ".join(listed.text.split())
+    assert "batch" in text
+    assert "next 5 github_label_issue write(s)" in text
+    assert "so far the run did" in text
+    assert "bug-2" in text
+    # The control: the plain pause listed with it is not called a batch.
+    assert text.count("one decision approves") == 1
+    shown = run("approvals", "approve", bulk.id, "--yes")
+    assert shown.code == 0, shown.err
+    assert "next 5 github_label_issue write(s)" in " ".join(shown.text.split())

@@ -213,7 +213,8 @@ def test_a_pending_approval_appears_live_and_the_passkey_approves_it(
     assert decided.verified_by.startswith("passkey:")
     entry = console.here.audit.tail(1)[0]
     assert (entry.action, entry.verified_by) == ("approval.approve", decided.verified_by)
-    resumed = kit.resume(approval_id)
+    assert console.here.approvals.passkey_answer(approval_id)  # the browser's signed answer, kept
+    resumed = kit.resume(approval_id)  # and verified again by the Toolkit before it runs
     assert resumed.ok, resumed.error
     assert len(github_sandbox.state.comments("acme/web", 3)) == before + 1
 
@@ -336,7 +337,8 @@ def test_an_approval_written_past_the_cli_does_not_run_without_the_passkey(
     register_passkey(page, console)
     kit = agent(console)
     before = len(github_sandbox.state.comments("acme/web", 3))
-    for forged in ("none", "cli:tty", "passkey:not-a-registered-one"):
+    registered = "passkey:" + PasskeyStore(console.here.home).list()[0].credential_id
+    for forged in ("none", "cli:tty", "passkey:not-a-registered-one", registered):
         approval_id = agent_asks_to_comment(kit, f"Self-approved ({forged}).")
         # What a shell can do without the CLI: call the store itself, claiming any verification.
         console.here.approvals.approve(approval_id, by="mona", verified_by=forged)
