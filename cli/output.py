@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from charter.auth.audit import redact
+from charter.auth.redaction import redact
 from charter.schemas import CharterError, utcnow
 
 # Console() resolves sys.stdout at each write, so output captured by tests or pipes lands right.
