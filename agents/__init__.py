@@ -6,8 +6,9 @@ touched: the Toolkit pulls SQLAlchemy, cryptography and the connectors' HTTP cli
 
 from __future__ import annotations
 
-from importlib import import_module
 from typing import TYPE_CHECKING
+
+from charter.schemas.lazy import lazy_names
 
 if TYPE_CHECKING:
     from charter.agents.approvals import ApprovalAlreadyUsed, ApprovalStore
@@ -35,18 +36,7 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str) -> object:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(home), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_HOMES})
-
+__getattr__, __dir__ = lazy_names(globals(), _HOMES)
 
 __all__ = [
     "ApprovalAlreadyUsed",
