@@ -20,8 +20,24 @@ if TYPE_CHECKING:
     # Recent Typer vendors click; these are the classes its commands are made of.
     from typer._click import Command, Context, HelpFormatter
 
-# Command name -> (module, attribute: a Typer sub-app or a command function, its one-line help).
+# Command name -> (module, attribute: a Typer sub-app or a command function, its one-line help),
+# in the order help lists them (Typer puts plain commands before sub-apps).
 LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
+    "demo": (
+        "charter.cli.demo",
+        "demo_command",
+        "Watch agents triage a GitHub issue and work through Gmail and Calendar (~30 s).",
+    ),
+    "doctor": (
+        "charter.cli.doctor",
+        "doctor_command",
+        "Check the home, its keys, the database, the installed extras and each connection.",
+    ),
+    "console": (
+        "charter.cli.console.server",
+        "console_command",
+        "Open the local web console: approvals with passkeys, grants, connections, the audit log.",
+    ),
     "connect": (
         "charter.cli.connections",
         "connect_app",
@@ -39,21 +55,6 @@ LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
     "mcp": ("charter.cli.mcp", "mcp_app", "Serve a grant's tools to MCP clients."),
     "new": ("charter.cli.new_connector", "new_app", "Start a new package from Charter's templates."),
     "policy": ("charter.cli.policy", "policy_app", "Check, explain and replay a policy."),
-    "demo": (
-        "charter.cli.demo",
-        "demo_command",
-        "Watch agents triage a GitHub issue and work through Gmail and Calendar (~30 s).",
-    ),
-    "doctor": (
-        "charter.cli.doctor",
-        "doctor_command",
-        "Check the home, its keys, the database, the installed extras and each connection.",
-    ),
-    "console": (
-        "charter.cli.console.server",
-        "console_command",
-        "Open the local web console: approvals with passkeys, grants, connections, the audit log.",
-    ),
 }
 
 

@@ -80,3 +80,19 @@ def test_the_listed_help_is_the_command_s_own(name: str) -> None:
     command = load_command(name)
     own = (command.short_help or command.help or "").split("\n\n")[0].strip()
     assert " ".join(own.split()) == LAZY_COMMANDS[name][2]
+
+
+def test_the_lazy_help_reads_as_the_loaded_tree_s() -> None:
+    # The loaded tree lists the real commands, in the order Typer gives them; the lazy one must match.
+    loaded_help = subprocess.run(
+        [sys.executable, "-c", HELP_OF_LOADED_TREE], capture_output=True, text=True, timeout=120, check=True
+    ).stdout
+    lazy_help = subprocess.run([CHARTER, "--help"], capture_output=True, text=True, timeout=120, check=True)
+    assert "console" in loaded_help
+    assert lazy_help.stdout == loaded_help
+
+
+HELP_OF_LOADED_TREE = """
+from charter.cli.app import command_tree
+command_tree().main(["--help"], prog_name="charter", standalone_mode=False)
+"""
