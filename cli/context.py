@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from charter.agents.approvals import ApprovalStore
-from charter.auth.audit import AuditLog
-from charter.auth.grants import GrantAuthority
-from charter.auth.home import CharterHome, default_home, existing_home
-from charter.auth.vault import Vault
 from charter.schemas import ConfigurationError
+
+# The stores pull SQLAlchemy and cryptography: imported when a command first opens one.
+if TYPE_CHECKING:
+    from charter.agents.approvals import ApprovalStore
+    from charter.auth.audit import AuditLog
+    from charter.auth.grants import GrantAuthority
+    from charter.auth.home import CharterHome
+    from charter.auth.vault import Vault
 
 
 class Local:
@@ -23,6 +27,8 @@ class Local:
     """
 
     def __init__(self, path: Path | None = None, *, create: bool = True) -> None:
+        from charter.auth.home import default_home
+
         self.path = path or default_home()
         self.create = create
 
@@ -31,6 +37,8 @@ class Local:
 
     @cached_property
     def home(self) -> CharterHome:
+        from charter.auth.home import CharterHome, existing_home
+
         try:
             return CharterHome(self.path) if self.create else existing_home(self.path)
         except OSError as exc:
@@ -41,19 +49,27 @@ class Local:
 
     @cached_property
     def audit(self) -> AuditLog:
+        from charter.auth.audit import AuditLog
+
         return AuditLog(self.home)
 
     @cached_property
     def vault(self) -> Vault:
+        from charter.auth.vault import Vault
+
         return Vault(self.home)
 
     @cached_property
     def grants(self) -> GrantAuthority:
+        from charter.auth.grants import GrantAuthority
+
         # Given the audit log, issuing and revoking are recorded as the person's actions.
         return GrantAuthority(self.home, audit=self.audit)
 
     @cached_property
     def approvals(self) -> ApprovalStore:
+        from charter.agents.approvals import ApprovalStore
+
         # Given the audit log, approvals and denials are recorded with actor "person".
         return ApprovalStore(self.home, audit=self.audit)
 

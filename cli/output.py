@@ -11,14 +11,13 @@ from enum import Enum
 from typing import Annotated, ClassVar
 
 import typer
-from pydantic import BaseModel
 from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from charter.auth.audit import redact
-from charter.schemas import CharterError, utcnow
+from charter.auth.redaction import redact
+from charter.schemas import CharterError
 
 # Console() resolves sys.stdout at each write, so output captured by tests or pipes lands right.
 console = Console(highlight=False)
@@ -72,6 +71,9 @@ def print_secret_line(value: str) -> None:
 
 def age(moment: datetime, now: datetime | None = None) -> str:
     """How long ago `moment` was, compactly: `12s`, `5m`, `3h`, `2d`."""
+    # Imported here: charter.schemas.resources builds pydantic models, which `charter --help` does not need.
+    from charter.schemas import utcnow
+
     seconds = max(int(((now or utcnow()) - moment).total_seconds()), 0)
     for size, unit in ((86400, "d"), (3600, "h"), (60, "m")):
         if seconds >= size:
@@ -81,6 +83,8 @@ def age(moment: datetime, now: datetime | None = None) -> str:
 
 def until(moment: datetime, now: datetime | None = None) -> str:
     """How long until `moment`, compactly (`in 59m`), or `expired`."""
+    from charter.schemas import utcnow
+
     seconds = int((moment - (now or utcnow())).total_seconds())
     if seconds <= 0:
         return "expired"
@@ -113,6 +117,8 @@ _SCOPE_URL_PREFIXES = ("https://", "http://")
 
 def json_data(value: object) -> object:
     """`value` as plain JSON data: models and dataclasses as objects, times in ISO 8601, sets sorted."""
+    from pydantic import BaseModel
+
     if isinstance(value, BaseModel):
         return value.model_dump(mode="json")
     if dataclasses.is_dataclass(value) and not isinstance(value, type):

@@ -6,9 +6,8 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import pytest
-import typer
 
-from charter.cli.app import app
+from charter.cli.app import command_tree
 from charter.cli.main import main
 
 if TYPE_CHECKING:
@@ -22,7 +21,7 @@ def _paths(command: object, prefix: tuple[str, ...] = ()) -> Iterator[tuple[str,
         yield from _paths(sub, (*prefix, name))
 
 
-PATHS = sorted(_paths(typer.main.get_command(app)))
+PATHS = sorted(_paths(command_tree()))
 
 
 def test_the_command_tree_has_every_documented_command() -> None:

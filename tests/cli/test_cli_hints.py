@@ -9,16 +9,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import typer
 
-from charter.cli.app import app
+from charter.cli.app import command_tree
 
 ROOT = Path(__file__).resolve().parents[2]
 FOLDERS = ("cli", "auth", "agents", "connectors", "sandboxes", "docs")
 SOURCES = [*(ROOT / d for d in FOLDERS), ROOT / "README.md"]
 # `charter connect github` inside backticks, in code strings and in Markdown alike.
 HINT = re.compile(r"`(charter [^`{}\n]+)`")
-TREE = typer.main.get_command(app)
+TREE = command_tree()
 SHELL = {"<", ">", "|", "&&", ";"}
 PLACEHOLDER = re.compile(r"<[\w-]+>|X")
 

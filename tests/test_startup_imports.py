@@ -1,0 +1,98 @@
+"""Starting Charter loads only what the start needs: the clients and SQLAlchemy wait for their first use.
+
+Guarded by what a fresh interpreter has imported, not by time, so a busy machine cannot flake it.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from charter.cli.app import LAZY_COMMANDS, load_command
+
+# What the Toolkit and the connectors bring in; none of it is needed to import the package or print help.
+HEAVY = ("sqlalchemy", "httpx", "googleapiclient", "github", "msal", "notion_client", "cryptography")
+CHARTER = str(Path(sys.executable).with_name("charter"))
+# Runs `code` in a fresh interpreter with `sys.argv` set, then prints the top-level modules loaded.
+PROBE = """
+import json, sys
+sys.argv = {argv!r}
+try:
+    {code}
+except SystemExit:
+    pass
+print(json.dumps(sorted({{name.split(".")[0] for name in sys.modules}})), file=sys.stderr)
+"""
+
+
+def loaded(code: str, argv: list[str] | None = None) -> set[str]:
+    """The top-level modules a fresh interpreter holds after running `code`."""
+    script = PROBE.format(argv=argv or ["probe"], code=code)
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
+    )
+    return set(json.loads(done.stderr.strip().splitlines()[-1]))
+
+
+def test_importing_the_agent_layer_loads_no_client_and_no_database_library() -> None:
+    assert loaded("import charter.agents").isdisjoint(HEAVY)
+
+
+def test_importing_the_agent_layer_without_rich() -> None:
+    assert "rich" not in loaded("import charter.agents")
+
+
+def test_the_public_names_still_resolve_and_load_their_modules() -> None:
+    # The control: touching a name really imports what the bare import left out.
+    modules = loaded("from charter.agents import Toolkit, AuditLog")
+    assert {"sqlalchemy", "httpx"} <= modules
+
+
+def test_charter_help_loads_no_connector_client() -> None:
+    code = "from charter.cli.main import main; main()"
+    assert loaded(code, ["charter", "--help"]).isdisjoint({*HEAVY, "pydantic"})
+
+
+def test_a_command_s_help_loads_its_module() -> None:
+    # The control for the check above: a command that needs the stores does load them.
+    code = "from charter.cli.main import main; main()"
+    assert {"sqlalchemy", "pydantic"} <= loaded(code, ["charter", "audit", "--help"])
+
+
+def test_importing_the_schemas_builds_no_model() -> None:
+    assert "pydantic" not in loaded("import charter.schemas; from charter.schemas import CharterError")
+    # The control: a model's name does load pydantic.
+    assert "pydantic" in loaded("from charter.schemas import ApprovalRequest")
+
+
+def test_the_console_script_prints_every_command() -> None:
+    done = subprocess.run([CHARTER, "--help"], capture_output=True, text=True, timeout=120, check=True)
+    for name in LAZY_COMMANDS:
+        assert name in done.stdout
+
+
+@pytest.mark.parametrize("name", sorted(LAZY_COMMANDS))
+def test_the_listed_help_is_the_command_s_own(name: str) -> None:
+    command = load_command(name)
+    own = (command.short_help or command.help or "").split("\n\n")[0].strip()
+    assert " ".join(own.split()) == LAZY_COMMANDS[name][2]
+
+
+def test_the_lazy_help_reads_as_the_loaded_tree_s() -> None:
+    # The loaded tree lists the real commands, in the order Typer gives them; the lazy one must match.
+    loaded_help = subprocess.run(
+        [sys.executable, "-c", HELP_OF_LOADED_TREE], capture_output=True, text=True, timeout=120, check=True
+    ).stdout
+    lazy_help = subprocess.run([CHARTER, "--help"], capture_output=True, text=True, timeout=120, check=True)
+    assert "console" in loaded_help
+    assert lazy_help.stdout == loaded_help
+
+
+HELP_OF_LOADED_TREE = """
+from charter.cli.app import command_tree
+command_tree().main(["--help"], prog_name="charter", standalone_mode=False)
+"""
