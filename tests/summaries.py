@@ -47,7 +47,9 @@ def record_in_worker(config: pytest.Config, skip: object) -> None:
 
 
 def receive_from_worker(node: Any) -> None:
-    node.config.stash.setdefault(PRINTED, []).extend(node.workeroutput.get(RECORDED, []))
+    # A worker that crashed sends nothing; its tests are reported failed by xdist itself.
+    sent = getattr(node, "workeroutput", {})
+    node.config.stash.setdefault(PRINTED, []).extend(sent.get(RECORDED, []))
 
 
 def print_received(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
