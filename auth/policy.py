@@ -14,9 +14,9 @@ answer `grant_denied`; `Policy.decide` then applies the safe defaults and the pe
 Rules (YAML or dicts) can deny actions, require approval, or waive approval; a waiver applies to a
 destructive action only when the rule names that action exactly.
 
-Two checks look at a call's arguments and can only tighten a decision, never waive one:
-`Policy.check_recipients` (domain rules and a maximum count for every address a write reaches) and
-`taint_decision` (an external write that quotes text read in the same session needs approval).
+`Policy.check_recipients` looks at a call's arguments and can only tighten a decision, never waive
+one: domain rules and a maximum count for every address a write reaches. What a write carries (text
+the grant read, secrets, links) is checked by the agent layer's guards (`charter.agents.guards`).
 """
 
 from __future__ import annotations
@@ -482,17 +482,6 @@ def combine(*decisions: Decision) -> Decision:
     return decisions[0] if decisions else _allow("no checks apply")
 
 
-def taint_decision(tool: str, spec: ActionFacts, tainted: Sequence[str]) -> Decision:
-    """An external write whose arguments quote text read in this session needs approval.
-
-    `tainted` holds one description per tainted argument, e.g. "the body quotes text read from
-    gmail message 18c…". No rule and no grant waives this: approval is the person's look at it.
-    """
-    if spec.verb != "write" or "external" not in spec.risks or not tainted:
-        return _allow(f"{tool} carries no text read in this session to an external place")
-    return Decision("approval_required", tuple(f"approval required because {t}" for t in tainted))
-
-
 def reach_of(spec: ActionFacts) -> str | None:
     """Whom the call reaches, as its (per-call) declaration says; None when it says nothing."""
     reach = getattr(spec, "reach", None)
@@ -560,5 +549,4 @@ __all__ = [
     "decide_all",
     "pack_names",
     "reach_of",
-    "taint_decision",
 ]

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from charter.auth.policy import DEFAULT_POLICY_FILE, Decision, Policy, combine, taint_decision
+from charter.auth.policy import DEFAULT_POLICY_FILE, Decision, Policy, combine
 from charter.schemas import ConfigurationError, Verb
 
 
@@ -84,17 +84,6 @@ def test_the_recipient_limit_counts_distinct_addresses() -> None:
 def test_invalid_recipient_and_taint_settings_are_configuration_errors(data: dict[str, object]) -> None:
     with pytest.raises(ConfigurationError, match="invalid policy"):
         Policy.from_dict(data)
-
-
-def test_taint_requires_approval_only_for_external_writes() -> None:
-    tainted = ["the body quotes text read from gmail message 18c"]
-    decision = taint_decision("gmail_send", Act("write", frozenset({"external"})), tainted)
-    assert decision == Decision(
-        "approval_required", ("approval required because the body quotes text read from gmail message 18c",)
-    )
-    assert taint_decision("gmail_label", Act("write"), tainted).outcome == "allow"
-    assert taint_decision("gmail_draft", Act("draft", frozenset({"external"})), tainted).outcome == "allow"
-    assert taint_decision("gmail_send", Act("write", frozenset({"external"})), []).outcome == "allow"
 
 
 def test_combine_lets_deny_beat_approval_beat_allow_and_keeps_every_reason() -> None:
