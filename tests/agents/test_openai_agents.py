@@ -6,19 +6,14 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import httpx
 import pytest
 from openai.types.responses import ResponseFunctionToolCall, ResponseOutputMessage, ResponseOutputText
 
 from charter.agents import ApprovalStore, AuditLog, Toolkit
 from charter.agents.formats.strict import strict_schema
 from charter.agents.openai_agents import agents_sdk, charter_function_tools
-from charter.auth.connect import connect_github
-from charter.auth.crypto import KeySet, generate_key
-from charter.auth.grants import GrantAuthority
 from charter.auth.home import CharterHome
-from charter.auth.vault import Vault
-from charter.sandboxes.github import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, GitHubSandbox
+from charter.sandboxes.github import GitHubSandbox
 
 sdk = agents_sdk()
 Script = Callable[[list[Any]], Iterator[list[Any]]]
@@ -65,17 +60,8 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture
-def kit(home: CharterHome, sb: GitHubSandbox) -> Toolkit:
-    vault = Vault(home, keys=KeySet.parse(generate_key(), source="test"))
-    conn = connect_github(
-        vault, scopes=["repo"], client_id=DEFAULT_CLIENT_ID, client_secret=DEFAULT_CLIENT_SECRET,
-        oauth_base=sb.url, api_base=sb.url, open_browser=lambda url: httpx.get(url, follow_redirects=True),
-        timeout=5,
-    )  # fmt: skip
-    grant = GrantAuthority(home).issue(
-        "mona", "triage-bot", (conn.id,), ("read", "draft", "write"), constraints={"repos": ("acme/web",)}
-    )
-    return Toolkit(grant.token, home=home, vault=vault)
+def kit(triage_kit: Toolkit) -> Toolkit:
+    return triage_kit
 
 
 def test_the_sdk_sends_charters_strict_schemas_as_they_are(kit: Toolkit) -> None:

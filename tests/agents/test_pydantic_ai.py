@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import httpx
 import pytest
 from pydantic_ai import Agent
 from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart, ToolCallPart, ToolReturnPart
@@ -13,12 +12,8 @@ from pydantic_ai.models.function import AgentInfo, FunctionModel
 
 from charter.agents import ApprovalStore, AuditLog, Toolkit
 from charter.agents.pydantic_ai import CharterToolset
-from charter.auth.connect import connect_github
-from charter.auth.crypto import KeySet, generate_key
-from charter.auth.grants import GrantAuthority
 from charter.auth.home import CharterHome
-from charter.auth.vault import Vault
-from charter.sandboxes.github import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, GitHubSandbox
+from charter.sandboxes.github import GitHubSandbox
 
 
 @pytest.fixture
@@ -27,17 +22,8 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture
-def kit(home: CharterHome, sb: GitHubSandbox) -> Toolkit:
-    vault = Vault(home, keys=KeySet.parse(generate_key(), source="test"))
-    conn = connect_github(
-        vault, scopes=["repo"], client_id=DEFAULT_CLIENT_ID, client_secret=DEFAULT_CLIENT_SECRET,
-        oauth_base=sb.url, api_base=sb.url, open_browser=lambda url: httpx.get(url, follow_redirects=True),
-        timeout=5,
-    )  # fmt: skip
-    grant = GrantAuthority(home).issue(
-        "mona", "triage-bot", (conn.id,), ("read", "draft", "write"), constraints={"repos": ("acme/web",)}
-    )
-    return Toolkit(grant.token, home=home, vault=vault)
+def kit(triage_kit: Toolkit) -> Toolkit:
+    return triage_kit
 
 
 def last_return(messages: list[ModelMessage]) -> dict[str, Any]:
