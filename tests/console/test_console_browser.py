@@ -98,6 +98,8 @@ def here(tmp_path_factory: pytest.TempPathFactory, github_sandbox: GitHubSandbox
 @pytest.fixture(scope="module")
 def grant(here: Local, github_sandbox: GitHubSandbox) -> IssuedGrant:
     """A real GitHub connection (consent against the sandbox) and the agent's grant on it."""
+    # The session's sandbox may hold another file's knobs (a refused consent): start from its seed.
+    github_sandbox.reset()
     connection = connect_github(
         here.vault,
         scopes=["repo"],
