@@ -90,7 +90,7 @@ def connect_notion_command(
     ] = None,
 ) -> None:
     """Connect Notion: consent in the browser (you pick the pages to share), or an internal token."""
-    here = local(ctx)
+    here = local(ctx, create=True)
     caps = capabilities_for(
         split_csv([enable]) if enable else [], split_csv([capabilities]) if capabilities else []
     )

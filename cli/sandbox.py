@@ -67,6 +67,24 @@ def _print_microsoft_banner(url: str) -> None:
     console.print("Press Ctrl-C to stop.")
 
 
+def _print_notion_banner(url: str) -> None:
+    from charter.sandboxes.notion import DEFAULT_CLIENT_ID, NOTION_VERSION
+
+    console.print(f"[bold]notion sandbox[/] on {url}  (seeded: the Acme workspace of mona@acme.com)")
+    console.print(f"  API v1 at {NOTION_VERSION}        {url}/v1")
+    console.print(f"  OAuth server                {url}/v1/oauth/authorize, /token, /revoke")
+    console.print(f"  inspection API              {url}/_sandbox/state  (also /requests, /faults, /notion)")
+    console.print(
+        f"  OAuth client id             {DEFAULT_CLIENT_ID}  (consent is granted automatically, as mona)"
+    )
+    console.print(f"Connect to it:  charter connect notion --sandbox {url}")
+    token = f"curl -s -X POST -d '{{\"internal\": true}}' {url}/_sandbox/notion/tokens"
+    console.print(f"  or paste an internal token: {token}")
+    console.print(f"  then charter connect notion --internal --sandbox {url}")
+    console.print(STATE_NOTE)
+    console.print("Press Ctrl-C to stop.")
+
+
 def print_banner(service: str, url: str) -> None:
     """Where the sandbox answers and how to connect to it."""
     if service == "google":
@@ -74,6 +92,9 @@ def print_banner(service: str, url: str) -> None:
         return
     if service == "microsoft":
         _print_microsoft_banner(url)
+        return
+    if service == "notion":
+        _print_notion_banner(url)
         return
     from charter.sandboxes.github import DEFAULT_CLIENT_ID
 

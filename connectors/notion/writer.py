@@ -104,13 +104,39 @@ class ContentWriter:
             return False
         before = blocks[:at]
         landed = _landed(nodes, before)
-        # Parents that landed without the children they were to carry get them now.
         for node, block in zip(nodes[:landed], before[len(before) - landed :], strict=False):
-            if node.children and not block.get("has_children"):
-                self.write(str(block["id"]), node.children, None, [])
+            self._complete(node, block)
         if landed < len(nodes):
             self.write(parent, nodes, None, before[len(before) - landed :], nest_made=False)
         return True
+
+    def _complete(self, node: Planned, block: JsonObject) -> None:
+        """Give a block that landed whatever of its planned children it lacks, at every depth.
+
+        Each request lands whole or not at all, and children go under a block Charter created in
+        planned order, so what stands under it is a prefix of the plan: the rest follows it.
+        """
+        if not node.children:
+            return
+        if not block.get("has_children"):
+            self.write(str(block["id"]), node.children, None, [])
+            return
+        placed = list(self.children(str(block["id"])))
+        landed = _leading(node.children, placed)
+        for child, child_block in zip(node.children[:landed], placed, strict=False):
+            self._complete(child, child_block)
+        if landed < len(node.children):
+            self.write(str(block["id"]), node.children, None, placed[:landed], nest_made=False)
+
+
+def _leading(nodes: list[Planned], blocks: list[JsonObject]) -> int:
+    """How many of `nodes`, from the first, stand in order at the start of `blocks`."""
+    count = 0
+    for node, block in zip(nodes, blocks, strict=False):
+        if not matches(node, block):
+            break
+        count += 1
+    return count
 
 
 def _landed(nodes: list[Planned], before: list[JsonObject]) -> int:

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import io
+import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pytest
+
 from charter.cli.context import Local
+from charter.cli.main import main
 from charter.sandboxes.notion import NotionSandbox
 
 if TYPE_CHECKING:
@@ -56,3 +62,16 @@ def test_without_a_client_the_message_says_what_to_do(run: Run, monkeypatch: obj
     assert ran.code != 0
     assert "CHARTER_NOTION_CLIENT_ID" in ran.out + ran.err
     assert "--internal" in ran.out + ran.err
+
+
+def test_connecting_notion_starts_a_new_home(
+    tmp_path: Path, nsb: NotionSandbox, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fresh = tmp_path / "fresh"
+    secret = nsb.oauth.issue_internal_token()
+    monkeypatch.setattr(sys, "stdin", io.StringIO(f"{secret}\n"))
+    command = ["connect", "notion", "--internal", "--token-stdin", "--sandbox", nsb.url]
+    code = main(["--home", str(fresh), *command])
+    assert code == 0, capsys.readouterr().err
+    assert main(["--home", str(fresh), "connections", "list"]) == 0
+    assert "workspace:Acme" in capsys.readouterr().out

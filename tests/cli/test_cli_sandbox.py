@@ -16,7 +16,8 @@ def test_every_sandbox_has_its_own_default_port() -> None:
 @pytest.mark.parametrize(
     ("service", "connect"),
     [("github", "charter connect github --sandbox http://127.0.0.1:8765"),
-     ("google", "charter connect gmail --sandbox http://127.0.0.1:8766")],
+     ("google", "charter connect gmail --sandbox http://127.0.0.1:8766"),
+     ("notion", "charter connect notion --sandbox http://127.0.0.1:8768")],
 )  # fmt: skip
 def test_the_banner_says_how_to_connect_and_that_state_is_in_memory(
     service: str, connect: str, capsys: pytest.CaptureFixture[str]
@@ -25,3 +26,14 @@ def test_the_banner_says_how_to_connect_and_that_state_is_in_memory(
     text = " ".join(capsys.readouterr().out.split())
     assert connect in text
     assert "State lives in memory" in text
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_each_banner_is_its_own_services(service: str, capsys: pytest.CaptureFixture[str]) -> None:
+    print_banner(service, "http://127.0.0.1:1")
+    text = " ".join(capsys.readouterr().out.split())
+    assert text.startswith(f"{service} sandbox on http://127.0.0.1:1")
+    others = [s for s in SERVICES if s != service]
+    assert not any(f"{other} sandbox" in text for other in others)
+    # Only the GitHub sandbox is seeded with acme/web and hands out its client id.
+    assert ("acme/web" in text) == (service == "github")
