@@ -132,13 +132,20 @@ class OAuthClient:
 
         `extra` adds provider parameters to the provider's own (e.g. Google's `prompt=consent`).
         """
+        # A provider without scopes (Notion: capabilities live in the integration's settings) or
+        # without PKCE is not sent parameters it does not document.
+        scope = {"scope": self.scope_param(scopes)} if self.provider.scopes_in_authorize else {}
+        pkce = (
+            {"code_challenge": code_challenge, "code_challenge_method": "S256"}
+            if self.provider.supports_pkce
+            else {}
+        )
         url, _ = self._protocol([]).create_authorization_url(
             self.endpoints.authorize,
             state=state,
             redirect_uri=redirect_uri,
-            scope=self.scope_param(scopes),
-            code_challenge=code_challenge,
-            code_challenge_method="S256",
+            **scope,
+            **pkce,
             **{**self.provider.authorize_params, **(extra or {})},
         )
         return str(url)

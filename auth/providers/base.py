@@ -62,6 +62,8 @@ class Provider:
     scope_separator: str = " "
     implies: Mapping[str, frozenset[str]] = field(default_factory=dict)
     supports_pkce: bool = True
+    # Whether the authorize URL carries `scope`: Notion has none (capabilities are set per integration).
+    scopes_in_authorize: bool = True
     supports_device_flow: bool = False
     default_oauth_base: str = ""
     default_api_base: str = ""

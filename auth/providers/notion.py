@@ -149,6 +149,9 @@ NOTION = Provider(
     # Reading user information with emails includes reading it without them.
     implies={USER_EMAIL: frozenset({USER_INFO})},
     supports_pkce=False,
+    scopes_in_authorize=False,
+    # Every refresh rotates the pair and the old refresh token dies at once.
+    refresh_reuse_window=0.0,
     default_oauth_base=API_BASE,
     default_api_base=API_BASE,
     endpoint_layout=notion_endpoints,

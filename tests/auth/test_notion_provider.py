@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import httpx
 import pytest
@@ -69,7 +70,11 @@ def test_oauth_connects_with_owner_user_and_http_basic(vault: Vault, nsb: Notion
     assert conn.scopes == set(CONTENT)
     authorize = nsb.requests.last("GET", "/v1/oauth/authorize")
     assert authorize is not None
-    assert "owner=user" in authorize.query
+    asked = parse_qs(authorize.query)
+    assert asked["owner"] == ["user"]
+    assert set(asked) == {"response_type", "client_id", "redirect_uri", "state", "owner"}, (
+        "Notion's authorize URL takes no scope (capabilities live in the integration) and no PKCE"
+    )
     exchange = nsb.requests.last("POST", "/v1/oauth/token")
     assert exchange is not None
     assert exchange.request_headers["authorization"].startswith("Basic ")
@@ -117,6 +122,28 @@ def test_concurrent_refreshes_rotate_once_and_store_the_new_pair(vault: Vault, n
     assert me(nsb, third).status_code == 200
     assert nsb.tokens.refreshes == 2
     assert nsb.tokens.refresh_reuses == 0
+
+
+def test_a_refresh_lost_after_rotation_says_to_connect_again(vault: Vault, nsb: NotionSandbox) -> None:
+    cid = connect_in(vault, nsb)
+    nsb.faults.drop_next(1, when="after", path="/v1/oauth/token")
+    with pytest.raises(AuthRequired) as caught:
+        vault.refresh(cid, vault.credentials(cid).access_token())
+    assert "answer to a refresh was lost" in caught.value.message
+    assert "charter connect notion" in caught.value.message
+    assert vault.get(cid).status == "needs_reconnect"
+    # Control: Notion did rotate, and the refresh token sent again was the dead one.
+    assert (nsb.tokens.refreshes, nsb.tokens.refresh_reuses) == (1, 1)
+
+
+def test_a_refresh_dropped_before_it_arrived_is_sent_again(vault: Vault, nsb: NotionSandbox) -> None:
+    cid = connect_in(vault, nsb)
+    old = vault.credentials(cid).access_token()
+    nsb.faults.drop_next(1, when="before", path="/v1/oauth/token")
+    token = vault.refresh(cid, old)
+    assert token != old
+    assert me(nsb, token).status_code == 200
+    assert vault.get(cid).status == "active"
 
 
 def test_refresh_exchange_uses_http_basic(vault: Vault, nsb: NotionSandbox) -> None:
