@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 import pytest
 
@@ -10,6 +10,7 @@ from charter.connectors.notion import NotionConnector, errors
 from charter.connectors.notion.client import _budgets
 from charter.contract_tests.harnesses.notion import EVERY_CAPABILITY, NotionCredentials
 from charter.sandboxes.notion import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, NotionSandbox
+from charter.sandboxes.notion.fidelity import NotionSpec
 
 MakeConnector = Callable[..., NotionConnector]
 
@@ -43,3 +44,21 @@ def make_notion(nsb: NotionSandbox) -> MakeConnector:
 @pytest.fixture
 def notion(make_notion: MakeConnector) -> NotionConnector:
     return make_notion()
+
+
+@pytest.fixture(scope="session")
+def notion_spec() -> NotionSpec:
+    return NotionSpec.load()
+
+
+@pytest.fixture(autouse=True)
+def _every_exchange_conforms(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Each test's traffic, requests and answers, conforms to Notion's official description."""
+    if "nsb" not in request.fixturenames:
+        yield
+        return
+    nsb: NotionSandbox = request.getfixturevalue("nsb")
+    spec: NotionSpec = request.getfixturevalue("notion_spec")
+    yield
+    problems = [str(p) for p in spec.check(nsb.requests.entries)]
+    assert problems == [], "\n".join(problems)
