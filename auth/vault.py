@@ -262,6 +262,11 @@ class Vault:
         provider = self._provider(row)
         refresh_token = self._open(row, "refresh_token")
         try:
+            if self._pasted(row):
+                raise RefreshRejected(
+                    f"paste the current token again: {provider.display_name} refused the pasted token (it "
+                    "was replaced, or the integration was removed), and a pasted token cannot be refreshed"
+                )
             if not refresh_token:
                 raise RefreshRejected(
                     f"connect {provider.display_name} again: the access token expired and "
@@ -273,8 +278,7 @@ class Vault:
                 return None  # someone saved newer tokens meanwhile: ours was stale, theirs may work
             log.warning("connection %s needs reconnecting: the provider refused its refresh token", m["id"])
             raise AuthRequired(
-                f"{exc.message} (connection {m['id']}, account {m['account']}); "
-                f"run `{reconnect_command(m['service'], m['oauth_base'], provider.default_oauth_base)}`",
+                f"{exc.message} (connection {m['id']}, account {m['account']}); run `{self._reconnect(row)}`",
                 connection_id=m["id"],
             ) from None
         except BaseException:
@@ -373,6 +377,15 @@ class Vault:
     def _provider(self, row: Row[tuple[object, ...]]) -> Provider:
         return get_provider(row._mapping["provider"])
 
+    def _pasted(self, row: Row[tuple[object, ...]]) -> bool:
+        pasted = self._provider(row).pasted_token
+        return pasted is not None and row._mapping["client_id"] == pasted[0]
+
+    def _reconnect(self, row: Row[tuple[object, ...]]) -> str:
+        m, provider = row._mapping, self._provider(row)
+        flag = provider.pasted_token[1] if provider.pasted_token and self._pasted(row) else None
+        return reconnect_command(m["service"], m["oauth_base"], provider.default_oauth_base, flag)
+
     def _client(self, row: Row[tuple[object, ...]]) -> OAuthClient:
         m = row._mapping
         provider = self._provider(row)
@@ -390,7 +403,9 @@ class Vault:
             return
         name = self._provider(row).display_name
         why = "was revoked" if m["status"] == "revoked" else "lost its authorization (refresh refused)"
-        again = reconnect_command(m["service"], m["oauth_base"], self._provider(row).default_oauth_base)
+        if m["status"] != "revoked" and self._pasted(row):
+            why = "holds a pasted token that was refused; paste the current one"
+        again = self._reconnect(row)
         raise AuthRequired(
             f"connect {name} again: connection {m['id']} ({m['account']}) {why}; run `{again}`",
             connection_id=m["id"],

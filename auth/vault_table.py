@@ -65,11 +65,15 @@ class Revocation:
     detail: str
 
 
-def reconnect_command(service: str, oauth_base: str, default_oauth_base: str) -> str:
-    """The command that connects the account again, with the `--sandbox` it was connected through."""
+def reconnect_command(service: str, oauth_base: str, default_oauth_base: str, flag: str | None = None) -> str:
+    """The command that connects the account again, with the `--sandbox` it was connected through.
+
+    `flag` is how the account was connected when not through consent (Notion's `--internal`).
+    """
+    command = f"charter connect {service}" + (f" {flag}" if flag else "")
     if oauth_base.rstrip("/") == default_oauth_base.rstrip("/"):
-        return f"charter connect {service}"
-    return f"charter connect {service} --sandbox {oauth_base.rstrip('/')}"
+        return command
+    return f"{command} --sandbox {oauth_base.rstrip('/')}"
 
 
 def connection_from_row(row: Row[tuple[object, ...]]) -> Connection:

@@ -64,6 +64,9 @@ class Provider:
     supports_pkce: bool = True
     # Whether the authorize URL carries `scope`: Notion has none (capabilities are set per integration).
     scopes_in_authorize: bool = True
+    # A token the person pasted (Notion's internal integrations): the client id its connection
+    # records, and the `charter connect` flag that pastes a new one. It is never refreshed.
+    pasted_token: tuple[str, str] | None = None
     supports_device_flow: bool = False
     default_oauth_base: str = ""
     default_api_base: str = ""

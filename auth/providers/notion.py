@@ -150,6 +150,7 @@ NOTION = Provider(
     implies={USER_EMAIL: frozenset({USER_INFO})},
     supports_pkce=False,
     scopes_in_authorize=False,
+    pasted_token=(INTERNAL_CLIENT, "--internal"),
     # Every refresh rotates the pair and the old refresh token dies at once.
     refresh_reuse_window=0.0,
     default_oauth_base=API_BASE,

@@ -2,7 +2,7 @@
 
 Notion answers both with the same `object_not_found`. Charter tells them apart when it knows the
 object exists: this connection saw its id in an earlier answer (a child page, a relation, a
-mention, a search result), or the agent gave a Notion URL, which someone copied from a page.
+mention, a search result). An id the agent merely names, even inside a Notion URL, proves nothing.
 """
 
 from __future__ import annotations
@@ -82,14 +82,6 @@ def ids_in(answer: Any) -> Iterator[str]:
                     todo.append(value)
         elif isinstance(node, list):
             todo.extend(node)
-
-
-def id_from_url(text: str) -> str | None:
-    """The object id at the end of a Notion URL (`https://www.notion.so/Title-<32 hex>`), if any."""
-    if "notion.so/" not in text and "notion.site/" not in text:
-        return None
-    found = _UUID.findall(text.split("?")[0].split("#")[0])
-    return found[-1] if found else None
 
 
 _seen: dict[str, SeenIds] = {}

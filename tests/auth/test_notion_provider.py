@@ -219,3 +219,28 @@ def test_unknown_capabilities_are_refused(vault: Vault, nsb: NotionSandbox) -> N
     with pytest.raises(ValidationError, match="read_content"):
         connect_notion_token(vault, "ntn_x", capabilities=["admin"], api_base=nsb.url)
     assert seed_id("team-home") in nsb.state.pages
+
+
+def test_a_refused_pasted_token_asks_for_it_again_not_for_consent(vault: Vault, nsb: NotionSandbox) -> None:
+    secret = nsb.oauth.issue_internal_token()
+    conn = connect_notion_token(vault, secret, capabilities=["read_content"], api_base=nsb.url)
+    nsb.tokens.revoke(secret)
+    sent = len(nsb.requests)
+    for _ in range(2):  # the refusal, then the connection that now needs reconnecting
+        with pytest.raises(AuthRequired) as caught:
+            vault.refresh(conn.id, secret)
+        assert f"charter connect notion --internal --sandbox {nsb.url}" in caught.value.message
+        assert "paste" in caught.value.message
+    assert secret not in caught.value.message
+    assert len(nsb.requests) == sent, "a pasted token has nothing to refresh with"
+    again = connect_notion_token(
+        vault, nsb.oauth.issue_internal_token(), capabilities=["read_content"], api_base=nsb.url
+    )
+    assert again.id == conn.id
+    assert vault.get(conn.id).status == "active"
+    # Control: an OAuth connection is told to consent again, without --internal.
+    cid = connect_in(vault, nsb)
+    nsb.tokens.revoke_all()
+    with pytest.raises(AuthRequired) as oauth:
+        vault.refresh(cid, vault.credentials(cid).access_token())
+    assert "--internal" not in oauth.value.message

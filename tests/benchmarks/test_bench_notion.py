@@ -38,6 +38,7 @@ def test_charter_queries_at_the_floors_requests(report: Report) -> None:
     floor = report.figure(bench, notion_bench.FLOOR)
     assert floor.requests == math.ceil(ROWS / 100)
     assert report.figure(bench, notion_bench.CHARTER_QUERY).requests == floor.requests
+    assert report.figure(bench, notion_bench.CONNECTOR_QUERY).requests == floor.requests
     naive = report.figure(bench, notion_bench.NAIVE_ROWS)
     # At 3 requests/s the naive pattern's time is set by the limit: at least (requests - burst) / 3 s.
     assert naive.seconds >= (naive.requests - 3) / 3
@@ -45,3 +46,4 @@ def test_charter_queries_at_the_floors_requests(report: Report) -> None:
 
 def test_the_notes_state_where_the_limit_is_the_bound(report: Report) -> None:
     assert any("the rate limit is the bound" in note for note in report.notes)
+    assert any("connector alone" in note and "not the limit" in note for note in report.notes)

@@ -212,6 +212,11 @@ def test_a_page_not_shared_is_told_apart_from_a_missing_one(
         notion.read(GetPage(page_id="0" * 32))
     assert missing.value.code == "not_found"
     assert "check the id" in missing.value.message
+    # Naming an id, even as a Notion URL, proves nothing: only an id Notion itself answered with does.
+    made_up = f"https://www.notion.so/acme/Roadmap-{'1' * 32}"
+    with pytest.raises(NotFound) as named:
+        notion.read(GetPage(page_id=made_up))
+    assert named.value.code == "not_found"
 
 
 def test_a_missing_capability_names_the_one_to_enable(make_notion: Any, nsb: NotionSandbox) -> None:
