@@ -6,10 +6,13 @@ from datetime import date, datetime
 
 from charter.connectors.notion.blocks import rich_text
 from charter.connectors.notion.models import PropertyFilter, PropertyValue, Sort
+from charter.connectors.notion.writer import MAX_ARRAY
 from charter.schemas import ValidationError
 from charter.schemas.types import JsonObject
 
 Schema = dict[str, JsonObject]
+# Notion's request limit on a link (developers.notion.com, reference/request-limits).
+MAX_URL = 2000
 READ_ONLY = frozenset(
     {"formula", "rollup", "created_time", "created_by", "last_edited_time", "last_edited_by", "unique_id"}
 )
@@ -71,7 +74,12 @@ def value_out(name: str, prop: JsonObject, value: PropertyValue) -> JsonObject:
     if kind in ("title", "rich_text"):
         if not isinstance(value, str):
             raise _refuse(name, f"a {kind} property takes text")
-        return {kind: rich_text(value)}
+        pieces = rich_text(value)
+        if len(pieces) > MAX_ARRAY:
+            # A property cannot continue in another block: Notion's 100 rich text objects are its end.
+            limit = f"at most {MAX_ARRAY} pieces of 2,000 characters (200,000 in all)"
+            raise _refuse(name, f"a {kind} property holds {limit}")
+        return {kind: pieces}
     if kind == "number":
         if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
             raise _refuse(name, "a number property takes a number")
@@ -87,6 +95,8 @@ def value_out(name: str, prop: JsonObject, value: PropertyValue) -> JsonObject:
     if kind == "multi_select":
         if not isinstance(value, list):
             raise _refuse(name, "a multi_select property takes a list of option names")
+        if len(value) > MAX_ARRAY:
+            raise _refuse(name, f"a multi_select property takes at most {MAX_ARRAY} options in one request")
         return {"multi_select": [{"name": v} for v in value]}
     if kind == "checkbox":
         if not isinstance(value, bool):
@@ -101,6 +111,8 @@ def value_out(name: str, prop: JsonObject, value: PropertyValue) -> JsonObject:
     if kind in ("url", "email", "phone_number"):
         if value is not None and not isinstance(value, str):
             raise _refuse(name, f"a {kind} property takes text")
+        if kind == "url" and value is not None and len(value) > MAX_URL:
+            raise _refuse(name, f"a url property takes at most {MAX_URL} characters")
         return {kind: value}
     raise _refuse(name, f"Charter cannot set {kind} properties yet")
 

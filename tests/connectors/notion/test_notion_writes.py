@@ -141,6 +141,8 @@ def test_without_read_comments_a_retry_refuses_rather_than_repeat(
         ({"Nope": 1}, "no such property"),
         ({"Due": "soon"}, "ISO date"),
         ({"Done": "yes"}, "true or false"),
+        ({"Owner": "x" * 200_001}, "200,000 in all"),
+        ({"Tags": [f"tag {i}" for i in range(101)]}, "at most 100 options"),
     ],
 )
 def test_property_values_are_checked_before_sending(
@@ -153,6 +155,15 @@ def test_property_values_are_checked_before_sending(
         notion.draft(CreatePage(parent_id=PROJECTS, title="x", properties=properties))
     assert nsb.requests.count("PATCH") == 0
     assert nsb.requests.count("POST", "/v1/pages") == 0
+
+
+def test_a_property_at_notions_limits_is_written_whole(notion: NotionConnector, nsb: NotionSandbox) -> None:
+    """Control for the refusals above: exactly at the limits, Notion takes the value."""
+    row = seed_id("projects/row/0")
+    notion.write(UpdateProperties(page_id=row, properties={"Owner": "😀" * 100_000}))
+    owner = nsb.state.pages[row].properties["Owner"]["rich_text"]
+    assert len(owner) == 100
+    assert "".join(t["text"]["content"] for t in owner) == "😀" * 100_000
 
 
 def test_a_draft_shows_the_page_and_commits_what_it_showed(
