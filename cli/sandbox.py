@@ -79,8 +79,10 @@ def _print_notion_banner(url: str) -> None:
     )
     console.print(f"Connect to it:  charter connect notion --sandbox {url}")
     token = f"curl -s -X POST -d '{{\"internal\": true}}' {url}/_sandbox/notion/tokens"
-    console.print(f"  or paste an internal token: {token}")
-    console.print(f"  then charter connect notion --internal --sandbox {url}")
+    console.print("  or paste an internal integration's token, issued by:")
+    # Not wrapped: the command is copied as one line.
+    console.print(f"    {token}", soft_wrap=True)
+    console.print(f"  into charter connect notion --internal --sandbox {url}")
     console.print(STATE_NOTE)
     console.print("Press Ctrl-C to stop.")
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from charter.cli.sandbox import SERVICES, default_port, print_banner
+from charter.sandboxes.notion import NotionSandbox
 
 
 def test_every_sandbox_has_its_own_default_port() -> None:
@@ -37,3 +39,17 @@ def test_each_banner_is_its_own_services(service: str, capsys: pytest.CaptureFix
     assert not any(f"{other} sandbox" in text for other in others)
     # Only the GitHub sandbox is seeded with acme/web and hands out its client id.
     assert ("acme/web" in text) == (service == "github")
+
+
+def test_the_notion_banner_issues_a_token_that_connects(
+    nsb: NotionSandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    print_banner("notion", nsb.url)
+    [line] = [line for line in capsys.readouterr().out.splitlines() if "curl" in line]
+    url = line.split()[-1]
+    assert url == f"{nsb.url}/_sandbox/notion/tokens", "the command is one line, not wrapped"
+    token = httpx.post(url, json={"internal": True}, timeout=10).json()["access_token"]
+    me = httpx.get(
+        f"{nsb.url}/v1/users/me", headers={"Authorization": f"Bearer {token}", "Notion-Version": "2025-09-03"}
+    )
+    assert me.json()["bot"]["workspace_name"] == "Acme"
