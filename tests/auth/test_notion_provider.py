@@ -244,3 +244,17 @@ def test_a_refused_pasted_token_asks_for_it_again_not_for_consent(vault: Vault, 
     with pytest.raises(AuthRequired) as oauth:
         vault.refresh(cid, vault.credentials(cid).access_token())
     assert "--internal" not in oauth.value.message
+
+
+def test_revoking_a_pasted_token_wipes_it_and_says_where_to_end_it(vault: Vault, nsb: NotionSandbox) -> None:
+    secret = nsb.oauth.issue_internal_token()
+    conn = connect_notion_token(vault, secret, capabilities=["read_content"], api_base=nsb.url)
+    done = vault.revoke(conn.id)
+    assert not done.remote_revoked
+    assert "integration settings" in done.detail
+    assert nsb.requests.last("POST", "/v1/oauth/revoke") is None, "Notion has no API to end it"
+    assert vault.get(conn.id).status == "revoked"
+    with pytest.raises(AuthRequired):
+        vault.credentials(conn.id).access_token()
+    # Control: the token itself still works at Notion until the person ends it there.
+    assert me(nsb, secret).status_code == 200
