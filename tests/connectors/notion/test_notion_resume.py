@@ -60,22 +60,33 @@ def appends_needed(make_notion: Any, nsb: NotionSandbox, monkeypatch: pytest.Mon
     return sent[0]
 
 
-@pytest.mark.parametrize("kind", sorted(FAULTS))
+def top_blocks(nsb: NotionSandbox) -> list[str]:
+    return [block.id for block in nsb.state.visible_children(NOTES)]
+
+
+@pytest.mark.parametrize(
+    ("kind", "where"), [("refused", "end"), ("lost", "end"), ("lost", "after the first block")]
+)
 def test_any_one_append_of_a_deep_write_may_fail_and_the_content_lands_once(
-    make_notion: Any, nsb: NotionSandbox, monkeypatch: pytest.MonkeyPatch, kind: str
+    make_notion: Any, nsb: NotionSandbox, monkeypatch: pytest.MonkeyPatch, kind: str, where: str
 ) -> None:
     needed = appends_needed(make_notion, nsb, monkeypatch)
     assert needed >= 5, "the tree should need appends at the top, under a block, and under a child"
-    expected = [b.text for b in tree()]
+    planned = [b.text for b in tree()]
     for at in range(1, needed + 1):
         nsb.reset()
-        before = len(nsb.content_text(NOTES))
+        original = nsb.content_text(NOTES)
+        first = top_blocks(nsb)[0]
+        after = first if where != "end" else None
+        head = 1 + len(nsb.content_text(first)) if after else len(original)
         arm_on(monkeypatch, nsb, FAULTS[kind], at)
-        make_notion().write(AppendBlocks(page_id=NOTES, blocks=tree()))
+        make_notion().write(AppendBlocks(page_id=NOTES, blocks=tree(), after=after))
         monkeypatch.undo()
-        text = nsb.content_text(NOTES)[before:]
-        assert text[:-1] == expected, f"append {at} of {needed} {kind}"
-        assert "Charter" in text[-1]
+        text = nsb.content_text(NOTES)
+        written = text[head : head + len(planned)]
+        assert written == planned, f"append {at} of {needed} {kind}, {where}"
+        assert "Charter" in text[head + len(planned)], "the attribution line closes what was written"
+        assert text[:head] + text[head + len(planned) + 1 :] == original, "the rest of the page as it was"
 
 
 def test_a_new_page_whose_nested_append_failed_is_completed_on_retry(
