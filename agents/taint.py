@@ -170,6 +170,12 @@ class TaintTracker:
 
     def record_text(self, text: str, source: str) -> None:
         """Remember `text`, read from `source`, as fingerprints."""
+        prints, secrets = self._fingerprint(text, source)
+        if self._store is not None and (prints or secrets):
+            self._store.add(self._grant, prints, secrets)
+
+    def _fingerprint(self, text: str, source: str) -> tuple[list[tuple[int, str]], list[Secret]]:
+        """Remember `text` in memory; the fingerprints and secrets it added, for the store."""
         tokens: dict[str, None] = {}
         prints = {_host_print(h) for h in hosts(text[:MAX_TEXT_CHARS])}
         for variant in _variants(text):
@@ -183,8 +189,7 @@ class TaintTracker:
                 if stable_hash(t) not in self._secrets
             ]
         self._remember([(fp, source) for fp in prints], secrets)
-        if self._store is not None:
-            self._store.add(self._grant, new_prints, secrets)
+        return new_prints, secrets
 
     def _remember(self, prints: Iterable[tuple[int, str]], secrets: Iterable[Secret]) -> None:
         with self._lock:
@@ -215,13 +220,20 @@ class TaintTracker:
 
     def _drain(self, keep_chars: int = 0) -> None:
         """Fingerprint waiting texts, oldest first, until at most `keep_chars` characters wait."""
+        # One transaction for everything drained: a read of 1,000 rows is one write to the store.
+        prints: list[tuple[int, str]] = []
+        secrets: list[Secret] = []
         while True:
             with self._lock:
                 if not self._pending or self._pending_chars <= keep_chars:
-                    return
+                    break
                 text, source = self._pending.popleft()
                 self._pending_chars -= len(text)
-            self.record_text(text, source)
+            added = self._fingerprint(text, source)
+            prints += added[0]
+            secrets += added[1]
+        if self._store is not None and (prints or secrets):
+            self._store.add(self._grant, prints, secrets)
 
     def unseen_hosts(self, named: Iterable[str]) -> list[str]:
         """The hosts among `named` that nothing this grant read mentions."""
