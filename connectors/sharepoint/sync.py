@@ -11,23 +11,25 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from charter.connectors.paging import PageTrail
+from charter.connectors.sharepoint import preview
 from charter.connectors.sharepoint.cursors import encode_cursor, link_of
 from charter.connectors.sharepoint.models import DriveItem, LibraryChanges, SyncLibrary
-from charter.connectors.sharepoint.responses import ITEM_SELECT, item_from, item_path
+from charter.connectors.sharepoint.responses import ITEM_SELECT, drive_url, item_from, item_path
 from charter.schemas import Provenance, UpstreamError
 
 if TYPE_CHECKING:
-    from charter.connectors.sharepoint.writes import Writes
+    from charter.connectors.sharepoint.places import Places
 
 
-def sync_library(connector: Writes, request: SyncLibrary) -> LibraryChanges:
+def sync_library(connector: Places, request: SyncLibrary) -> LibraryChanges:
     """The changes since the request's cursor (or a starting point when it has none)."""
     api = connector.api
-    subject = f"changes of {request.site} > {request.library}"
+    subject = f"changes of {preview.library_of(request.site, request.library)}"
     link = link_of(request)
     if link is None:
-        drive = connector._drive_id(request.site, request.library)
-        start = api.get(f"/drives/{drive}/root/delta", subject, {"token": "latest", "$select": ITEM_SELECT})
+        drive = connector.drive_id(request.site, request.library)
+        params = {"token": "latest", "$select": ITEM_SELECT}
+        start = api.get(f"{drive_url(drive)}/root/delta", subject, params)
         return _changes(request, [], [], str(start["@odata.deltaLink"]), resynced=False)
     changed: dict[str, DriveItem] = {}
     deleted: dict[str, None] = {}

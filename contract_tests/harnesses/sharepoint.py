@@ -246,6 +246,8 @@ def read_examples() -> dict[str, Example]:
         "download_my_file": Example(
             {"path": "Notes/todo.txt"}, invalid=({"path": "Notes/todo.txt", "library": "Documents"},)
         ),
+        "search_my_files": Example({"query": "todo"}, invalid=({"query": ""},), min_items=1),
+        "sync_my_drive": Example({"folder": "Notes"}, invalid=({"folder": "../x"},)),
     }
 
 
