@@ -6,6 +6,8 @@ and hands the work to `Reads`, `Drafts` or `Writes` (the own OneDrive's actions 
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from pydantic import BaseModel
@@ -85,9 +87,22 @@ class SharePointConnector(Reads, Writes, Connector):
     display_name: ClassVar[str] = "SharePoint"
     api_endpoints: ClassVar[dict[str, tuple[str, ...]]] = API_ENDPOINTS
 
+    # The tenant's RU per minute, when the operator knows it (else learnt from Graph's headers).
+    ru_per_minute: ClassVar[int | None] = None
+
     def __init__(self, credentials: Credentials, **kwargs: Any) -> None:
         super().__init__(credentials, **kwargs)
-        self.api = GraphClient(self.credentials, self.base_url)
+        # The clock the RU budget reads; tests give the sandbox's, with its `advance` as sleep.
+        self.clock: Callable[[], float] = time.time
+        self.api = GraphClient(
+            self.credentials,
+            self.base_url,
+            clock=lambda: self.clock(),
+            sleep=lambda seconds: self.sleep(seconds),
+            max_wait=lambda: self.max_rate_limit_wait,
+        )
+        if self.ru_per_minute is not None:
+            self.api.budget.per_minute = self.ru_per_minute
         self.places: dict[str, str] = {}
 
     # -- read ------------------------------------------------------------------------------

@@ -70,6 +70,8 @@ class SharePointHarness(SandboxedHarness["GraphSandbox"]):
     def connector(self, credentials: Credentials) -> Connector:
         connector = super().connector(credentials)
         connector.base_url = self.sandbox.graph_base
+        # The RU budget reads the clock whose `advance` the connector sleeps with.
+        connector.clock = self.sandbox.clock.now  # type: ignore[attr-defined]
         return connector
 
     # -- examples ----------------------------------------------------------------------------
