@@ -35,6 +35,8 @@ from charter.connectors.sharepoint.own_drive import (
     DownloadMyFile,
     GetMyItem,
     ListMyFiles,
+    SearchMyFiles,
+    SyncMyDrive,
     UploadMyFile,
 )
 
@@ -65,10 +67,12 @@ __all__ = [
     "SearchHit",
     "SearchItems",
     "SearchMicrosoft",
+    "SearchMyFiles",
     "SearchSites",
     "SharePointConnector",
     "Site",
     "SyncLibrary",
+    "SyncMyDrive",
     "UpdateListItem",
     "UploadFile",
     "UploadMyFile",

@@ -1,5 +1,8 @@
 """Graph over httpx for the SharePoint connector: auth per request, errors, paging, `$batch`, throttling.
 
+Every Graph request first draws its resource units from the tenant's `ResourceBudget` (see `budget`);
+the pre-authenticated download and upload hosts are not Graph and draw nothing.
+
 One status → Charter error table for every call. `@odata.nextLink` is followed only on the Graph
 host the connector was pointed at, so a forged link can never carry the token elsewhere. Upload
 and download URLs are pre-authenticated: they are called without an Authorization header, and
@@ -10,7 +13,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
@@ -21,6 +25,7 @@ import httpx
 from charter.connectors.base import Credentials, TokenRejected
 from charter.connectors.http import RefreshingAuth, TrafficCount, error_for_status, retry_after
 from charter.connectors.paging import PageTrail
+from charter.connectors.sharepoint.budget import batch_units, budget_for, units_for
 from charter.schemas import Conflict, NotFound, RateLimited, ScopeMissing, UpstreamError, ValidationError
 from charter.schemas.types import JsonObject
 
@@ -78,10 +83,20 @@ class GraphClient:
     """The Graph calls the connector makes, with a fresh token on every request."""
 
     def __init__(
-        self, credentials: Credentials, base_url: str | None = None, *, timeout: float = 30.0
+        self,
+        credentials: Credentials,
+        base_url: str | None = None,
+        *,
+        timeout: float = 30.0,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+        max_wait: Callable[[], float] = lambda: 30.0,
     ) -> None:
         self.credentials = credentials
         self.base = (base_url or DEFAULT_API).rstrip("/")
+        # The tenant's resource units, shared with every connector of the tenant in this process.
+        self.budget = budget_for(self.base, credentials.account)
+        self.clock, self.sleep, self.max_wait = clock, sleep, max_wait
         self._origin = _origin(self.base)
         self.traffic = TrafficCount()
         self.http = self.traffic.attach(
@@ -111,16 +126,19 @@ class GraphClient:
         content: bytes | None = None,
         headers: Mapping[str, str] | None = None,
         accept: tuple[int, ...] = (),
+        units: int | None = None,
     ) -> GraphAnswer:
         """One Graph request about `subject`; a refusal raises the matching Charter error.
 
-        Statuses in `accept` are returned for the caller to handle (delta's 410 Gone).
+        Statuses in `accept` are returned for the caller to handle (delta's 410 Gone). `units`
+        overrides the request's RU cost (a `$batch` costs what its requests cost).
         """
         url = self.url(path)
         if _origin(url) != self._origin:
             raise UpstreamError(
                 f"Graph answered with a link to another host while reading {subject}; refused."
             )
+        self.hold(units_for(method, url, params) if units is None else units, subject)
         try:
             response = self.http.request(
                 method,
@@ -139,10 +157,36 @@ class GraphClient:
             raise UpstreamError(
                 f"the connection to Microsoft Graph failed while working on {subject}; try again."
             ) from None
-        answer = GraphAnswer(response.status_code, _json(response), response.headers)
+        answer = self._answered(response)
         if answer.status >= 400 and answer.status not in accept:
             raise error_for(answer, subject, self.credentials.granted_scopes)
         return answer
+
+    def hold(self, units: int, subject: str) -> None:
+        """Wait until the tenant's budget has `units` RU for a request about `subject`, or refuse."""
+        longest = self.max_wait()
+        wait = self.budget.take(units, self.clock(), self, longest)
+        if wait > longest:
+            if wait == float("inf"):
+                raise ValidationError(
+                    f"{subject} needs more of SharePoint's resource units than the tenant has in a "
+                    "minute; ask for fewer items at once."
+                )
+            raise RateLimited(
+                f"SharePoint's resource units for this tenant are spent; wait {wait:.0f} s before "
+                f"working on {subject} again.",
+                retry_after=wait,
+            )
+        if wait > 0:
+            self.sleep(wait)
+
+    def _answered(self, response: httpx.Response) -> GraphAnswer:
+        """The answer, after the budget took in its `RateLimit-*` headers or its Retry-After."""
+        now = self.clock()
+        self.budget.observe(response.headers, now)
+        if response.status_code in (429, 503) and retry_after(response.headers) is not None:
+            self.budget.close_for(_retry_after(response.headers), now, self)
+        return GraphAnswer(response.status_code, _json(response), response.headers)
 
     def get(self, path: str, subject: str, params: Mapping[str, str] | None = None) -> JsonObject:
         body = self.call("GET", path, subject, params=params).body
@@ -172,7 +216,10 @@ class GraphClient:
             wait = 0.0
             for start in range(0, len(pending), MAX_BATCH):
                 chunk = pending[start : start + MAX_BATCH]
-                body = self.call("POST", "/$batch", subject, body={"requests": chunk}).body or {}
+                answer = self.call(
+                    "POST", "/$batch", subject, body={"requests": chunk}, units=batch_units(chunk)
+                )
+                body = answer.body or {}
                 by_id = {str(r["id"]): r for r in chunk}
                 for response in body.get("responses", []):
                     rid = str(response.get("id"))
@@ -222,7 +269,7 @@ class GraphClient:
             raise UpstreamError(
                 f"the upload of {subject} was cut off; it resumes where Graph stopped."
             ) from None
-        answer = GraphAnswer(response.status_code, _json(response), response.headers)
+        answer = self._answered(response)
         if answer.status >= 400 and answer.status != 416:
             raise error_for(answer, subject, self.credentials.granted_scopes)
         return answer

@@ -19,10 +19,13 @@ LINK_REACH = {
 }
 
 
+def library_of(site: str, library: str) -> str:
+    """A library as a person names it: `site > library`, or `your OneDrive`."""
+    return "your OneDrive" if site == MY_SITE else f"{site} > {library}"
+
+
 def where(site: str, library: str, path: str) -> str:
-    if site == MY_SITE:
-        return f"your OneDrive > {path}"
-    return f"{site} > {library} > {path}"
+    return f"{library_of(site, library)} > {path}"
 
 
 def text_diff(path: str, before: str, after: str) -> str:

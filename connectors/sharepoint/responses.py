@@ -121,12 +121,14 @@ def row_from(data: JsonObject) -> ListRow:
     )
 
 
-def path_url(drive_id: str, path: str, then: str = "") -> str:
-    """`/drives/{id}/root:/{path}:{then}` with the path percent-encoded (or the root itself).
+def drive_url(drive_id: str) -> str:
+    """`/drives/{id}`, or `/me/drive` for the person's own OneDrive (`MY_SITE`), whose id is never needed."""
+    return "/me/drive" if drive_id == MY_SITE else f"/drives/{drive_id}"
 
-    The person's own OneDrive (`MY_SITE` as the drive) is `/me/drive`, whose id is never needed.
-    """
-    drive = "/me/drive" if drive_id == MY_SITE else f"/drives/{drive_id}"
+
+def path_url(drive_id: str, path: str, then: str = "") -> str:
+    """`/drives/{id}/root:/{path}:{then}` with the path percent-encoded (or the root itself)."""
+    drive = drive_url(drive_id)
     if not path:
         return f"{drive}/root{then}"
     encoded = quote(path, safe="/")
@@ -135,8 +137,7 @@ def path_url(drive_id: str, path: str, then: str = "") -> str:
 
 def item_url(drive_id: str, item_id: str) -> str:
     """`/drives/{id}/items/{item-id}` (or under `/me/drive` for the person's own OneDrive)."""
-    drive = "/me/drive" if drive_id == MY_SITE else f"/drives/{drive_id}"
-    return f"{drive}/items/{quote(item_id, safe='')}"
+    return f"{drive_url(drive_id)}/items/{quote(item_id, safe='')}"
 
 
 def site_of(web_url: str | None) -> str | None:

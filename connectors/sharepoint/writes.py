@@ -1,4 +1,4 @@
-"""How the SharePoint connector reads before it changes, commits, and reconciles a lost answer.
+"""How the SharePoint connector commits a change, and reconciles an attempt whose answer was lost.
 
 Every write is safe to retry under the same idempotency key: a folder is created with
 conflictBehavior=fail and a retry that meets its own folder accepts it; an upload that meets a file
@@ -9,136 +9,35 @@ by Graph itself; an invitation skips people who already have the role.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from charter.connectors.base import WriteContext
 from charter.connectors.sharepoint import preview
+from charter.connectors.sharepoint.drafts import Drafts
 from charter.connectors.sharepoint.models import (
     CreateFolder,
     CreateSharingLink,
     DeleteItem,
     InvitePeople,
-    LibraryChanges,
-    SyncLibrary,
     UpdateListItem,
     UploadFile,
-    _PathChange,
 )
 from charter.connectors.sharepoint.responses import item_url, path_url
 from charter.connectors.sharepoint.upload import SIMPLE_LIMIT, upload_in_session
-from charter.schemas import Conflict, NotFound, ValidationError, WriteResult
+from charter.schemas import Conflict, NotFound, WriteResult
 from charter.schemas.types import JsonObject
 
-if TYPE_CHECKING:
-    from charter.connectors.sharepoint.client import GraphClient
 
-# The largest current file a replacement's preview downloads to show a diff.
-PREVIEW_LIMIT = 1024 * 1024
+class Writes(Drafts):
+    """The SharePoint connector's write handlers, each safe to retry under its idempotency key."""
 
-
-class Writes:
-    """The SharePoint connector's write handlers and the reads they rest on."""
-
-    api: GraphClient
-    credentials: Any
-
-    def _site_id(self, address: str) -> str:
-        raise NotImplementedError
-
-    def _drive_id(self, address: str, library: str) -> str:
-        raise NotImplementedError
-
-    # -- reads before a change -----------------------------------------------------------------
-
-    @staticmethod
-    def place(change: _PathChange) -> str:
-        return preview.where(change.site, change.library, change.path)
-
-    def raw_item(self, change: _PathChange) -> JsonObject:
-        drive = self._drive_id(change.site, change.library)
-        return self.api.get(
-            path_url(drive, change.path),
-            self.place(change),
-            {"$select": "id,name,size,eTag,file,folder,webUrl,description"},
-        )
-
-    def maybe_item(self, change: _PathChange) -> JsonObject | None:
-        try:
-            return self.raw_item(change)
-        except NotFound:
-            return None
-
-    def require_parent(self, change: _PathChange) -> None:
-        parent = change.path.rpartition("/")[0]
-        drive = self._drive_id(change.site, change.library)
-        where = preview.where(change.site, change.library, parent or "/")
-        found = self.api.get(path_url(drive, parent), f"folder {where}", {"$select": "id,folder"})
-        if found.get("folder") is None:
-            raise ValidationError(f"{where} is a file, not a folder; choose a folder path.")
-
-    def current_file(self, change: UploadFile) -> tuple[int, bytes | None] | None:
-        """(size, bytes) of the file now at the upload's path, None if there is none.
-
-        The bytes are left out (None) above `PREVIEW_LIMIT`: too large to diff readably. Refuses
-        a folder at the path, or a file there when `replace` is not set.
-        """
-        self.require_parent(change)
-        item = self.maybe_item(change)
-        if item is None:
-            return None
-        if item.get("folder") is not None:
-            raise Conflict(f"{self.place(change)} is a folder; choose a file path.")
-        if not change.replace:
-            raise Conflict(f"{self.place(change)} already exists; set replace to true to replace it.")
-        size = int(item.get("size") or 0)
-        url = str(item.get("@microsoft.graph.downloadUrl") or "")
-        if not url or size > PREVIEW_LIMIT:
-            return size, None
-        data, _, _ = self.api.fetch(url, self.place(change), None, PREVIEW_LIMIT)
-        return size, data
-
-    def outsiders(self, recipients: list[str]) -> list[str]:
-        domain = str(self.credentials.account).rpartition("@")[2].lower()
-        return [r for r in recipients if not domain or r.rpartition("@")[2].lower() != domain]
-
-    def checked_row(self, change: UpdateListItem) -> JsonObject:
-        """The row as it is now, after checking every field against the list's columns."""
-        site = self._site_id(change.site)
-        base = f"/sites/{site}/lists/{change.list}"
-        columns = {
-            c["name"]: c for c in self.api.get(f"{base}/columns", f"list {change.list}").get("value", [])
-        }
-        for name, value in change.fields.items():
-            column = columns.get(name)
-            if column is None:
-                raise ValidationError(
-                    f"list {change.list} has no column {name!r}; "
-                    f"its columns are {', '.join(sorted(columns))}."
-                )
-            if column.get("readOnly"):
-                raise ValidationError(f"column {name!r} of list {change.list} is read-only.")
-            choices = (column.get("choice") or {}).get("choices")
-            if choices and value not in choices:
-                raise ValidationError(
-                    f"{value!r} is not a choice of {name!r}; use one of {', '.join(choices)}."
-                )
-        return self.api.get(
-            f"{base}/items/{change.item_id}", f"row {change.item_id} of {change.list}", {"expand": "fields"}
-        )
-
-    # -- writes ----------------------------------------------------------------------------------
-
-    def write_upload(
-        self, change: UploadFile, ctx: WriteContext, action_name: str = "upload_file"
-    ) -> WriteResult:
+    def write_upload(self, change: UploadFile, ctx: WriteContext) -> WriteResult:
         data = change.content.encode()
-        drive = self._drive_id(change.site, change.library)
+        drive = self.drive_id(change.site, change.library)
         subject = self.place(change)
         if ctx.is_retry:
             done = self._same_file(change, data)
             if done is not None:
                 done = self._attributed(drive, done, ctx, subject)
-                return self._result(action_name, ctx, done, f"uploaded {subject}")
+                return self._result("upload_file", ctx, done, f"uploaded {subject}")
         behaviour = "replace" if change.replace else "fail"
         if len(data) <= SIMPLE_LIMIT:
             params = {"@microsoft.graph.conflictBehavior": behaviour}
@@ -155,7 +54,7 @@ class Writes:
                 "POST", path_url(drive, change.path, "/createUploadSession"), subject, body={"item": props}
             ).body
             item = upload_in_session(self.api, str((session or {})["uploadUrl"]), data, subject)
-        return self._result(action_name, ctx, item, f"uploaded {subject} ({len(data):,} bytes)")
+        return self._result("upload_file", ctx, item, f"uploaded {subject} ({len(data):,} bytes)")
 
     def _attributed(self, drive: str, item: JsonObject, ctx: WriteContext, subject: str) -> JsonObject:
         """The item with the agent and grant as its description; setting it again is harmless."""
@@ -175,10 +74,8 @@ class Writes:
         current, _, _ = self.api.fetch(url, self.place(change), None, len(data) + 1)
         return item if current == data else None
 
-    def write_folder(
-        self, change: CreateFolder, ctx: WriteContext, action_name: str = "create_folder"
-    ) -> WriteResult:
-        drive = self._drive_id(change.site, change.library)
+    def write_folder(self, change: CreateFolder, ctx: WriteContext) -> WriteResult:
+        drive = self.drive_id(change.site, change.library)
         parent, _, name = change.path.rpartition("/")
         body: JsonObject = {"name": name, "folder": {}, "@microsoft.graph.conflictBehavior": "fail"}
         if ctx.attribution is not None:
@@ -192,26 +89,24 @@ class Writes:
             if existing is None or existing.get("folder") is None:
                 raise
             item = existing
-        return self._result(action_name, ctx, item or {}, f"created folder {self.place(change)}")
+        return self._result("create_folder", ctx, item or {}, f"created folder {self.place(change)}")
 
-    def write_delete(
-        self, change: DeleteItem, ctx: WriteContext, action_name: str = "delete_item"
-    ) -> WriteResult:
-        drive = self._drive_id(change.site, change.library)
+    def write_delete(self, change: DeleteItem, ctx: WriteContext) -> WriteResult:
+        drive = self.drive_id(change.site, change.library)
         try:
             self.api.call("DELETE", path_url(drive, change.path), self.place(change))
         except NotFound:
             if not ctx.is_retry:
                 raise
         return WriteResult(
-            action=action_name,
+            action="delete_item",
             id=f"{change.site}/{change.library}/{change.path}",
             idempotency_key=ctx.idempotency_key,
             summary=f"moved {self.place(change)} to the recycle bin",
         )
 
     def write_link(self, change: CreateSharingLink, ctx: WriteContext) -> WriteResult:
-        drive = self._drive_id(change.site, change.library)
+        drive = self.drive_id(change.site, change.library)
         body = {"type": change.type, "scope": change.scope}
         # Graph answers 200 with the same link when this app already made it: retries are idempotent.
         permission = self.api.call(
@@ -227,7 +122,7 @@ class Writes:
         )
 
     def write_invite(self, change: InvitePeople, ctx: WriteContext) -> WriteResult:
-        drive = self._drive_id(change.site, change.library)
+        drive = self.drive_id(change.site, change.library)
         wanted = list(change.recipients)
         if ctx.is_retry:
             have = self.api.get(path_url(drive, change.path, "/permissions"), self.place(change)).get(
@@ -252,7 +147,7 @@ class Writes:
         )
 
     def write_fields(self, change: UpdateListItem, ctx: WriteContext) -> WriteResult:
-        site = self._site_id(change.site)
+        site = self.site_id(change.site)
         path = f"/sites/{site}/lists/{change.list}/items/{change.item_id}"
         subject = f"row {change.item_id} of list {change.list}"
         headers = {"If-Match": change.etag} if change.etag else {}
@@ -283,13 +178,6 @@ class Writes:
             idempotency_key=ctx.idempotency_key,
             summary=summary,
         )
-
-    # -- delta -------------------------------------------------------------------------------
-
-    def delta(self, request: SyncLibrary) -> LibraryChanges:
-        from charter.connectors.sharepoint.sync import sync_library
-
-        return sync_library(self, request)
 
 
 def _holder(permission: JsonObject) -> str:

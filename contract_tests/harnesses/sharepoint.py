@@ -70,6 +70,8 @@ class SharePointHarness(SandboxedHarness["GraphSandbox"]):
     def connector(self, credentials: Credentials) -> Connector:
         connector = super().connector(credentials)
         connector.base_url = self.sandbox.graph_base
+        # The RU budget reads the clock whose `advance` the connector sleeps with.
+        connector.clock = self.sandbox.clock.now  # type: ignore[attr-defined]
         return connector
 
     # -- examples ----------------------------------------------------------------------------
@@ -246,6 +248,8 @@ def read_examples() -> dict[str, Example]:
         "download_my_file": Example(
             {"path": "Notes/todo.txt"}, invalid=({"path": "Notes/todo.txt", "library": "Documents"},)
         ),
+        "search_my_files": Example({"query": "todo"}, invalid=({"query": ""},), min_items=1),
+        "sync_my_drive": Example({"folder": "Notes"}, invalid=({"folder": "../x"},)),
     }
 
 

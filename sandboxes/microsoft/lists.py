@@ -18,6 +18,7 @@ from charter.sandboxes.microsoft.wire import (
     list_item_json,
     list_json,
 )
+from charter.schemas.types import JsonObject
 
 LIST = r"/sites/(?P<site>[^/:]+)/lists/(?P<list>[^/]+)"
 EXPAND_FIELDS = re.compile(r"^fields(?:\(\$?select=(?P<select>[^)]*)\))?$")
@@ -159,12 +160,21 @@ def delta(ctx: Ctx) -> Answer:
     changed = [i for i in ctx.state.in_drive(drive.id) if i.changed > since and (raw or not i.deleted)]
     changed.sort(key=lambda i: (i.changed, i.id))
     chunk, next_link = ctx.page(changed, default=200, limit=999)
-    body = {**context("Collection(driveItem)"), "value": [item_json(ctx.state, i) for i in chunk]}
+    body = {**context("Collection(driveItem)"), "value": [_as_delta(item_json(ctx.state, i)) for i in chunk]}
     if next_link:
         body["@odata.nextLink"] = next_link
     else:
         body["@odata.deltaLink"] = f"{link}?token={_token(ctx.state.seq)}"
     return Answer(body)
+
+
+def _as_delta(item: JsonObject) -> JsonObject:
+    """An item as SharePoint's delta lists it: no parent path (and, once deleted, no name or cTag)."""
+    out = {k: v for k, v in item.items() if k != "cTag"}
+    out["parentReference"] = {k: v for k, v in (item.get("parentReference") or {}).items() if k != "path"}
+    if "deleted" in out:
+        out.pop("name", None)
+    return out
 
 
 __all__ = ["target"]

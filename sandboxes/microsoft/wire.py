@@ -125,9 +125,14 @@ def library_url(state: GraphState, drive: Drive) -> str:
     return f"https://contoso-my.sharepoint.com/personal/{owner}/Documents"
 
 
+# Who SharePoint names as a library's creator and, outside group-connected sites, its owner.
+SYSTEM_ACCOUNT: JsonObject = {"user": {"displayName": "System Account"}}
+
+
 def drive_json(state: GraphState, drive: Drive) -> JsonObject:
     owner = state.users.get(drive.owner or "")
     used = state.drive_used(drive)
+    root = state.items[drive.root_id]
     out: JsonObject = {
         "id": drive.id,
         "name": drive.name,
@@ -136,6 +141,9 @@ def drive_json(state: GraphState, drive: Drive) -> JsonObject:
         "createdDateTime": iso(state.items[drive.root_id].created),
         "lastModifiedDateTime": iso(state.items[drive.root_id].modified),
         "webUrl": library_url(state, drive),
+        "createdBy": owner.identity() if owner is not None else SYSTEM_ACCOUNT,
+        "lastModifiedBy": _who(state, root.modified_by),
+        "owner": owner.identity() if owner is not None else SYSTEM_ACCOUNT,
         "quota": {
             "total": drive.quota_total,
             "used": used,
@@ -144,8 +152,6 @@ def drive_json(state: GraphState, drive: Drive) -> JsonObject:
             "state": "normal",
         },
     }
-    if owner is not None:
-        out["owner"] = owner.identity()
     return out
 
 

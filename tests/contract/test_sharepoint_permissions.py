@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from charter.connectors.sharepoint import SharePointConnector
-from charter.connectors.sharepoint.connector import OWN_DRIVE_ACTIONS
+from charter.connectors.sharepoint.endpoints import OWN_DRIVE_ACTIONS
 from charter.contract_tests.graph_permissions import PERMISSIONS, graph_scope_problems
 from charter.contract_tests.running import needed_scopes
 
@@ -30,7 +30,9 @@ def test_the_own_drive_actions_ask_only_for_files_read_or_files_readwrite() -> N
     assert declared == {
         "list_my_files": ("Files.Read",),
         "get_my_item": ("Files.Read",),
+        "search_my_files": ("Files.Read",),
         "download_my_file": ("Files.Read",),
+        "sync_my_drive": ("Files.Read",),
         "upload_my_file": ("Files.ReadWrite",),
         "create_my_folder": ("Files.ReadWrite",),
         "delete_my_item": ("Files.ReadWrite",),

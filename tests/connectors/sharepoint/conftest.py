@@ -44,7 +44,7 @@ def make_sharepoint(graph: GraphSandbox, vault: Vault) -> MakeConnector:
             timeout=10,
         )
         connector = SharePointConnector(vault.credentials(conn.id), base_url=graph.graph_base)
-        connector.sleep = graph.clock.advance
+        connector.sleep, connector.clock = graph.clock.advance, graph.clock.now
         graph.requests.clear()
         return connector
 

@@ -19,11 +19,15 @@ from charter.connectors.sharepoint import (
     GetMyItem,
     ListChildren,
     ListMyFiles,
+    SearchItems,
+    SearchMyFiles,
     SharePointConnector,
+    SyncLibrary,
+    SyncMyDrive,
     UploadMyFile,
 )
 from charter.sandboxes.microsoft import DEFAULT_CLIENT_ID, OWNER, GraphSandbox
-from charter.schemas import Conflict, ScopeMissing
+from charter.schemas import Conflict, ScopeMissing, ValidationError
 
 MakeConnector = Callable[..., SharePointConnector]
 
@@ -87,6 +91,67 @@ def test_files_readwrite_uploads_makes_folders_and_deletes_exactly_once(
     # Nothing reached the Finance library, which holds no such folder.
     finance = next(d for d in graph.state.drives.values() if d.site_id)
     assert graph.state.by_path(finance, "Notes") is None
+
+
+def test_the_own_drive_syncs_with_files_read_and_a_repeat_sync_costs_one_request(
+    make_sharepoint: MakeConnector, graph: GraphSandbox
+) -> None:
+    reader = make_sharepoint("Files.Read")
+    start = reader.read(SyncMyDrive())
+    assert (start.changed, start.deleted) == ([], [])
+    graph.requests.clear()
+    again = reader.read(SyncMyDrive(cursor=start.cursor))
+    assert len(graph.requests) == 1
+    assert (again.changed, again.deleted) == ([], [])
+    drive = graph.state.own_drive(OWNER)
+    todo = own(graph, "Notes/todo.txt")
+    assert drive is not None
+    assert todo is not None
+    finance = next(d for d in graph.state.drives.values() if d.site_id)
+    with graph.lock:
+        graph.state.recycle(todo)  # type: ignore[arg-type]
+        graph.state.add_item(drive, graph.state.items[drive.root_id], "new.txt", b"n", OWNER)
+        # A change in a library is not the person's OneDrive: the own drive's sync never reports it.
+        graph.state.add_item(finance, graph.state.items[finance.root_id], "lib.txt", b"l", OWNER)
+    later = reader.read(SyncMyDrive(cursor=again.cursor))
+    # The folder whose child went to the recycle bin changed too, as Graph's delta reports it.
+    assert {i.path for i in later.changed} == {"Notes", "new.txt"}
+    assert later.deleted == [todo.id]  # type: ignore[attr-defined]
+    assert all("/v1.0/me/drive/" in e.path or "/v1.0/drives/" in e.path for e in graph.requests.entries)
+    graph.require_resync()
+    resynced = reader.read(SyncMyDrive(cursor=later.cursor))
+    assert resynced.resynced
+    assert "new.txt" in {i.path for i in resynced.changed}
+    # Control: a library's sync needs Sites.Read.All, which this connection does not hold.
+    with pytest.raises(ScopeMissing, match=r"Sites\.Read\.All"):
+        reader.read(SyncLibrary(site=SITE))
+
+
+def test_a_cursor_of_the_own_drive_does_not_continue_a_library_sync(
+    make_sharepoint: MakeConnector, graph: GraphSandbox
+) -> None:
+    both = make_sharepoint("Files.Read", "Sites.Read.All")
+    mine = both.read(SyncMyDrive())
+    with pytest.raises(ValidationError, match="different listing"):
+        both.read(SyncLibrary(site=SITE, cursor=mine.cursor))
+    library = both.read(SyncLibrary(site=SITE))
+    with pytest.raises(ValidationError, match="different listing"):
+        both.read(SyncMyDrive(cursor=library.cursor))
+
+
+def test_the_own_drive_search_finds_only_the_persons_files(
+    make_sharepoint: MakeConnector, graph: GraphSandbox
+) -> None:
+    reader = make_sharepoint("Files.Read")
+    hits = reader.read(SearchMyFiles(query="todo")).items
+    assert [h.path for h in hits] == ["Notes/todo.txt"]
+    assert all(e.path.startswith("/v1.0/me/drive/root/search(") for e in graph.requests.entries)
+    # A quote in the words stays inside Graph's string literal.
+    assert reader.read(SearchMyFiles(query="it's")).items == []
+    # Control: the Finance library holds files matching "revenue"; the own drive's search sees none.
+    assert reader.read(SearchMyFiles(query="revenue")).items == []
+    with pytest.raises(ScopeMissing, match=r"Sites\.Read\.All"):
+        reader.read(SearchItems(site=SITE, query="revenue"))
 
 
 def test_the_own_drive_models_cannot_be_pointed_at_a_library() -> None:

@@ -21,6 +21,7 @@ from charter.connectors.sharepoint import (
     SharePointConnector,
     SyncLibrary,
 )
+from charter.connectors.sharepoint.sync import place_changes
 from charter.sandboxes.microsoft import GraphSandbox
 from charter.schemas import NotFound, ScopeMissing, ValidationError
 
@@ -139,6 +140,45 @@ def test_repeat_sync_with_no_change_costs_one_request_and_changes_are_reported(
     resynced = sharepoint.read(SyncLibrary(site=SITE, cursor=later.cursor))
     assert resynced.resynced
     assert "new.txt" in {i.path for i in resynced.changed}
+
+
+def test_a_sync_places_changes_by_their_parents_since_delta_gives_no_paths(
+    sharepoint: SharePointConnector, graph: GraphSandbox
+) -> None:
+    start = sharepoint.read(SyncLibrary(site=SITE))
+    finance = next(
+        d for d in graph.state.drives.values() if d.site_id and "Finance" in graph.state.sites[d.site_id].path
+    )
+    archive = graph.state.by_path(finance, "Reports/Archive")
+    assert archive is not None
+    with graph.lock:
+        graph.state.add_item(finance, archive, "deep.txt", b"d", "adele@contoso.com")
+    graph.requests.clear()
+    later = sharepoint.read(SyncLibrary(site=SITE, cursor=start.cursor))
+    assert "Reports/Archive/deep.txt" in {i.path for i in later.changed}
+    delta = next(e for e in graph.requests.entries if "/root/delta" in e.path)
+    # As in SharePoint, delta's items name their parent by id only (the control: no path to read).
+    listed = delta.json()["value"]  # type: ignore[index]
+    assert listed
+    assert all("path" not in item["parentReference"] for item in listed)
+    # The folders above changed too, so delta listed them: nothing more to read.
+    assert len(graph.requests) == 1
+    # A parent delta does not list (here: an item placed under Reports, which did not change) is
+    # read by id, all such parents in one `$batch`.
+    reports = graph.state.by_path(finance, "Reports")
+    assert reports is not None
+    ref = {"driveId": finance.id, "id": reports.id}
+    moved = [
+        {"id": "x1", "name": "a.txt", "file": {}, "parentReference": ref},
+        {"id": "x2", "deleted": {}, "parentReference": ref},
+    ]
+    graph.requests.clear()
+    changed, deleted = place_changes(sharepoint, SyncLibrary(site=SITE, folder="Reports"), moved, "test")
+    assert [i.path for i in changed] == ["Reports/a.txt"]
+    assert deleted == ["x2"]
+    assert [e.path.rsplit("/", 1)[-1] for e in graph.requests.entries] == ["$batch"]
+    # Control: under a folder the parent is outside of, neither is reported.
+    assert place_changes(sharepoint, SyncLibrary(site=SITE, folder="Contracts"), moved, "test") == ([], [])
 
 
 def test_refusals_say_what_to_do(sharepoint: SharePointConnector, make_sharepoint: object) -> None:

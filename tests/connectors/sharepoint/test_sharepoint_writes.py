@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import httpx
 import pytest
 
 from charter.connectors.base import Attribution
@@ -77,6 +78,32 @@ def test_a_large_upload_goes_in_aligned_fragments_without_a_token(
     stored = at(graph, "Reports/big.txt")
     assert stored.content == text.encode()  # type: ignore[union-attr]
     assert "filing-bot" in (stored.description or "")  # type: ignore[union-attr]
+
+
+def test_an_access_token_expiring_mid_upload_does_not_break_it(
+    sharepoint: SharePointConnector, graph: GraphSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = "e" * (21 * 1024 * 1024)  # three fragments
+    send = sharepoint.api.put_fragment
+
+    def then_expire(url: str, data: bytes, first: int, total: int, subject: str) -> object:
+        answer = send(url, data, first, total, subject)
+        if first == 0:
+            graph.tokens.expire_access_tokens()  # the token's hour ends between two fragments
+        return answer
+
+    monkeypatch.setattr(sharepoint.api, "put_fragment", then_expire)
+    sharepoint.write(UploadFile(site=SITE, path="Reports/long.txt", content=text), attribution=AGENT)
+    stored = at(graph, "Reports/long.txt")
+    assert stored.content == text.encode()  # type: ignore[union-attr]
+    assert "filing-bot" in (stored.description or "")  # type: ignore[union-attr]
+    assert [e for e in graph.requests.entries if e.status == 401] == []
+    # Control: the token the session was opened with had really expired by the last fragment.
+    opened = next(e for e in graph.requests.entries if e.path.endswith("/createUploadSession"))
+    stale = httpx.get(
+        graph.graph_base + "/me/drive", headers={"Authorization": opened.request_headers["authorization"]}
+    )
+    assert stale.status_code == 401
 
 
 def test_a_lost_fragment_resumes_from_next_expected_ranges(
