@@ -158,5 +158,7 @@ NOTION = Provider(
     token_auth="client_secret_basic",
     # Notion's token endpoint is documented with a JSON body and a Notion-Version header.
     token_body="json",
+    # Every refresh returns a new refresh token and the one sent dies with it.
+    refresh_reuse_window=0.0,
     token_headers={"Notion-Version": NOTION_VERSION},
 )

@@ -23,8 +23,9 @@ from charter.schemas import AuthRequired, ConfigurationError
 
 
 @pytest.fixture
-def vault(tmp_path: Path) -> Vault:
-    return Vault(CharterHome(tmp_path / "home"), keys=KeySet.parse(f"k1:{generate_key()}", source="test"))
+def vault(home: CharterHome) -> Vault:
+    """The vault of the shared `home` fixture: every test here runs on SQLite and on Postgres."""
+    return Vault(home, keys=KeySet.parse(f"k1:{generate_key()}", source="test"))
 
 
 def browser(url: str) -> None:
@@ -185,22 +186,19 @@ print(vault.refresh(sys.argv[1], rejected), flush=True)
 
 
 def test_worker_processes_refreshing_through_msal_cause_one_refresh(
-    graph: GraphSandbox, tmp_path: Path
+    graph: GraphSandbox, home: CharterHome, worker_env: dict[str, str]
 ) -> None:
-    import os
     import subprocess
     import sys
 
     key = f"k1:{generate_key()}"
-    home = CharterHome(tmp_path / "shared-home")
     vault = Vault(home, keys=KeySet.parse(key, source="test"))
     cid = connect(vault, graph, ["Files.Read.All"])
     rejected = vault.access_token(cid)
     graph.faults.expire_access_tokens()
     graph.requests.clear()
     graph.faults.set_latency(0.2, path="/organizations/oauth2/v2.0/token")
-    env = {**os.environ, "CHARTER_HOME": str(home.path), "CHARTER_KEY": key}
-    env.pop("CHARTER_DATABASE_URL", None)
+    env = {**worker_env, "CHARTER_KEY": key}
     workers = [
         subprocess.Popen(
             [sys.executable, "-c", CHILD, cid],

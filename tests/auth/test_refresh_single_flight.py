@@ -20,6 +20,7 @@ import pytest
 from charter.auth.consent import TokenSet
 from charter.auth.crypto import KeySet, generate_key
 from charter.auth.home import CharterHome
+from charter.auth.providers import PROVIDERS
 from charter.auth.vault import Vault
 from charter.connectors import Credentials
 from charter.connectors.github import GitHubConnector
@@ -120,6 +121,7 @@ def test_fifty_callers_rejected_at_once_cause_one_refresh(
 CHILD = """
 import sys
 from charter.auth.home import CharterHome
+from charter.auth.providers import PROVIDERS
 from charter.auth.vault import Vault
 from charter.connectors.github import GitHubConnector
 from charter.connectors.github.models import GetIssue
@@ -250,3 +252,14 @@ def test_google_refresh_whose_answer_was_lost_is_recovered(
     assert gsb.tokens.refreshes == 2  # Google does not rotate: the same refresh token worked again
     assert vault.get(cid).status == "active"
     assert gsb.tokens.lookup(token) is not None
+
+
+def test_each_provider_declares_what_a_lost_refresh_answer_leaves() -> None:
+    # What the docs' table says of each provider, pinned: None does not rotate, 0 dies at once,
+    # otherwise the seconds an exchanged refresh token is still taken.
+    assert {name: p.refresh_reuse_window for name, p in PROVIDERS.items()} == {
+        "github": 0.0,
+        "google": None,
+        "microsoft": 90 * 24 * 3600.0,
+        "notion": 0.0,
+    }
