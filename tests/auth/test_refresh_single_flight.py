@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -263,3 +264,10 @@ def test_each_provider_declares_what_a_lost_refresh_answer_leaves() -> None:
         "microsoft": 90 * 24 * 3600.0,
         "notion": 0.0,
     }
+
+
+def test_the_documented_refresh_figures_are_the_ones_measured() -> None:
+    # The tests above assert one refresh for THREADS and PROCESSES callers; docs/security.md quotes it.
+    lines = (Path(__file__).resolve().parents[2] / "docs" / "security.md").read_text().splitlines()
+    for callers in (f"{THREADS} threads", f"{PROCESSES} processes"):
+        assert any(line.startswith(f"| {callers} | 1 |") for line in lines), callers
