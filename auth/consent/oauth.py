@@ -166,9 +166,17 @@ class OAuthClient:
     def refresh(self, refresh_token: str, *, previous_scopes: Iterable[str]) -> TokenSet:
         """New tokens from a refresh token (RFC 6749 §6); the provider may rotate the refresh token."""
         if self.provider.refresher is not None:
-            tokens: TokenSet = self.provider.refresher(
-                self.http, self.endpoints, self.client, refresh_token, previous_scopes
-            )
+            try:
+                tokens: TokenSet = self.provider.refresher(
+                    self.http, self.endpoints, self.client, refresh_token, previous_scopes
+                )
+            except (httpx.HTTPError, OSError) as exc:
+                # A provider's own client library (msal sends through requests, whose errors are
+                # OSErrors) lost the answer: typed like ours, so the vault can send it again.
+                name = self.provider.display_name
+                raise NoAnswer(
+                    f"{name} did not answer while refreshing the token ({type(exc).__name__}); retry"
+                ) from None
             return tokens
         during = "refreshing the token"
         body = self._call(

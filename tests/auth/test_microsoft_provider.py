@@ -91,6 +91,22 @@ def test_expired_tokens_refresh_once_through_msal_for_many_threads(vault: Vault,
     assert vault.get(cid).scopes == {"Files.Read.All"}
 
 
+@pytest.mark.parametrize("when", ["after", "before"])
+def test_a_refresh_whose_answer_was_lost_is_sent_again(vault: Vault, graph: GraphSandbox, when: str) -> None:
+    # Microsoft rotates refresh tokens but keeps the old one good: sending it again recovers, whether
+    # the request was lost on the way there or its answer on the way back.
+    cid = connect(vault, graph, ["Files.Read.All"])
+    first = vault.access_token(cid)
+    graph.faults.drop_next(1, when=when, path="/organizations/oauth2/v2.0/token")  # type: ignore[arg-type]
+    token = vault.refresh(cid, first)
+    assert token != first
+    assert graph.tokens.lookup(token) is not None
+    assert vault.get(cid).status == "active"
+    assert not graph.faults.armed, "the control failed: no refresh met the fault"
+    # After: Microsoft had exchanged the refresh token, and took it a second time.
+    assert (graph.tokens.refreshes, graph.tokens.refresh_reuses) == ((2, 1) if when == "after" else (1, 0))
+
+
 def test_a_revoked_grant_needs_reconnecting(vault: Vault, graph: GraphSandbox) -> None:
     cid = connect(vault, graph, ["Files.Read.All"])
     graph.faults.revoke_tokens()
