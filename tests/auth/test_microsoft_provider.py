@@ -19,7 +19,7 @@ from charter.auth.providers.microsoft import MICROSOFT, microsoft_endpoints
 from charter.auth.vault import Vault
 from charter.auth.vault_table import connections_table
 from charter.sandboxes.microsoft import DEFAULT_CLIENT_ID, GraphSandbox
-from charter.schemas import AuthRequired, ConfigurationError
+from charter.schemas import AuthRequired, ConfigurationError, UpstreamError
 
 
 @pytest.fixture
@@ -105,6 +105,23 @@ def test_a_refresh_whose_answer_was_lost_is_sent_again(vault: Vault, graph: Grap
     assert not graph.faults.armed, "the control failed: no refresh met the fault"
     # After: Microsoft had exchanged the refresh token, and took it a second time.
     assert (graph.tokens.refreshes, graph.tokens.refresh_reuses) == ((2, 1) if when == "after" else (1, 0))
+
+
+@pytest.mark.parametrize("status", [500, 503])
+def test_a_failing_token_endpoint_is_a_typed_retryable_error(
+    vault: Vault, graph: GraphSandbox, status: int
+) -> None:
+    # msal raises its own MsalServiceError for a 5xx; the vault's caller must get a Charter error.
+    cid = connect(vault, graph, ["Files.Read.All"])
+    first = vault.access_token(cid)
+    graph.faults.fail_next(1, status=status, path="/organizations/oauth2/v2.0/token")
+    with pytest.raises(UpstreamError) as caught:
+        vault.refresh(cid, first)
+    assert caught.value.retryable
+    assert "Microsoft failed while refreshing" in caught.value.message
+    assert vault.get(cid).status == "active"
+    # The connection still works once Microsoft does.
+    assert graph.tokens.lookup(vault.refresh(cid, first)) is not None
 
 
 def test_a_revoked_grant_needs_reconnecting(vault: Vault, graph: GraphSandbox) -> None:
