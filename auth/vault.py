@@ -311,15 +311,9 @@ class Vault:
                 if attempt == self._refresh_attempts:
                     raise
             except RefreshRejected as exc:
-                if not lost or provider.refresh_reuse_window is None:
+                if not lost:
                     raise
-                name = provider.display_name
-                raise RefreshRejected(
-                    f"connect {name} again: {name}'s answer to a refresh was lost after {name} had "
-                    f"replaced the refresh token, and {name} accepts a refresh token only once, so "
-                    "Charter cannot recover the new one",
-                    **exc.details,
-                ) from None
+                raise _lost_after_rotation(provider, exc) from None
         raise AssertionError("unreachable")
 
     def _compare_and_swap(
@@ -416,6 +410,20 @@ class Vault:
         key = (str(self._engine.url), connection_id)
         with _process_locks_guard:
             return _process_locks.setdefault(key, threading.Lock())
+
+
+def _lost_after_rotation(provider: Provider, refused: RefreshRejected) -> RefreshRejected:
+    """The refusal of a refresh token sent again after the first answer was lost, said plainly."""
+    name = provider.display_name
+    if provider.refresh_reuse_window is None:
+        # Declared as not rotating, so the lost answer does not explain it; still say both facts.
+        what = f"{name}'s answer to a refresh was lost, and {name} then refused the same refresh token"
+    else:
+        what = (
+            f"{name}'s answer to a refresh was lost after {name} had replaced the refresh token, and "
+            f"{name} accepts a refresh token only once, so Charter cannot recover the new one"
+        )
+    return RefreshRejected(f"connect {name} again: {what}", **refused.details)
 
 
 class VaultCredentials:

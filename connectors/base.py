@@ -84,6 +84,23 @@ class DraftPreview:
     native_digest: str | None = None
 
 
+def _require_bound(connector: str, spec: ActionSpec, preview: DraftPreview) -> None:
+    """A draft held in the service is kept only when declared native and bound to all of it.
+
+    Anyone with the service's compose rights can edit such a draft after the person reviewed it; the
+    digest is what lets the write refuse an edited one, so a native draft without it is never kept.
+    """
+    if spec.native and preview.native_digest:
+        return
+    why = "its action is not declared native=True" if not spec.native else "it came without native_digest"
+    raise ConfigurationError(
+        f"connector {connector!r} made native draft {preview.native_ref} for {spec.name}, but {why}, "
+        "so an edit in the service after review could not be caught; Charter did not keep it and it "
+        "cannot be sent. The draft handler must return the digest of the whole draft as the service "
+        "holds it."
+    )
+
+
 @dataclass(frozen=True)
 class ActionSpec:
     """An action's declaration: everything a grant, a policy, an LLM and the contract suite read."""
@@ -227,6 +244,8 @@ class Connector:
             spec, change, lambda: getattr(self, spec.method)(change, attribution)
         )
         assert spec.commits is not None
+        if preview.native_ref is not None:
+            _require_bound(self.name, spec, preview)
         payload = change.model_dump(mode="json")
         draft = Draft(
             id="drf_" + secrets.token_urlsafe(12),

@@ -169,11 +169,15 @@ class TokenStore:
             return None
         return token
 
-    def rotate(self, refresh_value: str, client_id: str, *, keep: bool = False) -> IssuedTokens:
+    def rotate(
+        self, refresh_value: str, client_id: str, *, keep: bool = False, reuse: bool = False
+    ) -> IssuedTokens:
         """Exchange a refresh token for new tokens; the old refresh token stops working.
 
         With `keep` (Google's behaviour) only a new access token is issued and the refresh token
-        stays valid; the result's `refresh_token` is then None.
+        stays valid; the result's `refresh_token` is then None. With `reuse` (Microsoft's) a new
+        refresh token is issued but the old one is still taken until it expires; each second use
+        is counted in `refresh_reuses` all the same.
         """
         with self._lock:
             rt = self._refresh.get(refresh_value)
@@ -181,7 +185,8 @@ class TokenStore:
                 raise RefreshRejected("unknown or revoked refresh token")
             if rt.rotated:
                 self.refresh_reuses += 1
-                raise RefreshRejected("refresh token already used")
+                if not reuse:
+                    raise RefreshRejected("refresh token already used")
             if rt.expires_at is not None and self.clock.now() >= rt.expires_at:
                 raise RefreshRejected("refresh token expired")
             self.refreshes += 1

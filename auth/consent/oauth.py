@@ -26,7 +26,8 @@ from authlib.oauth2.client import OAuth2Client as AuthlibOAuth2Client
 from charter.auth.consent.errors import CodeRejected, ConsentDenied, DeviceCodeExpired, RefreshRejected
 from charter.auth.consent.tokens import TokenSet
 from charter.auth.providers import ClientAuth, Endpoints, Provider
-from charter.schemas import ConfigurationError, NoAnswer, UpstreamError
+from charter.auth.providers.base import Refresher
+from charter.schemas import CharterError, ConfigurationError, NoAnswer, UpstreamError
 
 log = logging.getLogger("charter.auth.oauth")
 
@@ -173,10 +174,7 @@ class OAuthClient:
     def refresh(self, refresh_token: str, *, previous_scopes: Iterable[str]) -> TokenSet:
         """New tokens from a refresh token (RFC 6749 §6); the provider may rotate the refresh token."""
         if self.provider.refresher is not None:
-            tokens: TokenSet = self.provider.refresher(
-                self.http, self.endpoints, self.client, refresh_token, previous_scopes
-            )
-            return tokens
+            return self._refresh_through_library(self.provider.refresher, refresh_token, previous_scopes)
         during = "refreshing the token"
         body = self._call(
             during, lambda p: p.refresh_token(self.endpoints.token, refresh_token=refresh_token)
@@ -191,6 +189,31 @@ class OAuthClient:
         if "error" in body:
             raise self._error(body, during)
         return self._tokens(body, previous_scopes)
+
+    def _refresh_through_library(
+        self, refresher: Refresher, refresh_token: str, previous_scopes: Iterable[str]
+    ) -> TokenSet:
+        """A refresh through the provider's own client library (msal), its failures typed as ours."""
+        name = self.provider.display_name
+        try:
+            tokens: TokenSet = refresher(
+                self.http, self.endpoints, self.client, refresh_token, previous_scopes
+            )
+        except CharterError:
+            raise
+        except (httpx.HTTPError, OSError) as exc:
+            # Sent, and no answer (msal sends through requests, whose errors are OSErrors): typed
+            # like ours, so the vault can send it again.
+            raise NoAnswer(
+                f"{name} did not answer while refreshing the token ({type(exc).__name__}); retry"
+            ) from None
+        except Exception as exc:
+            # Anything else the library raises (msal's MsalServiceError for a 5xx, say) is the
+            # provider failing; its text may quote the request, so only its type is named.
+            raise UpstreamError(
+                f"{name} failed while refreshing the token ({type(exc).__name__}); retry later"
+            ) from None
+        return tokens
 
     def device_authorization(self, scopes: Iterable[str]) -> DeviceAuthorization:
         """Ask for a device and user code (RFC 8628 §3.1)."""

@@ -209,6 +209,9 @@ MICROSOFT = Provider(
     default_api_base=GRAPH_API,
     endpoint_layout=microsoft_endpoints,
     refresher=refresh_with_msal,
+    # Refresh tokens rotate, but the identity platform does not revoke the old one when it is used:
+    # it stays good for its lifetime (90 days), so a refresh whose answer was lost can be resent.
+    refresh_reuse_window=90 * 24 * 3600.0,
 )
 
 

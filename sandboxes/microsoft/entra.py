@@ -334,7 +334,8 @@ def _by_refresh(request: Request, sandbox: GraphSandbox, params: dict[str, str],
             f"The user or administrator has not consented to use the application for {missing}.",
         )
     try:
-        tokens = sandbox.tokens.rotate(params.get("refresh_token", ""), client_id)
+        # Entra issues a new refresh token but does not revoke the one used, as its docs say.
+        tokens = sandbox.tokens.rotate(params.get("refresh_token", ""), client_id, reuse=True)
     except RefreshRejected as exc:
         return _error(
             400, "invalid_grant", 70000, f"The provided grant has expired or was revoked ({exc.reason})."

@@ -19,12 +19,13 @@ from charter.auth.providers.microsoft import MICROSOFT, microsoft_endpoints
 from charter.auth.vault import Vault
 from charter.auth.vault_table import connections_table
 from charter.sandboxes.microsoft import DEFAULT_CLIENT_ID, GraphSandbox
-from charter.schemas import AuthRequired, ConfigurationError
+from charter.schemas import AuthRequired, ConfigurationError, UpstreamError
 
 
 @pytest.fixture
-def vault(tmp_path: Path) -> Vault:
-    return Vault(CharterHome(tmp_path / "home"), keys=KeySet.parse(f"k1:{generate_key()}", source="test"))
+def vault(home: CharterHome) -> Vault:
+    """The vault of the shared `home` fixture: every test here runs on SQLite and on Postgres."""
+    return Vault(home, keys=KeySet.parse(f"k1:{generate_key()}", source="test"))
 
 
 def browser(url: str) -> None:
@@ -88,6 +89,39 @@ def test_expired_tokens_refresh_once_through_msal_for_many_threads(vault: Vault,
     assert seen[0] != first
     assert graph.tokens.lookup(seen[0]) is not None
     assert vault.get(cid).scopes == {"Files.Read.All"}
+
+
+@pytest.mark.parametrize("when", ["after", "before"])
+def test_a_refresh_whose_answer_was_lost_is_sent_again(vault: Vault, graph: GraphSandbox, when: str) -> None:
+    # Microsoft rotates refresh tokens but keeps the old one good: sending it again recovers, whether
+    # the request was lost on the way there or its answer on the way back.
+    cid = connect(vault, graph, ["Files.Read.All"])
+    first = vault.access_token(cid)
+    graph.faults.drop_next(1, when=when, path="/organizations/oauth2/v2.0/token")  # type: ignore[arg-type]
+    token = vault.refresh(cid, first)
+    assert token != first
+    assert graph.tokens.lookup(token) is not None
+    assert vault.get(cid).status == "active"
+    assert not graph.faults.armed, "the control failed: no refresh met the fault"
+    # After: Microsoft had exchanged the refresh token, and took it a second time.
+    assert (graph.tokens.refreshes, graph.tokens.refresh_reuses) == ((2, 1) if when == "after" else (1, 0))
+
+
+@pytest.mark.parametrize("status", [500, 503])
+def test_a_failing_token_endpoint_is_a_typed_retryable_error(
+    vault: Vault, graph: GraphSandbox, status: int
+) -> None:
+    # msal raises its own MsalServiceError for a 5xx; the vault's caller must get a Charter error.
+    cid = connect(vault, graph, ["Files.Read.All"])
+    first = vault.access_token(cid)
+    graph.faults.fail_next(1, status=status, path="/organizations/oauth2/v2.0/token")
+    with pytest.raises(UpstreamError) as caught:
+        vault.refresh(cid, first)
+    assert caught.value.retryable
+    assert "Microsoft failed while refreshing" in caught.value.message
+    assert vault.get(cid).status == "active"
+    # The connection still works once Microsoft does.
+    assert graph.tokens.lookup(vault.refresh(cid, first)) is not None
 
 
 def test_a_revoked_grant_needs_reconnecting(vault: Vault, graph: GraphSandbox) -> None:
@@ -185,22 +219,19 @@ print(vault.refresh(sys.argv[1], rejected), flush=True)
 
 
 def test_worker_processes_refreshing_through_msal_cause_one_refresh(
-    graph: GraphSandbox, tmp_path: Path
+    graph: GraphSandbox, home: CharterHome, worker_env: dict[str, str]
 ) -> None:
-    import os
     import subprocess
     import sys
 
     key = f"k1:{generate_key()}"
-    home = CharterHome(tmp_path / "shared-home")
     vault = Vault(home, keys=KeySet.parse(key, source="test"))
     cid = connect(vault, graph, ["Files.Read.All"])
     rejected = vault.access_token(cid)
     graph.faults.expire_access_tokens()
     graph.requests.clear()
     graph.faults.set_latency(0.2, path="/organizations/oauth2/v2.0/token")
-    env = {**os.environ, "CHARTER_HOME": str(home.path), "CHARTER_KEY": key}
-    env.pop("CHARTER_DATABASE_URL", None)
+    env = {**worker_env, "CHARTER_KEY": key}
     workers = [
         subprocess.Popen(
             [sys.executable, "-c", CHILD, cid],

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -20,6 +21,7 @@ import pytest
 from charter.auth.consent import TokenSet
 from charter.auth.crypto import KeySet, generate_key
 from charter.auth.home import CharterHome
+from charter.auth.providers import PROVIDERS
 from charter.auth.vault import Vault
 from charter.connectors import Credentials
 from charter.connectors.github import GitHubConnector
@@ -120,6 +122,7 @@ def test_fifty_callers_rejected_at_once_cause_one_refresh(
 CHILD = """
 import sys
 from charter.auth.home import CharterHome
+from charter.auth.providers import PROVIDERS
 from charter.auth.vault import Vault
 from charter.connectors.github import GitHubConnector
 from charter.connectors.github.models import GetIssue
@@ -250,3 +253,21 @@ def test_google_refresh_whose_answer_was_lost_is_recovered(
     assert gsb.tokens.refreshes == 2  # Google does not rotate: the same refresh token worked again
     assert vault.get(cid).status == "active"
     assert gsb.tokens.lookup(token) is not None
+
+
+def test_each_provider_declares_what_a_lost_refresh_answer_leaves() -> None:
+    # What the docs' table says of each provider, pinned: None does not rotate, 0 dies at once,
+    # otherwise the seconds an exchanged refresh token is still taken.
+    assert {name: p.refresh_reuse_window for name, p in PROVIDERS.items()} == {
+        "github": 0.0,
+        "google": None,
+        "microsoft": 90 * 24 * 3600.0,
+        "notion": 0.0,
+    }
+
+
+def test_the_documented_refresh_figures_are_the_ones_measured() -> None:
+    # The tests above assert one refresh for THREADS and PROCESSES callers; docs/security.md quotes it.
+    lines = (Path(__file__).resolve().parents[2] / "docs" / "security.md").read_text().splitlines()
+    for callers in (f"{THREADS} threads", f"{PROCESSES} processes"):
+        assert any(line.startswith(f"| {callers} | 1 |") for line in lines), callers

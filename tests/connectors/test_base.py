@@ -253,3 +253,52 @@ def test_the_same_change_through_two_connections_is_written_twice() -> None:
     replay = second.write(AddNote(repo="acme/web", text="hello"))
     assert not replay.replayed
     assert second.written == ["hello"]
+
+
+class NativeNotes(Connector):
+    """Drafts held in the service; `digest` is what its draft handler says binds them."""
+
+    name = "native_notes"
+    provider = "github"
+    digest: str | None = "sha256:reviewed"
+
+    @action("draft", scopes=("repo",), commits="add_note", native=True, reaches="person")
+    def draft_native_note(self, change: AddNote, attribution: Attribution | None) -> DraftPreview:
+        """Draft a note the service holds."""
+        return DraftPreview(preview=change.text, native_ref="n-1", native_digest=self.digest)
+
+    @action("write", scopes=("repo",), reaches="domain")
+    def add_note(self, change: AddNote, ctx: WriteContext) -> WriteResult:
+        """Add a note."""
+        return WriteResult(action="add_note", id=change.text, idempotency_key=ctx.idempotency_key)
+
+
+class UndeclaredNativeNotes(NativeNotes):
+    """The same draft handler, its action not declared native."""
+
+    name = "undeclared_native_notes"
+
+    @action("draft", scopes=("repo",), commits="add_note", reaches="person")
+    def draft_native_note(self, change: AddNote, attribution: Attribution | None) -> DraftPreview:
+        """Draft a note the service holds."""
+        return DraftPreview(preview=change.text, native_ref="n-1", native_digest=self.digest)
+
+
+@pytest.mark.parametrize(
+    ("cls", "digest"), [(NativeNotes, None), (NativeNotes, ""), (UndeclaredNativeNotes, "sha256:reviewed")]
+)
+def test_a_native_draft_is_kept_only_bound_to_all_of_it(cls: type[NativeNotes], digest: str | None) -> None:
+    # An unbound native draft could be edited in the service after review and still be sent; one
+    # the action does not declare native would claim a privacy its declaration never promised.
+    notes = cls(FakeCredentials())
+    notes.digest = digest
+    saved: list[object] = []
+    notes.drafts.save = saved.append  # type: ignore[method-assign]
+    with pytest.raises(ConfigurationError, match="native draft n-1"):
+        notes.draft(AddNote(repo="acme/web", text="hi"))
+    assert saved == []
+
+
+def test_control_a_native_draft_bound_by_its_digest_is_kept() -> None:
+    draft = NativeNotes(FakeCredentials()).draft(AddNote(repo="acme/web", text="hi"))
+    assert (draft.location, draft.native_ref, draft.native_digest) == ("native", "n-1", "sha256:reviewed")

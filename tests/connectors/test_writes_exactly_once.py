@@ -270,3 +270,11 @@ def test_concurrent_calls_with_one_key_write_once(
         assert outcomes["outcome_unknown"] >= 1
     else:
         assert world.count("issue", "race") > 1
+
+
+def test_the_documented_faulted_run_is_the_one_measured() -> None:
+    # The faulted run asserts 0 duplicates and 0 lost of these writes; docs/security.md quotes them.
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "security.md").read_text()
+    writes, faulted = len(KINDS) * WRITES_PER_KIND, int(WRITES_PER_KIND * FAULT_RATE) * len(KINDS)
+    row = f"| {writes} | {faulted} ({FAULT_RATE:.0%}), "
+    assert any(line.endswith("| 0 | 0 |") for line in doc.splitlines() if row in line), row
