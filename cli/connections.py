@@ -37,6 +37,12 @@ connect_app = typer.Typer(
 connections_app = typer.Typer(help="List or revoke connected accounts.", invoke_without_command=True)
 
 
+@connect_app.callback()
+def connect_starts_a_home(ctx: typer.Context) -> None:
+    """Connecting an account is what starts a home, whichever service's subcommand runs."""
+    local(ctx, create=True)
+
+
 def default_scopes(service: str) -> list[str]:
     """Every provider scope the service's connector declares: what its actions need, nothing more."""
     declared = {scope for spec in get_connector(service).actions.values() for scope in spec.scopes}
@@ -157,7 +163,7 @@ def connect_github_command(
     """Connect a GitHub account (github.com, or a sandbox started with `charter sandbox up`)."""
     wanted = split_csv([scopes]) if scopes else default_scopes("github")
     connection = connect_github_account(
-        local(ctx, create=True),
+        local(ctx),
         scopes=wanted,
         sandbox=sandbox,
         device=device,
