@@ -32,7 +32,7 @@ from charter.auth.vault_table import (
     connection_from_row,
     connections_table,
     metadata,
-    reconnect_command,
+    reconnect_for,
     slug,
 )
 from charter.schemas import AuthRequired, CharterError, NoAnswer, NotFound, UpstreamError
@@ -274,7 +274,7 @@ class Vault:
             log.warning("connection %s needs reconnecting: the provider refused its refresh token", m["id"])
             raise AuthRequired(
                 f"{exc.message} (connection {m['id']}, account {m['account']}); "
-                f"run `{reconnect_command(m['service'], m['oauth_base'], provider.default_oauth_base)}`",
+                f"run `{reconnect_for(connection_from_row(row), provider.default_oauth_base)}`",
                 connection_id=m["id"],
             ) from None
         except BaseException:
@@ -390,7 +390,7 @@ class Vault:
             return
         name = self._provider(row).display_name
         why = "was revoked" if m["status"] == "revoked" else "lost its authorization (refresh refused)"
-        again = reconnect_command(m["service"], m["oauth_base"], self._provider(row).default_oauth_base)
+        again = reconnect_for(connection_from_row(row), self._provider(row).default_oauth_base)
         raise AuthRequired(
             f"connect {name} again: connection {m['id']} ({m['account']}) {why}; run `{again}`",
             connection_id=m["id"],

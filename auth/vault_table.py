@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
+from urllib.parse import urlsplit
 
 from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text
 from sqlalchemy.engine import Row
@@ -65,11 +67,45 @@ class Revocation:
     detail: str
 
 
-def reconnect_command(service: str, oauth_base: str, default_oauth_base: str) -> str:
-    """The command that connects the account again, with the `--sandbox` it was connected through."""
-    if oauth_base.rstrip("/") == default_oauth_base.rstrip("/"):
-        return f"charter connect {service}"
-    return f"charter connect {service} --sandbox {oauth_base.rstrip('/')}"
+def reconnect_command(
+    service: str,
+    oauth_base: str,
+    default_oauth_base: str,
+    *,
+    client_id: str = "",
+    scopes: Iterable[str] = (),
+) -> str:
+    """The command that connects the account again, with the options it was first connected with.
+
+    A sandbox is named by its origin (`--sandbox http://127.0.0.1:8767`, never the authority's path);
+    Microsoft's authority also names the tenant; Notion's pasted token and Sites.Selected are kept.
+    """
+    from charter.auth.providers.microsoft import SITES_SELECTED
+    from charter.auth.providers.notion import INTERNAL_CLIENT
+
+    words = ["charter", "connect", service]
+    here, default = urlsplit(oauth_base.rstrip("/")), urlsplit(default_oauth_base.rstrip("/"))
+    if (here.scheme, here.netloc) != (default.scheme, default.netloc):
+        words += ["--sandbox", f"{here.scheme}://{here.netloc}"]
+    tenant, default_tenant = here.path.strip("/"), default.path.strip("/")
+    if default_tenant and tenant and tenant != default_tenant:
+        words += ["--tenant", tenant]
+    if client_id == INTERNAL_CLIENT:
+        words.append("--internal")
+    if set(scopes) == {SITES_SELECTED}:
+        words.append("--sites-selected")
+    return " ".join(words)
+
+
+def reconnect_for(connection: Connection, default_oauth_base: str) -> str:
+    """`reconnect_command` for a saved connection."""
+    return reconnect_command(
+        connection.service,
+        connection.oauth_base,
+        default_oauth_base,
+        client_id=connection.client_id,
+        scopes=connection.scopes,
+    )
 
 
 def connection_from_row(row: Row[tuple[object, ...]]) -> Connection:

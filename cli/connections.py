@@ -15,7 +15,7 @@ from rich.table import Table
 from charter.auth.connect import connect
 from charter.auth.providers import get_provider
 from charter.auth.vault import Connection
-from charter.auth.vault_table import reconnect_command
+from charter.auth.vault_table import reconnect_for
 from charter.cli.connect_google import connect_calendar_command, connect_gmail_command
 from charter.cli.connect_microsoft import connect_sharepoint_command
 from charter.cli.connect_notion import connect_notion_command
@@ -234,9 +234,7 @@ def revoke_connection(
     mark = "[green]✓[/]" if revocation.remote_revoked else "[yellow]![/]"
     console.print(f"{mark} revoked {connection_id}: {plain(revocation.detail)}; local tokens wiped")
     for other in sharing:
-        again = reconnect_command(
-            other.service, other.oauth_base, get_provider(other.provider).default_oauth_base
-        )
+        again = reconnect_for(other, get_provider(other.provider).default_oauth_base)
         console.print(
             f"[yellow]![/] {other.service} connection {other.id} shares the same "
             f"{get_provider(other.provider).display_name} grant for {plain(other.account)}, so it lost its "

@@ -20,7 +20,7 @@ from charter.auth.grant_tokens import KEY_FILE as GRANT_KEY_FILE
 from charter.auth.home import existing_home
 from charter.auth.providers import get_provider
 from charter.auth.vault import Connection
-from charter.auth.vault_table import reconnect_command
+from charter.auth.vault_table import reconnect_for
 from charter.cli.context import Local, local
 from charter.cli.output import JsonOption, console, make_table, plain, print_json
 from charter.schemas import EXTRA_MODULES, AuthRequired, CharterError
@@ -101,9 +101,7 @@ def _importable(module: str) -> bool:
 
 def check_connection(here: Local, connection: Connection) -> Check:
     name = f"connection {connection.id}"
-    again = reconnect_command(
-        connection.service, connection.oauth_base, get_provider(connection.provider).default_oauth_base
-    )
+    again = reconnect_for(connection, get_provider(connection.provider).default_oauth_base)
     if connection.status != "active":
         return Check(name, "fail", f"{connection.account}: {connection.status}", f"connect again: {again}")
     try:

@@ -3,6 +3,9 @@ device flow can be finished by a person typing the code into the sandbox's page.
 
 from __future__ import annotations
 
+import io
+import re
+import shlex
 import time
 from html.parser import HTMLParser
 from pathlib import Path
@@ -19,6 +22,7 @@ from charter.sandboxes.github import GitHubSandbox
 from charter.sandboxes.google import GoogleSandbox
 from charter.sandboxes.microsoft import GraphSandbox
 from charter.sandboxes.notion import NotionSandbox
+from charter.schemas import AuthRequired
 
 # Each connect subcommand -> the fixture of the sandbox it connects to.
 SANDBOX_OF = {"github": "sb", "gmail": "gsb", "calendar": "gsb", "sharepoint": "graph", "notion": "nsb"}
@@ -144,3 +148,55 @@ def test_control_a_wrong_code_typed_into_the_page_is_refused(
 
     assert answer.status_code == 404
     assert "not valid" in answer.text
+
+
+# How each account was first connected: the options after `--sandbox URL`.
+RECONNECTS = [
+    ("github", []),
+    ("gmail", ["--enable", "search_messages"]),
+    ("calendar", []),
+    ("sharepoint", []),
+    ("sharepoint", ["--tenant", "consumers"]),
+    ("sharepoint", ["--sites-selected"]),
+    ("notion", []),
+    ("notion", ["--internal", "--token-stdin"]),
+]
+
+
+@pytest.mark.parametrize(("service", "options"), RECONNECTS, ids=[" ".join([s, *o]) for s, o in RECONNECTS])
+def test_the_reconnect_hint_runs_as_printed_and_connects_the_same_way_again(
+    service: str,
+    options: list[str],
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    browser: list[str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sandbox: Sandbox = request.getfixturevalue(SANDBOX_OF[service])
+    home = tmp_path / "home"
+
+    def charter(*args: str) -> int:
+        if isinstance(sandbox, NotionSandbox):  # a pasted secret, for --internal
+            monkeypatch.setattr("sys.stdin", io.StringIO(sandbox.oauth.issue_internal_token() + "\n"))
+        return main(["--home", str(home), *args])
+
+    assert charter("connect", service, "--sandbox", sandbox.url, *options) == 0, capsys.readouterr().err
+    vault = Local(home, create=False).vault
+    [first] = vault.connections()
+    vault.revoke(first.id)
+    with pytest.raises(AuthRequired) as refused:
+        vault.access_token(first.id)
+    [hint] = re.findall(r"run `(charter [^`]+)`", refused.value.message)
+
+    assert charter(*shlex.split(hint)[1:]) == 0, (hint, capsys.readouterr().err)
+    [again] = [c for c in vault.connections() if c.status == "active"]
+    assert (again.service, again.account, again.oauth_base, again.client_id) == (
+        first.service,
+        first.account,
+        first.oauth_base,
+        first.client_id,
+    ), hint
+    assert again.scopes >= first.scopes
+    if "--sites-selected" in options:
+        assert again.scopes == first.scopes  # not widened to every site
