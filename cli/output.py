@@ -82,13 +82,25 @@ def age(moment: datetime, now: datetime | None = None) -> str:
 
 
 def until(moment: datetime, now: datetime | None = None) -> str:
-    """How long until `moment`, compactly (`in 59m`), or `expired`."""
+    """How long until `moment` (`in 8h`, `in 1d 4h`, `in 59m 30s`), or `expired`.
+
+    Rounded to the minute from an hour up, and two units at most, so a grant issued for 8h reads
+    `in 8h` rather than the `7h` a floor would give a moment later.
+    """
     from charter.schemas import utcnow
 
-    seconds = int((moment - (now or utcnow())).total_seconds())
-    if seconds <= 0:
+    left = (moment - (now or utcnow())).total_seconds()
+    if left <= 0:
         return "expired"
-    return "in " + age(now or utcnow(), moment)
+    seconds = round(left / 60) * 60 if left >= 3600 else max(round(left), 1)
+    parts: list[str] = []
+    for size, unit in ((86400, "d"), (3600, "h"), (60, "m"), (1, "s")):
+        if seconds >= size and len(parts) < 2:
+            parts.append(f"{seconds // size}{unit}")
+            seconds %= size
+        elif parts:
+            break  # `1d 0h 5m` reads as `1d`: the second unit is the one next to the first
+    return "in " + " ".join(parts)
 
 
 def excerpt(text: str, width: int = 60) -> str:
