@@ -12,6 +12,9 @@ from urllib.parse import urlsplit
 from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text
 from sqlalchemy.engine import Row
 
+from charter.auth.providers.microsoft import SITES_SELECTED
+from charter.auth.providers.notion import INTERNAL_CLIENT
+
 SECRET_FIELDS = ("access_token", "refresh_token", "client_secret")
 ConnectionStatus = Literal["active", "needs_reconnect", "revoked"]
 SECRET_FIELDS = ("access_token", "refresh_token", "client_secret")
@@ -80,9 +83,6 @@ def reconnect_command(
     A sandbox is named by its origin (`--sandbox http://127.0.0.1:8767`, never the authority's path);
     Microsoft's authority also names the tenant; Notion's pasted token and Sites.Selected are kept.
     """
-    from charter.auth.providers.microsoft import SITES_SELECTED
-    from charter.auth.providers.notion import INTERNAL_CLIENT
-
     words = ["charter", "connect", service]
     here, default = urlsplit(oauth_base.rstrip("/")), urlsplit(default_oauth_base.rstrip("/"))
     if (here.scheme, here.netloc) != (default.scheme, default.netloc):

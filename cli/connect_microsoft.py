@@ -99,7 +99,7 @@ def connect_sharepoint_command(
         authority=authority,
         api_base=f"{base}/v1.0" if sandbox else "https://graph.microsoft.com/v1.0",
         device=device,
-        open_browser=lambda url: _open_browser(browser_url(authority, url)),
+        open_browser=lambda url: _open_browser(browser_url(authority, url), device=True),
         show=lambda code, page: _show_user_code(code, browser_url(authority, page)),
     )
     record_connected(here, connection)

@@ -123,8 +123,14 @@ def record_connected(here: Local, connection: Connection) -> None:
     )
 
 
-def _open_browser(url: str, timeout: float = CONSENT_TIMEOUT) -> None:
+def _open_browser(url: str, timeout: float = CONSENT_TIMEOUT, *, device: bool = False) -> None:
+    """Send the person to the consent page; without a browser, say what else finishes it.
+
+    `device`: the service also offers `--device`, a code typed into any browser, on any machine.
+    """
     import webbrowser
+
+    from charter.auth.consent.urls import is_loopback_http
 
     console.print("Opening your browser for consent. If it does not open, visit:")
     console.print(f"  {plain(url)}", soft_wrap=True)
@@ -133,6 +139,12 @@ def _open_browser(url: str, timeout: float = CONSENT_TIMEOUT) -> None:
             "No browser could be opened here: open the URL above in a browser on this machine "
             "(the answer comes back to 127.0.0.1)."
         )
+        if is_loopback_http(url):
+            # A sandbox consents as soon as its page is fetched, as the person it simulates.
+            fetch = f"curl -sL '{plain(url)}' >/dev/null"
+            console.print(f"  A sandbox consents when its page is fetched: {fetch}", soft_wrap=True)
+        if device:
+            console.print("  Or press Ctrl-C and connect with --device: a code to type into any browser.")
     console.print(
         f"Waiting up to {format_duration(timedelta(seconds=timeout))} for the answer (Ctrl-C cancels)…"
     )
@@ -167,7 +179,7 @@ def connect_github_command(
         scopes=wanted,
         sandbox=sandbox,
         device=device,
-        open_browser=_open_browser,
+        open_browser=lambda url: _open_browser(url, device=True),
         show=_show_user_code,
     )
     print_connected(connection, wanted)
