@@ -22,7 +22,7 @@ from charter.auth.providers import get_provider
 from charter.auth.vault import Connection
 from charter.auth.vault_table import reconnect_for
 from charter.cli.context import Local, local
-from charter.cli.output import JsonOption, console, make_table, plain, print_json
+from charter.cli.output import JsonOption, console, plain, print_json
 from charter.schemas import EXTRA_MODULES, AuthRequired, CharterError
 
 State = Literal["ok", "warn", "fail"]
@@ -151,14 +151,19 @@ def doctor_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
     if as_json:
         print_json(checks)
     else:
-        table = make_table("check", "state", "detail", "what to do")
-        for column in table.columns[2:]:
-            column.overflow = "fold"  # commands and paths are copied whole, never cut
-        for c in checks:
-            table.add_row(c.name, _MARKS[c.state], plain(c.detail), plain(c.fix))
-        console.print(table)
+        print_checks(checks)
     if any(c.state == "fail" for c in checks):
         raise typer.Exit(1)
+
+
+def print_checks(checks: list[Check]) -> None:
+    """One line per check, what to do under it; never wrapped, so paths and commands copy whole."""
+    width = max(len(c.name) for c in checks)
+    for c in checks:
+        mark = _MARKS[c.state] + " " * (5 - len(c.state))
+        console.print(f"{mark}{c.name.ljust(width)}  {plain(c.detail)}", soft_wrap=True, highlight=False)
+        if c.fix:
+            console.print(f"{' ' * (5 + width)}  → {plain(c.fix)}", soft_wrap=True, highlight=False)
 
 
 __all__ = ["Check", "diagnose", "doctor_command"]
