@@ -198,3 +198,18 @@ def test_create_sets_the_grants_own_write_rate(run: Run, local_home: Local, conn
     assert local_home.grants.verify(ran.out.strip()).write_rate == 2
     refused = run(*CREATE, "--connection", connection_id, "--write-rate", "0", "-q")
     assert refused.code != 0
+
+
+def test_list_keeps_ids_agent_names_and_constraints_whole(
+    run: Run, local_home: Local, connection_id: str
+) -> None:
+    wide = "repos=acme/web,acme/api,acme/payments-service"
+    parent = run(*CREATE, "--connection", connection_id, "--constraint", wide, "-q").out.strip()
+    child = run("grant", "attenuate", "-", "--agent", "release-notes-writer", "--verbs", "read", "-q",
+                stdin=parent + "\n").out.strip()  # fmt: skip
+    ran = run("grant", "list")
+    lines = ran.out.splitlines()  # as printed at 80 columns: what a person copies from
+    child_id, parent_id = local_home.grants.verify(child).id, local_home.grants.verify(parent).id
+    assert any(child_id in line and "triage-bot/release-notes-writer for mona" in line for line in lines)
+    assert any(line.strip() == f"narrowed from {parent_id}" for line in lines)
+    assert sum(wide in line for line in lines) == 2
