@@ -40,7 +40,11 @@ connections_app = typer.Typer(help="List or revoke connected accounts.", invoke_
 @connect_app.callback()
 def connect_starts_a_home(ctx: typer.Context) -> None:
     """Connecting an account is what starts a home, whichever service's subcommand runs."""
-    local(ctx, create=True)
+    here = local(ctx, create=True)
+    if not here.path.exists():
+        # Said before consent, so a mistyped --home is seen while it can still be cancelled.
+        starting = f"No Charter home at {here.path} yet: this connection starts one there."
+        console.print(starting, soft_wrap=True, highlight=False)
 
 
 def default_scopes(service: str) -> list[str]:

@@ -49,9 +49,14 @@ def test_connecting_any_service_starts_a_new_home(
 
     code = main(["connect", service, "--sandbox", sandbox.url, "--home", str(fresh)])
 
-    assert code == 0, capsys.readouterr().err
+    said = capsys.readouterr()
+    assert code == 0, said.err
+    assert f"No Charter home at {fresh} yet: this connection starts one there." in said.out
     [connection] = Local(fresh, create=False).vault.connections()
     assert connection.service == service
+    # Connecting another account into that home says nothing of starting one.
+    assert main(["connect", service, "--sandbox", sandbox.url, "--home", str(fresh)]) == 0
+    assert "starts one" not in capsys.readouterr().out
     # Control: any other command on a home that does not exist names it and creates nothing.
     other = tmp_path / "other"
     assert main(["connections", "--home", str(other)]) == 1
