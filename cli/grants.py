@@ -46,10 +46,16 @@ ConstraintOption = Annotated[
         help="Resource limit name=value[,value], e.g. repos=acme/web; the names are listed below.",
     ),
 ]
-BudgetOption = Annotated[int | None, typer.Option("--budget", min=1, help="Maximum number of calls.")]
+# What the grant store holds (a 32-bit count): larger is refused as an option, not as a database error.
+MOST_CALLS = 2**31 - 1
+BudgetOption = Annotated[
+    int | None, typer.Option("--budget", min=1, max=MOST_CALLS, help="Maximum number of calls.")
+]
 WriteRateOption = Annotated[
     int | None,
-    typer.Option("--write-rate", min=1, help="Writes of one action per bulk window without asking."),
+    typer.Option(
+        "--write-rate", min=1, max=MOST_CALLS, help="Writes of one action per bulk window without asking."
+    ),
 ]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print only the token (for piping).")]
 OutOption = Annotated[

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import sys
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
@@ -52,9 +53,26 @@ def one_line(text: str) -> str:
     return " ".join(redact(text).split())
 
 
+# Grant errors are written for the agent holding the grant ("ask the person for a new grant"); at
+# the terminal the person is the reader, so the remedy is theirs to run.
+_AGENT_REMEDY = re.compile(r";? ?ask (?:the person )?for (?:a new|a valid) grant( or a larger budget)?\.?$")
+
+
+def for_the_person(message: str) -> str:
+    """An agent-facing grant message with the remedy the person at the terminal can run instead."""
+
+    named = "`charter grant create`" in message
+
+    def remedy(found: re.Match[str]) -> str:
+        larger = " with a larger --budget" if found[1] else ""
+        return f"; issue a new grant{larger}" + ("" if named else " with `charter grant create`")
+
+    return _AGENT_REMEDY.sub(remedy, message)
+
+
 def error_line(exc: CharterError) -> str:
     """The single line an error is reported with: `error[<code>]: <message>`."""
-    return f"error[{exc.code}]: {one_line(exc.message)}"
+    return f"error[{exc.code}]: {one_line(for_the_person(exc.message))}"
 
 
 def print_error(exc: CharterError) -> None:
