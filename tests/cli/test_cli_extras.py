@@ -129,3 +129,45 @@ def test_an_unrelated_import_error_is_not_blamed_on_an_extra() -> None:
         "postgres",
         "console",
     }
+
+
+def _home_with_a_notion_connection(path: Path) -> str:
+    from charter.auth.consent import TokenSet
+    from charter.auth.home import CharterHome
+    from charter.auth.vault import Vault
+
+    connection = Vault(CharterHome(path)).add_connection(
+        service="notion",
+        provider="notion",
+        account="mona@acme.com",
+        tokens=TokenSet("secret_notion_test_token", scopes=frozenset({"read_content"})),
+        api_base="http://127.0.0.1:9",
+        oauth_base="http://127.0.0.1:9",
+        client_id="charter-notion-sandbox",
+    )
+    return connection.id
+
+
+def test_a_grant_on_a_service_whose_extra_is_missing_names_the_extra(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    notion = _home_with_a_notion_connection(home)
+    create = ["grant", "create", "--agent", "notes-bot", "--connection", notion, "--constraint", "pages=p1"]
+
+    ran = run_without(["notion_client"], *create, home=home)
+
+    assert ran.returncode == 1, ran.stderr
+    line = ran.stderr.strip().splitlines()[-1]
+    assert line.startswith("error[missing_extra]: "), ran.stderr
+    assert "install charter[notion]" in line
+    assert f"connection {notion} is a notion account" in line
+    assert "unknown constraint" not in line
+    python = (
+        "from charter.auth.grants import GrantAuthority; from charter.auth.home import CharterHome; "
+        f"GrantAuthority(CharterHome({str(home)!r})).issue('mona', 'bot', [{notion!r}], ['read'])"
+    )
+    api = run_without(["notion_client"], python, home=home, mode="py")
+    assert api.stdout.startswith("MissingExtra "), (api.stdout, api.stderr)
+    # Control: with the library there, the same command issues the grant.
+    issued = run_without([], *create, "--quiet", home=home)
+    assert issued.returncode == 0, issued.stderr
+    assert issued.stdout.startswith("chg_")
