@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from charter.auth.vault_table import reconnect_for
 from charter.cli.context import Local, local
 from charter.cli.output import JsonOption, console, plain, print_json
 from charter.schemas import EXTRA_MODULES, AuthRequired, CharterError
+from charter.schemas.extras import missing_modules
 
 State = Literal["ok", "warn", "fail"]
 _MARKS = {"ok": "[green]ok[/]", "warn": "[yellow]warn[/]", "fail": "[red]fail[/]"}
@@ -78,11 +78,8 @@ def check_database(here: Local) -> Check:
 
 
 def check_extras() -> Iterator[Check]:
-    extras: dict[str, list[str]] = {}
-    for module, extra in EXTRA_MODULES.items():
-        extras.setdefault(extra, []).append(module)
-    for extra, modules in sorted(extras.items()):
-        missing = [m for m in modules if not _importable(m)]
+    for extra in sorted(set(EXTRA_MODULES.values())):
+        missing = missing_modules(extra)
         if missing:
             yield Check(
                 f"extra {extra}", "warn", f"not installed ({', '.join(missing)} missing)",
@@ -90,13 +87,6 @@ def check_extras() -> Iterator[Check]:
             )  # fmt: skip
         else:
             yield Check(f"extra {extra}", "ok", "installed")
-
-
-def _importable(module: str) -> bool:
-    try:
-        return importlib.util.find_spec(module) is not None
-    except (ImportError, ValueError):
-        return False
 
 
 def check_connection(here: Local, connection: Connection) -> Check:

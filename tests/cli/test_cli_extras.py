@@ -171,3 +171,34 @@ def test_a_grant_on_a_service_whose_extra_is_missing_names_the_extra(tmp_path: P
     issued = run_without([], *create, "--quiet", home=home)
     assert issued.returncode == 0, issued.stderr
     assert issued.stdout.startswith("chg_")
+
+
+@pytest.mark.parametrize(
+    ("blocked", "scene", "extra"),
+    [
+        ("notion_client", "notion", "notion"),
+        ("msal", "sharepoint", "microsoft"),
+        ("github", "all", "github"),
+        ("jsonschema", "all", "google"),
+    ],
+)
+def test_a_demo_scene_whose_extra_is_missing_says_so_before_it_plays(
+    blocked: str, scene: str, extra: str, tmp_path: Path
+) -> None:
+    ran = run_without([blocked], "demo", "--scene", scene, "--pace", "0", home=tmp_path)
+
+    assert ran.returncode == 1, ran.stderr
+    assert ran.stderr.strip().splitlines()[-1].startswith("error[missing_extra]: ")
+    assert f"install charter[{extra}]" in ran.stderr
+    assert "Scene" not in ran.stdout  # nothing was played, nothing half-done
+
+
+def test_every_demo_scene_names_its_extras_and_make_demo_installs_those_of_the_default() -> None:
+    import re
+
+    from charter.cli.demo import SCENE_EXTRAS, Scene
+
+    assert set(SCENE_EXTRAS) == set(Scene)
+    makefile = (Path(__file__).resolve().parents[2] / "Makefile").read_text()
+    [installed] = re.findall(r"^DEMO_EXTRAS := (.+)$", makefile, flags=re.MULTILINE)
+    assert set(installed.split(",")) == set(SCENE_EXTRAS[Scene.all])
