@@ -32,7 +32,7 @@ from charter.auth.vault_table import (
     connection_from_row,
     connections_table,
     metadata,
-    reconnect_command,
+    reconnect_for,
     slug,
 )
 from charter.schemas import AuthRequired, CharterError, NoAnswer, NotFound, UpstreamError
@@ -376,9 +376,7 @@ class Vault:
         return pasted is not None and row._mapping["client_id"] == pasted[0]
 
     def _reconnect(self, row: Row[tuple[object, ...]]) -> str:
-        m, provider = row._mapping, self._provider(row)
-        flag = provider.pasted_token[1] if provider.pasted_token and self._pasted(row) else None
-        return reconnect_command(m["service"], m["oauth_base"], provider.default_oauth_base, flag)
+        return reconnect_for(connection_from_row(row), self._provider(row))
 
     def _client(self, row: Row[tuple[object, ...]]) -> OAuthClient:
         m = row._mapping

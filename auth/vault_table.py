@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
+from urllib.parse import urlsplit
 
 from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text
 from sqlalchemy.engine import Row
 
-SECRET_FIELDS = ("access_token", "refresh_token", "client_secret")
+from charter.auth.providers.base import Provider
+from charter.auth.providers.microsoft import SITES_SELECTED
+
 ConnectionStatus = Literal["active", "needs_reconnect", "revoked"]
 SECRET_FIELDS = ("access_token", "refresh_token", "client_secret")
 
@@ -65,15 +69,44 @@ class Revocation:
     detail: str
 
 
-def reconnect_command(service: str, oauth_base: str, default_oauth_base: str, flag: str | None = None) -> str:
-    """The command that connects the account again, with the `--sandbox` it was connected through.
+def reconnect_command(
+    service: str,
+    oauth_base: str,
+    default_oauth_base: str,
+    *,
+    pasted_flag: str | None = None,
+    scopes: Iterable[str] = (),
+) -> str:
+    """The command that connects the account again, with the options it was first connected with.
 
-    `flag` is how the account was connected when not through consent (Notion's `--internal`).
+    A sandbox is named by its origin (`--sandbox http://127.0.0.1:8767`, never the authority's path);
+    Microsoft's authority also names the tenant; a pasted token (`pasted_flag`, Notion's `--internal`)
+    and Sites.Selected are kept.
     """
-    command = f"charter connect {service}" + (f" {flag}" if flag else "")
-    if oauth_base.rstrip("/") == default_oauth_base.rstrip("/"):
-        return command
-    return f"{command} --sandbox {oauth_base.rstrip('/')}"
+    words = ["charter", "connect", service]
+    here, default = urlsplit(oauth_base.rstrip("/")), urlsplit(default_oauth_base.rstrip("/"))
+    if (here.scheme, here.netloc) != (default.scheme, default.netloc):
+        words += ["--sandbox", f"{here.scheme}://{here.netloc}"]
+    tenant, default_tenant = here.path.strip("/"), default.path.strip("/")
+    if default_tenant and tenant and tenant != default_tenant:
+        words += ["--tenant", tenant]
+    if pasted_flag:
+        words.append(pasted_flag)
+    if set(scopes) == {SITES_SELECTED}:
+        words.append("--sites-selected")
+    return " ".join(words)
+
+
+def reconnect_for(connection: Connection, provider: Provider) -> str:
+    """`reconnect_command` for a saved connection of `provider`."""
+    pasted = provider.pasted_token
+    return reconnect_command(
+        connection.service,
+        connection.oauth_base,
+        provider.default_oauth_base,
+        pasted_flag=pasted[1] if pasted and connection.client_id == pasted[0] else None,
+        scopes=connection.scopes,
+    )
 
 
 def connection_from_row(row: Row[tuple[object, ...]]) -> Connection:

@@ -29,7 +29,7 @@ from charter.auth.home import CharterHome
 from charter.auth.storage import create_tables
 from charter.auth.vault_table import connections_table
 from charter.auth.vault_table import metadata as vault_metadata
-from charter.schemas import ValidationError
+from charter.schemas import ConfigurationError, ValidationError, missing_extra
 from charter.schemas.grants import CONSTRAINT_MARKER
 
 CONNECTOR_GROUP = "charter.connectors"
@@ -92,10 +92,15 @@ class Vocabulary:
     """The terms of every known service, and which service each connection belongs to."""
 
     def __init__(
-        self, services: Iterable[ServiceTerms], service_of: Callable[[str], str | None] = lambda _: None
+        self,
+        services: Iterable[ServiceTerms],
+        service_of: Callable[[str], str | None] = lambda _: None,
+        unloadable: Mapping[str, ImportError] | None = None,
     ) -> None:
         self.services = {terms.service: terms for terms in services}
         self._service_of = service_of
+        # Installed connectors that failed to import (their extra is missing), by service name.
+        self._unloadable = dict(unloadable or {})
 
     @classmethod
     def of(
@@ -109,7 +114,8 @@ class Vocabulary:
     @classmethod
     def installed(cls, service_of: Callable[[str], str | None] = lambda _: None) -> Vocabulary:
         """The vocabulary of every connector installed under the `charter.connectors` entry points."""
-        return cls(_installed_terms(), service_of)
+        terms, unloadable = _installed_terms()
+        return cls(terms, service_of, dict(unloadable))
 
     @classmethod
     def for_home(cls, home: CharterHome) -> Vocabulary:
@@ -132,11 +138,20 @@ class Vocabulary:
 
         A connection this home does not know (its service cannot be looked up) counts as any
         installed service: a grant for it is inert anyway, and names no service uses still fail.
+        A known service whose connector cannot be imported is refused naming the extra to install:
+        its names cannot be checked, and "unknown constraint" would send the person the wrong way.
         """
         found: dict[str, ServiceTerms] = {}
         for connection in connections:
             service = self._service_of(connection)
             terms = self.services.get(service) if service else None
+            if terms is None and service in self._unloadable:
+                failure = self._unloadable[service]
+                hint = f"connection {connection} is a {service} account, and its connector cannot be loaded"
+                raise missing_extra(failure, hint=hint) or ConfigurationError(
+                    f"the {service} connector cannot be imported ({type(failure).__name__}), so a grant on "
+                    f"connection {connection} cannot be checked; reinstall the package that provides it"
+                ) from None
             if terms is None:
                 return list(self.services.values())
             found[service or ""] = terms
@@ -195,17 +210,20 @@ def _fold(text: str) -> str:
 
 
 @cache
-def _installed_terms() -> tuple[ServiceTerms, ...]:
+def _installed_terms() -> tuple[tuple[ServiceTerms, ...], tuple[tuple[str, ImportError], ...]]:
+    """The terms of each importable connector, and the import failure of each that is not."""
     found: list[ServiceTerms] = []
+    unloadable: list[tuple[str, ImportError]] = []
     for ep in entry_points(group=CONNECTOR_GROUP):
         try:
             cls = ep.load()
-        except ImportError:
-            continue  # a connector whose extra is not installed is simply absent
+        except ImportError as exc:
+            unloadable.append((ep.name, exc))  # its extra is not installed: no names to offer
+            continue
         name, actions = getattr(cls, "name", None), getattr(cls, "actions", None)
         if isinstance(name, str) and isinstance(actions, Mapping):
             found.append(ServiceTerms.declared(name, actions))
-    return tuple(found)
+    return tuple(found), tuple(unloadable)
 
 
 __all__ = ["CONNECTOR_GROUP", "ActionDeclaration", "ConnectorDeclarations", "ServiceTerms", "Vocabulary"]

@@ -98,7 +98,7 @@ def _connect(ctx: typer.Context, service: str, enable: str | None, sandbox: str 
     from charter.cli.connections import print_connected
 
     connection, asked = connect_google_service(
-        local(ctx, create=True), service, enable=split_csv([enable]) if enable else [], sandbox=sandbox
+        local(ctx), service, enable=split_csv([enable]) if enable else [], sandbox=sandbox
     )
     print_connected(connection, asked)
     usable = usable_actions(service, connection.scopes)

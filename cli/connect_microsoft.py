@@ -76,7 +76,13 @@ def connect_sharepoint_command(
     ] = False,
 ) -> None:
     """Connect a Microsoft 365 account for SharePoint, through msal, asking only for what is enabled."""
-    from charter.cli.connections import _open_browser, print_connected, record_connected
+    from charter.cli.connections import (
+        _open_browser,
+        _show_user_code,
+        print_connected,
+        record_connected,
+        sandbox_base,
+    )
 
     here = local(ctx)
     scopes = (
@@ -84,7 +90,7 @@ def connect_sharepoint_command(
         if sites_selected
         else scopes_for("sharepoint", split_csv([enable]) if enable else [])
     )
-    base = sandbox.rstrip("/") if sandbox else LOGIN_BASE
+    base = sandbox_base(sandbox, "microsoft") or LOGIN_BASE
     authority = authority_for(tenant, base)
     connection = connect_microsoft(
         here.vault,
@@ -93,7 +99,8 @@ def connect_sharepoint_command(
         authority=authority,
         api_base=f"{base}/v1.0" if sandbox else "https://graph.microsoft.com/v1.0",
         device=device,
-        open_browser=lambda url: _open_browser(browser_url(authority, url)),
+        open_browser=lambda url: _open_browser(browser_url(authority, url), device=True),
+        show=lambda code, page: _show_user_code(code, browser_url(authority, page)),
     )
     record_connected(here, connection)
     print_connected(connection, scopes)

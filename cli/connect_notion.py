@@ -94,8 +94,9 @@ def connect_notion_command(
     caps = capabilities_for(
         split_csv([enable]) if enable else [], split_csv([capabilities]) if capabilities else []
     )
-    base = sandbox.rstrip("/") if sandbox else None
-    from charter.cli.connections import _open_browser, record_connected
+    from charter.cli.connections import _open_browser, record_connected, sandbox_base
+
+    base = sandbox_base(sandbox, "notion")
 
     if internal:
         connection = connect_notion_token(

@@ -15,7 +15,7 @@ from rich.table import Table
 from charter.auth.connect import connect
 from charter.auth.providers import get_provider
 from charter.auth.vault import Connection
-from charter.auth.vault_table import reconnect_command
+from charter.auth.vault_table import reconnect_for
 from charter.cli.connect_google import connect_calendar_command, connect_gmail_command
 from charter.cli.connect_microsoft import connect_sharepoint_command
 from charter.cli.connect_notion import connect_notion_command
@@ -35,6 +35,16 @@ connect_app = typer.Typer(
     help="Connect an account through the provider's consent screen.", no_args_is_help=True
 )
 connections_app = typer.Typer(help="List or revoke connected accounts.", invoke_without_command=True)
+
+
+@connect_app.callback()
+def connect_starts_a_home(ctx: typer.Context) -> None:
+    """Connecting an account is what starts a home, whichever service's subcommand runs."""
+    here = local(ctx, create=True)
+    if not here.path.exists():
+        # Said before consent, so a mistyped --home is seen while it can still be cancelled.
+        starting = f"No Charter home at {here.path} yet: this connection starts one there."
+        console.print(starting, soft_wrap=True, highlight=False)
 
 
 def default_scopes(service: str) -> list[str]:
@@ -117,8 +127,14 @@ def record_connected(here: Local, connection: Connection) -> None:
     )
 
 
-def _open_browser(url: str, timeout: float = CONSENT_TIMEOUT) -> None:
+def _open_browser(url: str, timeout: float = CONSENT_TIMEOUT, *, device: bool = False) -> None:
+    """Send the person to the consent page; without a browser, say what else finishes it.
+
+    `device`: the service also offers `--device`, a code typed into any browser, on any machine.
+    """
     import webbrowser
+
+    from charter.auth.consent.urls import is_loopback_http
 
     console.print("Opening your browser for consent. If it does not open, visit:")
     console.print(f"  {plain(url)}", soft_wrap=True)
@@ -127,6 +143,12 @@ def _open_browser(url: str, timeout: float = CONSENT_TIMEOUT) -> None:
             "No browser could be opened here: open the URL above in a browser on this machine "
             "(the answer comes back to 127.0.0.1)."
         )
+        if is_loopback_http(url):
+            # A sandbox consents as soon as its page is fetched, as the person it simulates.
+            fetch = f"curl -sL '{plain(url)}' >/dev/null"
+            console.print(f"  A sandbox consents when its page is fetched: {fetch}", soft_wrap=True)
+        if device:
+            console.print("  Or press Ctrl-C and connect with --device: a code to type into any browser.")
     console.print(
         f"Waiting up to {format_duration(timedelta(seconds=timeout))} for the answer (Ctrl-C cancels)…"
     )
@@ -157,11 +179,11 @@ def connect_github_command(
     """Connect a GitHub account (github.com, or a sandbox started with `charter sandbox up`)."""
     wanted = split_csv([scopes]) if scopes else default_scopes("github")
     connection = connect_github_account(
-        local(ctx, create=True),
+        local(ctx),
         scopes=wanted,
         sandbox=sandbox,
         device=device,
-        open_browser=_open_browser,
+        open_browser=lambda url: _open_browser(url, device=True),
         show=_show_user_code,
     )
     print_connected(connection, wanted)
@@ -228,9 +250,7 @@ def revoke_connection(
     mark = "[green]✓[/]" if revocation.remote_revoked else "[yellow]![/]"
     console.print(f"{mark} revoked {connection_id}: {plain(revocation.detail)}; local tokens wiped")
     for other in sharing:
-        again = reconnect_command(
-            other.service, other.oauth_base, get_provider(other.provider).default_oauth_base
-        )
+        again = reconnect_for(other, get_provider(other.provider))
         console.print(
             f"[yellow]![/] {other.service} connection {other.id} shares the same "
             f"{get_provider(other.provider).display_name} grant for {plain(other.account)}, so it lost its "

@@ -21,6 +21,8 @@ from charter.cli.demo_notion import notion_scene
 from charter.cli.demo_sharepoint import sharepoint_scene
 from charter.cli.narration import DemoFailed, Narrator, indent
 from charter.cli.output import UsageProblem, console
+from charter.schemas import MissingExtra
+from charter.schemas.extras import missing_modules
 
 # Settings a throwaway demo home must not inherit (they point at the person's real Charter).
 _ISOLATED_ENV = ("CHARTER_HOME", "CHARTER_DATABASE_URL", "CHARTER_KEY", "CHARTER_GRANT_KEY")
@@ -44,6 +46,27 @@ SCENES: dict[Scene, tuple[Callable[[Local, Narrator], None], ...]] = {
     # Notion plays on its own (`--scene notion`), keeping the whole demo near 30 s.
     Scene.all: (github_scene, google_scene),
 }
+
+
+# The extras each scene needs (its connectors, its sandbox, its consent flow): checked before
+# anything plays, so a missing one is named at once, not half-way through a scene. `all` is what
+# `make demo` installs (the Makefile's DEMO_EXTRAS; a test keeps the two equal).
+SCENE_EXTRAS: dict[Scene, tuple[str, ...]] = {
+    Scene.github: ("github",),
+    Scene.google: ("google",),
+    Scene.sharepoint: ("microsoft",),
+    Scene.notion: ("notion",),
+    Scene.all: ("github", "google"),
+}
+
+
+def require_extras(scene: Scene) -> None:
+    """Raise `MissingExtra` naming the first extra of the scene that is not installed."""
+    for extra in SCENE_EXTRAS[scene]:
+        missing = missing_modules(extra)
+        if missing:
+            other = "" if scene is Scene.github else "or watch only GitHub with `charter demo --scene github`"
+            raise MissingExtra(extra, missing[0], hint=other)
 
 
 def demo_command(
@@ -80,6 +103,7 @@ def demo_command(
     if interactive and not sys.stdin.isatty():
         raise UsageProblem("--interactive asks you at the terminal; run it in one (stdin is not a terminal)")
     beat = pace if pace is not None else (0.5 if sys.stdout.isatty() else 0.0)
+    require_extras(scene)
     with _demo_home(home or _home_given(ctx)) as path:
         run_demo(Local(path), Narrator(beat, interactive=interactive), scene)
 

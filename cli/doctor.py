@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -20,10 +19,11 @@ from charter.auth.grant_tokens import KEY_FILE as GRANT_KEY_FILE
 from charter.auth.home import existing_home
 from charter.auth.providers import get_provider
 from charter.auth.vault import Connection
-from charter.auth.vault_table import reconnect_command
+from charter.auth.vault_table import reconnect_for
 from charter.cli.context import Local, local
-from charter.cli.output import JsonOption, console, make_table, plain, print_json
+from charter.cli.output import JsonOption, console, plain, print_json
 from charter.schemas import EXTRA_MODULES, AuthRequired, CharterError
+from charter.schemas.extras import missing_modules
 
 State = Literal["ok", "warn", "fail"]
 _MARKS = {"ok": "[green]ok[/]", "warn": "[yellow]warn[/]", "fail": "[red]fail[/]"}
@@ -78,11 +78,8 @@ def check_database(here: Local) -> Check:
 
 
 def check_extras() -> Iterator[Check]:
-    extras: dict[str, list[str]] = {}
-    for module, extra in EXTRA_MODULES.items():
-        extras.setdefault(extra, []).append(module)
-    for extra, modules in sorted(extras.items()):
-        missing = [m for m in modules if not _importable(m)]
+    for extra in sorted(set(EXTRA_MODULES.values())):
+        missing = missing_modules(extra)
         if missing:
             yield Check(
                 f"extra {extra}", "warn", f"not installed ({', '.join(missing)} missing)",
@@ -92,18 +89,9 @@ def check_extras() -> Iterator[Check]:
             yield Check(f"extra {extra}", "ok", "installed")
 
 
-def _importable(module: str) -> bool:
-    try:
-        return importlib.util.find_spec(module) is not None
-    except (ImportError, ValueError):
-        return False
-
-
 def check_connection(here: Local, connection: Connection) -> Check:
     name = f"connection {connection.id}"
-    again = reconnect_command(
-        connection.service, connection.oauth_base, get_provider(connection.provider).default_oauth_base
-    )
+    again = reconnect_for(connection, get_provider(connection.provider))
     if connection.status != "active":
         return Check(name, "fail", f"{connection.account}: {connection.status}", f"connect again: {again}")
     try:
@@ -153,14 +141,19 @@ def doctor_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
     if as_json:
         print_json(checks)
     else:
-        table = make_table("check", "state", "detail", "what to do")
-        for column in table.columns[2:]:
-            column.overflow = "fold"  # commands and paths are copied whole, never cut
-        for c in checks:
-            table.add_row(c.name, _MARKS[c.state], plain(c.detail), plain(c.fix))
-        console.print(table)
+        print_checks(checks)
     if any(c.state == "fail" for c in checks):
         raise typer.Exit(1)
+
+
+def print_checks(checks: list[Check]) -> None:
+    """One line per check, what to do under it; never wrapped, so paths and commands copy whole."""
+    width = max(len(c.name) for c in checks)
+    for c in checks:
+        mark = _MARKS[c.state] + " " * (5 - len(c.state))
+        console.print(f"{mark}{c.name.ljust(width)}  {plain(c.detail)}", soft_wrap=True, highlight=False)
+        if c.fix:
+            console.print(f"{' ' * (5 + width)}  → {plain(c.fix)}", soft_wrap=True, highlight=False)
 
 
 __all__ = ["Check", "diagnose", "doctor_command"]

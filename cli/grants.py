@@ -19,7 +19,6 @@ from charter.cli.options import parse_constraints, parse_duration, split_csv
 from charter.cli.output import (
     UsageProblem,
     console,
-    make_table,
     plain,
     print_json,
     print_secret_line,
@@ -47,10 +46,16 @@ ConstraintOption = Annotated[
         help="Resource limit name=value[,value], e.g. repos=acme/web; the names are listed below.",
     ),
 ]
-BudgetOption = Annotated[int | None, typer.Option("--budget", min=1, help="Maximum number of calls.")]
+# What the grant store holds (a 32-bit count): larger is refused as an option, not as a database error.
+MOST_CALLS = 2**31 - 1
+BudgetOption = Annotated[
+    int | None, typer.Option("--budget", min=1, max=MOST_CALLS, help="Maximum number of calls.")
+]
 WriteRateOption = Annotated[
     int | None,
-    typer.Option("--write-rate", min=1, help="Writes of one action per bulk window without asking."),
+    typer.Option(
+        "--write-rate", min=1, max=MOST_CALLS, help="Writes of one action per bulk window without asking."
+    ),
 ]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print only the token (for piping).")]
 OutOption = Annotated[
@@ -224,16 +229,17 @@ def list_command(
     if not records:
         console.print("No grants yet. Issue one with `charter grant create`.")
         return
-    table = make_table("id", "agent", "allows", "used", "expires", "status")
-    table.columns[2].overflow = "fold"  # constraint values are what a person checks: never cut them
+    # One block per grant, as `charter connections`: ids, agent names and constraints stay whole.
     for r in records:
-        table.add_row(
-            r.id + (f"\n[dim]↳ {r.claims.parent_id}[/]" if r.claims.parent_id else ""),
-            f"{plain(r.claims.agent)}\n[dim]for {plain(r.claims.subject)}[/]",
-            plain(describe(r.claims, "\n")), _usage(r),
-            until(r.claims.expires_at), _status(r),
-        )  # fmt: skip
-    console.print(table)
+        c = r.claims
+        console.print(
+            f"[bold]{r.id}[/]  {plain(c.agent)} for {plain(c.subject)} · {_status(r)} · "
+            f"used {_usage(r)} · expires {until(c.expires_at)}",
+            soft_wrap=True,
+        )
+        if c.parent_id:
+            console.print(f"  [dim]narrowed from[/] {c.parent_id}", soft_wrap=True)
+        console.print(f"  [dim]allows[/] {plain(describe(c))}", soft_wrap=True)
 
 
 @grant_app.command("revoke")

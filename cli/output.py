@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import sys
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
@@ -52,9 +53,26 @@ def one_line(text: str) -> str:
     return " ".join(redact(text).split())
 
 
+# Grant errors are written for the agent holding the grant ("ask the person for a new grant"); at
+# the terminal the person is the reader, so the remedy is theirs to run.
+_AGENT_REMEDY = re.compile(r";? ?ask (?:the person )?for (?:a new|a valid) grant( or a larger budget)?\.?$")
+
+
+def for_the_person(message: str) -> str:
+    """An agent-facing grant message with the remedy the person at the terminal can run instead."""
+
+    named = "`charter grant create`" in message
+
+    def remedy(found: re.Match[str]) -> str:
+        larger = " with a larger --budget" if found[1] else ""
+        return f"; issue a new grant{larger}" + ("" if named else " with `charter grant create`")
+
+    return _AGENT_REMEDY.sub(remedy, message)
+
+
 def error_line(exc: CharterError) -> str:
     """The single line an error is reported with: `error[<code>]: <message>`."""
-    return f"error[{exc.code}]: {one_line(exc.message)}"
+    return f"error[{exc.code}]: {one_line(for_the_person(exc.message))}"
 
 
 def print_error(exc: CharterError) -> None:
@@ -82,13 +100,25 @@ def age(moment: datetime, now: datetime | None = None) -> str:
 
 
 def until(moment: datetime, now: datetime | None = None) -> str:
-    """How long until `moment`, compactly (`in 59m`), or `expired`."""
+    """How long until `moment` (`in 8h`, `in 1d 4h`, `in 59m 30s`), or `expired`.
+
+    Rounded to the minute from an hour up, and two units at most, so a grant issued for 8h reads
+    `in 8h` rather than the `7h` a floor would give a moment later.
+    """
     from charter.schemas import utcnow
 
-    seconds = int((moment - (now or utcnow())).total_seconds())
-    if seconds <= 0:
+    left = (moment - (now or utcnow())).total_seconds()
+    if left <= 0:
         return "expired"
-    return "in " + age(now or utcnow(), moment)
+    seconds = round(left / 60) * 60 if left >= 3600 else max(round(left), 1)
+    parts: list[str] = []
+    for size, unit in ((86400, "d"), (3600, "h"), (60, "m"), (1, "s")):
+        if seconds >= size and len(parts) < 2:
+            parts.append(f"{seconds // size}{unit}")
+            seconds %= size
+        elif parts:
+            break  # `1d 0h 5m` reads as `1d`: the second unit is the one next to the first
+    return "in " + " ".join(parts)
 
 
 def excerpt(text: str, width: int = 60) -> str:

@@ -64,6 +64,8 @@ def _print_microsoft_banner(url: str) -> None:
     console.print(f"  inspection API              {url}/_sandbox/state  (also /requests, /faults)")
     console.print(f"  OAuth client id             {DEFAULT_CLIENT_ID}  (consent is granted automatically)")
     console.print(f"Connect to it:  charter connect sharepoint --sandbox {url}")
+    console.print(f"  with --device, enter the code it shows at {url}/devicelogin")
+    console.print(STATE_NOTE)
     console.print("Press Ctrl-C to stop.")
 
 
@@ -87,20 +89,10 @@ def _print_notion_banner(url: str) -> None:
     console.print("Press Ctrl-C to stop.")
 
 
-def print_banner(service: str, url: str) -> None:
-    """Where the sandbox answers and how to connect to it."""
-    if service == "google":
-        _print_google_banner(url)
-        return
-    if service == "microsoft":
-        _print_microsoft_banner(url)
-        return
-    if service == "notion":
-        _print_notion_banner(url)
-        return
+def _print_github_banner(url: str) -> None:
     from charter.sandboxes.github import DEFAULT_CLIENT_ID
 
-    console.print(f"[bold]{service} sandbox[/] on {url}  (seeded: acme/web, acme/api, mona/notes)")
+    console.print(f"[bold]github sandbox[/] on {url}  (seeded: acme/web, acme/api, mona/notes)")
     console.print(f"  REST API and OAuth server  {url}")
     console.print(f"  inspection API             {url}/_sandbox/state  (also /requests, /faults, /reset)")
     console.print(
@@ -108,6 +100,25 @@ def print_banner(service: str, url: str) -> None:
     )
     console.print(f"Connect to it:  charter connect github --sandbox {url}")
     console.print(f"  with --device, enter the code it shows at {url}/login/device")
+    console.print(STATE_NOTE)
+    console.print("Press Ctrl-C to stop.")
+
+
+BANNERS = {
+    "github": _print_github_banner,
+    "google": _print_google_banner,
+    "microsoft": _print_microsoft_banner,
+    "notion": _print_notion_banner,
+}
+
+
+def print_banner(service: str, url: str) -> None:
+    """Where the sandbox answers and how to connect to it."""
+    banner = BANNERS.get(service)
+    if banner is not None:
+        banner(url)
+        return
+    console.print(f"[bold]{service} sandbox[/] on {url}  (inspection API: {url}/_sandbox/state)")
     console.print(STATE_NOTE)
     console.print("Press Ctrl-C to stop.")
 

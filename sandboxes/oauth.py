@@ -140,6 +140,19 @@ def redirect_with(uri: str, params: dict[str, str], headers: dict[str, str] | No
     return RedirectResponse(f"{uri}{sep}{urlencode(params)}", status_code=302, headers=headers)
 
 
+def device_code_form(action: str, placeholder: str, headers: dict[str, str] | None = None) -> Response:
+    """The page where the person types the code their device shows (RFC 8628 §3.3); POST to `action`."""
+    hint = html.escape(placeholder)
+    body = (
+        "<!doctype html><meta charset=utf-8><title>Device activation</title><h1>Device activation</h1>"
+        "<p>Enter the code displayed on your device (sandbox: consent is given as the sandbox's user).</p>"
+        f'<form method="post" action="{html.escape(action)}"><label for="user_code">Code</label> '
+        '<input id="user_code" name="user_code" required autocomplete="off" autofocus '
+        f'placeholder="{hint}"> <button type="submit">Continue</button></form>'
+    )
+    return HTMLResponse(body, headers=headers)
+
+
 def html_page(title: str, text: str, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     """A bare HTML page with a heading and one paragraph, as consent screens show errors."""
     heading, para = html.escape(title), html.escape(text)

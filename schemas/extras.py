@@ -45,4 +45,17 @@ def missing_extra(exc: ImportError, *, hint: str = "") -> MissingExtra | None:
     return None
 
 
-__all__ = ["EXTRA_MODULES", "missing_extra"]
+def missing_modules(extra: str) -> list[str]:
+    """The modules of `extra` (per EXTRA_MODULES) that cannot be imported here; empty when installed."""
+    import importlib.util
+
+    def importable(module: str) -> bool:
+        try:
+            return importlib.util.find_spec(module) is not None
+        except (ImportError, ValueError):
+            return False
+
+    return [module for module, owner in EXTRA_MODULES.items() if owner == extra and not importable(module)]
+
+
+__all__ = ["EXTRA_MODULES", "missing_extra", "missing_modules"]

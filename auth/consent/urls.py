@@ -42,4 +42,10 @@ def require_listening(url: str, *, what: str = "the server", hint: str = "", tim
     )
 
 
-__all__ = ["checked_base_url", "require_listening"]
+def is_loopback_http(url: str) -> bool:
+    """A plain-http URL on this machine's loopback: a local sandbox, never a real provider."""
+    parts = urlsplit(url)
+    return parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1")
+
+
+__all__ = ["checked_base_url", "is_loopback_http", "require_listening"]

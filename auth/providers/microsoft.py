@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from charter.auth.consent.urls import is_loopback_http
 from charter.auth.providers.base import ClientAuth, Endpoints, Provider
 
 if TYPE_CHECKING:
@@ -88,11 +89,6 @@ def microsoft_endpoints(oauth_base: str = LOGIN_BASE, api_base: str = GRAPH_API)
         device_code=f"{authority}/oauth2/v2.0/devicecode",
         api_base=(api_base or GRAPH_API).rstrip("/"),
     )
-
-
-def is_loopback_http(url: str) -> bool:
-    parts = urlsplit(url)
-    return parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1")
 
 
 def msal_session(authority: str) -> requests.Session:

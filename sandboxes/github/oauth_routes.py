@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from charter.sandboxes.github.api import (
@@ -24,6 +24,7 @@ from charter.sandboxes.github.oauth import AuthorizationCode, DeviceGrant, parse
 from charter.sandboxes.oauth import (
     OAuthClient,
     authenticate_client,
+    device_code_form,
     html_page,
     is_loopback_redirect,
     pkce_refusal,
@@ -53,20 +54,6 @@ def _redirect(uri: str, params: dict[str, str]) -> Response:
 
 def _page(title: str, text: str, status: int = 200) -> Response:
     return html_page(title, text, status, _headers())
-
-
-# The page where the person types the code their device shows, as on github.com/login/device.
-_DEVICE_FORM = (
-    "<!doctype html><meta charset=utf-8><title>Device activation</title>"
-    "<h1>Device activation</h1>"
-    "<p>Enter the code displayed on your device (sandbox: consent is given as the sandbox's user).</p>"
-    '<form method="post" action="/login/device">'
-    '<label for="user_code">Code</label> '
-    '<input id="user_code" name="user_code" required autocomplete="off" autofocus '
-    'pattern="[A-Za-z0-9]{4}-[A-Za-z0-9]{4}" placeholder="XXXX-XXXX"> '
-    '<button type="submit">Continue</button>'
-    "</form>"
-)
 
 
 def _answer(request: Request, body: dict[str, str | int | float]) -> Response:
@@ -266,7 +253,8 @@ async def device_page(request: Request) -> Response:
     """GET/POST /login/device: where the person types the user code (POST approves it)."""
     sandbox = _sandbox(request)
     if request.method == "GET":
-        return HTMLResponse(_DEVICE_FORM, headers=_headers())
+        # As github.com/login/device: a form for the code the device shows.
+        return device_code_form("/login/device", "XXXX-XXXX", _headers())
     params = await request_params(request)
     with sandbox.lock:
         try:

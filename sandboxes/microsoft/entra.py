@@ -26,6 +26,8 @@ from charter.sandboxes.oauth import (
     Consent,
     ConsentKnobs,
     authenticate_client,
+    device_code_form,
+    html_page,
     is_loopback_redirect,
     pkce_refusal,
     redirect_with,
@@ -390,6 +392,20 @@ async def device_code(request: Request) -> Response:
     )
 
 
+async def device_login(request: Request) -> Response:
+    """GET/POST /devicelogin: where the person types the code msal shows, as on microsoft.com/devicelogin."""
+    if request.method == "GET":
+        return device_code_form("/devicelogin", "XXXXXXXXX")
+    sandbox = _sandbox(request)
+    params = await request_params(request)
+    with sandbox.lock:
+        try:
+            sandbox.entra.approve_device(params.get("user_code", ""), not sandbox.entra.consent.deny)
+        except KeyError:
+            return html_page("Incorrect code", "That code is not valid or has expired.", 404)
+    return html_page("You're signed in", "You can close this window and return to your device.")
+
+
 def is_entra_path(path: str) -> bool:
     parts = urlsplit(path).path.strip("/").split("/")
     return len(parts) >= 2 and parts[1] in ("v2.0", "oauth2")
@@ -400,4 +416,5 @@ ROUTES = [
     Route("/{tenant}/oauth2/v2.0/authorize", authorize, methods=["GET"]),
     Route("/{tenant}/oauth2/v2.0/token", token, methods=["POST"]),
     Route("/{tenant}/oauth2/v2.0/devicecode", device_code, methods=["POST"]),
+    Route("/devicelogin", device_login, methods=["GET", "POST"]),
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -114,7 +115,7 @@ def test_the_panel_shows_the_requests_and_the_grants_expiry(run: Run, paused: Ap
     ran = run("approvals", "approve", paused.id, "--yes")
     assert ran.code == 0, ran.err
     assert "request expires in" in ran.out
-    assert f"grant {paused.grant_id} (expires in 7h" in ran.out
+    assert f"grant {paused.grant_id} (expires in 8h)" in ran.out
     assert "at the latest" in ran.out
 
 
@@ -191,3 +192,16 @@ def test_list_and_approve_say_a_bulk_pause_is_one_decision_for_a_batch(
     shown = run("approvals", "approve", bulk.id, "--yes")
     assert shown.code == 0, shown.err
     assert "next 5 github_label_issue write(s)" in " ".join(shown.text.split())
+
+
+def test_list_as_json_gives_each_request_whole_for_scripts(
+    run: Run, local_home: Local, paused: ApprovalRequest
+) -> None:
+    [listed] = json.loads(run("approvals", "list", "--json").out)
+    assert (listed["id"], listed["tool"], listed["status"]) == (paused.id, "github_commit_draft", "pending")
+    assert listed["preview"] == PREVIEW  # whole, where the table shows an excerpt
+    assert listed["args"] == {"draft_id": "drf_1"}
+    local_home.approvals.deny(paused.id, by="mona")
+    assert json.loads(run("approvals", "list", "--json").out) == []
+    [decided] = json.loads(run("approvals", "list", "--status", "all", "--json").out)
+    assert (decided["status"], decided["decided_by"]) == ("denied", "mona")

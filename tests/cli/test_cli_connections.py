@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import io
+import re
+import threading
 import time
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from rich.console import Console
 
 from charter.cli.context import Local
 from charter.sandboxes.github import GitHubSandbox
@@ -115,3 +119,49 @@ def test_consent_says_how_long_it_waits_and_when_no_browser_opened(
     assert ran.code == 0, ran.err
     assert "No browser could be opened here" in ran.text
     assert "Waiting up to 5m for the answer" in ran.text
+
+
+class _PersonAtTheTerminal(io.StringIO):
+    """A terminal whose reader runs the `curl` line Charter prints, once, as a person would paste it."""
+
+    ran: list[str]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ran = []
+
+    def write(self, text: str) -> int:
+        written = super().write(text)
+        found = re.search(r"curl -sL '([^']+)' >/dev/null", self.getvalue())
+        if found and not self.ran:
+            self.ran.append(found[1])
+            # What `curl -sL` does: GET, following the redirect to the 127.0.0.1 listener.
+            threading.Thread(target=httpx.get, args=(found[1],), kwargs={"follow_redirects": True}).start()
+        return written
+
+
+def test_without_a_browser_the_printed_command_finishes_a_sandbox_consent(
+    run: Run, local_home: Local, sandbox: GitHubSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    terminal = _PersonAtTheTerminal()
+    monkeypatch.setattr("webbrowser.open", lambda url, *a, **k: False)
+    monkeypatch.setattr("charter.cli.connections.console", Console(file=terminal, width=100))
+
+    ran = run("connect", "github", "--sandbox", sandbox.url)
+
+    assert ran.code == 0, ran.err
+    assert len(terminal.ran) == 1
+    assert terminal.ran[0].startswith(sandbox.url + "/login/oauth/authorize")
+    assert "connect with --device" in terminal.getvalue()
+    assert [c.account for c in local_home.vault.connections()] == ["mona"]
+
+
+@pytest.mark.parametrize(
+    ("url", "local"),
+    [("http://127.0.0.1:8765/x", True), ("http://localhost:1/", True), ("https://127.0.0.1:8765", False),
+     ("https://github.com/login/oauth/authorize", False), ("http://127.0.0.1.example.com/", False)],
+)  # fmt: skip
+def test_only_a_loopback_sandbox_is_offered_the_curl_line(url: str, local: bool) -> None:
+    from charter.auth.consent.urls import is_loopback_http
+
+    assert is_loopback_http(url) is local

@@ -59,6 +59,9 @@ def test_doctor_checks_keys_database_and_each_connection(
         "name": "vault key", "state": "fail", "detail": f"{key} is readable by other users (mode 644)",
         "fix": f"chmod 600 {key}",
     }  # fmt: skip
+    lines = run("doctor").out.splitlines()  # as a person reads it: each fix whole, to copy
+    assert any(f"chmod 600 {key}" in line for line in lines), lines
+    assert any(line.startswith("fail ") and str(key) in line for line in lines), lines
     os.chmod(local_home.home.key_file, 0o600)
     again = run("doctor", "--json")
     assert again.code == 1

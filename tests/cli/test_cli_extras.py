@@ -129,3 +129,76 @@ def test_an_unrelated_import_error_is_not_blamed_on_an_extra() -> None:
         "postgres",
         "console",
     }
+
+
+def _home_with_a_notion_connection(path: Path) -> str:
+    from charter.auth.consent import TokenSet
+    from charter.auth.home import CharterHome
+    from charter.auth.vault import Vault
+
+    connection = Vault(CharterHome(path)).add_connection(
+        service="notion",
+        provider="notion",
+        account="mona@acme.com",
+        tokens=TokenSet("secret_notion_test_token", scopes=frozenset({"read_content"})),
+        api_base="http://127.0.0.1:9",
+        oauth_base="http://127.0.0.1:9",
+        client_id="charter-notion-sandbox",
+    )
+    return connection.id
+
+
+def test_a_grant_on_a_service_whose_extra_is_missing_names_the_extra(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    notion = _home_with_a_notion_connection(home)
+    create = ["grant", "create", "--agent", "notes-bot", "--connection", notion, "--constraint", "pages=p1"]
+
+    ran = run_without(["notion_client"], *create, home=home)
+
+    assert ran.returncode == 1, ran.stderr
+    line = ran.stderr.strip().splitlines()[-1]
+    assert line.startswith("error[missing_extra]: "), ran.stderr
+    assert "install charter[notion]" in line
+    assert f"connection {notion} is a notion account" in line
+    assert "unknown constraint" not in line
+    python = (
+        "from charter.auth.grants import GrantAuthority; from charter.auth.home import CharterHome; "
+        f"GrantAuthority(CharterHome({str(home)!r})).issue('mona', 'bot', [{notion!r}], ['read'])"
+    )
+    api = run_without(["notion_client"], python, home=home, mode="py")
+    assert api.stdout.startswith("MissingExtra "), (api.stdout, api.stderr)
+    # Control: with the library there, the same command issues the grant.
+    issued = run_without([], *create, "--quiet", home=home)
+    assert issued.returncode == 0, issued.stderr
+    assert issued.stdout.startswith("chg_")
+
+
+@pytest.mark.parametrize(
+    ("blocked", "scene", "extra"),
+    [
+        ("notion_client", "notion", "notion"),
+        ("msal", "sharepoint", "microsoft"),
+        ("github", "all", "github"),
+        ("jsonschema", "all", "google"),
+    ],
+)
+def test_a_demo_scene_whose_extra_is_missing_says_so_before_it_plays(
+    blocked: str, scene: str, extra: str, tmp_path: Path
+) -> None:
+    ran = run_without([blocked], "demo", "--scene", scene, "--pace", "0", home=tmp_path)
+
+    assert ran.returncode == 1, ran.stderr
+    assert ran.stderr.strip().splitlines()[-1].startswith("error[missing_extra]: ")
+    assert f"install charter[{extra}]" in ran.stderr
+    assert "Scene" not in ran.stdout  # nothing was played, nothing half-done
+
+
+def test_every_demo_scene_names_its_extras_and_make_demo_installs_those_of_the_default() -> None:
+    import re
+
+    from charter.cli.demo import SCENE_EXTRAS, Scene
+
+    assert set(SCENE_EXTRAS) == set(Scene)
+    makefile = (Path(__file__).resolve().parents[2] / "Makefile").read_text()
+    [installed] = re.findall(r"^DEMO_EXTRAS := (.+)$", makefile, flags=re.MULTILINE)
+    assert set(installed.split(",")) == set(SCENE_EXTRAS[Scene.all])

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import stat
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
+from charter.auth.grants import GrantAuthority
 from charter.cli.context import Local
 from charter.schemas import GrantDenied
 
@@ -103,6 +105,8 @@ def test_create_names_the_known_connections_when_one_is_unknown(run: Run, connec
         ("--constraint", "repos", "usage_error"),
         ("--verbs", "read,delete", "validation_error"),
         ("--budget", "0", "usage_error"),
+        ("--budget", str(2**31), "usage_error"),
+        ("--write-rate", str(2**40), "usage_error"),
     ],
 )
 def test_bad_values_fail_with_one_coded_line(
@@ -198,3 +202,43 @@ def test_create_sets_the_grants_own_write_rate(run: Run, local_home: Local, conn
     assert local_home.grants.verify(ran.out.strip()).write_rate == 2
     refused = run(*CREATE, "--connection", connection_id, "--write-rate", "0", "-q")
     assert refused.code != 0
+
+
+def test_list_keeps_ids_agent_names_and_constraints_whole(
+    run: Run, local_home: Local, connection_id: str
+) -> None:
+    wide = "repos=acme/web,acme/api,acme/payments-service"
+    parent = run(*CREATE, "--connection", connection_id, "--constraint", wide, "-q").out.strip()
+    child = run("grant", "attenuate", "-", "--agent", "release-notes-writer", "--verbs", "read", "-q",
+                stdin=parent + "\n").out.strip()  # fmt: skip
+    ran = run("grant", "list")
+    lines = ran.out.splitlines()  # as printed at 80 columns: what a person copies from
+    child_id, parent_id = local_home.grants.verify(child).id, local_home.grants.verify(parent).id
+    assert any(child_id in line and "triage-bot/release-notes-writer for mona" in line for line in lines)
+    assert any(line.strip() == f"narrowed from {parent_id}" for line in lines)
+    assert sum(wide in line for line in lines) == 2
+
+
+@pytest.mark.parametrize("state", ["malformed", "revoked", "expired", "exhausted"])
+def test_a_grant_the_person_cannot_narrow_says_what_the_person_can_do(
+    run: Run, local_home: Local, connection_id: str, state: str
+) -> None:
+    # An expired grant: issued two hours ago for one.
+    now = datetime.now(UTC) - (timedelta(hours=2) if state == "expired" else timedelta(0))
+    authority = GrantAuthority(local_home.home, clock=lambda: now)
+    issued = authority.issue("mona", "bot", (connection_id,), ("read",), budget=1, ttl=timedelta(hours=1))
+    token = "chg_not-a-token" if state == "malformed" else issued.token
+    if state == "revoked":
+        local_home.grants.revoke(issued.claims.id)
+    elif state == "exhausted":
+        local_home.grants.consume(issued.claims.id)
+
+    ran = run("grant", "attenuate", "-", "--agent", "sub", stdin=token + "\n")
+
+    assert ran.code == 1
+    assert ran.err.startswith("error[grant_denied]: "), ran.err
+    assert "ask the person" not in ran.err  # the person is the one reading
+    assert "issue a new grant" in ran.err
+    assert "charter grant create" in ran.err
+    if state == "exhausted":
+        assert "larger --budget" in ran.err

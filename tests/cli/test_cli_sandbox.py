@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 import httpx
 import pytest
 
@@ -15,18 +17,32 @@ def test_every_sandbox_has_its_own_default_port() -> None:
     assert (default_port("github"), default_port("google")) == (8765, 8766)
 
 
-@pytest.mark.parametrize(
-    ("service", "connect"),
-    [("github", "charter connect github --sandbox http://127.0.0.1:8765"),
-     ("google", "charter connect gmail --sandbox http://127.0.0.1:8766"),
-     ("notion", "charter connect notion --sandbox http://127.0.0.1:8768")],
-)  # fmt: skip
-def test_the_banner_says_how_to_connect_and_that_state_is_in_memory(
-    service: str, connect: str, capsys: pytest.CaptureFixture[str]
+# Each sandbox -> the connect subcommand its banner names, and the module holding its OAuth client.
+CONNECTS = {
+    "github": ("github", "charter.sandboxes.github"),
+    "google": ("gmail", "charter.sandboxes.google"),
+    "microsoft": ("sharepoint", "charter.sandboxes.microsoft"),
+    "notion": ("notion", "charter.sandboxes.notion"),
+}
+
+
+def test_every_sandbox_has_a_banner_here() -> None:
+    assert set(CONNECTS) == set(SERVICES)
+
+
+@pytest.mark.parametrize("service", sorted(CONNECTS))
+def test_the_banner_says_how_to_connect_to_that_sandbox_and_that_state_is_in_memory(
+    service: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    print_banner(service, f"http://127.0.0.1:{default_port(service)}")
+    url = f"http://127.0.0.1:{default_port(service)}"
+    command, module = CONNECTS[service]
+
+    print_banner(service, url)
+
     text = " ".join(capsys.readouterr().out.split())
-    assert connect in text
+    assert f"{service} sandbox on {url}" in text
+    assert f"Connect to it: charter connect {command} --sandbox {url}" in text
+    assert importlib.import_module(module).DEFAULT_CLIENT_ID in text
     assert "State lives in memory" in text
 
 
