@@ -233,7 +233,7 @@ def test_a_refused_pasted_token_asks_for_it_again_not_for_consent(vault: Vault, 
     for _ in range(2):  # the refusal, then the connection that now needs reconnecting
         with pytest.raises(AuthRequired) as caught:
             vault.refresh(conn.id, secret)
-        assert f"charter connect notion --internal --sandbox {nsb.url}" in caught.value.message
+        assert f"charter connect notion --sandbox {nsb.url} --internal" in caught.value.message
         assert "paste" in caught.value.message
     assert secret not in caught.value.message
     assert len(nsb.requests) == sent, "a pasted token has nothing to refresh with"
