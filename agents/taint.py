@@ -170,12 +170,6 @@ class TaintTracker:
 
     def record_text(self, text: str, source: str) -> None:
         """Remember `text`, read from `source`, as fingerprints."""
-        new_prints, secrets = self._fingerprint(text, source)
-        if self._store is not None:
-            self._store.add(self._grant, new_prints, secrets)
-
-    def _fingerprint(self, text: str, source: str) -> tuple[list[tuple[int, str]], list[Secret]]:
-        """Remember `text` in memory; return what the store does not hold yet."""
         tokens: dict[str, None] = {}
         prints = {_host_print(h) for h in hosts(text[:MAX_TEXT_CHARS])}
         for variant in _variants(text):
@@ -189,7 +183,8 @@ class TaintTracker:
                 if stable_hash(t) not in self._secrets
             ]
         self._remember([(fp, source) for fp in prints], secrets)
-        return new_prints, secrets
+        if self._store is not None:
+            self._store.add(self._grant, new_prints, secrets)
 
     def _remember(self, prints: Iterable[tuple[int, str]], secrets: Iterable[Secret]) -> None:
         with self._lock:
@@ -219,26 +214,14 @@ class TaintTracker:
             self._drain(keep_chars=self._max_pending_chars)
 
     def _drain(self, keep_chars: int = 0) -> None:
-        """Fingerprint waiting texts, oldest first, until at most `keep_chars` characters wait.
-
-        What they add to the store is written in one transaction: a listing of a thousand events
-        holds thousands of texts, and a commit for each cost more than reading them.
-        """
-        new_prints: list[tuple[int, str]] = []
-        secrets: list[Secret] = []
-        try:
-            while True:
-                with self._lock:
-                    if not self._pending or self._pending_chars <= keep_chars:
-                        return
-                    text, source = self._pending.popleft()
-                    self._pending_chars -= len(text)
-                more_prints, more_secrets = self._fingerprint(text, source)
-                new_prints += more_prints
-                secrets += more_secrets
-        finally:
-            if self._store is not None and (new_prints or secrets):
-                self._store.add(self._grant, new_prints, secrets)
+        """Fingerprint waiting texts, oldest first, until at most `keep_chars` characters wait."""
+        while True:
+            with self._lock:
+                if not self._pending or self._pending_chars <= keep_chars:
+                    return
+                text, source = self._pending.popleft()
+                self._pending_chars -= len(text)
+            self.record_text(text, source)
 
     def unseen_hosts(self, named: Iterable[str]) -> list[str]:
         """The hosts among `named` that nothing this grant read mentions."""

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from charter.agents.taint import TaintTracker
-from charter.agents.taintstore import TaintStore
-from charter.auth.home import CharterHome
 from charter.auth.policy import Policy, Rule
 
 if TYPE_CHECKING:
@@ -170,32 +168,3 @@ def test_texts_waiting_beyond_the_bound_are_fingerprinted_not_dropped() -> None:
     assert sum(len(text) for text, _ in tracker._pending) <= 2 * len(first)
     hits = tracker.check({"body": " ".join(f"alpha{i}" for i in range(5, 20))})
     assert hits[0].sources == ("mail message m0",)
-
-
-class _CountingStore(TaintStore):
-    """The real store, counting its transactions."""
-
-    def __init__(self, home: CharterHome) -> None:
-        super().__init__(home)
-        self.transactions = 0
-
-    def add(self, *args: Any, **kwargs: Any) -> None:
-        self.transactions += 1
-        super().add(*args, **kwargs)
-
-
-def test_one_read_of_many_texts_is_stored_in_one_transaction(home: CharterHome) -> None:
-    store = _CountingStore(home)
-    # Fifty texts sharing no word run, so each quote has exactly one source.
-    texts = [(" ".join(f"word{i}x{j}" for j in range(14)), f"e{i}") for i in range(50)]
-    tracker = TaintTracker(quote_words=12, store=store, grant_id="grt_a")
-    tracker.record(texts)
-    assert store.transactions == 1
-    # What one transaction stored is all there: a second session of the grant finds every text.
-    fresh = TaintTracker(quote_words=12, store=TaintStore(home), grant_id="grt_a")
-    quoted = {"body": "as said: " + texts[37][0]}
-    assert [hit.sources for hit in fresh.check(quoted)] == [("e37",)]
-    # The control: texts recorded one at a time each take a transaction of their own.
-    for text, source in texts[:5]:
-        tracker.record_text(text + " again", source)
-    assert store.transactions == 6
