@@ -16,7 +16,6 @@ from typing import Any
 from pydantic import BaseModel
 
 from charter.agents.links import Link, links
-from charter.agents.secretscan import secret_kinds
 from charter.agents.taint import TaintHit, TaintTracker
 from charter.agents.taintstore import TaintStore
 from charter.agents.untrusted import Quote
@@ -141,6 +140,9 @@ class SessionGuards:
 
 
 def _secrets(texts: list[tuple[str, str]]) -> list[str]:
+    # Imported at the first write: detect-secrets' plugins cost a read-only session's start for nothing.
+    from charter.agents.secretscan import secret_kinds
+
     found: list[str] = []
     for field, text in texts:
         kinds = secret_kinds(text)

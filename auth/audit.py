@@ -22,7 +22,18 @@ from pathlib import Path
 from typing import IO, Any, Literal
 
 import pydantic
-from sqlalchemy import BigInteger, Column, Connection, MetaData, String, Table, Text, inspect, select
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    MetaData,
+    String,
+    Table,
+    Text,
+    bindparam,
+    inspect,
+    select,
+)
 from sqlalchemy.exc import IntegrityError
 
 from charter.auth.audit_file import GENESIS, Head, append_lines, last_lines, open_locked, tail
@@ -45,6 +56,15 @@ audit_chain_table = Table(
     Column("entry", Text, nullable=False),
 )
 
+
+# Built once: constructing a statement costs more than running it, on every append.
+_HEAD = (
+    select(audit_chain_table.c.seq, audit_chain_table.c.hash)
+    .where(audit_chain_table.c.chain == bindparam("chain"))
+    .order_by(audit_chain_table.c.seq.desc())
+    .limit(1)
+)
+_INSERT = audit_chain_table.insert()
 
 # Before homes had an identity the head was kept per log path; read once to carry a log over.
 _path_anchors = Table(
@@ -280,7 +300,7 @@ class AuditLog:
             for e, line in zip(events, lines, strict=True)
         ]
         try:
-            conn.execute(audit_chain_table.insert(), rows)
+            conn.execute(_INSERT, rows)
             conn.commit()
         except IntegrityError:
             raise ConfigurationError(
@@ -291,10 +311,7 @@ class AuditLog:
 
 
 def _head(conn: Connection, chain: str) -> Head:
-    t = audit_chain_table
-    row = conn.execute(
-        select(t.c.seq, t.c.hash).where(t.c.chain == chain).order_by(t.c.seq.desc()).limit(1)
-    ).first()
+    row = conn.execute(_HEAD, {"chain": chain}).first()
     return Head(int(row[0]), str(row[1])) if row else Head(0, GENESIS)
 
 

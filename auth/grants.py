@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
+from functools import lru_cache
 from typing import Literal
 
 from sqlalchemy import (
@@ -23,6 +24,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
     or_,
     select,
     update,
@@ -62,6 +64,21 @@ grants_table = Table(
     Column("issued_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime, nullable=True),
+)
+
+# Built once: every call checks and consumes its grant, and building a statement costs more than
+# running it.
+_ROWS = select(grants_table.c.claims, grants_table.c.used, grants_table.c.revoked_at).where(
+    grants_table.c.id.in_(bindparam("ids", expanding=True))
+)
+_CONSUME = (
+    update(grants_table)
+    .where(
+        grants_table.c.id == bindparam("gid"),
+        grants_table.c.revoked_at.is_(None),
+        or_(grants_table.c.budget.is_(None), grants_table.c.used < grants_table.c.budget),
+    )
+    .values(used=grants_table.c.used + 1)
 )
 
 
@@ -136,6 +153,8 @@ class GrantAuthority:
         self._key = signing_key(self.home)
         # Lineage never changes once a grant exists, so it is safe to keep.
         self._lineage: dict[str, tuple[str, ...]] = {}
+        # Token claims found equal to their record, by identity of both (frozen, so equal for good).
+        self._matched: dict[int, tuple[GrantClaims, GrantClaims]] = {}
 
     def __repr__(self) -> str:
         return f"<GrantAuthority home={str(self.home.path)!r}>"
@@ -264,7 +283,7 @@ class GrantAuthority:
         own = rows.get(claims.id)
         if own is None:
             raise _unknown(claims.id)
-        if own.claims.model_dump() != claims.model_dump():
+        if not self._matches(own.claims, claims):
             raise denied("forged", f"grant {claims.id} does not match its record; ask for a new grant.")
         if claims.expires_at <= now:
             raise denied(
@@ -285,6 +304,17 @@ class GrantAuthority:
             if row.remaining == 0:
                 raise _exhausted(claims.id, row, whose)
 
+    def _matches(self, recorded: GrantClaims, claims: GrantClaims) -> bool:
+        pair = self._matched.get(id(claims))
+        if pair is not None and pair[0] is claims and pair[1] is recorded:
+            return True
+        if recorded.model_dump() != claims.model_dump():
+            return False
+        if len(self._matched) > 1024:
+            self._matched.clear()
+        self._matched[id(claims)] = (claims, recorded)
+        return True
+
     def verify(self, token: str) -> GrantClaims:
         """The claims of a valid, live token, or `GrantDenied` saying exactly why not."""
         claims = self.decode(token)
@@ -294,20 +324,11 @@ class GrantAuthority:
     def consume(self, grant_id: str) -> None:
         """Count one call against the grant and every ancestor, atomically; refuse when any is spent."""
         chain = self._chain(grant_id)
-        t = grants_table
         try:
             with self._engine.begin() as conn:
                 # Root first on every path, so concurrent consumers lock rows in the same order.
                 for gid in chain:
-                    done = conn.execute(
-                        update(t)
-                        .where(
-                            t.c.id == gid,
-                            t.c.revoked_at.is_(None),
-                            or_(t.c.budget.is_(None), t.c.used < t.c.budget),
-                        )
-                        .values(used=t.c.used + 1)
-                    )
+                    done = conn.execute(_CONSUME, {"gid": gid})
                     if done.rowcount != 1:
                         raise _Spent(gid)
         except _Spent as spent:
@@ -417,10 +438,8 @@ class GrantAuthority:
         return (*lineage, grant_id)
 
     def _rows(self, ids: Sequence[str]) -> dict[str, GrantRecord]:
-        t = grants_table
-        query = select(t.c.claims, t.c.used, t.c.revoked_at).where(t.c.id.in_(ids))
         with self._engine.connect() as conn:
-            records = [_record_from(row) for row in conn.execute(query)]
+            records = [_record_from(row) for row in conn.execute(_ROWS, {"ids": list(ids)})]
         return {r.id: r for r in records}
 
     def _remaining(self, grant_id: str) -> int | None:
@@ -449,7 +468,13 @@ class _Spent(Exception):
 
 def _record_from(row: Row[str, int, datetime | None]) -> GrantRecord:
     claims_json, used, revoked_at = row
-    return GrantRecord(GrantClaims.model_validate_json(claims_json), int(used), revoked_at)
+    return GrantRecord(_claims_of(claims_json), int(used), revoked_at)
+
+
+@lru_cache(maxsize=1024)
+def _claims_of(claims_json: str) -> GrantClaims:
+    # Claims are frozen and their record never changes: parsing the same text once is enough.
+    return GrantClaims.model_validate_json(claims_json)
 
 
 def _unknown(grant_id: str) -> GrantDenied:

@@ -66,7 +66,10 @@ class Vault:
         self.home = home or CharterHome()
         self._engine = self.home.engine
         self._keys = keys or load_keys(self.home.key_file)
-        self._http = http or httpx.Client(timeout=15.0)
+        # Made when a token is first refreshed or revoked: its TLS setup costs a start that needs neither.
+        self._http_given = http
+        self._http_made: httpx.Client | None = None
+        self._http_guard = threading.Lock()
         self._clock = clock
         self._margin = refresh_margin
         self._lease = lease_seconds
@@ -385,9 +388,17 @@ class Vault:
             provider=provider,
             endpoints=provider.endpoints(m["oauth_base"], m["api_base"]),
             client=ClientAuth(m["client_id"], self._open(row, "client_secret")),
-            http=self._http,
+            http=self._http(),
             clock=self._clock,
         )
+
+    def _http(self) -> httpx.Client:
+        if self._http_given is not None:
+            return self._http_given
+        with self._http_guard:
+            if self._http_made is None:
+                self._http_made = httpx.Client(timeout=15.0)
+            return self._http_made
 
     def _require_active(self, row: Row[tuple[object, ...]]) -> None:
         m = row._mapping

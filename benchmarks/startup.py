@@ -21,6 +21,10 @@ from benchmarks.targets import Target
 
 PYTHON = sys.executable
 CHARTER = str(Path(PYTHON).with_name("charter"))
+MCP_FLOOR = str(Path(__file__).with_name("mcp_floor.py"))
+# What Charter's first call may cost beside the SDK's own server answering one: Charter's part is
+# its grant, database and connector (with its client library and a real request), the SDK's the rest.
+MCP_FLOOR_RATIO = 1.5
 
 
 def best_of(command: list[str], times: int, env: dict[str, str] | None = None) -> tuple[float, float]:
@@ -41,6 +45,18 @@ def first_mcp_call(rig: RemoteGitHubRig) -> tuple[float, float]:
     seconds the whole serving process took (its start, that call and its exit)."""
     env = {**os.environ, "CHARTER_HOME": str(rig.home.path), "CHARTER_KEY": rig.key}
     env.pop("CHARTER_DATABASE_URL", None)
+    command = [CHARTER, "mcp", "serve", "--grant", rig.grant_token]
+    return _first_call(command, "github_get_issue", {"repo": WEB, "number": 1}, env)
+
+
+def floor_mcp_call() -> tuple[float, float]:
+    """The same for the SDK-only server of `benchmarks.mcp_floor`: the floor of a first call."""
+    return _first_call([PYTHON, MCP_FLOOR], "echo", {"repo": WEB}, None)
+
+
+def _first_call(
+    command: list[str], tool: str, arguments: dict[str, object], env: dict[str, str] | None
+) -> tuple[float, float]:
     messages = [
         {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": _hello()},
         {"jsonrpc": "2.0", "method": "notifications/initialized"},
@@ -48,13 +64,13 @@ def first_mcp_call(rig: RemoteGitHubRig) -> tuple[float, float]:
             "jsonrpc": "2.0",
             "id": 2,
             "method": "tools/call",
-            "params": {"name": "github_get_issue", "arguments": {"repo": WEB, "number": 1}},
+            "params": {"name": tool, "arguments": arguments},
         },
     ]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = subprocess.Popen(
-        [CHARTER, "mcp", "serve", "--grant", rig.grant_token],
+        command,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
@@ -98,6 +114,12 @@ def startup_targets(rig: RemoteGitHubRig, times: int) -> list[Target]:
     agents, agents_cpu = best_of([PYTHON, "-c", "import charter.agents"], times)
     help_, help_cpu = best_of([CHARTER, "--help"], times)
     mcp, mcp_cpu = min(first_mcp_call(rig) for _ in range(max(1, times - 1)))
+    sdk, sdk_cpu = min(floor_mcp_call() for _ in range(max(1, times - 1)))
+    bare, bare_cpu = best_of([PYTHON, "-c", "import mcp"], times)
+    sdk_text = (
+        f"the official SDK alone: a stdio server (benchmarks/mcp_floor.py) answering one call, "
+        f"{sdk:.2f} s ({sdk_cpu:.2f} s CPU); `import mcp` alone takes {bare:.2f} s ({bare_cpu:.2f} s CPU)"
+    )
     return [
         Target(5, "`charter --help`", help_, 0.2, "s", floor_text, note=f"{help_cpu:.2f} s CPU"),
         Target(
@@ -110,6 +132,7 @@ def startup_targets(rig: RemoteGitHubRig, times: int) -> list[Target]:
             0.4,
             "s",
             floor_text,
-            note=f"{mcp_cpu:.2f} s CPU for the whole serve",
+            note=f"{mcp_cpu:.2f} s CPU for the whole serve; the SDK's own floor is {sdk:.2f} s",
         ),
+        Target(5, "first MCP tool call / the SDK's own server", mcp / sdk, MCP_FLOOR_RATIO, "x", sdk_text),
     ]

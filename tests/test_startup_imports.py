@@ -25,17 +25,22 @@ try:
     {code}
 except SystemExit:
     pass
-print(json.dumps(sorted({{name.split(".")[0] for name in sys.modules}})), file=sys.stderr)
+print(json.dumps(sorted(sys.modules)), file=sys.stderr)
 """
 
 
-def loaded(code: str, argv: list[str] | None = None) -> set[str]:
-    """The top-level modules a fresh interpreter holds after running `code`."""
+def loaded_modules(code: str, argv: list[str] | None = None) -> set[str]:
+    """Every module (dotted names) a fresh interpreter holds after running `code`."""
     script = PROBE.format(argv=argv or ["probe"], code=code)
     done = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
     )
     return set(json.loads(done.stderr.strip().splitlines()[-1]))
+
+
+def loaded(code: str, argv: list[str] | None = None) -> set[str]:
+    """The top-level modules a fresh interpreter holds after running `code`."""
+    return {name.split(".")[0] for name in loaded_modules(code, argv)}
 
 
 def test_importing_the_agent_layer_loads_no_client_and_no_database_library() -> None:
@@ -96,3 +101,46 @@ HELP_OF_LOADED_TREE = """
 from charter.cli.app import command_tree
 command_tree().main(["--help"], prog_name="charter", standalone_mode=False)
 """
+
+
+# The connectors a GitHub-only grant must not import, with their client libraries.
+OTHER_CONNECTORS = (
+    "charter.connectors.gmail",
+    "charter.connectors.calendar",
+    "charter.connectors.sharepoint",
+    "charter.connectors.notion",
+    "googleapiclient",
+    "notion_client",
+)
+
+
+def test_the_stdio_server_does_not_import_the_http_transport() -> None:
+    modules = loaded_modules("from charter.agents.mcp import CharterMCP, serve_stdio")
+    assert "charter.agents.mcp.server" in modules
+    assert "charter.agents.mcp.http" not in modules
+
+
+def test_the_http_names_still_load_their_module() -> None:
+    # The control: the HTTP server's names resolve, and only then is its module imported.
+    assert "charter.agents.mcp.http" in loaded_modules(
+        "from charter.agents.mcp import serve_http, GrantBearer"
+    )
+
+
+def test_one_connector_by_name_imports_no_other() -> None:
+    code = "from charter.connectors.registry import get_connector; get_connector('github')"
+    modules = loaded_modules(code)
+    assert "charter.connectors.github.connector" in modules
+    assert modules.isdisjoint(OTHER_CONNECTORS)
+
+
+def test_listing_every_connector_imports_them_all() -> None:
+    # The control: the full registry does import every installed connector.
+    modules = loaded_modules("from charter.connectors.registry import connectors; connectors()")
+    assert set(OTHER_CONNECTORS) <= modules
+
+
+def test_a_read_only_toolkit_does_not_load_the_secret_scanner() -> None:
+    assert "detect_secrets" not in loaded("import charter.agents.toolkit")
+    # The control: checking a write's text loads it.
+    assert "detect_secrets" in loaded("from charter.agents.guards import _secrets; _secrets([('body', 'x')])")

@@ -101,6 +101,26 @@ def test_token_with_edited_claims_is_refused_as_forged(authority: GrantAuthority
     assert exc.value.code == "grant_denied"
 
 
+def test_claims_that_differ_from_the_record_are_refused_after_the_real_ones_passed(
+    authority: GrantAuthority,
+) -> None:
+    # The check remembers claims it found equal to their record; other claims of the same id,
+    # or the same claims against a record changed since, are compared again.
+    issued = _issue(authority, budget=5)
+    authority.check(issued.claims)
+    authority.check(issued.claims)  # the control: the real claims pass, twice
+    widened = issued.claims.model_copy(update={"budget": 1000})
+    with pytest.raises(GrantDenied) as exc:
+        authority.check(widened)
+    assert _reason(exc) == "forged"
+    t = grants_table
+    with authority.home.engine.begin() as conn:
+        conn.execute(update(t).where(t.c.id == issued.claims.id).values(claims=widened.model_dump_json()))
+    with pytest.raises(GrantDenied) as exc:
+        authority.check(issued.claims)
+    assert _reason(exc) == "forged"
+
+
 def test_token_signed_by_another_home_is_refused(tmp_path: Path, authority: GrantAuthority) -> None:
     other = GrantAuthority(CharterHome(tmp_path / "other"))
     with pytest.raises(GrantDenied) as exc:
