@@ -202,7 +202,7 @@ class GrantAuthority:
             verbs=check_verbs(verbs),
             actions=None if actions is None else check_patterns("actions", actions),
             destructive=check_patterns("destructive", destructive, globs=False),
-            constraints=check_constraints(constraints or {}),
+            constraints=self.vocabulary.spell(connections, check_constraints(constraints or {})),
             budget=budget,
             write_rate=write_rate,
             issued_at=now,
@@ -234,6 +234,8 @@ class GrantAuthority:
         drop one. Anything wider than the parent is refused with `grant_denied` naming the axis.
         """
         parent = self.verify(parent_token)
+        child_connections = parent.connections if connections is None else tuple(dict.fromkeys(connections))
+        narrowed = self.vocabulary.spell(child_connections, check_constraints(constraints or {}))
         now = self._clock()
         remaining = self._remaining(parent.id)
         child_budget = remaining if budget is UNSET else budget
@@ -241,13 +243,13 @@ class GrantAuthority:
             subject=parent.subject,
             agent=child_agent(parent.agent, agent),
             parent_id=parent.id,
-            connections=parent.connections if connections is None else tuple(dict.fromkeys(connections)),
+            connections=child_connections,
             verbs=parent.verbs if verbs is None else check_verbs(verbs),
             actions=parent.actions if actions is None else check_patterns("actions", actions),
             destructive=parent.destructive
             if destructive is None
             else check_patterns("destructive", destructive, globs=False),
-            constraints={**parent.constraints, **check_constraints(constraints or {})},
+            constraints={**parent.constraints, **narrowed},
             budget=child_budget,
             # A child never runs more writes without a person than its parent.
             write_rate=parent.write_rate,

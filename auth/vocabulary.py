@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import difflib
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import cache
 from importlib.metadata import entry_points
-from typing import Protocol
+from typing import Annotated, Any, Protocol
 
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
+from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import select
 
 from charter.auth.attenuation import matches
@@ -67,6 +68,8 @@ class ServiceTerms:
     actions: frozenset[str]
     constraints: frozenset[str]
     destructive: frozenset[str] = frozenset()
+    # Each constraint key's field types, as the requests declare them (a value is spelled by them).
+    field_types: Mapping[str, tuple[Any, ...]] = field(default_factory=dict, compare=False, hash=False)
 
     @classmethod
     def declared(cls, service: str, actions: Mapping[str, ActionDeclaration]) -> ServiceTerms:
@@ -74,18 +77,45 @@ class ServiceTerms:
         tools = {f"{service}_{name}" for name in actions}
         if any(spec.verb == "draft" for spec in actions.values()):
             tools.add(f"{service}_{COMMIT_DRAFT}")
-        keys = {key for spec in actions.values() for key in _constraint_keys(spec.request)}
+        types: dict[str, list[Any]] = {}
+        for spec in actions.values():
+            for key, annotation in _constraint_fields(spec.request):
+                if annotation not in types.setdefault(key, []):
+                    types[key].append(annotation)
         destructive = {f"{service}_{name}" for name, spec in actions.items() if "destructive" in spec.risks}
-        return cls(service, frozenset(tools), frozenset(keys), frozenset(destructive))
+        return cls(
+            service,
+            frozenset(tools),
+            frozenset(types),
+            frozenset(destructive),
+            {key: tuple(found) for key, found in types.items()},
+        )
 
 
-def _constraint_keys(model: type[BaseModel]) -> set[str]:
-    keys: set[str] = set()
+def _constraint_fields(model: type[BaseModel]) -> Iterator[tuple[str, Any]]:
+    """(constraint key, the field's whole type) of each field of `model` a grant can constrain."""
     for info in model.model_fields.values():
         extra = info.json_schema_extra
         if isinstance(extra, dict) and isinstance(extra.get(CONSTRAINT_MARKER), str):
-            keys.add(str(extra[CONSTRAINT_MARKER]))
-    return keys
+            whole = Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
+            yield str(extra[CONSTRAINT_MARKER]), whole
+
+
+def _spelled(value: str, types: Sequence[Any]) -> str:
+    """`value` as the requests' own field types spell it, so a grant compares like a call's argument.
+
+    A Notion URL or compact id becomes the dashed id a request carries. A value no type takes
+    (a pattern such as `acme/*`) or that the types spell differently stays as written.
+    """
+    spellings = set()
+    for annotation in types:
+        try:
+            spelled = TypeAdapter(annotation).validate_python(value)
+        except PydanticValidationError:
+            continue
+        if isinstance(spelled, str):
+            spellings.add(spelled)
+    return spellings.pop() if len(spellings) == 1 else value
 
 
 class Vocabulary:
@@ -156,6 +186,17 @@ class Vocabulary:
                 return list(self.services.values())
             found[service or ""] = terms
         return list(found.values())
+
+    def spell(
+        self, connections: Sequence[str], constraints: Mapping[str, tuple[str, ...]]
+    ) -> dict[str, tuple[str, ...]]:
+        """`constraints` with each value spelled as the connections' requests spell it (`_spelled`)."""
+        terms = self.terms_for(connections)
+        out: dict[str, tuple[str, ...]] = {}
+        for key, values in constraints.items():
+            types = [t for s in terms for t in s.field_types.get(key, ())]
+            out[key] = tuple(dict.fromkeys(_spelled(v, types) for v in values)) if types else values
+        return out
 
     def check(
         self,

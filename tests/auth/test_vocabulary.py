@@ -8,12 +8,19 @@ from hypothesis import strategies as st
 
 from charter.auth.grants import GrantAuthority
 from charter.auth.home import CharterHome
+from charter.auth.policy import check_constraints
 from charter.auth.vocabulary import CONNECTOR_GROUP, Vocabulary
 from charter.connectors.base import constrained_fields
+from charter.connectors.notion.models import GetPage
 from charter.connectors.registry import GROUP, connectors
 from charter.schemas import ValidationError
 
-SERVICE_OF = {"github-mona": "github", "gmail-mona": "gmail", "calendar-mona": "calendar"}
+SERVICE_OF = {
+    "github-mona": "github",
+    "gmail-mona": "gmail",
+    "calendar-mona": "calendar",
+    "notion-mona": "notion",
+}
 
 
 @pytest.fixture
@@ -150,3 +157,47 @@ def test_only_declared_names_pass(key: str, action: str) -> None:
     if action not in tools and not action.endswith("*"):
         with pytest.raises(ValidationError):
             vocabulary.check(["github-mona"], actions=[action])
+
+
+PAGE = "1a2b3c4d-5e6f-4a1b-8c2d-3e4f5a6b7c8d"
+
+
+@pytest.mark.parametrize(
+    "spelled",
+    [
+        PAGE,
+        PAGE.replace("-", ""),
+        PAGE.upper(),
+        f"https://www.notion.so/acme/Team-Home-{PAGE.replace('-', '')}?pvs=4",
+        f"  https://acme.notion.site/{PAGE.replace('-', '')}#heading  ",
+    ],
+)
+def test_a_constraint_value_is_kept_as_the_requests_spell_it(authority: GrantAuthority, spelled: str) -> None:
+    # A Notion page named by its URL or compact id must match the dashed id a call carries;
+    # kept as typed, it matched nothing and refused every call of the grant.
+    pages = {"pages": [spelled]}
+    issued = authority.issue("mona", "notes-bot", ("notion-mona",), ("read",), constraints=pages)
+    assert issued.claims.constraints == {"pages": (PAGE,)}
+    request = GetPage(page_id=PAGE, within=PAGE.replace("-", ""))
+    assert check_constraints(issued.claims, request, constrained_fields(GetPage)).outcome == "allow"
+    child = authority.attenuate(issued.token, constraints=pages)
+    assert child.claims.constraints == {"pages": (PAGE,)}
+
+
+def test_a_value_the_requests_do_not_take_stays_as_written(authority: GrantAuthority) -> None:
+    # Patterns and values of fields without a spelling of their own are never rewritten.
+    issued = authority.issue(
+        "mona", "triage-bot", ("github-mona",), ("read",), constraints={"repos": ["acme/*", "Acme/Web"]}
+    )
+    assert issued.claims.constraints == {"repos": ("acme/*", "Acme/Web")}
+    # Control: another page's URL is spelled as that page, so the grant stays narrow.
+    other = "0f0e0d0c-0b0a-4909-8807-060504030201"
+    grant = authority.issue(
+        "mona",
+        "notes-bot",
+        ("notion-mona",),
+        ("read",),
+        constraints={"pages": [f"https://notion.so/x-{other}"]},
+    )
+    request = GetPage(page_id=PAGE, within=PAGE)
+    assert check_constraints(grant.claims, request, constrained_fields(GetPage)).outcome == "deny"
