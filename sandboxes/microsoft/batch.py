@@ -8,17 +8,21 @@ Answers come back in an order of the sandbox's choosing (reversed), as Graph all
 from __future__ import annotations
 
 import json
+import uuid
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlsplit
 
 from charter.sandboxes.microsoft.api import FILES_READ, SITES_READ, Ctx, dispatch, route
-from charter.sandboxes.microsoft.wire import Answer, GraphError, item_json, list_item_json, site_json
+from charter.sandboxes.microsoft.state import GraphState, Item
+from charter.sandboxes.microsoft.wire import Answer, GraphError, context, item_json, list_item_json, site_json
 from charter.schemas.types import JsonObject
 
 if TYPE_CHECKING:
     from charter.sandboxes.microsoft.sandbox import GraphSandbox
 
 MAX_BATCH = 20
+# An inner answer's headers are JSON keys, so they are spelled as Graph spells them (json-batching).
+_SPELLED = {"location": "Location", "retry-after": "Retry-After", "etag": "ETag"}
 
 
 def run_batch(sandbox: GraphSandbox, headers: dict[str, str], body: bytes) -> Answer:
@@ -60,9 +64,8 @@ def _one(
     payload = json.dumps(body).encode() if body is not None else b""
     answer = dispatch(sandbox, str(raw.get("method", "GET")).upper(), path, query, inner, payload)
     outcomes[rid] = answer.status
-    out: JsonObject = {"id": rid, "status": answer.status, "headers": {"content-type": "application/json"}}
-    visible = {k: v for k, v in answer.headers.items() if k in ("location", "retry-after", "etag")}
-    out["headers"].update(visible)
+    out: JsonObject = {"id": rid, "status": answer.status, "headers": {"Content-Type": "application/json"}}
+    out["headers"].update({_SPELLED[k]: v for k, v in answer.headers.items() if k in _SPELLED})
     if answer.body is not None:
         out["body"] = answer.body
     return out
@@ -88,7 +91,9 @@ def search_query(ctx: Ctx) -> Answer:
         "total": len(hits),
         "moreResultsAvailable": start + size < len(hits),
     }
-    return Answer({"value": [{"searchTerms": text.split(), "hitsContainers": [container]}]})
+    return Answer(
+        {**context("search"), "value": [{"searchTerms": text.split(), "hitsContainers": [container]}]}
+    )
 
 
 def _hits(ctx: Ctx, kinds: list[str], words: list[str]) -> list[JsonObject]:
@@ -101,7 +106,7 @@ def _hits(ctx: Ctx, kinds: list[str], words: list[str]) -> list[JsonObject]:
             if owner is not None and owner != ctx.who:
                 continue  # someone else's OneDrive
             if not item.deleted and item.parent_id and all(w in text for w in words):
-                out.append({"@odata.type": "#microsoft.graph.driveItem", **item_json(ctx.state, item)})
+                out.append({"@odata.type": "#microsoft.graph.driveItem", **_drive_hit(ctx.state, item)})
     if "listItem" in kinds or "site" in kinds:
         ctx.require(SITES_READ, None)
     if "site" in kinds:
@@ -117,3 +122,15 @@ def _hits(ctx: Ctx, kinds: list[str], words: list[str]) -> list[JsonObject]:
                         body.pop("@odata.etag", None)
                         out.append({"@odata.type": "#microsoft.graph.listItem", **body})
     return out
+
+
+def _drive_hit(state: GraphState, item: Item) -> JsonObject:
+    """A driveItem as a search hit: its `parentReference` also names the item's SharePoint list row."""
+    body = item_json(state, item)
+    body["parentReference"]["sharepointIds"] = {
+        # The library's list: one stable GUID per drive. The row: the item's number and unique id.
+        "listId": str(uuid.uuid5(uuid.NAMESPACE_URL, item.drive_id)),
+        "listItemId": str(int(item.id[2:8])),
+        "listItemUniqueId": item.guid,
+    }
+    return body

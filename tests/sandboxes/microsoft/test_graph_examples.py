@@ -2,11 +2,12 @@
 
 No package that pip or npm installs ships the examples (see docs/sharepoint.md), so their facts are
 kept here as data, each with its source: the v1.0 API reference page (microsoftgraph/
-microsoft-graph-docs-contrib, `api-reference/v1.0/api/<page>.md`, or `concepts/<page>.md`) whose
-Request and Response blocks it records. An example's request is sent as published, against the
-sandbox's own drive and sites (its ids and names stand in for `{item-id}` and the like); the
-answer must have the example's status, and every property the example's response shows, with the
-same JSON type (nested objects checked alike), plus its OData annotations.
+microsoft-graph-docs-contrib, `api-reference/v1.0/api/<page>.md`, or `concepts/<page>.md`; on the
+web at `Published.url`) whose Request and Response blocks it records. An example's request is sent
+as published, against the sandbox's own drive and sites (its ids and names stand in for `{item-id}`
+and the like); the answer must have the example's status, and every property the example's
+response shows, with the same JSON type (nested objects checked alike, an array by its first
+element), plus its OData annotations.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from charter.sandboxes.microsoft import GraphSandbox
 
 SITE = "contoso.sharepoint.com:/sites/Finance"
 CHUNK = 320 * 1024
-Shape = dict[str, Any]  # property → JSON type name, or the nested object's shape
+# property → JSON type name, the nested object's shape, or `[kind]`: an array whose first element is alike
+Shape = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -37,9 +39,34 @@ class Published:
     each: Shape | None = None
     annotations: tuple[str, ...] = ()
 
+    @property
+    def url(self) -> str:
+        """The page as Microsoft publishes it."""
+        if self.page in CONCEPTS:
+            return f"https://learn.microsoft.com/graph/{self.page}"
+        return f"https://learn.microsoft.com/graph/api/{self.page}?view=graph-rest-1.0"
+
+
+CONCEPTS = frozenset({"errors", "json-batching", "search-concept-files"})
 
 _WHO = {"user": {"displayName": "string", "id": "string"}}
 _ITEM = {"id": "string", "name": "string", "size": "number"}
+# A search hit's driveItem, as search-concept-files shows it.
+_HIT = {
+    "@odata.type": "string",
+    "createdDateTime": "string",
+    "lastModifiedDateTime": "string",
+    "name": "string",
+    "webUrl": "string",
+    "createdBy": {"user": {"displayName": "string"}},
+    "lastModifiedBy": {"user": {"displayName": "string"}},
+    "parentReference": {
+        "siteId": "string",
+        "driveId": "string",
+        "sharepointIds": {"listId": "string", "listItemId": "string", "listItemUniqueId": "string"},
+    },
+    "fileSystemInfo": {"createdDateTime": "string", "lastModifiedDateTime": "string"},
+}
 EXAMPLES: tuple[Published, ...] = (
     Published(
         "driveitem-get",
@@ -61,10 +88,12 @@ EXAMPLES: tuple[Published, ...] = (
         },
     ),
     Published(
+        # Every child shown has a name; only the files show `size` (and `file`), the folders
+        # `folder`. `@odata.nextLink` is shown, but only for more than a page (200) of children.
         "driveitem-list-children",
         lambda api, ids: api.get("/me/drive/root/children"),
         200,
-        each={"name": "string", "id": "string", "size": "number"},
+        each={"name": "string"},
     ),
     Published(
         "driveitem-post-children",
@@ -146,10 +175,17 @@ EXAMPLES: tuple[Published, ...] = (
         annotations=("@odata.deltaLink",),
     ),
     Published(
+        # Published for `q='Contoso Project'`, whose hits are folders; the sandbox's `Notes/` stands in.
+        # `@odata.nextLink` is shown, but only for more than a page of hits.
         "driveitem-search",
-        lambda api, ids: api.get("/me/drive/root/search(q='todo')"),
+        lambda api, ids: api.get("/me/drive/root/search(q='Notes')"),
         200,
-        each={"id": "string", "name": "string", "file": {}, "size": "number", "webUrl": "string"},
+        each={
+            "id": "string",
+            "name": "string",
+            "folder": {},
+            "searchResult": {"onClickTelemetryUrl": "string"},
+        },
     ),
     Published("driveitem-delete", lambda api, ids: api.delete(f"/me/drive/items/{ids['plan']}"), 204),
     Published(
@@ -218,19 +254,37 @@ EXAMPLES: tuple[Published, ...] = (
             },
         ),
         200,
-        {"responses": "array"},
+        # Published for directory and Planner requests the sandbox does not serve; drive requests stand in.
+        {
+            "responses": [
+                {"id": "string", "status": "number", "headers": {"Content-Type": "string"}, "body": {}}
+            ]
+        },
     ),
     Published(
-        "search-query-driveitem",
+        # concepts/search-concept-files, "Example 1: Search files" (`POST /search/query`); published for
+        # "contoso", which the sandbox's Finance reports stand in for.
+        "search-concept-files",
         lambda api, ids: api.post(
             "/search/query",
             json={"requests": [{"entityTypes": ["driveItem"], "query": {"queryString": "revenue"}}]},
         ),
         200,
-        each={"searchTerms": "array", "hitsContainers": "array"},
+        each={
+            "searchTerms": ["string"],
+            "hitsContainers": [
+                {
+                    "total": "number",
+                    "moreResultsAvailable": "boolean",
+                    "hits": [{"hitId": "string", "rank": "number", "summary": "string", "resource": _HIT}],
+                }
+            ],
+        },
+        annotations=("@odata.context",),
     ),
     Published(
-        # concepts/errors: the error resource, with innerError's request id and date.
+        # concepts/errors: the error resource, with innerError's request id and date; its status table
+        # gives 404 for a resource that does not exist.
         "errors",
         lambda api, ids: api.get("/me/drive/root:/no such file.txt"),
         404,
@@ -238,7 +292,7 @@ EXAMPLES: tuple[Published, ...] = (
             "error": {
                 "code": "string",
                 "message": "string",
-                "innerError": {"request-id": "string", "date": "string", "client-request-id": "string"},
+                "innerError": {"request-id": "string", "date": "string"},
             }
         },
     ),
@@ -255,11 +309,22 @@ def shape_problems(value: Any, shape: Shape, where: str) -> list[str]:
     for name, kind in shape.items():
         if name not in value:
             problems.append(f"{where}: no {name!r}")
-        elif isinstance(kind, dict):
-            problems += shape_problems(value[name], kind, f"{where}.{name}")
-        elif not isinstance(value[name], _JSON[kind]) or isinstance(value[name], bool) != (kind == "boolean"):
-            problems.append(f"{where}.{name}: expected {kind}, got {type(value[name]).__name__}")
+        else:
+            problems += kind_problems(value[name], kind, f"{where}.{name}")
     return problems
+
+
+def kind_problems(value: Any, kind: Any, where: str) -> list[str]:
+    """How one property's value differs from its published kind (a type name, a shape, or `[kind]`)."""
+    if isinstance(kind, dict):
+        return shape_problems(value, kind, where)
+    if isinstance(kind, list):
+        if not isinstance(value, list) or not value:
+            return [f"{where}: expected a non-empty array, got {value!r:.40}"]
+        return kind_problems(value[0], kind[0], f"{where}[0]")
+    if not isinstance(value, _JSON[kind]) or isinstance(value, bool) != (kind == "boolean"):
+        return [f"{where}: expected {kind}, got {type(value).__name__}"]
+    return []
 
 
 def example_problems(example: Published, answer: httpx.Response) -> list[str]:
@@ -292,7 +357,7 @@ def own(graph: GraphSandbox, api: httpx.Client) -> dict[str, str]:
 def test_the_sandbox_answers_each_published_example_as_published(
     example: Published, api: httpx.Client, own: dict[str, str]
 ) -> None:
-    assert example_problems(example, example.send(api, own)) == []
+    assert example_problems(example, example.send(api, own)) == [], example.url
 
 
 def test_a_second_link_of_the_same_kind_is_the_existing_one_with_200(
@@ -355,3 +420,22 @@ def test_the_comparison_catches_a_wrong_status_a_missing_property_and_a_wrong_ty
         "driveitem-put-content (PUT /v1.0/me/drive/root:/a.txt:/content).size: expected number, got str"
     ]
     assert example_problems(example, httpx.Response(201, json={**good, "size": True}, request=request)) != []
+
+
+def test_the_comparison_looks_into_the_first_element_of_a_published_array() -> None:
+    example = Published(
+        "json-batching", lambda api, ids: httpx.Response(200), 200, {"responses": [{"id": "string"}]}
+    )
+    request = httpx.Request("POST", "http://graph.test/v1.0/$batch")
+    where = "json-batching (POST /v1.0/$batch)"
+    assert (
+        example_problems(example, httpx.Response(200, json={"responses": [{"id": "1"}]}, request=request))
+        == []
+    )
+    assert example_problems(
+        example, httpx.Response(200, json={"responses": [{"id": 1}]}, request=request)
+    ) == [f"{where}.responses[0].id: expected string, got int"]
+    assert example_problems(example, httpx.Response(200, json={"responses": []}, request=request)) == [
+        f"{where}.responses: expected a non-empty array, got []"
+    ]
+    assert example_problems(example, httpx.Response(200, json={"responses": {}}, request=request)) != []
