@@ -399,6 +399,27 @@ def test_upload_fragments_answer_202_with_the_next_range_then_the_item(api: http
     assert last.json()["size"] == len(data)
 
 
+def test_an_overlapping_fragment_is_the_published_error_body_416_invalid_range(api: httpx.Client) -> None:
+    # concepts/errors' full error body is `invalidRange` for an uploaded fragment that overlaps data the
+    # session has; its status table gives 416 for a byte range that is invalid or unavailable.
+    session = api.post("/me/drive/root:/Notes/big.bin:/createUploadSession").json()
+    data = b"x" * (CHUNK + 7)
+    fragment = {"Content-Range": f"bytes 0-{CHUNK - 1}/{len(data)}"}
+    with httpx.Client(timeout=10) as bare:
+        first = bare.put(session["uploadUrl"], content=data[:CHUNK], headers=fragment)
+        again = bare.put(session["uploadUrl"], content=data[:CHUNK], headers=fragment)
+    assert (first.status_code, again.status_code) == (202, 416)
+    shape = {
+        "error": {
+            "code": "string",
+            "message": "string",
+            "innerError": {"request-id": "string", "date": "string"},
+        }
+    }
+    assert shape_problems(again.json(), shape, "416") == []
+    assert again.json()["error"]["code"] == "invalidRange"
+
+
 def test_the_comparison_catches_a_wrong_status_a_missing_property_and_a_wrong_type() -> None:
     example = Published(
         "driveitem-put-content", lambda api, ids: httpx.Response(201), 201, {**_ITEM, "file": {}}
