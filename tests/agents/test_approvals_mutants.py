@@ -289,3 +289,7 @@ def test_refusal_judges_the_payload_only_of_an_unused_approval(env: Env) -> None
     # A pending or denied request is refused for what it is, whatever payload is offered.
     pending = _create(env.approvals)
     assert isinstance(refusal(pending, "other"), ApprovalRequired)
+
+
+def test_a_store_shows_which_home_it_keeps_and_nothing_else(env: Env) -> None:
+    assert repr(env.approvals) == f"<ApprovalStore home={str(env.home.path)!r}>"

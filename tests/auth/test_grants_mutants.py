@@ -1,0 +1,135 @@
+"""Grants (`charter.auth.grants`), pinned where mutation testing found them loose.
+
+Each test names the promise it holds: a grant's status at the instant it expires, consumption that
+re-checks revocation and counts unlimited grants, revocation that reaches exactly one family, the
+audit entries of a person's actions, and the wording of each refusal.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from charter.auth.audit import AuditLog
+from charter.auth.grants import GrantAuthority, IssuedGrant
+from charter.auth.home import CharterHome
+from charter.schemas import GrantDenied, NotFound
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def authority(home: CharterHome, clock: Clock) -> GrantAuthority:
+    return GrantAuthority(home, clock=clock)
+
+
+def _issue(authority: GrantAuthority, budget: int | None = 10, agent: str = "triage-bot") -> IssuedGrant:
+    return authority.issue("mona", agent, ("github-mona",), ("read",), budget=budget, ttl=timedelta(hours=1))
+
+
+def _denial(call: object, *args: object) -> GrantDenied:
+    with pytest.raises(GrantDenied) as exc:
+        call(*args)  # type: ignore[operator]
+    return exc.value
+
+
+def test_a_grant_is_expired_at_its_expiry_exactly(authority: GrantAuthority) -> None:
+    issued = _issue(authority)
+    record = authority.get(issued.id)
+    end = issued.claims.expires_at
+    assert record.status(end - timedelta(microseconds=1)) == "active"
+    assert record.status(end) == "expired"
+
+
+def test_an_unlimited_grant_is_counted_and_never_exhausted(authority: GrantAuthority) -> None:
+    issued = _issue(authority, budget=None)
+    for _ in range(3):
+        authority.consume(issued.id)
+    assert authority.get(issued.id).used == 3
+    assert authority.get(issued.id).remaining is None
+    assert authority.verify(issued.token) == issued.claims
+
+
+def test_consuming_a_grant_revoked_after_it_was_verified_is_refused(authority: GrantAuthority) -> None:
+    # The agent's call verified the grant; the person revokes it before the call is counted.
+    issued = _issue(authority)
+    assert authority.verify(issued.token) == issued.claims
+    authority.revoke(issued.id)
+    denial = _denial(authority.consume, issued.id)
+    assert denial.details == {"reason": "revoked", "grant_id": issued.id}
+    assert denial.message == f"grant {issued.id} was revoked; ask the person for a new grant."
+    assert authority.get(issued.id).used == 0
+
+
+def test_a_spent_grant_says_its_own_budget_and_the_ancestor_that_ran_out(authority: GrantAuthority) -> None:
+    parent = _issue(authority, budget=1)
+    authority.consume(parent.id)
+    own = _denial(authority.consume, parent.id)
+    assert own.details == {"reason": "budget_exhausted", "grant_id": parent.id}
+    assert own.message == (
+        f"grant {parent.id} has used its budget of 1 calls; "
+        "ask the person for a new grant or a larger budget."
+    )
+    other = _issue(authority, budget=2)
+    child = authority.attenuate(other.token, budget=2)
+    authority.consume(other.id)
+    authority.consume(other.id)
+    through = _denial(authority.consume, child.id)
+    assert through.details == {"reason": "budget_exhausted", "grant_id": child.id}
+    assert through.message == (
+        f"grant {child.id} has used its budget of 2 calls (its ancestor grant {other.id}); "
+        "ask the person for a new grant or a larger budget."
+    )
+
+
+def test_revoking_reaches_the_family_only_and_only_once(
+    authority: GrantAuthority, home: CharterHome, clock: Clock
+) -> None:
+    root = _issue(authority)
+    child = authority.attenuate(root.token, agent="sub")
+    stranger = _issue(authority, agent="other-bot")
+    first = authority.revoke(child.id)
+    assert first == [child.id]
+    revoked_at = authority.get(child.id).revoked_at
+    clock.now += timedelta(minutes=1)
+    assert authority.revoke(root.id) == [root.id]  # the child was revoked already: not again
+    assert authority.get(child.id).revoked_at == revoked_at
+    assert authority.get(stranger.id).status(clock.now) == "active"
+    assert authority.verify(stranger.token) == stranger.claims
+    entry = AuditLog(home).tail(1)[0]
+    assert (entry.actor, entry.action, entry.reasons) == ("person", "grant.revoke", (f"revoked {root.id}",))
+
+
+def test_revoking_an_unknown_grant_tells_the_person_where_to_look(authority: GrantAuthority) -> None:
+    with pytest.raises(NotFound) as exc:
+        authority.revoke("grt_missing")
+    assert exc.value.message == (
+        "there is no grant 'grt_missing' in this Charter home; see `charter grant list`"
+    )
+
+
+def test_an_unknown_grant_is_denied_with_what_to_do(authority: GrantAuthority) -> None:
+    denial = _denial(authority.get, "grt_missing")
+    assert denial.details == {"reason": "unknown", "grant_id": "grt_missing"}
+    assert denial.message == (
+        "grant grt_missing is not known to this Charter home (removed, or issued elsewhere); "
+        "ask the person for a new grant."
+    )
+
+
+def test_an_authority_shows_which_home_it_serves_and_nothing_else(
+    authority: GrantAuthority, home: CharterHome
+) -> None:
+    assert repr(authority) == f"<GrantAuthority home={str(home.path)!r}>"
