@@ -133,3 +133,19 @@ def test_an_authority_shows_which_home_it_serves_and_nothing_else(
     authority: GrantAuthority, home: CharterHome
 ) -> None:
     assert repr(authority) == f"<GrantAuthority home={str(home.path)!r}>"
+
+
+def test_the_list_shows_each_persons_grants_with_their_revocation(
+    authority: GrantAuthority, clock: Clock
+) -> None:
+    mine = _issue(authority)
+    clock.now += timedelta(seconds=1)
+    theirs = authority.issue("hubot", "triage-bot", ("github-hubot",), ("read",))
+    authority.revoke(mine.id)
+    assert [r.id for r in authority.list(subject="mona")] == [mine.id]
+    assert [r.id for r in authority.list(subject="hubot")] == [theirs.id]
+    assert [r.id for r in authority.list(subject="nobody")] == []
+    listed = {r.id: r for r in authority.list()}
+    assert listed[mine.id].revoked_at == clock.now
+    assert listed[mine.id].status(clock.now) == "revoked"
+    assert listed[theirs.id].revoked_at is None
