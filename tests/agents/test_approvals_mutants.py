@@ -11,8 +11,9 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import pytest
+from sqlalchemy import select
 
-from charter.agents.approvals import ApprovalAlreadyUsed, ApprovalStore, refusal
+from charter.agents.approvals import ApprovalAlreadyUsed, ApprovalStore, approvals_table, refusal
 from charter.schemas import (
     ApprovalRequest,
     ApprovalRequired,
@@ -293,3 +294,18 @@ def test_refusal_judges_the_payload_only_of_an_unused_approval(env: Env) -> None
 
 def test_a_store_shows_which_home_it_keeps_and_nothing_else(env: Env) -> None:
     assert repr(env.approvals) == f"<ApprovalStore home={str(env.home.path)!r}>"
+
+
+def test_running_one_approval_leaves_another_for_the_same_call_usable(env: Env) -> None:
+    first, second = _create(env.approvals), _create(env.approvals)
+    assert first.payload_hash == second.payload_hash  # the same call, held twice
+    for request in (first, second):
+        env.approvals.approve(request.id, by="mona")
+    env.clock.advance(minutes=1)
+    env.approvals.consume(first.id, first.payload_hash)
+    assert not env.approvals.get(second.id).consumed
+    assert env.approvals.consume(second.id, second.payload_hash).consumed
+    # When each call ran is kept with its approval.
+    with env.home.engine.connect() as conn:
+        ran = dict(conn.execute(select(approvals_table.c.id, approvals_table.c.consumed_at)).all())
+    assert ran == {first.id: env.clock.now, second.id: env.clock.now}

@@ -149,3 +149,10 @@ def test_the_list_shows_each_persons_grants_with_their_revocation(
     assert listed[mine.id].revoked_at == clock.now
     assert listed[mine.id].status(clock.now) == "revoked"
     assert listed[theirs.id].revoked_at is None
+
+
+def test_a_child_never_runs_more_writes_without_a_person_than_its_parent(authority: GrantAuthority) -> None:
+    parent = authority.issue("mona", "triage-bot", ("github-mona",), ("read", "write"), write_rate=3)
+    child = authority.attenuate(parent.token, agent="sub")
+    assert child.claims.write_rate == 3
+    assert authority.verify(child.token).write_rate == 3
