@@ -309,3 +309,9 @@ def test_running_one_approval_leaves_another_for_the_same_call_usable(env: Env) 
     with env.home.engine.connect() as conn:
         ran = dict(conn.execute(select(approvals_table.c.id, approvals_table.c.consumed_at)).all())
     assert ran == {first.id: env.clock.now, second.id: env.clock.now}
+
+
+def test_an_overdue_request_is_never_found_open(env: Env) -> None:
+    request = _create(env.approvals, ttl=timedelta(minutes=5))
+    env.clock.advance(minutes=5)
+    assert env.approvals.find_open("grt_1", "notes_post_note", request.payload_hash) is None

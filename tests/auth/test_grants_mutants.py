@@ -14,7 +14,7 @@ import pytest
 from charter.auth.audit import AuditLog
 from charter.auth.grants import GrantAuthority, IssuedGrant
 from charter.auth.home import CharterHome
-from charter.schemas import GrantDenied, NotFound
+from charter.schemas import GrantDenied, NotFound, ValidationError
 
 
 class Clock:
@@ -156,3 +156,15 @@ def test_a_child_never_runs_more_writes_without_a_person_than_its_parent(authori
     child = authority.attenuate(parent.token, agent="sub")
     assert child.claims.write_rate == 3
     assert authority.verify(child.token).write_rate == 3
+
+
+def test_a_childs_patterns_are_refused_naming_their_axis(authority: GrantAuthority) -> None:
+    parent = authority.issue("mona", "triage-bot", ("github-mona",), ("read", "write"), actions=("github_*",))
+    with pytest.raises(ValidationError) as exc:
+        authority.attenuate(parent.token, actions=("github_*_x",))
+    assert exc.value.message == "actions value 'github_*_x': `*` is allowed only as the last character"
+    with pytest.raises(ValidationError) as exc:
+        authority.attenuate(parent.token, destructive=("github_*",))
+    assert exc.value.message == (
+        "destructive value 'github_*': `*` is allowed nowhere (name each one explicitly)"
+    )
