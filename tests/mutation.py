@@ -69,6 +69,8 @@ SELECTIONS: dict[str, tuple[str, ...]] = {
 # `@action` and the class checks run while test modules import, which fails mutmut's set-up check
 # (a forced failure must fail tests, not their collection): the connector base is not run yet.
 NOT_RUNNABLE = ("connectors/base.py",)
+# Outcomes that are not survivors: killed, and not yet run (a stopped run leaves those).
+UNTOLD = ("killed", "not checked")
 
 
 def slug(module: str) -> str:
@@ -115,9 +117,14 @@ def lay_out_tree(module: str) -> Path:
     return tree
 
 
-def run_mutmut(module: str, names: Sequence[str], max_children: int) -> dict[str, str]:
-    """Run mutmut on a fresh tree (all mutants, or only `names`); each mutant's outcome."""
-    tree = lay_out_tree(module)
+def run_mutmut(
+    module: str, names: Sequence[str], max_children: int, *, resume: bool = False
+) -> dict[str, str]:
+    """Run mutmut on a fresh tree (all mutants, or only `names`), or on to the end of a stopped
+    run's tree with `resume` (what it measured is kept); each mutant's outcome."""
+    tree = tree_of(module) if resume else lay_out_tree(module)
+    if not (tree / "mutants").is_dir():
+        raise SystemExit(f"no run of {module} to resume: run it first")
     mutmut = str(Path(sys.executable).with_name("mutmut"))
     env = os.environ | {"CHARTER_TEST_DATABASES": os.environ.get("CHARTER_TEST_DATABASES", "sqlite")}
     subprocess.run(
@@ -134,24 +141,25 @@ def run_mutmut(module: str, names: Sequence[str], max_children: int) -> dict[str
     return outcomes
 
 
-def full_run(module: str, max_children: int) -> str:
+def full_run(module: str, max_children: int, *, resume: bool = False) -> str:
     """Every mutant of `module`; the outcomes are kept for a later `--survivors` run."""
-    outcomes = run_mutmut(module, (), max_children)
+    outcomes = run_mutmut(module, (), max_children, resume=resume)
     outcomes_file(module).parent.mkdir(parents=True, exist_ok=True)
     outcomes_file(module).write_text(json.dumps(outcomes, indent=1, sort_keys=True) + "\n")
     counts = Counter(outcomes.values())
-    total, killed = len(outcomes), counts["killed"]
+    total, killed = len(outcomes) - counts["not checked"], counts["killed"]
     others = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()) if status != "killed")
     line = f"{module}: {killed}/{total} killed ({100 * killed / total:.0f}%)"
-    not_killed = sorted(name for name, status in outcomes.items() if status != "killed")
+    not_killed = sorted(name for name, status in outcomes.items() if status not in UNTOLD)
     return "\n".join([f"{line}; {others}" if others else line, *(f"  {name}" for name in not_killed)])
 
 
 def survivors_run(module: str, max_children: int) -> str:
     """Re-run the mutants the last full run did not kill; the score counting those now killed."""
     before = json.loads(outcomes_file(module).read_text())
-    total, killed = len(before), sum(status == "killed" for status in before.values())
-    names = sorted(name for name, status in before.items() if status != "killed")
+    total = sum(status != "not checked" for status in before.values())
+    killed = sum(status == "killed" for status in before.values())
+    names = sorted(name for name, status in before.items() if status not in UNTOLD)
     if not names:
         return f"{module}: {killed}/{total} killed, no survivors to re-run"
     now = run_mutmut(module, names, max_children)
@@ -169,6 +177,7 @@ def main(argv: Sequence[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("modules", nargs="*", help="module paths, e.g. auth/grants.py (default: all)")
     parser.add_argument("--survivors", action="store_true", help="re-run only the last run's survivors")
+    parser.add_argument("--resume", action="store_true", help="carry a stopped full run on in place")
     parser.add_argument("--max-children", type=int, default=2, help="mutants run at once (default 2)")
     args = parser.parse_args(argv)
     modules = args.modules or list(SELECTIONS)
@@ -177,8 +186,10 @@ def main(argv: Sequence[str]) -> None:
         parser.error(f"no test selection for {', '.join(unknown)}; known: {', '.join(SELECTIONS)}")
     reports = []
     for module in modules:
-        run = survivors_run if args.survivors else full_run
-        reports.append(run(module, args.max_children))
+        if args.survivors:
+            reports.append(survivors_run(module, args.max_children))
+        else:
+            reports.append(full_run(module, args.max_children, resume=args.resume))
         print(reports[-1], flush=True)
     print("\n".join(["", "summary:", *reports]))
     print(f"show one mutant: cd {tree_of(modules[-1]).relative_to(ROOT)} && mutmut show NAME")
