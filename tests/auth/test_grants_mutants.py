@@ -168,3 +168,14 @@ def test_a_childs_patterns_are_refused_naming_their_axis(authority: GrantAuthori
     assert exc.value.message == (
         "destructive value 'github_*': `*` is allowed nowhere (name each one explicitly)"
     )
+
+
+@pytest.mark.parametrize("budget", [0, -1])
+def test_a_child_budget_below_one_call_is_refused_and_one_call_is_enough(
+    authority: GrantAuthority, budget: int
+) -> None:
+    parent = _issue(authority, budget=5)
+    with pytest.raises(ValidationError) as exc:
+        authority.attenuate(parent.token, budget=budget)
+    assert exc.value.message == "budget must be a positive number of calls"
+    assert authority.attenuate(parent.token, budget=1).claims.budget == 1
