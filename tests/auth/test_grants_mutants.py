@@ -179,3 +179,30 @@ def test_a_child_budget_below_one_call_is_refused_and_one_call_is_enough(
         authority.attenuate(parent.token, budget=budget)
     assert exc.value.message == "budget must be a positive number of calls"
     assert authority.attenuate(parent.token, budget=1).claims.budget == 1
+
+
+def test_a_wider_child_is_denied_naming_the_axis_and_the_parent(authority: GrantAuthority) -> None:
+    parent = _issue(authority)
+    denial = _denial(lambda: authority.attenuate(parent.token, verbs=("read", "write")))
+    assert denial.details == {"reason": "wider_than_parent", "axis": "verbs", "grant_id": parent.id}
+
+
+def test_a_grandchild_is_stopped_by_its_roots_budget_and_its_attenuation_is_audited(
+    authority: GrantAuthority, home: CharterHome, clock: Clock
+) -> None:
+    root = _issue(authority, budget=3)
+    child = authority.attenuate(root.token, agent="sub")
+    grandchild = authority.attenuate(child.token, agent="leaf")
+    entry = AuditLog(home).tail(1)[0]
+    assert (entry.actor, entry.action, entry.agent, entry.grant_id) == (
+        "agent",
+        "grant.attenuate",
+        "triage-bot/sub/leaf",
+        grandchild.id,
+    )
+    for _ in range(3):
+        authority.consume(root.id)
+    fresh = GrantAuthority(home, clock=clock)  # reads each lineage from the database
+    denial = _denial(fresh.verify, grandchild.token)
+    assert denial.details["reason"] == "budget_exhausted"
+    assert f"(its ancestor grant {root.id})" in denial.message
