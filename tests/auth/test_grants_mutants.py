@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from charter.auth.audit import AuditLog
+from charter.auth.grant_tokens import encode, signing_key
 from charter.auth.grants import GrantAuthority, IssuedGrant
 from charter.auth.home import CharterHome
 from charter.schemas import GrantDenied, NotFound, ValidationError
@@ -206,3 +207,22 @@ def test_a_grandchild_is_stopped_by_its_roots_budget_and_its_attenuation_is_audi
     denial = _denial(fresh.verify, grandchild.token)
     assert denial.details["reason"] == "budget_exhausted"
     assert f"(its ancestor grant {root.id})" in denial.message
+
+
+def test_a_signed_token_unlike_its_record_or_unknown_or_expired_is_denied_with_its_id(
+    authority: GrantAuthority, home: CharterHome, clock: Clock
+) -> None:
+    # Tokens signed with the home's own key (as a leaked key would allow) still meet the record.
+    issued = _issue(authority, budget=2)
+    key = signing_key(home)
+    wider = encode(key, issued.claims.model_copy(update={"budget": 1000}))
+    denial = _denial(authority.verify, wider)
+    assert denial.details == {"reason": "forged"}
+    assert denial.message == f"grant {issued.id} does not match its record; ask for a new grant."
+    stranger = encode(key, issued.claims.model_copy(update={"id": "grt_never_stored"}))
+    assert _denial(authority.verify, stranger).details == {
+        "reason": "unknown",
+        "grant_id": "grt_never_stored",
+    }
+    clock.now = issued.claims.expires_at
+    assert _denial(authority.verify, issued.token).details == {"reason": "expired", "grant_id": issued.id}
