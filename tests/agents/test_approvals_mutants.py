@@ -7,6 +7,7 @@ audit entry of a decision keeps, and every refusal's wording a person or an agen
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -315,3 +316,10 @@ def test_an_overdue_request_is_never_found_open(env: Env) -> None:
     request = _create(env.approvals, ttl=timedelta(minutes=5))
     env.clock.advance(minutes=5)
     assert env.approvals.find_open("grt_1", "notes_post_note", request.payload_hash) is None
+
+
+def test_a_request_id_is_recognisable_and_unguessable(env: Env) -> None:
+    ids = {_create(env.approvals).id for _ in range(3)}
+    assert len(ids) == 3
+    # `apr_` and 16 URL-safe characters: 96 random bits.
+    assert all(re.fullmatch(r"apr_[A-Za-z0-9_-]{16}", i) for i in ids), ids

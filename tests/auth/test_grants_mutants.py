@@ -10,10 +10,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import update
 
 from charter.auth.audit import AuditLog
 from charter.auth.grant_tokens import encode, signing_key
-from charter.auth.grants import GrantAuthority, IssuedGrant
+from charter.auth.grants import GrantAuthority, IssuedGrant, grants_table
 from charter.auth.home import CharterHome
 from charter.schemas import GrantDenied, NotFound, ValidationError
 
@@ -226,3 +227,29 @@ def test_a_signed_token_unlike_its_record_or_unknown_or_expired_is_denied_with_i
     }
     clock.now = issued.claims.expires_at
     assert _denial(authority.verify, issued.token).details == {"reason": "expired", "grant_id": issued.id}
+
+
+def test_a_revoked_or_spent_grant_is_denied_saying_whose_it_was(
+    authority: GrantAuthority, home: CharterHome
+) -> None:
+    root = _issue(authority, budget=1)
+    child = authority.attenuate(root.token, agent="sub")
+    # Only the root revoked (as by a revocation racing the child's creation): the child says so.
+    with home.engine.begin() as conn:
+        conn.execute(
+            update(grants_table).where(grants_table.c.id == root.id).values(revoked_at=datetime.now(UTC))
+        )
+    through = _denial(authority.verify, child.token)
+    assert through.details == {"reason": "revoked", "grant_id": child.id}
+    assert through.message == (
+        f"grant {child.id} was revoked (its ancestor grant {root.id}); ask the person for a new grant."
+    )
+    own = _denial(authority.verify, root.token)
+    assert own.message == f"grant {root.id} was revoked; ask the person for a new grant."
+    spent = _issue(authority, budget=1)
+    authority.consume(spent.id)
+    denial = _denial(authority.verify, spent.token)
+    assert denial.details == {"reason": "budget_exhausted", "grant_id": spent.id}
+    assert denial.message == (
+        f"grant {spent.id} has used its budget of 1 calls; ask the person for a new grant or a larger budget."
+    )
