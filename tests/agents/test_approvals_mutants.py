@@ -323,3 +323,17 @@ def test_a_request_id_is_recognisable_and_unguessable(env: Env) -> None:
     assert len(ids) == 3
     # `apr_` and 16 URL-safe characters: 96 random bits.
     assert all(re.fullmatch(r"apr_[A-Za-z0-9_-]{16}", i) for i in ids), ids
+
+
+def test_a_decided_or_used_request_keeps_its_status_past_its_deadline(env: Env) -> None:
+    denied, used = _create(env.approvals), _create(env.approvals, args={"text": "other"})
+    env.approvals.deny(denied.id, by="mona")
+    env.approvals.approve(used.id, by="mona")
+    env.approvals.consume(used.id, used.payload_hash)
+    env.clock.advance(days=2)
+    assert env.approvals.expire_due() == 0
+    assert env.approvals.get(denied.id).status is ApprovalStatus.DENIED
+    assert (env.approvals.get(used.id).status, env.approvals.get(used.id).consumed) == (
+        ApprovalStatus.APPROVED,
+        True,
+    )

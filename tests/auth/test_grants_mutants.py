@@ -253,3 +253,10 @@ def test_a_revoked_or_spent_grant_is_denied_saying_whose_it_was(
     assert denial.message == (
         f"grant {spent.id} has used its budget of 1 calls; ask the person for a new grant or a larger budget."
     )
+
+
+def test_counting_a_call_on_an_unknown_grant_names_it(authority: GrantAuthority) -> None:
+    assert _denial(authority.consume, "grt_missing").details == {
+        "reason": "unknown",
+        "grant_id": "grt_missing",
+    }
