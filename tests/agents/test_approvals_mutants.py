@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import select
 
 from charter.agents.approvals import ApprovalAlreadyUsed, ApprovalStore, approvals_table, refusal
+from charter.auth.audit import AuditLog
+from charter.auth.home import CharterHome
 from charter.schemas import (
     ApprovalRequest,
     ApprovalRequired,
@@ -95,11 +98,22 @@ def test_lifetimes_must_be_positive(env: Env, ttl: timedelta) -> None:
     assert env.approvals.get(request.id).status is ApprovalStatus.PENDING
 
 
-def test_a_store_without_a_log_still_audits_its_decisions(env: Env) -> None:
+def test_a_store_without_a_log_still_audits_its_decisions_on_its_clock(env: Env) -> None:
     store = ApprovalStore(env.home, clock=env.clock)
     request = _create(store)
     store.deny(request.id, by="mona")
-    assert [e.action for e in env.audit.tail(1)] == ["approval.deny"]
+    entry = env.audit.tail(1)[0]
+    assert (entry.action, entry.at) == ("approval.deny", env.clock.now)
+
+
+def test_decisions_go_to_the_log_the_store_is_given(env: Env, tmp_path: Path) -> None:
+    elsewhere = AuditLog(CharterHome(tmp_path / "other"), clock=env.clock)
+    store = ApprovalStore(env.home, clock=env.clock, audit=elsewhere)
+    request = _create(store)
+    before = len(list(env.audit.entries()))
+    store.deny(request.id, by="mona")
+    assert [e.action for e in elsewhere.tail(1)] == ["approval.deny"]
+    assert len(list(env.audit.entries())) == before
 
 
 # -- finding and listing ----------------------------------------------------------------------------
