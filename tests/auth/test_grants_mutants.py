@@ -260,3 +260,15 @@ def test_counting_a_call_on_an_unknown_grant_names_it(authority: GrantAuthority)
         "reason": "unknown",
         "grant_id": "grt_missing",
     }
+
+
+def test_a_destructive_name_a_child_adds_is_checked_against_the_connectors(authority: GrantAuthority) -> None:
+    parent = authority.issue(
+        "mona", "triage-bot", ("github-mona",), ("read", "write"), destructive=("github_merge_pull_request",)
+    )
+    with pytest.raises(ValidationError) as exc:
+        authority.attenuate(parent.token, destructive=("github_merge_pull_request", "github_no_such_tool"))
+    assert "unknown destructive action 'github_no_such_tool'" in exc.value.message
+    # Control: the inherited name alone passes.
+    kept = authority.attenuate(parent.token, destructive=("github_merge_pull_request",))
+    assert kept.claims.destructive == ("github_merge_pull_request",)
