@@ -123,7 +123,7 @@ def run_mutmut(
     """Run mutmut on a fresh tree (all mutants, or only `names`), or on to the end of a stopped
     run's tree with `resume` (what it measured is kept); each mutant's outcome."""
     tree = tree_of(module) if resume else lay_out_tree(module)
-    if not (tree / "mutants").is_dir():
+    if resume and not (tree / "mutants").is_dir():
         raise SystemExit(f"no run of {module} to resume: run it first")
     mutmut = str(Path(sys.executable).with_name("mutmut"))
     env = os.environ | {"CHARTER_TEST_DATABASES": os.environ.get("CHARTER_TEST_DATABASES", "sqlite")}
