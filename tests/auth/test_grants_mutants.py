@@ -7,6 +7,7 @@ audit entries of a person's actions, and the wording of each refusal.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -272,3 +273,41 @@ def test_a_destructive_name_a_child_adds_is_checked_against_the_connectors(autho
     # Control: the inherited name alone passes.
     kept = authority.attenuate(parent.token, destructive=("github_merge_pull_request",))
     assert kept.claims.destructive == ("github_merge_pull_request",)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"subject": ""}, "a grant needs a subject (the person) and an agent name"),
+        ({"agent": ""}, "a grant needs a subject (the person) and an agent name"),
+        ({"connections": ()}, "a grant needs at least one connection id (see `charter connections`)"),
+        ({"budget": 0}, "budget must be a positive number of calls, or None for unlimited"),
+        ({"ttl": timedelta(0)}, "ttl must be positive"),
+        (
+            {"actions": ("github_*_x",)},
+            "actions value 'github_*_x': `*` is allowed only as the last character",
+        ),
+    ],
+)
+def test_an_unusable_grant_is_refused_saying_what_it_needs(
+    authority: GrantAuthority, change: dict[str, object], message: str
+) -> None:
+    args: dict[str, object] = {
+        "subject": "mona",
+        "agent": "triage-bot",
+        "connections": ("github-mona",),
+        "verbs": ("read",),
+    }
+    with pytest.raises(ValidationError) as exc:
+        authority.issue(**(args | change))  # type: ignore[arg-type]
+    assert exc.value.message == message
+
+
+def test_a_root_grant_keeps_its_write_rate_and_has_a_recognisable_unguessable_id(
+    authority: GrantAuthority,
+) -> None:
+    issued = authority.issue("mona", "triage-bot", ("github-mona",), ("read", "write"), write_rate=4)
+    assert authority.verify(issued.token).write_rate == 4
+    assert issued.claims.parent_id is None
+    # `grt_` and 16 URL-safe characters: 96 random bits.
+    assert re.fullmatch(r"grt_[A-Za-z0-9_-]{16}", issued.id), issued.id
