@@ -287,6 +287,10 @@ def test_a_destructive_name_a_child_adds_is_checked_against_the_connectors(autho
             {"actions": ("github_*_x",)},
             "actions value 'github_*_x': `*` is allowed only as the last character",
         ),
+        (
+            {"destructive": ("github_*",)},
+            "destructive value 'github_*': `*` is allowed nowhere (name each one explicitly)",
+        ),
     ],
 )
 def test_an_unusable_grant_is_refused_saying_what_it_needs(
