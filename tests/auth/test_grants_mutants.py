@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import update
@@ -315,3 +316,23 @@ def test_a_root_grant_keeps_its_write_rate_and_has_a_recognisable_unguessable_id
     assert issued.claims.parent_id is None
     # `grt_` and 16 URL-safe characters: 96 random bits.
     assert re.fullmatch(r"grt_[A-Za-z0-9_-]{16}", issued.id), issued.id
+
+
+def test_issuing_is_the_persons_act_on_the_authoritys_log_and_clock(
+    authority: GrantAuthority, home: CharterHome, clock: Clock, tmp_path: Path
+) -> None:
+    issued = _issue(authority)
+    entry = AuditLog(home).tail(1)[0]
+    assert (entry.actor, entry.action, entry.agent, entry.grant_id, entry.at) == (
+        "person",
+        "grant.issue",
+        "triage-bot",
+        issued.id,
+        clock.now,
+    )
+    elsewhere = AuditLog(CharterHome(tmp_path / "other"), clock=clock)
+    given = GrantAuthority(home, clock=clock, audit=elsewhere)
+    before = len(list(AuditLog(home).entries()))
+    _issue(given)
+    assert [e.action for e in elsewhere.tail(1)] == ["grant.issue"]
+    assert len(list(AuditLog(home).entries())) == before
