@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import delete, update
 
 from charter.auth.audit import AuditLog
 from charter.auth.grant_tokens import encode, signing_key
@@ -336,3 +336,24 @@ def test_issuing_is_the_persons_act_on_the_authoritys_log_and_clock(
     _issue(given)
     assert [e.action for e in elsewhere.tail(1)] == ["grant.issue"]
     assert len(list(AuditLog(home).entries())) == before
+
+
+def test_an_expired_grant_says_when_and_what_to_do(authority: GrantAuthority, clock: Clock) -> None:
+    issued = _issue(authority)
+    clock.now = issued.claims.expires_at
+    denial = _denial(authority.verify, issued.token)
+    assert denial.message == (
+        f"grant {issued.id} expired at {issued.claims.expires_at.isoformat()}; "
+        "ask the person for a new grant."
+    )
+
+
+def test_a_grant_removed_from_the_database_is_unknown_by_its_id(
+    authority: GrantAuthority, home: CharterHome
+) -> None:
+    issued = _issue(authority)
+    assert authority.verify(issued.token) == issued.claims  # its lineage is now remembered
+    with home.engine.begin() as conn:
+        conn.execute(delete(grants_table).where(grants_table.c.id == issued.id))
+    denial = _denial(authority.verify, issued.token)
+    assert denial.details == {"reason": "unknown", "grant_id": issued.id}
