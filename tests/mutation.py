@@ -5,8 +5,9 @@ mutants the last full run of each module did not kill, against the tests as they
 mutmut derives module names from file paths, and the folders map into `charter.*` only through
 setuptools' package-dir, so each module runs on its own copy laid out as `charter/<folder>/` under
 .cache/mutate/<module>, with mutmut's settings written into that copy's pyproject. Each module runs
-against the tests that reach it without a sandbox (mutmut then runs, for each mutant, only those of
-them that call the mutated function), on SQLite unless CHARTER_TEST_DATABASES says otherwise.
+against the tests that state its promises, not every suite that imports it (mutmut then runs, for
+each mutant, only those of them that call the mutated function), on SQLite unless
+CHARTER_TEST_DATABASES says otherwise.
 """
 
 from __future__ import annotations
