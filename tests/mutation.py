@@ -1,6 +1,7 @@
 """Mutation testing of the modules that carry the promises: `make mutate`, or with module paths
 (`python tests/mutation.py auth/attenuation.py`) to run only those; `--survivors` re-runs only the
-mutants the last full run of each module did not kill, against the tests as they are now.
+mutants the last full run of each module did not kill, against the tests as they are now, and
+`--resume` carries a stopped full run on in its tree.
 
 mutmut derives module names from file paths, and the folders map into `charter.*` only through
 setuptools' package-dir, so each module runs on its own copy laid out as `charter/<folder>/` under
@@ -184,6 +185,9 @@ def main(argv: Sequence[str]) -> None:
     parser.add_argument("--max-children", type=int, default=2, help="mutants run at once (default 2)")
     args = parser.parse_args(argv)
     modules = args.modules or list(SELECTIONS)
+    blocked = [m for m in modules if m in NOT_RUNNABLE]
+    if blocked:
+        parser.error(f"{', '.join(blocked)} cannot be run yet (see docs/security.md, Mutation testing)")
     unknown = [m for m in modules if m not in SELECTIONS]
     if unknown:
         parser.error(f"no test selection for {', '.join(unknown)}; known: {', '.join(SELECTIONS)}")
