@@ -96,12 +96,13 @@ test: $(VENV)/.dev-installed $(VENV)/.example-installed $(OCTOKIT_OPENAPI) $(MCP
 bench: $(VENV)/.dev-installed
 	$(BIN)/python -m benchmarks
 
-# Mutation testing of the modules that carry the promises (slow: not part of `make test`);
-# narrow it with e.g. make mutate MODULES=auth/attenuation.py.
+# Mutation testing of the modules that carry the promises (slow: not part of `make test`), niced
+# so it leaves the machine usable; narrow it with e.g. make mutate MODULES=auth/attenuation.py,
+# re-run only the last run's survivors with MUTATE_FLAGS=--survivors.
 .PHONY: mutate
 mutate: $(VENV)/.dev-installed
 	$(BIN)/python -m pip install --quiet -e '.[mutate]'
-	$(BIN)/python tests/mutation.py $(MODULES)
+	nice -n 10 $(BIN)/python tests/mutation.py $(MUTATE_FLAGS) $(MODULES)
 
 clean:
 	rm -rf $(VENV) $(CACHE)
