@@ -86,8 +86,10 @@ class ApprovalAlreadyUsed(Conflict):
     """The approved call has already run (or is running); it never runs twice."""
 
 
-# How the person behind a decision was verified; the audit entry keeps it verbatim.
-VERIFIED_BY = re.compile(r"passkey:[A-Za-z0-9_-]{1,255}|cli:tty|cli:no-tty|console:session|none")
+# How the person behind a decision was verified; the audit entry keeps it verbatim. A passkey's
+# credential id is at most PASSKEY_ID_CHARS long, so "passkey:<id>" fits `verified_by`'s 255.
+PASSKEY_ID_CHARS = 247
+VERIFIED_BY = re.compile(r"passkey:[A-Za-z0-9_-]{1,247}|cli:tty|cli:no-tty|console:session|none")
 
 # How long an approval stays usable after the person gives it (policy.yaml: approved_ttl_minutes).
 DEFAULT_APPROVED_TTL = timedelta(hours=1)

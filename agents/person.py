@@ -20,9 +20,10 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Column, Integer, MetaData, String, Table, Text, delete, select, update
 
+from charter.agents.approvals import PASSKEY_ID_CHARS
 from charter.auth.home import CharterHome
 from charter.auth.storage import UTCDateTime, create_tables
-from charter.schemas import ApprovalRequest, ConfigurationError, GrantDenied, utcnow
+from charter.schemas import ApprovalRequest, ConfigurationError, GrantDenied, ValidationError, utcnow
 
 SETTINGS_FILE = "person.yaml"
 DEFAULT_PROTECTED_RISKS = ("external", "destructive", "sharing")
@@ -100,6 +101,12 @@ class PasskeyStore:
         return None if row is None else Passkey(**row._mapping)
 
     def add(self, credential_id: str, public_key: str, sign_count: int, label: str) -> Passkey:
+        if len(credential_id) > PASSKEY_ID_CHARS:
+            # Refused here, not at the first approval it would sign: decisions name the credential.
+            raise ValidationError(
+                f"this passkey's credential id is {len(credential_id)} characters; Charter keeps ids of "
+                f"up to {PASSKEY_ID_CHARS}. Register another passkey (most use 16 to 64 bytes)."
+            )
         now = utcnow()
         with self._engine.begin() as conn:
             conn.execute(

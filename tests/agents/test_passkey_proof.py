@@ -16,9 +16,11 @@ import pytest
 from soft_passkey import SoftPasskey, b64
 from test_rates import _label
 
+from charter.agents.approvals import PASSKEY_ID_CHARS, VERIFIED_BY
 from charter.agents.passkey_proof import PasskeyProofRefused, approval_challenge, check_answer
 from charter.agents.person import PasskeyStore
 from charter.auth.policy import Policy
+from charter.schemas import ValidationError
 
 
 @pytest.fixture
@@ -112,3 +114,16 @@ def test_an_answer_for_another_payload_or_origin_is_a_typed_refusal(setup: Any) 
             check_answer(stored, request, answer)
         assert refused.value.details["reason"] == "passkey_proof_invalid", what
     check_answer(stored, request, _genuine(env, passkey, request.id))  # the control
+
+
+def test_a_credential_id_longer_than_a_decision_can_name_is_refused_at_registration(env: Any) -> None:
+    store = PasskeyStore(env.home)
+    longest, over = "k" * PASSKEY_ID_CHARS, "k" * (PASSKEY_ID_CHARS + 1)
+    with pytest.raises(ValidationError, match="Register another passkey"):
+        store.add(over, "pk", 0, "too long")
+    assert not store.any()
+    # The longest id kept is one every decision made with it can name, in the column that holds it.
+    store.add(longest, "pk", 0, "longest")
+    assert VERIFIED_BY.fullmatch(f"passkey:{longest}")
+    assert len(f"passkey:{longest}") == 255
+    assert not VERIFIED_BY.fullmatch(f"passkey:{over}")
