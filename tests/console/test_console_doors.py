@@ -71,13 +71,15 @@ def test_a_state_change_needs_the_origin_and_the_csrf_token(console: Console) ->
     approval_id = console.pause()
     client, csrf = opened(console)
     url = f"/approvals/{approval_id}/deny"
+    # One character changed, never to itself (a token ending in "A" once made this the real one).
+    wrong = ("B" if csrf[0] == "A" else "A") + csrf[1:]
     attempts = {
         "no origin": ({"csrf": csrf}, {}),
         "other origin": ({"csrf": csrf}, {"origin": "http://evil.example"}),
         "other port": ({"csrf": csrf}, {"origin": "http://localhost:1"}),
         "null origin": ({"csrf": csrf}, {"origin": "null"}),
         "no token": ({}, {"origin": console.origin}),
-        "wrong token": ({"csrf": csrf[:-1] + "A"}, {"origin": console.origin}),
+        "wrong token": ({"csrf": wrong}, {"origin": console.origin}),
     }
     for name, (form, headers) in attempts.items():
         assert client.post(url, data=form, headers=headers).status_code == 403, name
