@@ -22,7 +22,6 @@ from importlib.metadata import entry_points
 from typing import Annotated, Any, Protocol
 
 from pydantic import BaseModel, TypeAdapter
-from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import select
 
 from charter.auth.attenuation import matches
@@ -111,8 +110,8 @@ def _spelled(value: str, types: Sequence[Any]) -> str:
     for annotation in types:
         try:
             spelled = TypeAdapter(annotation).validate_python(value)
-        except PydanticValidationError:
-            continue
+        except (ValueError, TypeError):  # pydantic's ValidationError is a ValueError
+            continue  # a connector's validator that raises is no spelling; the value stays as written
         if isinstance(spelled, str):
             spellings.add(spelled)
     return spellings.pop() if len(spellings) == 1 else value
