@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import select
+from test_approvals import ARGS, _create
 
 from charter.agents.approvals import ApprovalAlreadyUsed, ApprovalStore, approvals_table, refusal
 from charter.auth.audit import AuditLog
@@ -31,22 +32,6 @@ from charter.schemas import (
 
 if TYPE_CHECKING:
     from conftest import Env
-
-ARGS = {"repo": "acme/web", "text": "hello"}
-
-
-def _create(store: ApprovalStore, **overrides: object) -> ApprovalRequest:
-    args: dict[str, object] = {
-        "grant_id": "grt_1",
-        "agent": "triage-bot",
-        "subject": "mona",
-        "tool": "notes_post_note",
-        "args": ARGS,
-        "preview": "post hello",
-        "reasons": ["approval required"],
-    }
-    args.update(overrides)
-    return store.create(**args)  # type: ignore[arg-type]
 
 
 def _refused(store: ApprovalStore, request: ApprovalRequest, given: str | None = None) -> Exception:

@@ -13,20 +13,13 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import delete, update
+from test_grants import Clock
 
 from charter.auth.audit import AuditLog
 from charter.auth.grant_tokens import encode, signing_key
 from charter.auth.grants import GrantAuthority, IssuedGrant, grants_table
 from charter.auth.home import CharterHome
 from charter.schemas import GrantDenied, NotFound, ValidationError
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture
