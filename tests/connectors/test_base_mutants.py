@@ -17,8 +17,11 @@ from typing import Annotated, Any
 
 import pytest
 from pydantic import BaseModel, model_validator
+from sqlalchemy import func, select
 from test_base import AddNote, FakeCredentials, ListNotes, NativeNotes, Note, Notes, UndeclaredNativeNotes
 
+from charter.agents.drafts import SQLWriteLedger, intents_table
+from charter.auth.home import CharterHome
 from charter.connectors import (
     Attribution,
     Connector,
@@ -27,6 +30,8 @@ from charter.connectors import (
     MemoryWriteLedger,
     TokenRejected,
     WriteContext,
+    WriteIntent,
+    WriteLedger,
     action,
     recipient_field,
     validate_request,
@@ -549,29 +554,39 @@ def test_the_claim_of_a_caller_that_died_blocks_the_key_until_it_expires() -> No
     assert desk.written == ["retro"]
 
 
-class RacingLedger(MemoryWriteLedger):
-    """A ledger that lets another caller finish the same write just before this caller's claim."""
+def _finish_first(ledger: WriteLedger, other_caller: Any) -> None:
+    """Widen the race: `other_caller` runs to its end just before this ledger's next claim."""
+    claim = ledger.claim
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.before_claim: list[Any] = []
+    def racing_claim(key: str, action: str, *, now: float, until: float) -> WriteIntent | None:
+        ledger.claim = claim  # type: ignore[method-assign]
+        other_caller()
+        return claim(key, action, now=now, until=until)
 
-    def claim(self, key: str, action: str, *, now: float, until: float) -> Any:
-        while self.before_claim:
-            self.before_claim.pop()()
-        return super().claim(key, action, now=now, until=until)
+    ledger.claim = racing_claim  # type: ignore[method-assign]
 
 
-def test_a_write_finished_by_another_caller_just_before_the_claim_is_replayed_not_repeated() -> None:
-    ledger = RacingLedger()
+def _race(ledger: WriteLedger) -> None:
     mine, theirs = Desk(), Desk()
     mine.ledger = theirs.ledger = ledger
-    ledger.before_claim.append(lambda: theirs.write(_appointment(), idempotency_key="k-race"))
+    _finish_first(ledger, lambda: theirs.write(_appointment(), idempotency_key="k-race"))
     result = mine.write(_appointment(), idempotency_key="k-race")
     assert (mine.written, theirs.written) == ([], ["retro"])
     assert (result.replayed, result.id) == (True, "i1")
+
+
+def test_a_write_finished_by_another_caller_just_before_the_claim_is_replayed_not_repeated() -> None:
+    ledger = MemoryWriteLedger()
+    _race(ledger)
     # The claim taken to find that out is given up: the key is free for the next caller.
     assert ledger.claim("k-race", "invite", now=time.time(), until=time.time() + 1) is not None
+
+
+def test_a_replay_found_after_the_claim_leaves_no_intent_in_the_database(home: CharterHome) -> None:
+    ledger = SQLWriteLedger(home)
+    _race(ledger)
+    with home.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(intents_table)).scalar_one() == 0
 
 
 # -- scopes, refresh, rate limits --------------------------------------------------------------
@@ -607,6 +622,8 @@ def test_the_scopes_a_call_needs_are_decided_by_its_arguments() -> None:
     assert caught.value.details == {"missing": ["workflow"]}
     with pytest.raises(ScopeMissing):
         workflows.write(AddNote(repo=".github/ci", text="x"), idempotency_key="k")
+    with pytest.raises(ScopeMissing):
+        workflows.draft(AddNote(repo=".github/ci", text="x"))
     assert workflows.calls == []
     assert workflows.written == []
     assert len(workflows.read(ListNotes(repo="acme/web")).items) == 2
@@ -771,6 +788,18 @@ def test_weigh_asks_the_connector_when_the_service_decides_the_reach() -> None:
     assert mailer.weigh(post, Post(text="hi")) == (frozenset(), "domain")
     # A draft reaches the person whatever it names; a read declares no reach.
     assert mailer.weigh(mailer.spec("draft_mail"), Mail(to=["eve@evil.example"])) == (frozenset(), "person")
+
+
+def test_a_write_without_recipient_fields_reaches_what_it_declares() -> None:
+    native = NativeNotes(FakeCredentials())
+    assert native.weigh(native.spec("add_note"), AddNote(repo="acme/web", text="x")) == (
+        frozenset(),
+        "domain",
+    )
+    # A write that declares no reach is not given one by its recipients: the contract suite flags it.
+    undeclared = Mailer(Account())
+    spec = ActionSpec("send", "write", Mail, WriteResult, (), frozenset(), "Send.")
+    assert undeclared.reach_for(spec, Mail(to=["eve@evil.example"])) is None
 
 
 def test_reach_of_addresses_reads_every_address_after_the_accounts_own() -> None:
