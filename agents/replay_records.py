@@ -21,7 +21,10 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel
 from sqlalchemy import BigInteger, Column, Float, MetaData, String, Table, Text, delete, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.dml import Insert
 
+from charter.auth.audit import Attachment
 from charter.auth.crypto import KeySet, load_keys
 from charter.auth.home import CharterHome
 from charter.auth.policy import ActionFacts
@@ -110,6 +113,7 @@ class ReplayRecords:
         self._pending: list[dict[str, object]] = []
         self._guard = threading.Condition()
         self._writing = False
+        self._upsert = _upsert(self._engine.dialect.name)
         create_tables(_metadata, self._engine)
         self.purge()
         _open_stores.add(self)
@@ -117,13 +121,26 @@ class ReplayRecords:
     def __repr__(self) -> str:
         return f"<ReplayRecords chain={self.chain!r} retention={self.retention}>"
 
+    def attachment(self, record: ReplayRecord) -> Attachment | None:
+        """`record` as a row committed with its audit entry (`AuditLog.record(attach=...)`), sealed then.
+
+        None for a zero retention. Call `committed` once the entry is recorded.
+        """
+        if self.retention <= timedelta(0):
+            return None
+        return lambda event: (self._upsert, self._row(event, record))
+
+    def committed(self, count: int = 1) -> None:
+        """Count records committed with their entries; expired ones are purged now and then."""
+        self._kept += count
+        if self._kept // _PURGE_EVERY != (self._kept - count) // _PURGE_EVERY:
+            self.purge()
+
     def keep(self, event: AuditEvent, record: ReplayRecord) -> None:
         """Seal `record` for the audit entry `event`; a zero retention keeps nothing."""
         if self.retention <= timedelta(0):
             return
-        sealed = self._keys.encrypt(record.to_json(), self._aad(event.seq))
-        expires = (event.at + self.retention).timestamp()
-        row = {"chain": self.chain, "seq": event.seq, "expires_at": expires, "sealed": sealed}
+        row = self._row(event, record)
         with self._guard:
             self._pending.append(row)
             if self._writing:
@@ -164,9 +181,7 @@ class ReplayRecords:
             # A lost record only makes that call unreplayable (replay says so); it never fails a call.
             _log.warning("could not keep %d replay record(s): %s", len(batch), type(exc).__name__)
             return
-        self._kept += len(batch)
-        if self._kept // _PURGE_EVERY != (self._kept - len(batch)) // _PURGE_EVERY:
-            self.purge()
+        self.committed(len(batch))
 
     def get(self, seqs: Iterable[int], now: datetime | None = None) -> dict[int, ReplayRecord]:
         """The unexpired records of these entries that open under the keys, by seq."""
@@ -196,8 +211,22 @@ class ReplayRecords:
             result = conn.execute(delete(replay_table).where(replay_table.c.expires_at <= moment))
         return int(result.rowcount or 0)
 
+    def _row(self, event: AuditEvent, record: ReplayRecord) -> dict[str, object]:
+        sealed = self._keys.encrypt(record.to_json(), self._aad(event.seq))
+        expires = (event.at + self.retention).timestamp()
+        return {"chain": self.chain, "seq": event.seq, "expires_at": expires, "sealed": sealed}
+
     def _aad(self, seq: int) -> bytes:
         return f"replay/{self.chain}/{seq}".encode()
+
+
+def _upsert(dialect: str) -> Insert:
+    """Insert a record, replacing one a lost entry of the same seq left: it never fails the entry's commit."""
+    made = postgresql.insert(replay_table) if dialect == "postgresql" else sqlite.insert(replay_table)
+    return made.on_conflict_do_update(
+        index_elements=[replay_table.c.chain, replay_table.c.seq],
+        set_={"expires_at": made.excluded.expires_at, "sealed": made.excluded.sealed},
+    )
 
 
 _open_stores: weakref.WeakSet[ReplayRecords] = weakref.WeakSet()

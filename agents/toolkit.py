@@ -436,7 +436,8 @@ class Toolkit:
             outcome = "paused"
         else:
             outcome = "denied" if trace.decision == "deny" else "error"
-        event = self._audit.record(
+        replay = None if trace.replay is None else self._replays().attachment(trace.replay)
+        self._audit.record(
             actor="agent",
             subject=claims.subject if claims else "unknown",
             action=trace.tool or "resume",
@@ -451,11 +452,15 @@ class Toolkit:
             error_code=(result.error or {}).get("error"),
             result_ref=trace.result_ref,
             duration_ms=(perf_counter() - trace.started) * 1000,
+            attach=replay,
         )
-        if trace.replay is not None:
-            if self._replay is None:
-                self._replay = ReplayRecords(self.home, self._audit.chain)
-            self._replay.keep(event, trace.replay)
+        if replay is not None:
+            self._replays().committed()
+
+    def _replays(self) -> ReplayRecords:
+        if self._replay is None:
+            self._replay = ReplayRecords(self.home, self._audit.chain)
+        return self._replay
 
     # -- grant, catalog, connectors, drafts ----------------------------------------------------
 

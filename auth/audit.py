@@ -15,7 +15,6 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -26,6 +25,7 @@ from sqlalchemy import (
     BigInteger,
     Column,
     Connection,
+    Executable,
     MetaData,
     String,
     Table,
@@ -41,7 +41,7 @@ from charter.auth.audit_group import GroupCommit
 from charter.auth.audit_sinks import AuditSink, compare_shipped, read_shipped, ship, sinks_from_config
 from charter.auth.home import CharterHome
 from charter.auth.redaction import REDACTED, redact, redact_data
-from charter.auth.storage import create_tables
+from charter.auth.storage import create_tables, synced_engine
 from charter.schemas import AuditEvent, ConfigurationError, Decision, Outcome, utcnow
 
 _log = logging.getLogger("charter.audit")
@@ -74,6 +74,11 @@ _path_anchors = Table(
     Column("seq", BigInteger),
     Column("hash", String(64)),
 )
+
+
+# A row another store keeps beside an entry (the call's sealed replay record): made from the chained
+# entry and committed in the entry's own transaction, so the call pays one commit, not two.
+Attachment = Callable[[AuditEvent], tuple[Executable, Mapping[str, Any]]]
 
 
 def digest(value: object) -> str:
@@ -119,6 +124,7 @@ class AuditLog:
         # and homes at the same path on different workers sharing one database never collide.
         self.chain = self.home.identity + ("" if path is None else f":{self.path.name}")
         self._engine = self.home.engine
+        self._synced = synced_engine(self._engine)
         create_tables(_metadata, self._engine)
         self._clock = clock
         self.sinks = list(sinks) if sinks is not None else sinks_from_config(self.home)
@@ -146,8 +152,12 @@ class AuditLog:
         result_ref: str | None = None,
         duration_ms: float | None = None,
         verified_by: str | None = None,
+        attach: Attachment | None = None,
     ) -> AuditEvent:
-        """Append one entry; free text is redacted and arguments are kept only as a digest."""
+        """Append one entry; free text is redacted and arguments are kept only as a digest.
+
+        `attach` makes a row of another table from the chained entry, committed with it.
+        """
         fields: dict[str, Any] = {
             "at": self._clock(),
             "actor": actor,
@@ -168,7 +178,7 @@ class AuditLog:
         if verified_by is not None:
             # Not redacted: a passkey's credential id is public, and the store checks the value's shape.
             fields["verified_by"] = verified_by
-        return self._commits.append(fields)
+        return self._commits.append((fields, attach))
 
     def entries(self) -> Iterator[AuditEvent]:
         """Every entry, oldest first."""
@@ -235,20 +245,6 @@ class AuditLog:
             conn.execute(audit_chain_table.insert(), values)
             conn.commit()
 
-    @contextmanager
-    def _durable(self) -> Iterator[Connection]:
-        """A connection whose commits survive a power cut (SQLite's NORMAL sync may drop the last)."""
-        sqlite = self._engine.dialect.name == "sqlite"
-        with self._engine.connect() as conn:
-            if sqlite:
-                conn.exec_driver_sql("PRAGMA synchronous=FULL")
-            try:
-                yield conn
-            finally:
-                conn.rollback()
-                if sqlite:
-                    conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
-
     def _write_back(self, handle: IO[bytes], conn: Connection, head: Head) -> bytes:
         """Restore lines the database holds and the file lost; return a cut-off last line, if any."""
         last, fragment = tail(handle)
@@ -274,40 +270,67 @@ class AuditLog:
         )
         return fragment
 
-    def _append_group(self, group: Sequence[dict[str, Any]]) -> list[AuditEvent]:
+    def _append_group(self, group: Sequence[tuple[dict[str, Any], Attachment | None]]) -> list[AuditEvent]:
         """Chain, commit (one transaction, one sync) and write the entries of one group, in order."""
-        with open_locked(self.path) as handle, self._durable() as conn:
+        # A connection whose commits survive a power cut (SQLite's NORMAL sync may drop the last).
+        with open_locked(self.path) as handle, self._synced.connect() as conn:
             head = _head(conn, self.chain)
             fragment = self._write_back(handle, conn, head)
             events: list[AuditEvent] = []
             lines: list[str] = []
-            for fields in group:
+            for fields, _ in group:
                 draft = AuditEvent(seq=head.seq + 1, prev_hash=head.hash, hash="", **fields)
                 data = draft.model_dump(mode="json", exclude={"hash"})
                 event = draft.model_copy(update={"hash": entry_hash(data)})
                 lines.append(json.dumps({**data, "hash": event.hash}, sort_keys=True, separators=(",", ":")))
                 events.append(event)
                 head = Head(event.seq, event.hash)
-            self._commit(conn, events, lines)
+            self._commit(conn, events, lines, _attached(group, events))
             # The database holds the entries durably now; the file is written back from it if lost.
             append_lines(handle, lines, fragment)
             ship(self.sinks, self.home, lines)
         return events
 
-    def _commit(self, conn: Connection, events: Sequence[AuditEvent], lines: Sequence[str]) -> None:
+    def _commit(
+        self,
+        conn: Connection,
+        events: Sequence[AuditEvent],
+        lines: Sequence[str],
+        attached: Mapping[Executable, list[Mapping[str, Any]]],
+    ) -> None:
         rows = [
             {"chain": self.chain, "seq": e.seq, "hash": e.hash, "entry": line}
             for e, line in zip(events, lines, strict=True)
         ]
         try:
             conn.execute(_INSERT, rows)
-            conn.commit()
         except IntegrityError:
             raise ConfigurationError(
                 f"another process appended seq {events[0].seq} to this home's audit chain without its lock: "
                 f"two copies of the home {self.home.identity} write to one database. Give each worker "
                 "its own home (a new one gets a new identity), or let them share one home directory"
             ) from None
+        for statement, params in attached.items():
+            conn.execute(statement, params)
+        conn.commit()
+
+
+def _attached(
+    group: Sequence[tuple[dict[str, Any], Attachment | None]], events: Sequence[AuditEvent]
+) -> dict[Executable, list[Mapping[str, Any]]]:
+    """The attached rows of a group's entries, by statement (one executemany each)."""
+    by_statement: dict[Executable, list[Mapping[str, Any]]] = {}
+    for (_, attach), event in zip(group, events, strict=True):
+        if attach is None:
+            continue
+        try:
+            statement, params = attach(event)
+        except Exception as exc:
+            # An attached row only adds to the entry (a replay record): losing it never loses the entry.
+            _log.warning("a row kept beside audit entry %d was not made: %s", event.seq, type(exc).__name__)
+            continue
+        by_statement.setdefault(statement, []).append(params)
+    return by_statement
 
 
 def _head(conn: Connection, chain: str) -> Head:
@@ -385,6 +408,7 @@ def _check_recorded(raw: bytes, seq: int, recorded: Head | None) -> str | None:
 __all__ = [
     "GENESIS",
     "REDACTED",
+    "Attachment",
     "AuditLog",
     "VerifyReport",
     "digest",

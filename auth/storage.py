@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
+import weakref
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,7 @@ _SCHEMA_LOCK = 0x636861727472
 
 _engines: dict[str, Engine] = {}
 _engines_guard = threading.Lock()
+_synced: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -66,6 +68,29 @@ def sqlite_engine(path: Path) -> Engine:
         # Created 0600 before SQLite opens it: tokens are encrypted, but metadata is private too.
         path.touch(mode=0o600)
     return _guarded(create_engine(f"sqlite:///{path}"))
+
+
+def synced_engine(engine: Engine) -> Engine:
+    """An engine on the same database whose every commit is synced to disk (the audit log's).
+
+    On SQLite its connections are opened with `synchronous=FULL`, so no commit switches the setting
+    back and forth; Postgres syncs every commit already (synchronous_commit), so it is the engine itself.
+    """
+    if engine.dialect.name != "sqlite":
+        return engine
+    with _engines_guard:
+        synced = _synced.get(engine)
+        if synced is None:
+            synced = _synced[engine] = _guarded(create_engine(engine.url))
+            event.listen(synced, "connect", _sqlite_full_sync)
+        return synced
+
+
+def _sqlite_full_sync(dbapi_conn: Any, _record: object) -> None:
+    # After `_sqlite_pragmas`: WAL's NORMAL sync may lose the last commits on a power cut; FULL does not.
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA synchronous=FULL")
+    cur.close()
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: object) -> None:
@@ -219,7 +244,7 @@ def create_tables(metadata: MetaData, engine: Engine) -> None:
 
 def _after_fork_in_child() -> None:
     # A forked worker must not use its parent's sockets; it opens its own connections on demand.
-    for engine in list(_engines.values()):
+    for engine in [*_engines.values(), *_synced.values()]:
         engine.dispose(close=False)
 
 
@@ -233,4 +258,5 @@ __all__ = [
     "create_tables",
     "shared_engine",
     "sqlite_engine",
+    "synced_engine",
 ]

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, event
 
 from benchmarks.figures import Figure, against_baseline
 from benchmarks.rig import NOTHING, WEB, GitHubRig, call_ok
+from charter.auth.home import CharterHome
+from charter.auth.storage import synced_engine
 from charter.connectors.github import ListIssues
 
 RAW = "raw PyGithub get_issues().get_page(0)"
@@ -32,6 +37,49 @@ class Overhead:
     def charter_ms(self) -> float:
         """What Charter as a whole adds to the same read made with raw PyGithub."""
         return self.toolkit_ms - self.raw_ms
+
+
+@dataclass(frozen=True)
+class DatabaseWork:
+    """What one run did on the home's database: statements, commits and connections taken from a pool."""
+
+    statements: float
+    commits: float
+    checkouts: float
+
+    def __sub__(self, other: DatabaseWork) -> DatabaseWork:
+        return DatabaseWork(
+            self.statements - other.statements, self.commits - other.commits, self.checkouts - other.checkouts
+        )
+
+    def text(self) -> str:
+        return f"{self.statements:g} statements, {self.commits:g} commits, {self.checkouts:g} pool checkouts"
+
+
+def database_work(home: CharterHome, work: Callable[[], object], times: int = 20) -> DatabaseWork:
+    """Counted by the engines' own events (the audit's synced engine included), averaged over `times` runs."""
+    counts = {"statement": 0, "commit": 0, "checkout": 0}
+
+    def counter(kind: str) -> Callable[..., None]:
+        def count(*_: Any) -> None:
+            counts[kind] += 1
+
+        return count
+
+    engines: list[Engine] = list({id(e): e for e in (home.engine, synced_engine(home.engine))}.values())
+    hooks = [("before_cursor_execute", "statement"), ("commit", "commit")]
+    listening: list[tuple[object, str, Callable[..., None]]]
+    listening = [(e, name, counter(kind)) for e in engines for name, kind in hooks]
+    listening += [(e.pool, "checkout", counter("checkout")) for e in engines]
+    for target, name, fn in listening:
+        event.listen(target, name, fn)
+    try:
+        for _ in range(times):
+            work()
+    finally:
+        for target, name, fn in listening:
+            event.remove(target, name, fn)
+    return DatabaseWork(counts["statement"] / times, counts["commit"] / times, counts["checkout"] / times)
 
 
 def contenders(rig: GitHubRig) -> dict[str, Callable[[], object]]:

@@ -17,6 +17,7 @@ from typing import Any
 
 from benchmarks import floors
 from benchmarks.google_rig import BULK_QUERY
+from benchmarks.overhead import DatabaseWork, database_work
 from benchmarks.remote_rigs import RemoteGitHubRig, RemoteGoogleRig
 from benchmarks.rig import BACKLOG, WEB, call_ok
 from benchmarks.targets import Target
@@ -86,6 +87,7 @@ def call_cost(rig: RemoteGitHubRig, calls: int) -> list[Target]:
         agent.append(median_ms(lambda: call_ok(kit, "github_get_issue", args), 1))
     extra = statistics.median(agent) - statistics.median(bare)
     sync = fsync_ms(rig.home.path)
+    own = call_database_work(rig)
     return [
         Target(
             1,
@@ -94,9 +96,19 @@ def call_cost(rig: RemoteGitHubRig, calls: int) -> list[Target]:
             0.3,
             "ms",
             f"connector.read alone ({statistics.median(bare):.2f} ms, same read, 0 ms latency)",
-            note=f"one fsync here costs {sync:.2f} ms (median), and each call's audit entry is synced",
+            note=f"one fsync here costs {sync:.2f} ms (median), and each call's audit entry is synced; "
+            f"beyond the read a call makes {own.text()}",
         )
     ]
+
+
+def call_database_work(rig: RemoteGitHubRig) -> DatabaseWork:
+    """What Toolkit.call does on the database beyond what the same connector read does."""
+    connector, kit = rig.connector(), rig.toolkit()
+    request = GetIssue(repo=WEB, number=1)
+    call_ok(kit, "github_get_issue", {"repo": WEB, "number": 1})
+    agent = database_work(rig.home, lambda: call_ok(kit, "github_get_issue", {"repo": WEB, "number": 1}))
+    return agent - database_work(rig.home, lambda: connector.read(request))
 
 
 def audit_rates(home: CharterHome, entries: int) -> dict[int, float]:

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from charter.agents import AuditLog, Toolkit
 from charter.agents.replay import replay
@@ -27,9 +28,7 @@ STRICT = Policy.from_yaml(
 )
 
 
-@pytest.fixture
-def audited(home: CharterHome, sb: GitHubSandbox) -> AuditLog:
-    """A home whose agent read an issue, drafted a comment and posted one (paused for approval)."""
+def _kit(home: CharterHome, sb: GitHubSandbox) -> Toolkit:
     vault = Vault(home, keys=KeySet.parse(generate_key(), source="test"))
     issued = sb.oauth.issue_token("mona", ["repo"])
     tokens = TokenSet(
@@ -40,7 +39,13 @@ def audited(home: CharterHome, sb: GitHubSandbox) -> AuditLog:
         oauth_base=sb.url, client_id=DEFAULT_CLIENT_ID, client_secret=DEFAULT_CLIENT_SECRET,
     ).id  # fmt: skip
     grant = GrantAuthority(home).issue("mona", "triage-bot", (connection,), ("read", "draft", "write"))
-    kit = Toolkit(grant.token, home=home, vault=vault)
+    return Toolkit(grant.token, home=home, vault=vault)
+
+
+@pytest.fixture
+def audited(home: CharterHome, sb: GitHubSandbox) -> AuditLog:
+    """A home whose agent read an issue, drafted a comment and posted one (paused for approval)."""
+    kit = _kit(home, sb)
     assert kit.call("github_get_issue", {"repo": "acme/web", "number": 3}).ok
     assert kit.call("github_draft_comment", {"repo": "acme/web", "number": 3, "body": "Seen."}).ok
     assert (
@@ -78,6 +83,32 @@ def test_records_are_sealed_and_bound_to_their_entry(home: CharterHome, audited:
     with pytest.raises(ConfigurationError, match="does not open"):
         ReplayRecords(home, audited.chain).get([second])
     assert ReplayRecords(home, audited.chain).get([first])[first].tool == "github_get_issue"
+
+
+def test_a_calls_record_is_committed_with_its_entry_over_a_stale_one(
+    home: CharterHome, sb: GitHubSandbox
+) -> None:
+    kit = _kit(home, sb)
+    assert kit.call("github_get_issue", {"repo": "acme/web", "number": 3}).ok
+    log = AuditLog(home)
+    first = log.tail(1)[0].seq
+    nxt = first + 1
+    stale = {"chain": log.chain, "seq": nxt, "expires_at": 1e12, "sealed": "left by an entry since lost"}
+    with home.engine.begin() as conn:
+        conn.execute(replay_table.insert(), stale)
+    # The control: the stale row really takes the seq the next entry gets.
+    with pytest.raises(IntegrityError), home.engine.begin() as conn:
+        conn.execute(replay_table.insert(), stale)
+    assert kit.call("github_get_issue", {"repo": "acme/web", "number": 4}).ok
+    # Committed with the entry before the call returned: nothing left to flush.
+    with home.engine.connect() as conn:
+        kept = conn.execute(select(replay_table.c.seq, replay_table.c.sealed))
+        rows = {seq: sealed for seq, sealed in kept}
+    assert sorted(rows) == [first, nxt]
+    assert rows[nxt] != stale["sealed"]
+    assert ReplayRecords(home, log.chain).get([nxt])[nxt].request == {"repo": "acme/web", "number": 4}
+    assert log.tail(1)[0].seq == nxt
+    assert log.verify().ok
 
 
 def test_expired_records_are_not_replayed_and_are_purged(home: CharterHome, audited: AuditLog) -> None:
