@@ -6,6 +6,7 @@ Guarded by what a fresh interpreter has imported, not by time, so a busy machine
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -62,10 +63,20 @@ def test_charter_help_loads_no_connector_client() -> None:
     assert loaded(code, ["charter", "--help"]).isdisjoint({*HEAVY, "pydantic"})
 
 
+@pytest.mark.parametrize("argv", [["charter", "--help"], ["charter", "-h"], ["charter"]])
+def test_the_root_help_is_drawn_without_typer(argv: list[str]) -> None:
+    # Typer, its help renderer and what that pulls (Markdown, tracebacks, Pygments) cost most of a
+    # bare `charter --help`; the root's help is drawn from charter.cli.root_help alone.
+    modules = loaded_modules("from charter.cli.main import main; main()", argv)
+    assert "charter.cli.root_help" in modules
+    assert {name.split(".")[0] for name in modules}.isdisjoint({"typer", "markdown_it", "pygments", "click"})
+    assert modules.isdisjoint({"rich.markdown", "rich.traceback", "charter.cli.app", "charter.cli.output"})
+
+
 def test_a_command_s_help_loads_its_module() -> None:
-    # The control for the check above: a command that needs the stores does load them.
+    # The control for the checks above: a command that needs the stores does load them, and Typer.
     code = "from charter.cli.main import main; main()"
-    assert {"sqlalchemy", "pydantic"} <= loaded(code, ["charter", "audit", "--help"])
+    assert {"sqlalchemy", "pydantic", "typer"} <= loaded(code, ["charter", "audit", "--help"])
 
 
 def test_importing_the_schemas_builds_no_model() -> None:
@@ -87,14 +98,46 @@ def test_the_listed_help_is_the_command_s_own(name: str) -> None:
     assert " ".join(own.split()) == LAZY_COMMANDS[name][2]
 
 
-def test_the_lazy_help_reads_as_the_loaded_tree_s() -> None:
-    # The loaded tree lists the real commands, in the order Typer gives them; the lazy one must match.
+# Typer's console reads these: plain and in colour, narrow and wide, the drawings must agree.
+TERMINALS = [
+    {},
+    {"TERMINAL_WIDTH": "60"},
+    {"TERMINAL_WIDTH": "132", "FORCE_COLOR": "1"},
+    {"TERMINAL_WIDTH": "80", "FORCE_COLOR": "1", "_TYPER_FORCE_DISABLE_TERMINAL": "1"},
+]
+
+
+@pytest.mark.parametrize(
+    "terminal", TERMINALS, ids=lambda t: ",".join(f"{k}={v}" for k, v in t.items()) or "plain"
+)
+def test_the_lazy_help_reads_as_the_loaded_tree_s(terminal: dict[str, str]) -> None:
+    # The loaded tree is Typer's own drawing of the real commands, in the order Typer gives them;
+    # the root help drawn without Typer must match it byte for byte.
+    env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "PY_COLORS", "GITHUB_ACTIONS")}
+    env |= terminal
     loaded_help = subprocess.run(
-        [sys.executable, "-c", HELP_OF_LOADED_TREE], capture_output=True, text=True, timeout=120, check=True
+        [sys.executable, "-c", HELP_OF_LOADED_TREE],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+        env=env,
     ).stdout
-    lazy_help = subprocess.run([CHARTER, "--help"], capture_output=True, text=True, timeout=120, check=True)
+    lazy_help = subprocess.run(
+        [CHARTER, "--help"], capture_output=True, text=True, timeout=120, check=True, env=env
+    )
     assert "console" in loaded_help
+    assert ("\x1b[" in loaded_help) == (terminal.get("FORCE_COLOR") == "1" and len(terminal) == 2)
     assert lazy_help.stdout == loaded_help
+
+
+def test_charter_alone_prints_the_help_once() -> None:
+    alone = subprocess.run([CHARTER], capture_output=True, text=True, timeout=120, check=True).stdout
+    asked = subprocess.run(
+        [CHARTER, "--help"], capture_output=True, text=True, timeout=120, check=True
+    ).stdout
+    assert alone == asked
+    assert alone.count("Usage: charter") == 1
 
 
 HELP_OF_LOADED_TREE = """
