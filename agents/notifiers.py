@@ -30,15 +30,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-import httpx
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 
 from charter.auth.home import CharterHome
 from charter.schemas import ApprovalRequest, ApprovalStatus, ConfigurationError, ValidationError, utcnow
+
+if TYPE_CHECKING:
+    # A home that notifies nobody never sends a request: httpx loads with the first webhook.
+    import httpx
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +120,11 @@ class WebhookNotifier:
             raise ValidationError("a webhook needs a secret to sign with")
         self.url = url
         self._secret = secret
-        self._client = client or httpx.Client(timeout=5.0)
+        if client is None:
+            import httpx
+
+            client = httpx.Client(timeout=5.0)
+        self._client = client
         self._clock = clock
 
     def __repr__(self) -> str:

@@ -14,12 +14,13 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
-import httpx
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Row
 
-from charter.auth.consent import OAuthClient, RefreshRejected, TokenSet
+from charter.auth.consent.errors import RefreshRejected
+from charter.auth.consent.tokens import TokenSet
 from charter.auth.crypto import KeySet, load_keys
 from charter.auth.home import CharterHome
 from charter.auth.providers import ClientAuth, Provider, get_provider
@@ -36,6 +37,12 @@ from charter.auth.vault_table import (
     slug,
 )
 from charter.schemas import AuthRequired, CharterError, NoAnswer, NotFound, UpstreamError
+
+if TYPE_CHECKING:
+    # A stored, fresh token needs neither: the OAuth client and httpx load on the first refresh.
+    import httpx
+
+    from charter.auth.consent.oauth import OAuthClient
 
 log = logging.getLogger("charter.auth.vault")
 
@@ -382,6 +389,8 @@ class Vault:
         return reconnect_for(connection_from_row(row), self._provider(row))
 
     def _client(self, row: Row[tuple[object, ...]]) -> OAuthClient:
+        from charter.auth.consent.oauth import OAuthClient
+
         m = row._mapping
         provider = self._provider(row)
         return OAuthClient(
@@ -397,6 +406,8 @@ class Vault:
             return self._http_given
         with self._http_guard:
             if self._http_made is None:
+                import httpx
+
                 self._http_made = httpx.Client(timeout=15.0)
             return self._http_made
 

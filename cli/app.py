@@ -1,8 +1,8 @@
 """The `charter` command tree: one Typer app, a sub-app per area, and the home it works on.
 
 Each area's module is imported only when its command runs (or its own --help is asked for): the
-root's --help lists them from the table below, so `charter --help` loads no connector, SQLAlchemy or
-HTTP client.
+root's help lists them from `charter.cli.root_help`'s table, so listing them loads no connector,
+SQLAlchemy or HTTP client (and a bare `charter --help` is drawn there without Typer at all).
 """
 
 from __future__ import annotations
@@ -15,47 +15,11 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from charter.cli.context import Local
+from charter.cli.root_help import HOME_ENV, HOME_HELP, LAZY_COMMANDS, ROOT_HELP, VERSION_HELP
 
 if TYPE_CHECKING:
     # Recent Typer vendors click; these are the classes its commands are made of.
     from typer._click import Command, Context, HelpFormatter
-
-# Command name -> (module, attribute: a Typer sub-app or a command function, its one-line help),
-# in the order help lists them (Typer puts plain commands before sub-apps).
-LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
-    "demo": (
-        "charter.cli.demo",
-        "demo_command",
-        "Watch agents triage a GitHub issue and work through Gmail and Calendar (~30 s).",
-    ),
-    "doctor": (
-        "charter.cli.doctor",
-        "doctor_command",
-        "Check the home, its keys, the database, the installed extras and each connection.",
-    ),
-    "console": (
-        "charter.cli.console.server",
-        "console_command",
-        "Open the local web console: approvals with passkeys, grants, connections, the audit log.",
-    ),
-    "connect": (
-        "charter.cli.connections",
-        "connect_app",
-        "Connect an account through the provider's consent screen.",
-    ),
-    "connections": ("charter.cli.connections", "connections_app", "List or revoke connected accounts."),
-    "grant": ("charter.cli.grants", "grant_app", "Issue, list, revoke and narrow grants for agents."),
-    "approvals": ("charter.cli.approvals", "approvals_app", "Review, approve or deny paused agent calls."),
-    "audit": ("charter.cli.audit", "audit_app", "Read and verify the audit log."),
-    "sandbox": (
-        "charter.cli.sandbox",
-        "sandbox_app",
-        "Run local emulators of the services Charter connects to.",
-    ),
-    "mcp": ("charter.cli.mcp", "mcp_app", "Serve a grant's tools to MCP clients."),
-    "new": ("charter.cli.new_connector", "new_app", "Start a new package from Charter's templates."),
-    "policy": ("charter.cli.policy", "policy_app", "Check, explain and replay a policy."),
-}
 
 
 def load_command(name: str) -> Command:
@@ -101,10 +65,7 @@ class LazyGroup(TyperGroup):
 app = typer.Typer(
     name="charter",
     cls=LazyGroup,
-    help=(
-        "Let AI agents act on your accounts safely: connect services, issue scoped grants to agents, "
-        "approve paused calls, read the audit log."
-    ),
+    help=ROOT_HELP,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -129,16 +90,15 @@ def root(
         Path | None,
         typer.Option(
             "--home",
-            envvar="CHARTER_HOME",
+            envvar=HOME_ENV,
             show_envvar=True,
-            help="The Charter home (vault, grants, approvals, audit log); default ~/.charter. "
-            "Given before or after the subcommand.",
+            help=HOME_HELP,
         ),
     ] = None,
     version: Annotated[
         bool,
         typer.Option(
-            "--version", is_eager=True, callback=_print_version, expose_value=False, help="Show the version."
+            "--version", is_eager=True, callback=_print_version, expose_value=False, help=VERSION_HELP
         ),
     ] = False,
 ) -> None:

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 from collections.abc import Sequence
 
-import typer
-
-from charter.cli.app import app
-from charter.cli.output import Cancelled, InternalError, UsageProblem, console, print_error
-from charter.schemas import CharterError, missing_extra
+from charter.cli.root_help import asks_for_root_help, print_root_help
 
 # Set to show the traceback of an unexpected error instead of its one-line summary.
 DEBUG_ENV = "CHARTER_DEBUG"
@@ -19,9 +14,23 @@ DEBUG_ENV = "CHARTER_DEBUG"
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run `charter` with `argv` (default: the process arguments); returns the exit code."""
-    quiet_library_logs()
-    command = typer.main.get_command(app)
     args = hoist_home(list(sys.argv[1:] if argv is None else argv))
+    if asks_for_root_help(args):
+        # The commonest first command: answered before Typer and its help renderer are imported.
+        print_root_help()
+        return 0
+    quiet_library_logs()
+    return _run(args)
+
+
+def _run(args: list[str]) -> int:
+    import typer
+
+    from charter.cli.app import app
+    from charter.cli.output import Cancelled, print_error
+    from charter.schemas import CharterError, missing_extra
+
+    command = typer.main.get_command(app)
     try:
         result = command.main(args=args, prog_name="charter", standalone_mode=False)
     except CharterError as exc:
@@ -54,6 +63,8 @@ def quiet_library_logs() -> None:
 
     Without a handler, Python would print warnings bare on stderr. CHARTER_DEBUG=1 shows them all.
     """
+    import logging
+
     logger = logging.getLogger("charter")
     if os.environ.get(DEBUG_ENV):
         logging.basicConfig(level=logging.DEBUG, format="%(levelname)s %(name)s: %(message)s")
@@ -94,6 +105,8 @@ def hoist_home(args: list[str]) -> list[str]:
 
 
 def _command_line_problem(exc: Exception) -> int:
+    from charter.cli.output import InternalError, UsageProblem, console, print_error
+
     # Typer's usage errors are click's (vendored in recent Typer), so they are told apart by shape.
     context = getattr(exc, "ctx", None)
     if type(exc).__name__ == "NoArgsIsHelpError" and context is not None:

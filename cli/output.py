@@ -9,19 +9,32 @@ import sys
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from enum import Enum
-from typing import Annotated, ClassVar
+from typing import TYPE_CHECKING, Annotated, ClassVar
 
 import typer
-from rich import box
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
 from charter.auth.redaction import redact
 from charter.schemas import CharterError
 
-# Console() resolves sys.stdout at each write, so output captured by tests or pipes lands right.
-console = Console(highlight=False)
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+
+    # Made on first use (PEP 562): a command that prints no table (`charter mcp serve`) never loads rich.
+    console: Console
+
+_made: dict[str, Console] = {}
+
+
+def __getattr__(name: str) -> object:
+    if name != "console":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    if "console" not in _made:
+        from rich.console import Console
+
+        # Console() resolves sys.stdout at each write, so output captured by tests or pipes lands right.
+        _made["console"] = Console(highlight=False)
+    return _made["console"]
 
 
 class AuditChainBroken(CharterError):
@@ -129,6 +142,9 @@ def excerpt(text: str, width: int = 60) -> str:
 
 def make_table(*headers: str, ids: int = 1) -> Table:
     """A light table whose first `ids` columns (identifiers to copy) are never wrapped or cut."""
+    from rich import box
+    from rich.table import Table
+
     table = Table(box=box.SIMPLE_HEAD)
     for index, header in enumerate(headers):
         if index < ids:
@@ -186,6 +202,8 @@ def short_scopes(scopes: Iterable[str]) -> str:
 
 def plain(text: str) -> str:
     """Text shown as is, never read as rich markup (it may come from a service or an agent)."""
+    from rich.markup import escape
+
     return escape(text)
 
 

@@ -22,14 +22,13 @@ import pydantic
 from pydantic import BaseModel
 
 from charter.auth.providers import get_provider
-from charter.connectors.credentials import Credentials, PinnedCredentials
+from charter.connectors.credentials import Credentials, PinnedCredentials, TokenRejected
 from charter.connectors.fields import (
     constrained_fields,
     recipient_field,
     recipient_fields,
     resource_field,
 )
-from charter.connectors.http import TokenRejected
 from charter.connectors.paging import PageTrail
 from charter.connectors.stores import (
     DraftStore,

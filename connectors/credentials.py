@@ -13,6 +13,13 @@ from contextlib import contextmanager
 from typing import Protocol
 
 
+class TokenRejected(Exception):
+    """Raised by a connector when the provider rejected the access token (HTTP 401).
+
+    The connector base answers it with one refresh and one retry; it never leaves the connector.
+    """
+
+
 class Credentials(Protocol):
     """What a connector may know of a connection: a fresh access token and the granted scopes."""
 

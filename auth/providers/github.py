@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
-
-import httpx
 
 from charter.auth.providers.base import ClientAuth, Endpoints, Provider
 from charter.schemas import AuthRequired, ConfigurationError, UpstreamError
+
+if TYPE_CHECKING:
+    # Annotations only: httpx loads in the functions that talk to the provider, not with the catalog.
+    import httpx
 
 _API_HEADERS = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
 
@@ -27,6 +30,8 @@ def github_endpoints(base_url: str = "https://github.com", api_base: str | None 
 
 def github_login(http: httpx.Client, endpoints: Endpoints, access_token: str) -> str:
     """The login of the GitHub user a token belongs to (GET /user)."""
+    import httpx
+
     try:
         resp = http.get(
             f"{endpoints.api_base}/user",
@@ -47,6 +52,8 @@ def revoke_github_token(
     http: httpx.Client, endpoints: Endpoints, client: ClientAuth, access_token: str
 ) -> None:
     """Revoke a user token: DELETE /applications/{client_id}/token with the app's Basic credentials."""
+    import httpx
+
     # Hand-written: GitHub revokes through its REST API, not an RFC 7009 endpoint authlib could call.
     if not client.client_secret or not endpoints.revoke:
         raise ConfigurationError(
@@ -74,6 +81,8 @@ def revoke_github_token(
 
 def form_encoded_answer(resp: httpx.Response) -> httpx.Response:
     """GitHub's token endpoint may answer form-encoded (its default): the same fields as JSON for authlib."""
+    import httpx
+
     if "json" in resp.headers.get("content-type", ""):
         return resp
     fields = dict(parse_qsl(resp.text))

@@ -20,11 +20,14 @@ they cannot serve (e.g. gmail.metadata cannot read a body or run a search query)
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-
-import httpx
+from typing import TYPE_CHECKING
 
 from charter.auth.providers.base import ClientAuth, Endpoints, Provider
 from charter.schemas import AuthRequired, ConfigurationError, UpstreamError
+
+if TYPE_CHECKING:
+    # Annotations only: httpx loads in the functions that talk to the provider, not with the catalog.
+    import httpx
 
 AUTH = "https://www.googleapis.com/auth/"
 
@@ -189,6 +192,8 @@ def google_endpoints(oauth_base: str = ACCOUNTS_BASE, api_base: str = API_BASE) 
 
 def google_account(http: httpx.Client, endpoints: Endpoints, access_token: str) -> str:
     """The email of the Google account a token belongs to: userinfo, else the Gmail profile."""
+    import httpx
+
     headers = {"Authorization": f"Bearer {access_token}"}
     api = (endpoints.api_base or API_BASE).rstrip("/")
     lookups = ((f"{api}/oauth2/v3/userinfo", "email"), (f"{api}/gmail/v1/users/me/profile", "emailAddress"))
@@ -213,6 +218,8 @@ def google_account(http: httpx.Client, endpoints: Endpoints, access_token: str) 
 
 def revoke_google_token(http: httpx.Client, endpoints: Endpoints, client: ClientAuth, token: str) -> None:
     """Revoke a token at Google's revoke endpoint; revoking either token ends the whole grant."""
+    import httpx
+
     # Hand-written: Google takes the bare token, and authlib's revoke_token always adds client fields.
     if not endpoints.revoke:
         raise ConfigurationError("this Google connection has no revocation endpoint configured")

@@ -26,12 +26,11 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import httpx
-
 from charter.auth.consent.urls import is_loopback_http
 from charter.auth.providers.base import ClientAuth, Endpoints, Provider
 
 if TYPE_CHECKING:
+    import httpx
     import msal
     import requests
 

@@ -16,12 +16,14 @@ revocation posts the token with Basic credentials.
 from __future__ import annotations
 
 from collections.abc import Mapping
-
-import httpx
-from authlib.oauth2.auth import ClientAuth as AuthlibClientAuth
+from typing import TYPE_CHECKING
 
 from charter.auth.providers.base import ClientAuth, Endpoints, Provider
 from charter.schemas import AuthRequired, ConfigurationError, UpstreamError
+
+if TYPE_CHECKING:
+    # Annotations only: httpx loads in the functions that talk to the provider, not with the catalog.
+    import httpx
 
 API_BASE = "https://api.notion.com"
 NOTION_VERSION = "2025-09-03"
@@ -73,6 +75,8 @@ def basic_auth_header(client: ClientAuth) -> dict[str, str]:
             "Notion's token endpoint needs the public integration's OAuth client secret; give it "
             "with --client-secret, or paste an internal integration token instead"
         )
+    from authlib.oauth2.auth import ClientAuth as AuthlibClientAuth
+
     auth = AuthlibClientAuth(client.client_id, client.client_secret, "client_secret_basic")
     _, headers, _ = auth.prepare("POST", "", {}, "")
     return {"Authorization": str(headers["Authorization"]), "Notion-Version": NOTION_VERSION}
@@ -80,6 +84,8 @@ def basic_auth_header(client: ClientAuth) -> dict[str, str]:
 
 def notion_account(http: httpx.Client, endpoints: Endpoints, access_token: str) -> str:
     """Who the token acts for: the owner's email (or name), or the workspace for an internal one."""
+    import httpx
+
     try:
         resp = http.get(
             f"{endpoints.api_base}/v1/users/me",
@@ -107,6 +113,8 @@ def notion_account(http: httpx.Client, endpoints: Endpoints, access_token: str) 
 
 def revoke_notion_token(http: httpx.Client, endpoints: Endpoints, client: ClientAuth, token: str) -> None:
     """POST /v1/oauth/revoke with the client's Basic credentials; the token and its pair end."""
+    import httpx
+
     # Hand-written: a JSON body, where authlib's revoke_token posts a form; the credentials are authlib's.
     if client.client_id == INTERNAL_CLIENT:
         raise ConfigurationError(
@@ -130,6 +138,8 @@ def revoke_notion_token(http: httpx.Client, endpoints: Endpoints, client: Client
 
 def introspect_notion_token(http: httpx.Client, endpoints: Endpoints, client: ClientAuth, token: str) -> bool:
     """Whether Notion still holds `token` active (POST /v1/oauth/introspect with Basic credentials)."""
+    import httpx
+
     # Hand-written as revocation is: a JSON body, where authlib's introspect_token posts a form.
     url = endpoints.token.rsplit("/", 1)[0] + "/introspect"
     try:

@@ -16,9 +16,9 @@ from github import Auth, Github, GithubException, GithubRetry
 from github.PullRequest import PullRequest as GithubPullRequest
 
 from charter.auth.providers import GITHUB
-from charter.connectors import http
+from charter.connectors import statuses
 from charter.connectors.base import Credentials, TokenRejected
-from charter.connectors.http import rate_limit_exhausted
+from charter.connectors.statuses import rate_limit_exhausted
 from charter.schemas import (
     CharterError,
     Conflict,
@@ -249,7 +249,7 @@ def error_for(exc: GithubException, subject: str, granted: frozenset[str]) -> Ex
             "Nothing was changed; fix the arguments and try again.",
             problems=field_errors(body),
         )
-    return http.error_for_status(status, "GitHub", subject, headers=headers, said=message)
+    return statuses.error_for_status(status, "GitHub", subject, headers=headers, said=message)
 
 
 def is_rate_limit(status: int, headers: Mapping[str, str], message: str) -> bool:
@@ -261,7 +261,7 @@ def is_rate_limit(status: int, headers: Mapping[str, str], message: str) -> bool
 
 def retry_after(headers: Mapping[str, str], now: float | None = None) -> float:
     """Seconds to wait, from Retry-After or X-RateLimit-Reset; one minute when GitHub gives neither."""
-    wait = http.retry_after(headers, now)
+    wait = statuses.retry_after(headers, now)
     return 60.0 if wait is None else wait
 
 
