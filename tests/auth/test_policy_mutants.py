@@ -103,6 +103,20 @@ def test_an_empty_list_for_a_constrained_field_is_refused_and_says_what_to_name(
     assert refused.reasons == ("grant grt_test is limited to repos acme/web, acme/api: name one in `repos`",)
 
 
+class MaybeRepoAndPath(BaseModel):
+    repo: str | None = resource_field("repos", "owner/name", default=None)
+    path: str = resource_field("paths", "a path")
+
+
+def test_a_missing_constrained_value_does_not_hide_the_next_fields_refusal() -> None:
+    claims = grant(constraints={"repos": ("acme/web",), "paths": ("docs/*",)})
+    refused = check_constraints(claims, MaybeRepoAndPath(path="src/a.py"), {"repo": "repos", "path": "paths"})
+    assert refused.reasons == (
+        "grant grt_test is limited to repos acme/web: name one in `repo`",
+        "denied because path=src/a.py is outside grant grt_test, which allows paths docs/*",
+    )
+
+
 def test_every_value_outside_the_constraints_is_named_in_one_reason_per_field() -> None:
     claims = grant(constraints={"repos": ("acme/*", "tools/cli")})
     refused = check_constraints(claims, ManyRepos(repos=["acme/a", "evil/x", "evil/y"]), {"repos": "repos"})
@@ -383,7 +397,10 @@ def test_decide_all_gives_conditions_the_call_its_time_and_its_facts() -> None:
     assert decided(_when("deny", "len(to) == 1")) == "deny"
     assert decided(_when("deny", 'hours("mon 00:00-01:00", "UTC")')) == "deny"
     assert decided(_when("deny", 'issue.labels contains "x"')) == "deny"
+    # Controls: conditions that do not hold at that time, on those facts, leave the call paused.
     assert decided(_when("deny", "len(to) == 2")) == "approval_required"
+    assert decided(_when("deny", 'hours("tue 00:00-01:00", "UTC")')) == "approval_required"
+    assert decided(_when("deny", 'issue.labels contains "y"')) == "approval_required"
 
 
 def test_a_conditional_rule_applies_to_no_listing_and_an_unconditional_one_to_every_call() -> None:
@@ -475,8 +492,9 @@ def test_an_address_outside_the_accounts_domain_pauses_and_the_domain_is_compare
     assert policy.check_recipients("t", ["eve@evil.test"], "acme.com").reasons == (
         "approval required because t reaches eve@evil.test, outside the account's own domain",
     )
-    # The domain is what follows the last @.
+    # The domain is what follows the last @, whatever a quoted local part holds.
     assert policy.check_recipients("t", ["eve@acme.com@evil.test"], "acme.com").outcome == "approval_required"
+    assert policy.check_recipients("t", ['"ops@evil.test"@acme.com'], "acme.com").allowed
 
 
 def test_a_domain_rule_says_its_reason_or_which_domain_it_covers() -> None:
@@ -594,6 +612,13 @@ def test_an_invalid_policy_names_the_file_the_line_and_every_problem(tmp_path: P
     assert raised.value.code == "policy_invalid"
 
 
+def test_a_policy_built_from_data_is_named_policy_in_its_messages() -> None:
+    with pytest.raises(PolicyInvalid) as raised:
+        Policy.from_dict({"recipients": {"max": 0}})
+    assert raised.value.message == ("policy: invalid policy: recipients.max: Input should be greater than 0")
+    assert raised.value.details == {"file": "policy", "at": "policy"}
+
+
 def test_a_policy_that_is_not_a_mapping_is_refused_and_an_empty_one_is_the_defaults() -> None:
     with pytest.raises(PolicyInvalid) as raised:
         Policy.from_yaml("- outcome: deny\n", source="home/policy.yaml")
@@ -661,3 +686,14 @@ def test_a_files_recipients_and_taint_replace_the_packs_and_the_packs_hold_other
     assert own.taint.quote_words == 20
     assert Policy.from_dict({"pack": "mail-assistant", "taint": {"quote_words": 20}}).recipients.max == 5
     assert Policy.from_dict({"pack": "mail-assistant", "recipients": {"max": 7}}).taint.quote_words == 12
+
+
+def test_a_packs_own_recipients_and_taint_hold_under_a_file_that_gives_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "strict.yaml").write_text("recipients:\n  max: 2\ntaint:\n  quote_words: 8\nrules: []\n")
+    monkeypatch.setattr("charter.auth.policy.PACKS_DIR", tmp_path)
+    under = Policy.from_dict({"pack": "strict"})
+    assert (under.recipients.max, under.taint.quote_words) == (2, 8)
+    own = Policy.from_dict({"pack": "strict", "taint": {"quote_words": 30}})
+    assert (own.recipients.max, own.taint.quote_words) == (2, 30)
