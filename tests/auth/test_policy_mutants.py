@@ -697,3 +697,22 @@ def test_a_packs_own_recipients_and_taint_hold_under_a_file_that_gives_none(
     assert (under.recipients.max, under.taint.quote_words) == (2, 8)
     own = Policy.from_dict({"pack": "strict", "taint": {"quote_words": 30}})
     assert (own.recipients.max, own.taint.quote_words) == (2, 30)
+
+
+def test_a_packs_bulk_rate_and_lifetimes_hold_under_a_file_that_gives_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A pack's rate of writes without a person is a safety setting: dropping it would let a run
+    # under the pack write at the default rate.
+    (tmp_path / "slow.yaml").write_text(
+        "approval_ttl_minutes: 30\napproved_ttl_minutes: 5\nbulk:\n  writes: 1\n  minutes: 60\nrules: []\n"
+    )
+    monkeypatch.setattr("charter.auth.policy.PACKS_DIR", tmp_path)
+    under = Policy.from_dict({"pack": "slow"})
+    assert (under.approval_ttl, under.approved_ttl) == (timedelta(minutes=30), timedelta(minutes=5))
+    assert (under.bulk.writes, under.bulk.minutes) == (1, 60)
+    own = Policy.from_dict(
+        {"pack": "slow", "approval_ttl_minutes": 90, "approved_ttl_minutes": 10, "bulk": {"writes": 3}}
+    )
+    assert (own.approval_ttl, own.approved_ttl) == (timedelta(minutes=90), timedelta(minutes=10))
+    assert (own.bulk.writes, own.bulk.minutes) == (3, 10)
