@@ -440,8 +440,11 @@ def _on_pack(own: Policy, parsed: _PolicyFile, at: str) -> Policy:
         own,
         rules=base.rules + own.rules,
         origins=base.origins + own.origins,
+        approval_ttl=own.approval_ttl if "approval_ttl_minutes" in given else base.approval_ttl,
+        approved_ttl=own.approved_ttl if "approved_ttl_minutes" in given else base.approved_ttl,
         recipients=own.recipients if "recipients" in given else base.recipients,
         taint=own.taint if "taint" in given else base.taint,
+        bulk=own.bulk if "bulk" in given else base.bulk,
     )
 
 
