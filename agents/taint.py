@@ -214,7 +214,13 @@ class TaintTracker:
                 found[(text, source)] = analysed[text]
         pairs = [(fp, source) for (_, source), (prints, _) in found.items() for fp in prints]
         with self._lock:
-            new_prints = list(dict.fromkeys(p for p in pairs if p[1] not in self._seen.get(p[0], ())))
+            fresh: dict[int, dict[str, None]] = {}
+            for fp, source in pairs:
+                if source not in self._seen.get(fp, ()):
+                    fresh.setdefault(fp, {})[source] = None
+            # Only the last few places of a fingerprint are kept (one domain on a thousand events
+            # is one fingerprint from a thousand places); the store needs no more than memory keeps.
+            new_prints = [(fp, s) for fp, places in fresh.items() for s in list(places)[-SOURCES_KEPT:]]
             secrets: dict[int, Secret] = {}
             for (_, source), (_, tokens) in found.items():
                 for token in tokens:

@@ -135,3 +135,19 @@ def test_a_secret_in_many_texts_of_one_read_keeps_its_first_source() -> None:
     (hit,) = tracker.check({"body": f"here: {secret}"})
     assert hit.kind == "token"
     assert hit.sources == ("notes note n1",)
+
+
+def test_a_fingerprint_from_many_places_is_stored_as_memory_keeps_it(home: CharterHome) -> None:
+    from charter.agents.taint import SOURCES_KEPT
+
+    store = TaintStore(home)
+    text = "minutes for the board, from the quarterly review of the partner programme"
+    first = TaintTracker(store=store, grant_id="grt_1")
+    first.record([(text, f"calendar event e{n}") for n in range(50)])
+    quote = {"body": f"fyi: {text}"}
+    again = TaintTracker(store=store, grant_id="grt_1")
+    # A second session knows the text from the same (latest) places the first one remembers.
+    assert again.check(quote)[0].sources == first.check(quote)[0].sources
+    assert len(first.check(quote)[0].sources) == SOURCES_KEPT
+    prints, _, _ = store.load("grt_1")
+    assert len(prints) <= SOURCES_KEPT * len({fp for fp, _ in prints})
