@@ -246,12 +246,12 @@ class TaintTracker:
 
     def record(self, quotes: Iterable[Quote]) -> None:
         """Remember texts a read returned, each with where it came from."""
-        with self._lock:
-            for text, source in quotes:
-                kept = text[:MAX_TEXT_CHARS]
-                self._pending.append((kept, source))
-                self._pending_chars += len(kept)
-            over = self._pending_chars > self._max_pending_chars
+        with paused_gc():  # thousands of small tuples: the collector would rescan the heap for none
+            kept = [(text[:MAX_TEXT_CHARS], source) for text, source in quotes]
+            with self._lock:
+                self._pending.extend(kept)
+                self._pending_chars += sum(len(text) for text, _ in kept)
+                over = self._pending_chars > self._max_pending_chars
         if self._store is not None:
             self._drain()  # stored now, so another session or process of the grant sees it at once
         elif over:
