@@ -17,13 +17,15 @@ from typing import Any
 
 from benchmarks import floors
 from benchmarks.google_rig import BULK_QUERY
-from benchmarks.remote_rigs import RemoteGitHubRig, RemoteGoogleRig
+from benchmarks.remote_rigs import RemoteGitHubRig, RemoteGoogleRig, RemoteSharePointRig
 from benchmarks.rig import BACKLOG, WEB, call_ok
+from benchmarks.sharepoint import SITE, follow
 from benchmarks.targets import Target
 from charter.agents import Toolkit
 from charter.auth.audit import AuditLog
 from charter.auth.home import CharterHome
 from charter.connectors.github import GetIssue
+from charter.connectors.sharepoint.responses import ITEM_SELECT
 
 Work = Callable[[], object]
 
@@ -284,6 +286,38 @@ def calendar_bulk(rig: RemoteGoogleRig, latencies: tuple[float, ...], rounds: in
                     "process CPU beside the floor's, sandbox in its own process",
                 )
             )
+    return out
+
+
+def sharepoint_bulk(rig: RemoteSharePointRig, latencies: tuple[float, ...], rounds: int) -> list[Target]:
+    """A folder of `rig.items` files listed through the Toolkit against one httpx listing at $top=999."""
+    kit, raw = rig.toolkit(), rig.raw()
+    children = f"/drives/{rig.ids()[1]}/root:/Bulk:/children"
+
+    def charter() -> int:
+        return _all(kit, "sharepoint_list_children", {"site": SITE, "path": "Bulk"})
+
+    def floor() -> int:
+        return len(follow(raw, children, {"$select": ITEM_SELECT, "$top": "999"}))
+
+    out: list[Target] = []
+    for latency in latencies:
+        rig.set_latency(latency / 1000)
+        try:
+            if charter() != floor():
+                raise RuntimeError("Charter and the floor listed different numbers of items")
+            timed = interleaved({"charter": charter, "floor": floor}, rounds)
+        finally:
+            rig.set_latency(0)
+        name = f"SharePoint {rig.items}-item folder at {latency:g} ms"
+        ratio = timed["charter"][0] / timed["floor"][0]
+        out.append(
+            Target(3, name, ratio, {100.0: 1.1}.get(latency, 1.25), "x", "httpx: children at $top=999")
+        )
+        if latency == latencies[0]:
+            per_item = _per_item(timed, "charter", "floor", rig.items)
+            floor_text = "process CPU beside the floor's, sandbox in its own process"
+            out.append(Target(3, "SharePoint: Charter's own CPU per item", per_item, 15, "us", floor_text))
     return out
 
 
