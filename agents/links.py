@@ -18,6 +18,8 @@ from charter.agents.textnorm import is_invisible, perceived
 
 _URL = re.compile(r"""(?:https?|ftp)://[^\s<>"'`)\]]+|(?<![\w@./])www\.[^\s<>"'`)\]]+""", re.IGNORECASE)
 _ADDRESS = re.compile(r"[\w.+-]+@((?:[\w-]+\.)+[\w-]+)")
+# What every link or address above starts from: most texts hold none, and one search says so.
+_LINKISH = re.compile(r"://|www\.|@", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,8 @@ def links(text: str) -> list[Link]:
 
 def hosts(text: str) -> set[str]:
     """The hosts `text` names: in its links, and the domains of its mail addresses."""
+    if not _LINKISH.search(text):
+        return set()
     named = {link.host for link in links(text)}
     return named | {m.lower() for m in _ADDRESS.findall(text)}
 

@@ -29,6 +29,7 @@ import zlib
 from collections import OrderedDict, deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel
@@ -37,6 +38,7 @@ from charter.agents.links import hosts
 from charter.agents.taintstore import Secret, TaintStore
 from charter.agents.textnorm import compact, decodings, perceived
 from charter.agents.untrusted import Quote
+from charter.connectors.bulk import paused_gc
 
 SHINGLE_WORDS = 6
 MAX_TEXT_CHARS = 200_000
@@ -104,16 +106,28 @@ def _host_print(host: str) -> int:
 
 
 def _mixed(word: str) -> bool:
-    return sum(c.isdigit() for c in word) >= 2 and sum(c.isalpha() for c in word) >= 2
+    # map over the bound methods counts in C; a generator expression was a bulk read's hot spot.
+    return sum(map(str.isdigit, word)) >= 2 and sum(map(str.isalpha, word)) >= 2
+
+
+@lru_cache(maxsize=8)
+def _candidates(token_chars: int) -> re.Pattern[str]:
+    # An ASCII character is perceived as at most two letters or digits (`m` as `rn`), so a token
+    # is a word of at least half `token_chars` characters, or one holding two digits (mixed).
+    return re.compile(rf"(?<!\S)(?=\S{{{(token_chars + 1) // 2}}}|\S*\d\S*\d)\S+")
 
 
 def secret_tokens(text: str, token_chars: int) -> list[str]:
     """The secret-shaped tokens of `text`, letters and digits only: long tokens, mixed short ones."""
     words = text.split()
     found: list[str] = []
-    if len(words) == 1 and not _NOT_SECRET.search(words[0]) and _mixed(words[0]):
-        found.append(compact(words[0]))  # a file or field whose whole content is one short token
-    for word in words if len(words) > 1 else ():
+    if len(words) == 1:
+        if not _NOT_SECRET.search(words[0]) and _mixed(words[0]):
+            found.append(compact(words[0]))  # a file or field whose whole content is one short token
+        words = []
+    elif text.isascii():
+        words = _candidates(token_chars).findall(text)  # the other words cannot be long enough
+    for word in words:
         if _NOT_SECRET.search(word):
             continue
         letters = compact(word)
@@ -131,6 +145,20 @@ def _strings(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
     elif isinstance(value, list | tuple):
         for i, item in enumerate(value):
             yield from _strings(item, f"{path}.{i}" if path else str(i))
+
+
+# A text's word-run and host fingerprints and its secret-shaped tokens.
+_Analysis = tuple[frozenset[int], tuple[str, ...]]
+
+
+def _analyse(text: str, window: int, token_chars: int) -> _Analysis:
+    """What `text` leaves to remember: winnowed word runs and hosts of every variant, and its tokens."""
+    tokens: dict[str, None] = {}
+    prints = {_host_print(h) for h in hosts(text[:MAX_TEXT_CHARS])}
+    for variant in _variants(text):
+        prints |= _winnow(_shingles(_words(variant)), window)
+        tokens.update(dict.fromkeys(secret_tokens(variant, token_chars)))
+    return frozenset(prints), tuple(tokens)
 
 
 class TaintTracker:
@@ -170,26 +198,38 @@ class TaintTracker:
 
     def record_text(self, text: str, source: str) -> None:
         """Remember `text`, read from `source`, as fingerprints."""
-        prints, secrets = self._fingerprint(text, source)
+        prints, secrets = self._fingerprint([(text, source)])
         if self._store is not None and (prints or secrets):
             self._store.add(self._grant, prints, secrets)
 
-    def _fingerprint(self, text: str, source: str) -> tuple[list[tuple[int, str]], list[Secret]]:
-        """Remember `text` in memory; the fingerprints and secrets it added, for the store."""
-        tokens: dict[str, None] = {}
-        prints = {_host_print(h) for h in hosts(text[:MAX_TEXT_CHARS])}
-        for variant in _variants(text):
-            prints |= _winnow(_shingles(_words(variant)), self._window)
-            tokens.update(dict.fromkeys(secret_tokens(variant, self._token_chars)))
+    def _fingerprint(self, quotes: Iterable[Quote]) -> tuple[list[tuple[int, str]], list[Secret]]:
+        """Remember texts in memory, in order; the fingerprints and secrets they added, for the store."""
+        # A read repeats texts (the person's address on every message, one organiser on every
+        # event): each distinct text is analysed once, and a text read twice from one place once.
+        analysed: dict[str, _Analysis] = {}
+        found: dict[Quote, _Analysis] = {}
+        for text, source in quotes:
+            if (text, source) not in found:
+                if text not in analysed:
+                    analysed[text] = _analyse(text, self._window, self._token_chars)
+                found[(text, source)] = analysed[text]
+        pairs = [(fp, source) for (_, source), (prints, _) in found.items() for fp in prints]
         with self._lock:
-            new_prints = [(fp, source) for fp in prints if source not in self._seen.get(fp, ())]
-            secrets: list[Secret] = [
-                (stable_hash(t), len(t), frozenset(_pieces(t)), source)
-                for t in tokens
-                if stable_hash(t) not in self._secrets
-            ]
-        self._remember([(fp, source) for fp in prints], secrets)
-        return new_prints, secrets
+            fresh: dict[int, dict[str, None]] = {}
+            for fp, source in pairs:
+                if source not in self._seen.get(fp, ()):
+                    fresh.setdefault(fp, {})[source] = None
+            # Only the last few places of a fingerprint are kept (one domain on a thousand events
+            # is one fingerprint from a thousand places); the store needs no more than memory keeps.
+            new_prints = [(fp, s) for fp, places in fresh.items() for s in list(places)[-SOURCES_KEPT:]]
+            secrets: dict[int, Secret] = {}
+            for (_, source), (_, tokens) in found.items():
+                for token in tokens:
+                    key = stable_hash(token)
+                    if key not in self._secrets and key not in secrets:
+                        secrets[key] = (key, len(token), frozenset(_pieces(token)), source)
+        self._remember(pairs, secrets.values())
+        return new_prints, list(secrets.values())
 
     def _remember(self, prints: Iterable[tuple[int, str]], secrets: Iterable[Secret]) -> None:
         with self._lock:
@@ -198,21 +238,21 @@ class TaintTracker:
                 known = self._seen.get(fp, ())
                 self._seen[fp] = known if source in known else (source, *known[: SOURCES_KEPT - 1])
                 self._seen.move_to_end(fp)
+                if len(self._seen) > self._max:
+                    self._seen.popitem(last=False)
             for token, _length, pieces, source in secrets:
                 self._secrets[token] = (pieces, source)
                 for piece in pieces:
                     self._index.setdefault(piece, set()).add(token)
-            while len(self._seen) > self._max:
-                self._seen.popitem(last=False)
 
     def record(self, quotes: Iterable[Quote]) -> None:
         """Remember texts a read returned, each with where it came from."""
-        with self._lock:
-            for text, source in quotes:
-                kept = text[:MAX_TEXT_CHARS]
-                self._pending.append((kept, source))
-                self._pending_chars += len(kept)
-            over = self._pending_chars > self._max_pending_chars
+        with paused_gc():  # thousands of small tuples: the collector would rescan the heap for none
+            kept = [(text[:MAX_TEXT_CHARS], source) for text, source in quotes]
+            with self._lock:
+                self._pending.extend(kept)
+                self._pending_chars += sum(len(text) for text, _ in kept)
+                over = self._pending_chars > self._max_pending_chars
         if self._store is not None:
             self._drain()  # stored now, so another session or process of the grant sees it at once
         elif over:
@@ -220,18 +260,18 @@ class TaintTracker:
 
     def _drain(self, keep_chars: int = 0) -> None:
         """Fingerprint waiting texts, oldest first, until at most `keep_chars` characters wait."""
-        # One transaction for everything drained: a read of 1,000 rows is one write to the store.
-        prints: list[tuple[int, str]] = []
-        secrets: list[Secret] = []
-        while True:
-            with self._lock:
-                if not self._pending or self._pending_chars <= keep_chars:
-                    break
+        taken: list[Quote] = []
+        with self._lock:
+            while self._pending and self._pending_chars > keep_chars:
                 text, source = self._pending.popleft()
                 self._pending_chars -= len(text)
-            added = self._fingerprint(text, source)
-            prints += added[0]
-            secrets += added[1]
+                taken.append((text, source))
+        if not taken:
+            return
+        # One transaction for everything drained: a read of 1,000 rows is one write to the store.
+        # Fingerprints form no cycles; the collector would rescan the whole heap meanwhile.
+        with paused_gc():
+            prints, secrets = self._fingerprint(taken)
         if self._store is not None and (prints or secrets):
             self._store.add(self._grant, prints, secrets)
 

@@ -61,10 +61,15 @@ def _normalised(text: str) -> tuple[str, list[int]]:
 
 def neutralise(text: str) -> str:
     """`text` with every look-alike of an untrusted-data marker defused (its `<` becomes `&lt;`)."""
-    if text.isascii() and "<" not in text:
-        return text  # the look-alike brackets are all outside ASCII: nothing to defuse
-    folded, index = _normalised(text)
-    starts = sorted({index[m.start()] for m in _MARKER.finditer(folded)})
+    if text.isascii():
+        if "<" not in text:
+            return text  # the look-alike brackets are all outside ASCII: nothing to defuse
+        # ASCII folds to itself, character for character (no format characters, NFKC keeps it,
+        # casefold is lower, which the pattern ignores): match the text itself, no per-character walk.
+        starts = sorted({m.start() for m in _MARKER.finditer(text)})
+    else:
+        folded, index = _normalised(text)
+        starts = sorted({index[m.start()] for m in _MARKER.finditer(folded)})
     if not starts:
         return text
     out: list[str] = []

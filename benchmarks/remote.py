@@ -141,6 +141,15 @@ def google_sandbox(messages: int, events: int) -> Sandbox:
     return sandbox
 
 
+def graph_sandbox(items: int) -> Sandbox:
+    """The Graph sandbox with a `Bulk` folder of `items` files, its resource-unit budget unbounded."""
+    from charter.sandboxes.microsoft import GraphSandbox
+
+    sandbox = GraphSandbox(bulk_files=items)
+    sandbox.set_budget(10**9)
+    return sandbox
+
+
 def sandbox_now(sandbox: Sandbox) -> float:
     """The sandbox clock's time (for windows that hold exactly the generated data)."""
     return float(sandbox.clock.now())

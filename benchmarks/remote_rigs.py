@@ -9,8 +9,9 @@ from functools import partial
 from typing import Any
 
 from benchmarks.google_rig import BULK_EVENTS_FROM_DAY, GoogleRig
-from benchmarks.remote import RemoteSandbox, github_sandbox, google_sandbox, sandbox_now
+from benchmarks.remote import RemoteSandbox, github_sandbox, google_sandbox, graph_sandbox, sandbox_now
 from benchmarks.rig import GitHubRig, Sample
+from benchmarks.sharepoint import SharePointRig
 from charter.auth.crypto import KeySet, generate_key
 from charter.auth.home import CharterHome
 from charter.auth.vault import Vault
@@ -53,6 +54,30 @@ class RemoteGoogleRig(GoogleRig):
 
     def measure(self, work: Callable[[], object]) -> Sample:
         return measure_remote(self.remote, work, 1)
+
+
+class RemoteGraphSandbox(RemoteSandbox):
+    """The Graph sandbox in a child process, with what `SharePointRig` asks of a sandbox."""
+
+    @property
+    def graph_base(self) -> str:
+        return f"{self.url}/v1.0"
+
+    def set_budget(self, units_per_minute: int) -> None:
+        """The child's budget is set unbounded when it is built (`graph_sandbox`)."""
+
+
+class RemoteSharePointRig(SharePointRig):
+    """`SharePointRig` whose sandbox runs in a child process."""
+
+    def __init__(self, items: int) -> None:
+        super().__init__(0)
+        self.items = items
+        self.remote = RemoteGraphSandbox(partial(graph_sandbox, items))
+        self.sandbox = self.remote  # type: ignore[assignment]
+
+    def set_latency(self, seconds: float) -> None:
+        self.remote.set_latency(seconds)
 
 
 def measure_remote(remote: RemoteSandbox, work: Callable[[], Any], times: int) -> Sample:

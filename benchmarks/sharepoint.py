@@ -82,6 +82,10 @@ class SharePointRig:
         self.sandbox.stop()
         self._dir.cleanup()
 
+    def toolkit(self) -> Toolkit:
+        """A new Toolkit for the benchmark grant (read on the SharePoint connection)."""
+        return Toolkit(self.grant_token, home=self.home, vault=self.vault)
+
     def connector(self) -> SharePointConnector:
         return SharePointConnector(self.vault.credentials(self.connection), base_url=self.sandbox.graph_base)
 

@@ -18,13 +18,15 @@ from typing import Any
 from benchmarks import floors
 from benchmarks.google_rig import BULK_QUERY
 from benchmarks.overhead import DatabaseWork, database_work
-from benchmarks.remote_rigs import RemoteGitHubRig, RemoteGoogleRig
+from benchmarks.remote_rigs import RemoteGitHubRig, RemoteGoogleRig, RemoteSharePointRig
 from benchmarks.rig import BACKLOG, WEB, call_ok
+from benchmarks.sharepoint import SITE, follow
 from benchmarks.targets import Target
 from charter.agents import Toolkit
 from charter.auth.audit import AuditLog
 from charter.auth.home import CharterHome
 from charter.connectors.github import GetIssue
+from charter.connectors.sharepoint.responses import ITEM_SELECT
 
 Work = Callable[[], object]
 
@@ -202,21 +204,21 @@ def github_bulk(rig: RemoteGitHubRig, latency_ms: float, rounds: int) -> list[Ta
 
 
 def gmail_bulk(rig: RemoteGoogleRig, latency_ms: float, rounds: int) -> list[Target]:
-    """500 messages with bodies: search + get_messages through the Toolkit against list + full batches."""
+    """500 messages with bodies: a search with bodies through the Toolkit against list + full batches."""
     kit = rig.toolkit()
     http = floors.client(rig.remote.url, _token(rig, rig.gmail_connection))
-
-    def search() -> list[str]:
-        data = call_ok(kit, "gmail_search_messages", {"query": BULK_QUERY, "page_size": 500})
-        return [item["data"]["id"] for item in data["items"]]
-
-    ids = search()
+    search = {"query": BULK_QUERY, "page_size": 500}
+    ids = [item["data"]["id"] for item in call_ok(kit, "gmail_search_messages", search)["items"]]
 
     def get_many() -> int:
         return len(call_ok(kit, "gmail_get_messages", {"message_ids": ids})["items"])
 
+    def whole() -> int:
+        data = call_ok(kit, "gmail_search_messages", search | {"bodies": True})
+        return sum(1 for item in data["items"] if "text" in item["data"])
+
     contenders: dict[str, Work] = {
-        "charter": lambda: len(call_ok(kit, "gmail_get_messages", {"message_ids": search()})["items"]),
+        "charter": whole,
         "floor": lambda: floors.gmail_full_messages(http, floors.gmail_ids(http, BULK_QUERY)),
         "get_many": get_many,
         "floor_batches": lambda: floors.gmail_full_messages(http, ids),
@@ -233,13 +235,13 @@ def gmail_bulk(rig: RemoteGoogleRig, latency_ms: float, rounds: int) -> list[Tar
     return [
         Target(
             2,
-            f"Gmail {n} messages with bodies (search + get_messages) at {latency_ms:g} ms",
+            f"Gmail {n} messages with bodies (search with bodies) at {latency_ms:g} ms",
             timed["charter"][0] / timed["floor"][0],
             1.3,
             "x",
             "httpx: messages.list at 500, then messages.get format=full in batches of 100",
-            note=f"{requests} requests against the floor's {1 + -(-n // 100)}: the search also batches the "
-            "summaries an agent chooses from",
+            note=f"{requests} requests against the floor's {1 + -(-n // 100)}; Charter's CPU "
+            f"{_per_item(timed, 'charter', 'floor', n):.0f} us per message beyond the floor's",
         ),
         Target(
             2,
@@ -285,7 +287,7 @@ def calendar_bulk(rig: RemoteGoogleRig, latencies: tuple[float, ...], rounds: in
             )
         )
         if latency == latencies[0]:
-            per_item = (timed["charter"][1] - timed["floor"][1]) / rig.events * 1e6
+            per_item = _per_item(timed, "charter", "floor", rig.events)
             out.append(
                 Target(
                     3,
@@ -297,6 +299,43 @@ def calendar_bulk(rig: RemoteGoogleRig, latencies: tuple[float, ...], rounds: in
                 )
             )
     return out
+
+
+def sharepoint_bulk(rig: RemoteSharePointRig, latencies: tuple[float, ...], rounds: int) -> list[Target]:
+    """A folder of `rig.items` files listed through the Toolkit against one httpx listing at $top=999."""
+    kit, raw = rig.toolkit(), rig.raw()
+    children = f"/drives/{rig.ids()[1]}/root:/Bulk:/children"
+
+    def charter() -> int:
+        return _all(kit, "sharepoint_list_children", {"site": SITE, "path": "Bulk"})
+
+    def floor() -> int:
+        return len(follow(raw, children, {"$select": ITEM_SELECT, "$top": "999"}))
+
+    out: list[Target] = []
+    for latency in latencies:
+        rig.set_latency(latency / 1000)
+        try:
+            if charter() != floor():
+                raise RuntimeError("Charter and the floor listed different numbers of items")
+            timed = interleaved({"charter": charter, "floor": floor}, rounds)
+        finally:
+            rig.set_latency(0)
+        name = f"SharePoint {rig.items}-item folder at {latency:g} ms"
+        ratio = timed["charter"][0] / timed["floor"][0]
+        out.append(
+            Target(3, name, ratio, {100.0: 1.1}.get(latency, 1.25), "x", "httpx: children at $top=999")
+        )
+        if latency == latencies[0]:
+            per_item = _per_item(timed, "charter", "floor", rig.items)
+            floor_text = "process CPU beside the floor's, sandbox in its own process"
+            out.append(Target(3, "SharePoint: Charter's own CPU per item", per_item, 15, "us", floor_text))
+    return out
+
+
+def _per_item(timed: dict[str, tuple[float, float]], charter: str, floor: str, items: int) -> float:
+    """Microseconds of process CPU per item that `charter` spent beyond `floor`."""
+    return (timed[charter][1] - timed[floor][1]) / max(1, items) * 1e6
 
 
 def _all(kit: Toolkit, tool: str, args: dict[str, object]) -> int:

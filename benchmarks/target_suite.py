@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from benchmarks import target_runs as runs
 from benchmarks.postgres import postgres_targets
-from benchmarks.remote_rigs import RemoteGitHubRig, RemoteGoogleRig
+from benchmarks.remote_rigs import RemoteGitHubRig, RemoteGoogleRig, RemoteSharePointRig
 from benchmarks.startup import startup_targets
 from benchmarks.targets import Target
 
@@ -21,12 +21,15 @@ class TargetSizes:
     comments_per_issue: int = 1
     messages: int = 500
     events: int = 1000
+    files: int = 1000
     rounds: int = 3
     starts: int = 3
 
     @classmethod
     def quick(cls) -> TargetSizes:
-        return cls(calls=20, audit_entries=80, issues=120, messages=60, events=60, rounds=1, starts=1)
+        return cls(
+            calls=20, audit_entries=80, issues=120, messages=60, events=60, files=60, rounds=1, starts=1
+        )
 
 
 def measure_targets(sizes: TargetSizes, latency_ms: float) -> list[Target]:
@@ -41,5 +44,7 @@ def measure_targets(sizes: TargetSizes, latency_ms: float) -> list[Target]:
             targets += runs.calendar_bulk(google, (latency_ms, 100.0), sizes.rounds)
             targets += runs.repeat_syncs(github, google)
         targets += startup_targets(github, sizes.starts)
+    with RemoteSharePointRig(sizes.files) as sharepoint:
+        targets += runs.sharepoint_bulk(sharepoint, (latency_ms, 100.0), sizes.rounds)
     targets += postgres_targets(min(sizes.issues, 100), sizes.calls, sizes.audit_entries)
     return sorted(targets, key=lambda t: t.item)

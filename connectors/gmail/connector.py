@@ -63,6 +63,7 @@ from charter.connectors.gmail.responses import (
 )
 from charter.connectors.gmail.sync import HistoryReader
 from charter.connectors.google import BatchFailure, GoogleService
+from charter.connectors.google.service import requests_by_id
 from charter.schemas import Conflict, NotFound, Page, ValidationError, WriteResult
 from charter.schemas.types import JsonValue
 
@@ -122,7 +123,7 @@ class GmailConnector(Connector):
     # -- read ------------------------------------------------------------------------------
 
     @action("read", scopes=READ)
-    def search_messages(self, request: SearchMessages) -> Page[MessageSummary]:
+    def search_messages(self, request: SearchMessages) -> Page[MessageSummary | Message]:
         """Search mail with Gmail's query syntax; returns sender, recipients, subject, date and snippet."""
         params: dict[str, Any] = {
             "userId": "me",
@@ -134,8 +135,9 @@ class GmailConnector(Connector):
         data = self._run("a Gmail search", self.users.messages().list(**params))
         ids = [str(m["id"]) for m in data.get("messages") or []]
         token = data.get("nextPageToken")
-        return Page[MessageSummary](
-            items=self.summaries(ids), next_cursor=encode_cursor(request, str(token)) if token else None
+        items = self.whole(ids)[0] if request.bodies else self.summaries(ids)
+        return Page[MessageSummary | Message](
+            items=items, next_cursor=encode_cursor(request, str(token)) if token else None
         )
 
     @action("read", scopes=READ)
@@ -147,20 +149,8 @@ class GmailConnector(Connector):
     @action("read", scopes=READ)
     def get_messages(self, request: GetMessages) -> MessageBatch:
         """Read many messages by id in one call: headers, bodies, attachment lists; gone ids in `missing`."""
-        ids = list(dict.fromkeys(request.message_ids))
-        messages = self.users.messages()
-        calls = [messages.get(userId="me", id=i, format="full") for i in ids]
-        found: list[JsonValue] = []
-        missing: list[str] = []
-        for message_id, result in zip(ids, self.google.batch(calls, "messages of the mailbox"), strict=True):
-            if isinstance(result, BatchFailure):
-                if not isinstance(result.error, NotFound):
-                    raise result.error
-                missing.append(message_id)
-            else:
-                found.append(result)
-        with paused_gc():
-            return MessageBatch(items=[message_from(d) for d in found], missing=missing)
+        found, missing = self.whole(list(dict.fromkeys(request.message_ids)))
+        return MessageBatch(items=found, missing=missing)
 
     @action("read", scopes=READ)
     def get_thread(self, request: GetThread) -> Thread:
@@ -284,6 +274,26 @@ class GmailConnector(Connector):
 
     # -- plumbing --------------------------------------------------------------------------
 
+    def whole(self, ids: list[str]) -> tuple[list[Message], list[str]]:
+        """Messages by id with format=full, batched; and the ids Gmail no longer has."""
+        found: list[JsonValue] = []
+        missing: list[str] = []
+        for message_id, result in zip(ids, self._gets(ids, format="full"), strict=True):
+            if isinstance(result, BatchFailure):
+                if not isinstance(result.error, NotFound):
+                    raise result.error
+                missing.append(message_id)
+            else:
+                found.append(result)
+        with paused_gc():
+            return [message_from(d) for d in found], missing
+
+    def _gets(self, ids: list[str], **params: Any) -> list[JsonValue]:
+        """messages.get of each id with `params`, in batches of 100."""
+        messages = self.users.messages()
+        calls = requests_by_id(lambda i: messages.get(userId="me", id=i, **params), ids)
+        return self.google.batch(calls, "messages of the mailbox")
+
     def summaries(self, ids: list[str], headers: tuple[str, ...] = SUMMARY_HEADERS) -> list[MessageSummary]:
         """Summaries of messages by id: one batch request per 100, messages deleted meanwhile left out."""
         found = self.metadata(ids, headers)
@@ -292,12 +302,8 @@ class GmailConnector(Connector):
 
     def metadata(self, ids: list[str], headers: tuple[str, ...]) -> list[JsonValue]:
         """messages.get with format=metadata for each id, batched; skips messages that are gone."""
-        messages = self.users.messages()
-        calls = [
-            messages.get(userId="me", id=i, format="metadata", metadataHeaders=list(headers)) for i in ids
-        ]
         out: list[JsonValue] = []
-        for result in self.google.batch(calls, "messages of the mailbox"):
+        for result in self._gets(ids, format="metadata", metadataHeaders=list(headers)):
             if isinstance(result, BatchFailure):
                 if isinstance(result.error, NotFound):
                     continue

@@ -11,6 +11,7 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from email.policy import SMTP, default
 from email.utils import getaddresses
+from functools import lru_cache
 
 from charter.connectors.gmail.models import Attachment
 from charter.schemas.types import JsonValue
@@ -60,6 +61,10 @@ def build_raw(mail: Outgoing) -> str:
     return base64.urlsafe_b64encode(msg.as_bytes()).decode()
 
 
+# Header values up to this long are parsed once per process (a bound on what the cache holds).
+_CACHED_HEADER = 2000
+
+
 def reply_subject(original: str) -> str:
     """`Re: <subject>`, without stacking a second `Re:`."""
     return original if REPLY_PREFIX.match(original) else f"Re: {original}".strip()
@@ -75,7 +80,19 @@ def reply_references(references: str, message_id: str) -> str:
 
 def addresses(value: str) -> list[str]:
     """The bare addresses in a header value such as `Ana <ana@x.example>, bo@y.example`."""
+    if len(value) > _CACHED_HEADER:
+        return _parsed_addresses(value)
+    return list(_cached_addresses(value)) if value else []
+
+
+def _parsed_addresses(value: str) -> list[str]:
     return [addr for _, addr in getaddresses([value]) if addr]
+
+
+@lru_cache(maxsize=1024)
+def _cached_addresses(value: str) -> tuple[str, ...]:
+    # The same To and Cc recur on most messages of a mailbox, and the email package parses slowly.
+    return tuple(_parsed_addresses(value))
 
 
 def headers_of(payload: JsonValue) -> dict[str, str]:

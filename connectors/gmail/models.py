@@ -68,6 +68,7 @@ class SearchMessages(_Request):
     )
     include_spam_trash: bool = Field(default=False, description="Also search Spam and Trash.")
     page_size: int = Field(default=DEFAULT_PAGE, ge=1, le=MAX_PAGE, description="Messages per page, 1-500.")
+    bodies: bool = Field(default=False, description="Whole messages, not summaries; more tokens.")
     cursor: Cursor = None
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from charter.connectors.base import validate_request
@@ -74,3 +76,49 @@ def test_no_ids_a_malformed_id_or_more_than_500_are_refused_before_any_request(
     with pytest.raises(ValidationError, match="message_ids"):
         validate_request(GmailConnector.spec("get_messages"), {"message_ids": ids})
     assert len(gsb.requests) == 0
+
+
+def test_a_search_with_bodies_reads_whole_messages_in_the_floors_requests(
+    gsb: GoogleSandbox, gmail: GmailConnector
+) -> None:
+    gsb.seed_bulk(messages=250)
+    gsb.requests.clear()
+    found = gmail.read(SearchMessages(query="subject:bulk", page_size=250, bodies=True))
+    # One list, then the same batches a get of the ids would send: no summaries first.
+    assert len(gsb.requests) == 1 + 3
+    assert batches(gsb) == [100, 100, 50]
+    ids = [m.id for m in found.items]
+    assert found.items == gmail.read(GetMessages(message_ids=ids)).items
+    assert all(m.text.startswith("Body of bulk message") for m in found.items)
+
+
+def test_a_search_without_bodies_stays_a_list_of_summaries(gmail: GmailConnector) -> None:
+    found = gmail.read(SearchMessages(page_size=5))
+    assert found.items
+    assert all(type(m).__name__ == "MessageSummary" for m in found.items)
+    assert "text" not in found.model_dump()["items"][0]
+
+
+@pytest.mark.parametrize(
+    "odd", ["a/b", "a?format=raw", "a%2Fb", "charterIdMarker0", "x charterIdMarker0", "é", "a#b"]
+)
+def test_requests_built_once_per_batch_are_the_ones_discovery_builds(gmail: GmailConnector, odd: str) -> None:
+    from charter.connectors.google.service import requests_by_id
+
+    messages = gmail.users.messages()
+
+    def build(ident: str) -> Any:
+        return messages.get(userId="me", id=ident, format="metadata", metadataHeaders=["From", "To"])
+
+    ids = ["18c2f0a1b2c3d4e5", odd, "r-123_abc", odd + "1"]
+    made = requests_by_id(build, ids)
+    for ident, request in zip(ids, made, strict=True):
+        direct = build(ident)
+        assert (request.uri, request.method, request.headers, request.body, request.methodId) == (
+            direct.uri,
+            direct.method,
+            direct.headers,
+            direct.body,
+            direct.methodId,
+        )
+        assert request.postproc is direct.postproc or request.postproc == direct.postproc
