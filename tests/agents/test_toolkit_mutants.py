@@ -15,12 +15,15 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from pydantic import BaseModel
+from soft_passkey import SoftPasskey
 from test_notifiers import Receiver, configure, receiver  # noqa: F401 (the fixture)
+from test_passkey_proof import _forge, _genuine, _paused, setup  # noqa: F401 (the fixture)
 
 from charter.agents import Toolkit
 from charter.agents.replay_records import ReplayRecords
 from charter.agents.tools import ToolResult
 from charter.agents.toolsets import LOAD_TOOLSET
+from charter.auth.audit import digest
 from charter.auth.consent import TokenSet
 from charter.auth.policy import Policy, Rule
 from charter.auth.vault import Vault
@@ -159,6 +162,8 @@ def test_each_entry_names_the_agent_grant_and_what_came_of_the_call(env: Env) ->
     assert (read.action, read.decision, read.outcome) == ("notes_get_note", "allow", "ok")
     assert read.error_code is None
     assert read.result_ref == "notes:1"
+    # The arguments are kept as their digest, never themselves, and a resume's as the held call's.
+    assert read.args_digest == digest({"repo": "acme/web", "number": 1})
     kit.call("notes_list_notes", {"repo": "acme/web"})
     assert _last(env).result_ref == "3 items"
     missing = kit.call("notes_get_note", {"repo": "acme/web", "number": 99})
@@ -200,6 +205,7 @@ def test_an_approved_call_that_runs_and_its_repeat_are_recorded_with_the_approve
     first = kit.resume(paused.approval.approval_id)
     ran = _last(env)
     assert (ran.outcome, ran.approver, ran.approval_id) == ("ok", "mona", paused.approval.approval_id)
+    assert (ran.action, ran.args_digest) == ("notes_post_note", digest(NOTE))
     assert ran.result_ref == f"post_note:{first.data['id']}"
     kit.resume(paused.approval.approval_id)
     assert _last(env).result_ref == f"post_note:{first.data['id']} (replayed)"
@@ -537,3 +543,13 @@ def test_facts_that_cannot_be_read_count_against_the_call(env: Env) -> None:
     result = kit.call("notes_label_note", LABEL)
     assert asked == ["label_note"]
     assert result.status == "approval_required"
+
+
+def test_a_passkey_approval_runs_with_the_answer_kept_beside_it(
+    setup: tuple[Env, Toolkit, SoftPasskey],  # noqa: F811
+) -> None:
+    env, kit, passkey = setup
+    paused = _paused(kit, 1)
+    _forge(env, passkey, paused.approval_id, _genuine(env, passkey, paused.approval_id))
+    assert kit.resume(paused.approval_id).ok
+    assert env.service.writes[-1] == "label:1:l1"
