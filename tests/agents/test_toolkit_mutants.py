@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -27,8 +27,8 @@ from charter.auth.audit import digest
 from charter.auth.consent import TokenSet
 from charter.auth.policy import Policy, Rule
 from charter.auth.vault import Vault
-from charter.connectors.base import WriteContext, action
-from charter.schemas import NotFound, Provenance, Resource, WriteResult, payload_hash, utcnow
+from charter.connectors.base import WriteContext, action, resource_field
+from charter.schemas import Change, NotFound, Provenance, Resource, WriteResult, payload_hash, utcnow
 
 if TYPE_CHECKING:
     from conftest import Env
@@ -553,3 +553,71 @@ def test_a_passkey_approval_runs_with_the_answer_kept_beside_it(
     _forge(env, passkey, paused.approval_id, _genuine(env, passkey, paused.approval_id))
     assert kit.resume(paused.approval_id).ok
     assert env.service.writes[-1] == "label:1:l1"
+
+
+def test_a_refused_resume_is_recorded_as_denied_without_repeating_the_persons_words(env: Env) -> None:
+    kit = env.toolkit(env.grant().token)
+    paused = kit.call("notes_post_note", NOTE)
+    assert paused.approval is not None
+    env.approvals.deny(paused.approval.approval_id, by="mona", reason="not now")
+    kit.resume(paused.approval.approval_id)
+    entry = _last(env)
+    assert (entry.decision, entry.outcome, entry.error_code) == ("deny", "denied", "grant_denied")
+    # The person's reason is kept once, in their decision's own entry.
+    assert entry.reasons == ()
+
+
+def test_a_resume_that_breaks_before_it_finds_its_call_says_the_call_failed(env: Env) -> None:
+    from charter.agents.approvals import approvals_table
+
+    kit = env.toolkit(env.grant().token)
+    approvals_table.drop(env.home.engine)  # the store's table is gone: a fault, not an answer
+    result = kit.resume("apr_anything")
+    assert result.error is not None
+    assert result.error["message"].startswith(
+        "the call failed unexpectedly inside Charter or the connector ("
+    )
+    assert _last(env).action == "resume"
+
+
+def test_a_bad_key_or_approval_id_is_named_with_what_to_pass_instead(env: Env) -> None:
+    kit = env.toolkit(env.grant().token)
+    bad_key = kit.call("notes_label_note", LABEL, idempotency_key="")
+    assert bad_key.error is not None
+    assert bad_key.error["message"].startswith("idempotency_key ")
+    assert bad_key.error["message"].endswith(
+        "; pass a short text that stays the same when the call is repeated."
+    )
+    bad_id = kit.resume("")
+    assert bad_id.error is not None
+    assert bad_id.error["message"].startswith("approval_id ")
+    assert bad_id.error["message"].endswith(
+        "; pass the approval_id of a call that returned approval_required."
+    )
+    assert env.service.writes == []
+
+
+class ScheduleNote(Change):
+    repo: str = resource_field("repos", "Repository as owner/name.")
+    text: str
+    at: datetime
+
+
+def test_the_approval_of_a_write_carrying_a_time_holds_it_as_json_and_hashes_what_it_holds(env: Env) -> None:
+    class Scheduling(env.connector_class):  # type: ignore[name-defined,misc]
+        @action("write", scopes=("repo",), risks=("external",), reaches="public")
+        def schedule_note(self, change: ScheduleNote, ctx: WriteContext) -> WriteResult:
+            """Post a note later."""
+            self.service.writes.append(f"schedule:{change.at.isoformat()}")
+            return WriteResult(action="schedule_note", id="1", idempotency_key=ctx.idempotency_key)
+
+    kit = env.toolkit(env.grant().token, connectors={"notes": Scheduling})
+    paused = kit.call("notes_schedule_note", {"repo": "acme/web", "text": "hi", "at": "2026-01-05T10:00:00Z"})
+    assert paused.approval is not None
+    held = env.approvals.get(paused.approval.approval_id)
+    assert held.args == {"repo": "acme/web", "text": "hi", "at": "2026-01-05T10:00:00Z"}
+    assert held.payload_hash == payload_hash("notes_schedule_note", held.args)
+    assert '"at": "2026-01-05T10:00:00Z"' in paused.approval.preview
+    env.approvals.approve(held.id, by="mona")
+    assert kit.resume(held.id).ok
+    assert env.service.writes == ["schedule:2026-01-05T10:00:00+00:00"]
