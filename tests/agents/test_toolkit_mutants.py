@@ -621,3 +621,13 @@ def test_the_approval_of_a_write_carrying_a_time_holds_it_as_json_and_hashes_wha
     env.approvals.approve(held.id, by="mona")
     assert kit.resume(held.id).ok
     assert env.service.writes == ["schedule:2026-01-05T10:00:00+00:00"]
+
+
+def test_a_draft_made_by_one_toolkit_is_committed_once_by_another(env: Env) -> None:
+    env.policy = Policy((Rule(outcome="allow", actions=("notes_post_note",)),))
+    token = env.grant().token
+    draft_id = env.toolkit(token).call("notes_draft_note", NOTE).data["draft_id"]
+    # A worker started later, with the home's database as all they share.
+    assert env.toolkit(token).call("notes_commit_draft", {"draft_id": draft_id}).ok
+    assert env.toolkit(token).call("notes_commit_draft", {"draft_id": draft_id}).data["replayed"] is True
+    assert env.service.writes == [f"post:{NOTE['text']}"]
