@@ -631,3 +631,15 @@ def test_a_draft_made_by_one_toolkit_is_committed_once_by_another(env: Env) -> N
     assert env.toolkit(token).call("notes_commit_draft", {"draft_id": draft_id}).ok
     assert env.toolkit(token).call("notes_commit_draft", {"draft_id": draft_id}).data["replayed"] is True
     assert env.service.writes == [f"post:{NOTE['text']}"]
+
+
+def test_whom_this_call_reaches_is_what_policy_weighs(env: Env) -> None:
+    class TeamLabels(env.connector_class):  # type: ignore[name-defined,misc]
+        def reach_for(self, spec: Any, request: Any) -> Any:
+            return "domain" if getattr(request, "label", "") == "team" else spec.reach
+
+    kit = env.toolkit(env.grant().token, connectors={"notes": TeamLabels})
+    assert kit.call("notes_label_note", LABEL).ok
+    paused = kit.call("notes_label_note", {**LABEL, "label": "team"})
+    assert paused.approval is not None
+    assert any("domain" in r for r in paused.approval.reasons), paused.approval.reasons
