@@ -9,6 +9,7 @@ batches counted once per call that runs, and writes sent exactly once.
 from __future__ import annotations
 
 import json
+import threading
 import time
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -18,6 +19,7 @@ from pydantic import BaseModel
 from soft_passkey import SoftPasskey
 from test_notifiers import Receiver, configure, receiver  # noqa: F401 (the fixture)
 from test_passkey_proof import _forge, _genuine, _paused, setup  # noqa: F401 (the fixture)
+from waiting import PATIENCE, in_background
 
 from charter.agents import Toolkit
 from charter.agents.replay_records import ReplayRecords
@@ -370,7 +372,7 @@ def test_a_new_pause_tells_the_person_once(
     kit = env.toolkit(env.grant().token)
     paused = kit.call("notes_post_note", NOTE)
     assert paused.approval is not None
-    assert receiver.verified.get(timeout=5)["approval_id"] == paused.approval.approval_id
+    assert receiver.verified.get(timeout=PATIENCE)["approval_id"] == paused.approval.approval_id
     kit.call("notes_post_note", NOTE)
     assert receiver.verified.empty()
 
@@ -436,10 +438,6 @@ def test_writes_are_sent_with_the_agents_attribution(env: Env) -> None:
 
 
 def test_a_racing_resume_is_told_to_call_again_for_the_result(env: Env) -> None:
-    import threading
-
-    from waiting import PATIENCE, in_background
-
     token = env.grant().token
     paused = env.toolkit(token).call("notes_post_note", NOTE)
     assert paused.approval is not None
