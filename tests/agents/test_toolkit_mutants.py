@@ -466,6 +466,7 @@ def test_the_approval_of_another_grant_is_refused_by_name(env: Env) -> None:
         f"approval {paused.approval.approval_id} belongs to another grant; "
         "only that grant's agent can resume it"
     )
+    assert result.error["details"]["reason"] == "other_grant"
 
 
 def test_approving_a_call_that_paused_for_its_risk_never_opens_a_batch(env: Env) -> None:
