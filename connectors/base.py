@@ -15,7 +15,7 @@ import secrets
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from email.utils import parseaddr
+from email.utils import getaddresses
 from typing import Any, ClassVar, TypeVar, get_type_hints
 
 import pydantic
@@ -476,17 +476,24 @@ def reach_of_addresses(addresses: Iterable[str], account: str | None) -> Reach:
     Nobody but the account itself: the person; all in its domain: the domain; else outsiders
     (every address is outside when the account's domain is unknown).
     """
-    own = (account or "").strip().lower()
+    own = _one_address(account or "")
     home = own.rpartition("@")[2] if "@" in own else ""
     reach: Reach = "person"
     for raw in addresses:
-        address = (parseaddr(raw)[1] or raw).strip().lower()
-        if address == own:
+        address = _one_address(raw)
+        if own and address == own:
             continue
-        if not home or address.rpartition("@")[2] != home:
+        # Fail closed: a value naming no address, or several, reaches someone it does not say.
+        if not address or not home or address.rpartition("@")[2] != home:
             return "outsiders"
         reach = "domain"
     return reach
+
+
+def _one_address(raw: str) -> str:
+    """The one address `raw` names, lower-cased; "" when it names none or more than one."""
+    found = [address for _, address in getaddresses([raw])]
+    return found[0].strip().lower() if len(found) == 1 else ""
 
 
 def _addresses(value: object) -> list[str]:

@@ -821,6 +821,32 @@ def test_an_address_is_split_at_its_last_at_sign() -> None:
     assert reach_of_addresses(["lee@acme.com"], '"m@home"@acme.com') == "domain"
 
 
+@pytest.mark.parametrize(
+    "value",
+    [
+        "eve@evil.example, lee@acme.com",
+        "eve@evil.example;lee@acme.com",
+        "eve@evil.example lee@acme.com",
+        "lee@acme.com\nBcc: eve@evil.example",
+        '"lee@acme.com" <eve@evil.example>',
+        " ",
+        "<>",
+        "",
+    ],
+)
+def test_a_value_naming_no_address_or_several_reaches_outsiders(value: str) -> None:
+    # A connector author's field without a pattern may carry any of these; the base fails closed.
+    assert reach_of_addresses([value], "mona@acme.com") == "outsiders"
+    assert reach_of_addresses([value], None) == "outsiders"
+
+
+def test_one_address_with_a_display_name_or_comment_is_that_address() -> None:
+    # Controls: the same spellings naming one address in the domain are judged by that address.
+    assert reach_of_addresses(['"eve@evil.example" <lee@acme.com>'], "mona@acme.com") == "domain"
+    assert reach_of_addresses(["lee@acme.com (eve@evil.example)"], "mona@acme.com") == "domain"
+    assert reach_of_addresses(["Mona <mona@acme.com>"], "mona@acme.com") == "person"
+
+
 # -- validation of requests --------------------------------------------------------------------
 
 
