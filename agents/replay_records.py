@@ -9,18 +9,14 @@ purged after `CHARTER_REPLAY_RETENTION_DAYS` days (default 7; 0 keeps nothing).
 
 from __future__ import annotations
 
-import atexit
 import json
-import logging
 import os
-import threading
-import weakref
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel
-from sqlalchemy import BigInteger, Column, Float, MetaData, String, Table, Text, delete, insert, select
+from sqlalchemy import BigInteger, Column, Float, MetaData, String, Table, Text, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
 
@@ -31,7 +27,6 @@ from charter.auth.policy import ActionFacts
 from charter.auth.storage import create_tables
 from charter.schemas import AuditEvent, ConfigurationError, GrantClaims, utcnow
 
-_log = logging.getLogger("charter.replay")
 RETENTION_ENV = "CHARTER_REPLAY_RETENTION_DAYS"
 DEFAULT_RETENTION = timedelta(days=7)
 # Expired records are purged when a store opens and then once every this many records kept.
@@ -108,15 +103,9 @@ class ReplayRecords:
         self._engine = home.engine
         self._keys = keys or load_keys(home.key_file)
         self._kept = 0
-        # Records are written by a short-lived writer thread in batches, off the call's path: a
-        # commit per call would cost more than the rest of Charter's work on it.
-        self._pending: list[dict[str, object]] = []
-        self._guard = threading.Condition()
-        self._writing = False
         self._upsert = _upsert(self._engine.dialect.name)
         create_tables(_metadata, self._engine)
         self.purge()
-        _open_stores.add(self)
 
     def __repr__(self) -> str:
         return f"<ReplayRecords chain={self.chain!r} retention={self.retention}>"
@@ -136,57 +125,8 @@ class ReplayRecords:
         if self._kept // _PURGE_EVERY != (self._kept - count) // _PURGE_EVERY:
             self.purge()
 
-    def keep(self, event: AuditEvent, record: ReplayRecord) -> None:
-        """Seal `record` for the audit entry `event`; a zero retention keeps nothing."""
-        if self.retention <= timedelta(0):
-            return
-        row = self._row(event, record)
-        with self._guard:
-            self._pending.append(row)
-            if self._writing:
-                return
-            self._writing = True
-        threading.Thread(target=self._drain, name="charter-replay-records", daemon=True).start()
-
-    def flush(self) -> None:
-        """Write every record kept so far (the writer thread does it soon anyway)."""
-        with self._guard:
-            self._guard.wait_for(lambda: not self._writing)
-            if not self._pending:
-                return
-            self._writing = True
-        self._drain()
-
-    def _drain(self) -> None:
-        try:
-            while True:
-                with self._guard:
-                    batch, self._pending = self._pending, []
-                    if not batch:
-                        self._writing = False
-                        self._guard.notify_all()
-                        return
-                self._write(batch)
-        except BaseException:
-            with self._guard:
-                self._writing = False
-                self._guard.notify_all()
-            raise
-
-    def _write(self, batch: list[dict[str, object]]) -> None:
-        try:
-            with self._engine.begin() as conn:
-                conn.execute(insert(replay_table), batch)
-        except Exception as exc:
-            # A lost record only makes that call unreplayable (replay says so); it never fails a call.
-            _log.warning("could not keep %d replay record(s): %s", len(batch), type(exc).__name__)
-            return
-        self.committed(len(batch))
-
     def get(self, seqs: Iterable[int], now: datetime | None = None) -> dict[int, ReplayRecord]:
         """The unexpired records of these entries that open under the keys, by seq."""
-        # Records this process queued (any Toolkit's) are written before they are looked for.
-        flush_all()
         wanted = sorted(set(seqs))
         moment = (now or utcnow()).timestamp()
         found: dict[int, ReplayRecord] = {}
@@ -229,17 +169,6 @@ def _upsert(dialect: str) -> Insert:
     )
 
 
-_open_stores: weakref.WeakSet[ReplayRecords] = weakref.WeakSet()
-
-
-@atexit.register
-def flush_all() -> None:
-    """Write the records every store of this process still holds in memory."""
-    # Records still queued when the process ends are written, not dropped with the writer thread.
-    for store in list(_open_stores):
-        store.flush()
-
-
 def record_of(
     tool: str, spec: ActionFacts, request: BaseModel, claims: GrantClaims, account: str | None,
     at: datetime, facts: Mapping[str, BaseModel],
@@ -255,7 +184,6 @@ __all__ = [
     "RETENTION_ENV",
     "ReplayRecord",
     "ReplayRecords",
-    "flush_all",
     "record_of",
     "retention_from_env",
 ]
