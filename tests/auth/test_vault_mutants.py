@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
 from collections.abc import Callable
 
@@ -533,3 +534,27 @@ def test_the_operators_log_says_what_happened_to_which_connection(
         f"removed connection {cid}",
     ]
     assert CANARY not in " ".join(caplog.messages)
+
+
+def test_a_refresh_in_flight_holds_up_only_its_own_connection(
+    home: CharterHome, keys: KeySet, github: ScriptedGitHub
+) -> None:
+    at_provider, other_done = threading.Event(), threading.Event()
+    waited: list[bool] = []
+
+    def token_endpoint(request: httpx.Request) -> httpx.Response:
+        # Mona's refresh stays at the provider, holding her lock, until hubot's token was read.
+        at_provider.set()
+        waited.append(other_done.wait(timeout=10))
+        return github.handle(request)
+
+    vault = _vault(home, keys, token_endpoint, Clock())
+    mona = _connect(vault, expires_at=T0)
+    hubot = _connect(vault, expires_at=None, account="hubot")
+    refreshing = threading.Thread(target=vault.access_token, args=(mona,))
+    refreshing.start()
+    assert at_provider.wait(timeout=10)
+    assert vault.access_token(hubot) == f"ghu_{CANARY}_start"
+    other_done.set()
+    refreshing.join()
+    assert waited == [True]
