@@ -178,6 +178,31 @@ def test_rotation_waits_for_a_refresh_in_flight(
     assert rotating.access_token(cid) == f"ghu_{CANARY}_start"
 
 
+class Ticking(Clock):
+    """A clock that moves a second each time it is read."""
+
+    def __call__(self) -> float:
+        self.now += 1
+        return self.now
+
+
+def test_rotation_retries_until_a_refresh_lease_ends_then_re_encrypts(
+    home: CharterHome, keys: KeySet, key_text: str, github: ScriptedGitHub
+) -> None:
+    vault = _vault(home, keys, github.handle, Clock())
+    cid = _connect(vault, expires_at=None)
+    _set(home, cid, refresh_lease_until=T0 + 3)
+    new_key = generate_key()
+    clock = Ticking()
+    assert (
+        Vault(home, keys=KeySet.parse(f"k2:{new_key},k1:{key_text}", source="test"), clock=clock).rotate()
+        == 1
+    )
+    assert clock.now > T0 + 3  # it retried past the lease's end
+    only_new = Vault(home, keys=KeySet.parse(f"k2:{new_key}", source="test"))
+    assert only_new.access_token(cid) == f"ghu_{CANARY}_start"
+
+
 def test_a_ciphertext_opens_only_in_its_own_connection_and_field(
     home: CharterHome, keys: KeySet, github: ScriptedGitHub
 ) -> None:
@@ -228,15 +253,19 @@ def test_connecting_again_makes_a_refused_connection_active_and_keeps_the_refres
     assert vault.access_token(cid) == f"ghu_{CANARY}_1"  # refreshed with the refresh token kept
 
 
-def test_connections_are_listed_oldest_first(home: CharterHome, keys: KeySet, github: ScriptedGitHub) -> None:
+def test_connections_are_listed_oldest_first_then_by_id(
+    home: CharterHome, keys: KeySet, github: ScriptedGitHub
+) -> None:
     clock = Clock()
     vault = _vault(home, keys, github.handle, clock)
     clock.now = T0 + 5
-    newer = _connect(vault, expires_at=None, account="zed")
+    newer = _connect(vault, expires_at=None, account="amy")
     clock.now = T0
-    older = _connect(vault, expires_at=None, account="amy")
-    assert [c.id for c in vault.connections()] == [older, newer]
-    assert [c.id for c in vault.connections("github")] == [older, newer]
+    older = _connect(vault, expires_at=None, account="zed")
+    same = sorted([_connect(vault, expires_at=None, account=a) for a in ("zoe", "bob")])
+    assert [c.id for c in vault.connections()] == [*sorted([older, *same]), newer]
+    assert sorted([older, *same])[0] != older  # control: the id order differs from the age order
+    assert [c.id for c in vault.connections("github")] == [*sorted([older, *same]), newer]
 
 
 # -- refusals say what happened and what to run ------------------------------------------------
