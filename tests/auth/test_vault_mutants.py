@@ -13,6 +13,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
+from urllib.parse import parse_qsl
 
 import httpx
 import pytest
@@ -157,6 +158,24 @@ def test_refreshed_tokens_carry_their_new_expiry(
     vault.access_token(cid)
     row = _row(home, cid)
     assert (row["expires_at"], row["token_type"], row["status"]) == (T0 + 28800, "bearer", "active")
+
+
+def test_an_answer_without_a_refresh_token_or_scopes_keeps_those_held(
+    home: CharterHome, keys: KeySet
+) -> None:
+    # RFC 6749 §6: a provider that does not rotate sends no refresh token, and may omit the scope.
+    sent: list[str] = []
+
+    def provider(request: httpx.Request) -> httpx.Response:
+        sent.append(dict(parse_qsl(request.content.decode()))["refresh_token"])
+        return httpx.Response(200, json={"access_token": f"ghu_{CANARY}_{len(sent)}", "expires_in": 60})
+
+    vault = _vault(home, keys, provider, Clock())
+    cid = _connect(vault, expires_at=T0)
+    assert vault.access_token(cid) == f"ghu_{CANARY}_1"
+    assert vault.access_token(cid) == f"ghu_{CANARY}_2"  # expires within the minute: refreshed again
+    assert sent == [f"ghr_{CANARY}_0"] * 2
+    assert vault.get(cid).scopes == {"repo"}
 
 
 # -- key rotation and where a ciphertext opens ---------------------------------------------------
@@ -379,15 +398,18 @@ def test_a_refused_pasted_token_asks_for_the_current_one(
 
 
 def test_a_refresh_is_sent_three_times_when_its_answers_are_lost(
-    home: CharterHome, keys: KeySet, gsb: GoogleSandbox
+    home: CharterHome, keys: KeySet, gsb: GoogleSandbox, caplog: pytest.LogCaptureFixture
 ) -> None:
     vault = Vault(home, keys=keys)
     cid = connect_google(vault, gsb)
     rejected = vault.access_token(cid)
     gsb.faults.drop_next(3, when="after", path="/token")
-    with pytest.raises(NoAnswer):
+    with caplog.at_level(logging.WARNING, logger="charter.auth.vault"), pytest.raises(NoAnswer):
         vault.refresh(cid, rejected)
     assert gsb.tokens.refreshes == 3
+    assert caplog.messages == [
+        f"the answer to refreshing connection {cid} was lost (attempt {n})" for n in (1, 2, 3)
+    ]
     gsb.faults.drop_next(2, when="after", path="/token")
     assert vault.refresh(cid, rejected) != rejected
     assert gsb.tokens.refreshes == 6
@@ -430,7 +452,7 @@ def test_a_lost_answer_then_a_refusal_from_a_provider_that_does_not_rotate_says_
 
 @pytest.mark.parametrize("refused", [False, True], ids=["refreshed", "refused"])
 def test_tokens_saved_by_a_new_consent_during_a_refresh_stand(
-    home: CharterHome, keys: KeySet, github: ScriptedGitHub, refused: bool
+    home: CharterHome, keys: KeySet, github: ScriptedGitHub, refused: bool, caplog: pytest.LogCaptureFixture
 ) -> None:
     vault: Vault | None = None
 
@@ -455,9 +477,14 @@ def test_tokens_saved_by_a_new_consent_during_a_refresh_stand(
     cid = _connect(vault, expires_at=T0)
     if refused:
         github.live_refresh = set()
-    assert vault.access_token(cid) == f"ghu_{CANARY}_consent"
+    with caplog.at_level(logging.WARNING, logger="charter.auth.vault"):
+        assert vault.access_token(cid) == f"ghu_{CANARY}_consent"
     assert vault.get(cid).status == "active"
     assert github.refresh_calls == 1
+    kept = (
+        [] if refused else [f"connection {cid} changed while it was being refreshed; kept the other tokens"]
+    )
+    assert caplog.messages == kept
 
 
 # -- revoking ----------------------------------------------------------------------------------
