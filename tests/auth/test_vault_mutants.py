@@ -493,7 +493,13 @@ def test_tokens_saved_by_a_new_consent_during_a_refresh_stand(
 def test_revoking_wipes_every_token_and_says_what_the_provider_did(
     home: CharterHome, keys: KeySet, github: ScriptedGitHub
 ) -> None:
-    vault = make_vault(home, keys, github)
+    hosts: list[str] = []
+
+    def provider(request: httpx.Request) -> httpx.Response:
+        hosts.append(request.url.host)
+        return github.handle(request)
+
+    vault = _vault(home, keys, provider)
     cid = _connect(vault, expires_at=T0 + 3600)
     _set(home, cid, refresh_expires_at=T0 + 7200)
     version = _row(home, cid)["version"]
@@ -507,6 +513,7 @@ def test_revoking_wipes_every_token_and_says_what_the_provider_did(
     again = vault.revoke(cid)
     assert (again.remote_revoked, again.detail) == (False, "there was no token to revoke")
     assert github.revoked == [f"ghu_{CANARY}_start"]
+    assert hosts == ["api.github.test"]  # the connection's own API base, not github.com's
 
 
 def test_a_revocation_the_provider_did_not_confirm_says_its_answer(
