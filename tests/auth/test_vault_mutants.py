@@ -155,9 +155,11 @@ def test_refreshed_tokens_carry_their_new_expiry(
 ) -> None:
     vault = _vault(home, keys, github.handle, Clock())
     cid = _connect(vault, expires_at=T0)
+    version = _row(home, cid)["version"]
     vault.access_token(cid)
     row = _row(home, cid)
     assert (row["expires_at"], row["token_type"], row["status"]) == (T0 + 28800, "bearer", "active")
+    assert row["version"] == version + 1  # a new version: a writer holding the old one cannot save
 
 
 def test_an_answer_without_a_refresh_token_or_scopes_keeps_those_held(
@@ -186,13 +188,14 @@ def test_rotation_waits_for_a_refresh_in_flight(
 ) -> None:
     vault = _vault(home, keys, github.handle, Clock())
     cid = _connect(vault, expires_at=None)
-    _set(home, cid, refresh_lease_until=T0 + 10)
+    _set(home, cid, refresh_lease_until=T0)  # a refresh's lease, ending now: still held
     newer = KeySet.parse(f"k2:{generate_key()},k1:{key_text}", source="test")
-    rotating = Vault(home, keys=newer, clock=Clock(), wait_seconds=0.0)
+    clock = Clock()
+    rotating = Vault(home, keys=newer, clock=clock, wait_seconds=0.0)
     with pytest.raises(UpstreamError) as refused:
         rotating.rotate()
     assert refused.value.message == f"connection {cid} kept changing during key rotation; run it again"
-    _set(home, cid, refresh_lease_until=None)
+    clock.now = T0 + 0.001
     assert rotating.rotate() == 1
     assert rotating.access_token(cid) == f"ghu_{CANARY}_start"
 
