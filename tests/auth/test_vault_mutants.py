@@ -393,6 +393,12 @@ def test_a_refused_pasted_token_asks_for_the_current_one(
         f"connect Notion again: connection {cid} (acme) holds a pasted token that was refused; "
         f"paste the current one; run `{again}`"
     )
+    vault.revoke(cid)
+    with pytest.raises(AuthRequired) as revoked:
+        vault.access_token(cid)
+    assert (
+        revoked.value.message == f"connect Notion again: connection {cid} (acme) was revoked; run `{again}`"
+    )
     assert github.refresh_calls == 0
 
 
