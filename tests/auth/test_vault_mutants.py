@@ -256,8 +256,9 @@ def test_the_same_account_elsewhere_is_another_connection(
     first = _connect(vault, expires_at=None)
     assert _connect(vault, expires_at=None, api_base="https://ghe.acme.test/api/v3") != first
     assert _connect(vault, expires_at=None, account="hubot") != first
+    assert _connect(vault, expires_at=None, service="github-enterprise") != first
     assert _connect(vault, expires_at=None) == first
-    assert len(vault.connections()) == 3
+    assert len(vault.connections()) == 4
 
 
 def test_connecting_again_makes_a_refused_connection_active_and_keeps_the_refresh_token(
@@ -287,6 +288,12 @@ def test_connections_are_listed_oldest_first_then_by_id(
     assert [c.id for c in vault.connections()] == [*sorted([older, *same]), newer]
     assert sorted([older, *same])[0] != older  # control: the id order differs from the age order
     assert [c.id for c in vault.connections("github")] == [*sorted([older, *same]), newer]
+
+
+def test_a_vault_given_no_keys_uses_the_homes_key_file(home: CharterHome, github: ScriptedGitHub) -> None:
+    cid = _connect(Vault(home, http=httpx.Client(transport=github.transport())), expires_at=None)
+    assert home.key_file.exists()
+    assert Vault(home).access_token(cid) == f"ghu_{CANARY}_start"
 
 
 # -- refusals say what happened and what to run ------------------------------------------------
