@@ -170,6 +170,8 @@ def test_an_answer_without_a_refresh_token_or_scopes_keeps_those_held(
 
     def provider(request: httpx.Request) -> httpx.Response:
         sent.append(dict(parse_qsl(request.content.decode()))["refresh_token"])
+        if len(sent) > 2:  # a vault refreshing again and again is refused, not waited on
+            return httpx.Response(200, json={"error": "bad_refresh_token", "error_description": "again"})
         return httpx.Response(200, json={"access_token": f"ghu_{CANARY}_{len(sent)}", "expires_in": 60})
 
     vault = _vault(home, keys, provider, Clock())
