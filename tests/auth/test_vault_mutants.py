@@ -60,13 +60,18 @@ def _vault(
 
 
 def _connect(
-    vault: Vault, *, expires_at: float | None, refresh_token: str | None = f"ghr_{CANARY}_0", **given: str
+    vault: Vault,
+    *,
+    expires_at: float | None,
+    refresh_token: str | None = f"ghr_{CANARY}_0",
+    scopes: tuple[str, ...] = ("repo",),
+    **given: str,
 ) -> str:
     tokens = TokenSet(
         access_token=f"ghu_{CANARY}_start",
         refresh_token=refresh_token,
         expires_at=expires_at,
-        scopes=frozenset({"repo"}),
+        scopes=frozenset(scopes),
     )
     fields = {"service": "github", "provider": "github", "account": "mona", "api_base": API} | given
     return vault.add_connection(
@@ -601,14 +606,14 @@ def test_the_operators_log_says_what_happened_to_which_connection(
 ) -> None:
     vault = _vault(home, keys, github.handle, Clock())
     with caplog.at_level(logging.INFO, logger="charter.auth.vault"):
-        cid = _connect(vault, expires_at=T0)
+        cid = _connect(vault, expires_at=T0, scopes=("repo", "read:org"))
         vault.access_token(cid)
         github.live_refresh = set()
         with pytest.raises(AuthRequired):
             vault.refresh(cid, f"ghu_{CANARY}_1")
         vault.remove(cid)
     assert caplog.messages == [
-        f"saved connection {cid} (github, scopes repo)",
+        f"saved connection {cid} (github, scopes read:org,repo)",
         f"refreshed connection {cid}",
         f"connection {cid} needs reconnecting: the provider refused its refresh token",
         f"removed connection {cid}",
