@@ -23,6 +23,7 @@ from test_audit_tamper import _with_db
 from charter.auth.audit import AuditLog, VerifyReport, _path_anchors, audit_chain_table, digest, entry_hash
 from charter.auth.audit_sinks import FileSink
 from charter.auth.home import CharterHome
+from charter.auth.storage import synced_engine
 from charter.schemas import ConfigurationError
 
 
@@ -365,12 +366,14 @@ def test_two_copies_of_a_home_appending_at_once_are_refused_by_name(
             started.append(True)
             raced.append(twin.record(actor="agent", subject="mona", action="x", outcome="ok").seq)
 
-    event.listen(log.home.engine, "before_cursor_execute", twin_appends_first)
+    # The audit commits on its own synced engine (on Postgres, the home's engine itself).
+    audit_engine = synced_engine(log.home.engine)
+    event.listen(audit_engine, "before_cursor_execute", twin_appends_first)
     try:
         with pytest.raises(ConfigurationError) as refused:
             _record(log)
     finally:
-        event.remove(log.home.engine, "before_cursor_execute", twin_appends_first)
+        event.remove(audit_engine, "before_cursor_execute", twin_appends_first)
     assert raced == [4]
     assert refused.value.code == "configuration_error"
     assert refused.value.message == (
