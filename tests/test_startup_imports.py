@@ -11,15 +11,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-import httpx
 import pytest
+from github_consent import connect_sandbox
 
-from charter.auth.connect import connect_github
 from charter.auth.grants import GrantAuthority, IssuedGrant
 from charter.auth.home import CharterHome
 from charter.auth.vault import Vault
 from charter.cli.app import LAZY_COMMANDS, load_command
-from charter.sandboxes.github import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, GitHubSandbox
+from charter.sandboxes.github import GitHubSandbox
 
 # What the Toolkit and the connectors bring in; none of it is needed to import the package or print help.
 HEAVY = ("sqlalchemy", "httpx", "googleapiclient", "github", "msal", "notion_client", "cryptography")
@@ -222,16 +221,7 @@ sys.exit(code)
 
 @pytest.fixture
 def github_grant(home: CharterHome, sb: GitHubSandbox) -> IssuedGrant:
-    connection = connect_github(
-        Vault(home),
-        scopes=["repo"],
-        client_id=DEFAULT_CLIENT_ID,
-        client_secret=DEFAULT_CLIENT_SECRET,
-        oauth_base=sb.url,
-        api_base=sb.url,
-        open_browser=lambda url: httpx.get(url, follow_redirects=True),
-        timeout=5,
-    )
+    connection = connect_sandbox(Vault(home), sb)
     return GrantAuthority(home).issue("mona", "triage-bot", (connection.id,), ("read",))
 
 

@@ -7,13 +7,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
 import pytest
+from github_consent import connect_sandbox
 from pydantic import BaseModel, Field
 from waiting import PATIENCE
 
 from charter.agents import ApprovalStore, AuditLog, Toolkit
-from charter.auth.connect import connect_github
 from charter.auth.crypto import KeySet, generate_key
 from charter.auth.grants import GrantAuthority, IssuedGrant
 from charter.auth.home import CharterHome
@@ -29,7 +28,7 @@ from charter.connectors.base import (
     recipient_field,
     resource_field,
 )
-from charter.sandboxes.github import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, GitHubSandbox
+from charter.sandboxes.github import GitHubSandbox
 from charter.schemas import Change, NotFound, Page, Provenance, Resource, WriteResult
 
 CANARY = "ghu_CANARY0secret0token0do0not0leak0123456"
@@ -388,11 +387,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: p
 def triage_kit(home: CharterHome, sb: GitHubSandbox) -> Toolkit:
     """A Toolkit for triage-bot on a sandbox GitHub connection: read, draft and write acme/web."""
     vault = Vault(home, keys=KeySet.parse(generate_key(), source="test"))
-    conn = connect_github(
-        vault, scopes=["repo"], client_id=DEFAULT_CLIENT_ID, client_secret=DEFAULT_CLIENT_SECRET,
-        oauth_base=sb.url, api_base=sb.url, open_browser=lambda url: httpx.get(url, follow_redirects=True),
-        timeout=5,
-    )  # fmt: skip
+    conn = connect_sandbox(vault, sb)
     grant = GrantAuthority(home).issue(
         "mona", "triage-bot", (conn.id,), ("read", "draft", "write"), constraints={"repos": ("acme/web",)}
     )

@@ -7,18 +7,17 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
-import httpx
 import pytest
+from github_consent import connect_sandbox
 from test_formats_schemas import assert_strict
 
 from charter.agents import ApprovalStore, AuditLog, Toolkit
 from charter.agents.formats import TOOL_NAME, AnthropicTools, OpenAITools
-from charter.auth.connect import connect_github
 from charter.auth.crypto import KeySet, generate_key
 from charter.auth.grants import GrantAuthority
 from charter.auth.home import CharterHome
 from charter.auth.vault import Vault
-from charter.sandboxes.github import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, GitHubSandbox
+from charter.sandboxes.github import GitHubSandbox
 
 
 @dataclass
@@ -37,11 +36,7 @@ class Agent:
 @pytest.fixture
 def agent(home: CharterHome, sb: GitHubSandbox) -> Agent:
     vault = Vault(home, keys=KeySet.parse(generate_key(), source="test"))
-    conn = connect_github(
-        vault, scopes=["repo"], client_id=DEFAULT_CLIENT_ID, client_secret=DEFAULT_CLIENT_SECRET,
-        oauth_base=sb.url, api_base=sb.url, open_browser=lambda url: httpx.get(url, follow_redirects=True),
-        timeout=5,
-    )  # fmt: skip
+    conn = connect_sandbox(vault, sb)
     grant = GrantAuthority(home).issue(
         "mona", "triage-bot", (conn.id,), ("read", "draft", "write"), constraints={"repos": ("acme/web",)}
     )

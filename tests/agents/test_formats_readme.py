@@ -9,16 +9,15 @@ from pathlib import Path
 from types import ModuleType, SimpleNamespace
 from typing import Any
 
-import httpx
 import pytest
+from github_consent import connect_sandbox
 from langchain_core.messages import AIMessage, ToolMessage
 from test_langchain import ScriptedChatModel
 
-from charter.auth.connect import connect_github
 from charter.auth.grants import GrantAuthority
 from charter.auth.home import CharterHome
 from charter.auth.vault import Vault
-from charter.sandboxes.github import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, GitHubSandbox
+from charter.sandboxes.github import GitHubSandbox
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 LIST_BUGS = {"repo": "acme/web", "labels": ["bug"]}
@@ -40,11 +39,7 @@ def grant_file(tmp_path: Path, sb: GitHubSandbox, monkeypatch: pytest.MonkeyPatc
     monkeypatch.delenv("CHARTER_GRANT_KEY", raising=False)
     monkeypatch.chdir(tmp_path)
     home = CharterHome()
-    conn = connect_github(
-        Vault(home), scopes=["repo"], client_id=DEFAULT_CLIENT_ID, client_secret=DEFAULT_CLIENT_SECRET,
-        oauth_base=sb.url, api_base=sb.url, open_browser=lambda url: httpx.get(url, follow_redirects=True),
-        timeout=5,
-    )  # fmt: skip
+    conn = connect_sandbox(Vault(home), sb)
     grant = GrantAuthority(home).issue(
         "mona", "triage-bot", (conn.id,), ("read", "draft", "write"), constraints={"repos": ("acme/web",)}
     )

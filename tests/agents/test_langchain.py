@@ -6,8 +6,8 @@ import json
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-import httpx
 import pytest
+from github_consent import connect_sandbox
 from langchain_core.language_models import LanguageModelInput
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
@@ -18,12 +18,11 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from charter.agents import ApprovalStore, AuditLog, Toolkit
 from charter.agents.langchain import charter_tools
 from charter.agents.tools import ToolResult
-from charter.auth.connect import connect_github
 from charter.auth.crypto import KeySet, generate_key
 from charter.auth.grants import GrantAuthority
 from charter.auth.home import CharterHome
 from charter.auth.vault import Vault
-from charter.sandboxes.github import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, GitHubSandbox
+from charter.sandboxes.github import GitHubSandbox
 
 
 class ScriptedChatModel(GenericFakeChatModel):
@@ -81,11 +80,7 @@ def triage_script(messages: list[BaseMessage]) -> Iterator[AIMessage]:
 @pytest.fixture
 def setup(home: CharterHome, sb: GitHubSandbox) -> tuple[CharterHome, Toolkit]:
     vault = Vault(home, keys=KeySet.parse(generate_key(), source="test"))
-    conn = connect_github(
-        vault, scopes=["repo"], client_id=DEFAULT_CLIENT_ID, client_secret=DEFAULT_CLIENT_SECRET,
-        oauth_base=sb.url, api_base=sb.url, open_browser=lambda url: httpx.get(url, follow_redirects=True),
-        timeout=5,
-    )  # fmt: skip
+    conn = connect_sandbox(vault, sb)
     grant = GrantAuthority(home).issue(
         "mona", "triage-bot", (conn.id,), ("read", "draft", "write"), constraints={"repos": ("acme/web",)}
     )

@@ -17,17 +17,17 @@ import httpx
 import httpx2
 import mcp_types as types
 import pytest
+from github_consent import connect_sandbox
 from mcp import ClientSession
 from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
 
 from charter.agents import Toolkit
 from charter.agents.mcp import RESUME_TOOL
-from charter.auth.connect import connect_github
 from charter.auth.grants import GrantAuthority, IssuedGrant
 from charter.auth.home import CharterHome
 from charter.auth.vault import Vault
-from charter.sandboxes.github import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, GitHubSandbox
+from charter.sandboxes.github import GitHubSandbox
 
 CHARTER = str(Path(sys.executable).with_name("charter"))
 COMMENT = {"repo": "acme/web", "number": 3, "body": "Reproduced on 2.4; a fix is on the way."}
@@ -42,16 +42,7 @@ def anyio_backend() -> str:
 
 @pytest.fixture
 def grant(home: CharterHome, sb: GitHubSandbox) -> IssuedGrant:
-    connection = connect_github(
-        Vault(home),
-        scopes=["repo"],
-        client_id=DEFAULT_CLIENT_ID,
-        client_secret=DEFAULT_CLIENT_SECRET,
-        oauth_base=sb.url,
-        api_base=sb.url,
-        open_browser=lambda url: httpx.get(url, follow_redirects=True),
-        timeout=5,
-    )
+    connection = connect_sandbox(Vault(home), sb)
     verbs = ("read", "draft", "write")
     return GrantAuthority(home).issue(
         "mona", "triage-bot", (connection.id,), verbs, constraints={"repos": ("acme/web",)}

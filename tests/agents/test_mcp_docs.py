@@ -9,14 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-import httpx
 import pytest
+from github_consent import connect_sandbox
 
-from charter.auth.connect import connect_github
 from charter.auth.grants import GrantAuthority
 from charter.auth.home import CharterHome
 from charter.auth.vault import Vault
-from charter.sandboxes.github import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, GitHubSandbox
+from charter.sandboxes.github import GitHubSandbox
 
 GUIDE = Path(__file__).resolve().parents[2] / "docs" / "agent-developers.md"
 
@@ -43,11 +42,7 @@ def token(tmp_path: Path, sb: GitHubSandbox, monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}:/usr/bin:/bin")
     for name in ("CHARTER_GRANT", "CHARTER_KEY", "CHARTER_GRANT_KEY", "CHARTER_DATABASE_URL"):
         monkeypatch.delenv(name, raising=False)
-    connection = connect_github(
-        Vault(home), scopes=["repo"], client_id=DEFAULT_CLIENT_ID, client_secret=DEFAULT_CLIENT_SECRET,
-        oauth_base=sb.url, api_base=sb.url, open_browser=lambda url: httpx.get(url, follow_redirects=True),
-        timeout=5,
-    )  # fmt: skip
+    connection = connect_sandbox(Vault(home), sb)
     issued = GrantAuthority(home).issue("mona", "triage-bot", (connection.id,), ("read",))
     return issued.token
 

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import json
 
-import httpx
 import pytest
+from github_consent import connect_sandbox
 
 from charter.agents import ApprovalStore, AuditLog, Toolkit
-from charter.auth.connect import connect_github
 from charter.auth.crypto import KeySet, generate_key
 from charter.auth.grants import GrantAuthority
 from charter.auth.home import CharterHome
 from charter.auth.vault import Vault
-from charter.sandboxes.github import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, GitHubSandbox
+from charter.sandboxes.github import GitHubSandbox
 
 
 @pytest.fixture
@@ -23,16 +22,7 @@ def vault(home: CharterHome) -> Vault:
 
 @pytest.fixture
 def connection_id(vault: Vault, sb: GitHubSandbox) -> str:
-    conn = connect_github(
-        vault,
-        scopes=["repo"],
-        client_id=DEFAULT_CLIENT_ID,
-        client_secret=DEFAULT_CLIENT_SECRET,
-        oauth_base=sb.url,
-        api_base=sb.url,
-        open_browser=lambda url: httpx.get(url, follow_redirects=True),
-        timeout=5,
-    )
+    conn = connect_sandbox(vault, sb)
     return conn.id
 
 

@@ -15,19 +15,18 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from consoles import Console, serve
+from github_consent import connect_sandbox
 from playwright.sync_api import Browser, BrowserContext, CDPSession, Page, sync_playwright
 from waiting import line_from
 
 from charter.agents import Toolkit
 from charter.agents.person import PasskeyStore
-from charter.auth.connect import connect_github
 from charter.auth.grants import IssuedGrant
 from charter.cli.context import Local
 from charter.cli.main import main
-from charter.sandboxes.github import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, GitHubSandbox
+from charter.sandboxes.github import GitHubSandbox
 from charter.schemas import ApprovalStatus
 
 pytestmark = pytest.mark.browser
@@ -100,16 +99,7 @@ def grant(here: Local, github_sandbox: GitHubSandbox) -> IssuedGrant:
     """A real GitHub connection (consent against the sandbox) and the agent's grant on it."""
     # The session's sandbox may hold another file's knobs (a refused consent): start from its seed.
     github_sandbox.reset()
-    connection = connect_github(
-        here.vault,
-        scopes=["repo"],
-        client_id=DEFAULT_CLIENT_ID,
-        client_secret=DEFAULT_CLIENT_SECRET,
-        oauth_base=github_sandbox.url,
-        api_base=github_sandbox.url,
-        open_browser=lambda url: httpx.get(url, follow_redirects=True),
-        timeout=5,
-    )
+    connection = connect_sandbox(here.vault, github_sandbox)
     verbs = ("read", "draft", "write")
     only_web = {"repos": ("acme/web",)}
     return here.grants.issue("mona", "triage-bot", (connection.id,), verbs, constraints=only_web)
