@@ -483,8 +483,8 @@ def reach_of_addresses(addresses: Iterable[str], account: str | None) -> Reach:
         address = _one_address(raw)
         if own and address == own:
             continue
-        # Fail closed: a value naming no address, or several, reaches someone it does not say.
-        if not address or not home or address.rpartition("@")[2] != home:
+        # Fail closed: a value naming no address, or several, is "" and has no domain to match.
+        if not home or address.rpartition("@")[2] != home:
             return "outsiders"
         reach = "domain"
     return reach
