@@ -9,6 +9,7 @@ batches counted once per call that runs, and writes sent exactly once.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from datetime import datetime, timedelta
@@ -499,6 +500,24 @@ def test_a_read_is_marked_as_its_services_data_and_a_write_quoting_it_elsewhere_
     assert kit.call("notes_label_note", elsewhere).status == "approval_required"
     # Another grant's session never read it: the same write runs there.
     assert env.toolkit(env.grant().token).call("notes_label_note", elsewhere).ok
+
+
+def test_what_a_grant_read_is_remembered_by_its_next_toolkit(env: Env) -> None:
+    env.service.notes[1] = env.service.notes[1].model_copy(update={"text": QUOTED})
+    token = env.grant().token
+    assert env.toolkit(token).call("notes_get_note", {"repo": "acme/web", "number": 1}).ok
+    # A new Toolkit of the same grant (a restart, another worker) reads the taint from the home.
+    elsewhere = {"repo": "acme/api", "number": 1, "label": QUOTED}
+    assert env.toolkit(token).call("notes_label_note", elsewhere).status == "approval_required"
+
+
+def test_a_call_that_ends_before_policy_warns_of_nothing(env: Env, caplog: pytest.LogCaptureFixture) -> None:
+    kit = env.toolkit(env.grant().token)
+    with caplog.at_level(logging.WARNING, logger="charter"):
+        assert kit.call("notes_get_note", {"repo": "acme/web", "number": 0}).status == "error"
+        assert kit.call("notes_get_note", {"repo": "acme/web", "number": 1}).ok
+    # It has no replay record to keep, so none is tried (and none fails beside its entry).
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
 
 
 class NoteFacts(BaseModel):
