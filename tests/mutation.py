@@ -50,6 +50,7 @@ SELECTIONS: dict[str, tuple[str, ...]] = {
         "tests/auth/test_audit_tamper.py",
         "tests/auth/test_audit_sinks.py",
         "tests/auth/test_audit_group.py",
+        "tests/auth/test_audit_durable.py",
     ),
     "auth/policy.py": (
         "tests/auth/test_policy.py",
