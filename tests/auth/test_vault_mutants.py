@@ -59,6 +59,16 @@ def _vault(
     return Vault(home, keys=keys, http=httpx.Client(transport=transport), clock=clock or time.time, **options)
 
 
+def _connect_google(vault: Vault) -> str:
+    """A Gmail connection of mona@acme.com whose tokens hold the canary (Google does not rotate)."""
+    tokens = TokenSet(access_token=f"ya29.{CANARY}", refresh_token=f"1//{CANARY}", expires_at=None)
+    return vault.add_connection(
+        service="gmail", provider="google", account="mona@acme.com", tokens=tokens,
+        api_base="https://google.test", oauth_base="https://google.test",
+        client_id="client.apps.googleusercontent.com", client_secret="s3cret",
+    ).id  # fmt: skip
+
+
 def _connect(
     vault: Vault,
     *,
@@ -449,17 +459,7 @@ def test_a_lost_answer_then_a_refusal_from_a_provider_that_does_not_rotate_says_
         return answer
 
     vault = _vault(home, keys, google)
-    tokens = TokenSet(access_token=f"ya29.{CANARY}", refresh_token=f"1//{CANARY}", expires_at=None)
-    cid = vault.add_connection(
-        service="gmail",
-        provider="google",
-        account="mona@acme.com",
-        tokens=tokens,
-        api_base="https://google.test",
-        oauth_base="https://google.test",
-        client_id="client.apps.googleusercontent.com",
-        client_secret="s3cret",
-    ).id
+    cid = _connect_google(vault)
     with pytest.raises(AuthRequired) as refused:
         vault.refresh(cid, f"ya29.{CANARY}")
     assert refused.value.message.startswith(
@@ -559,17 +559,7 @@ def test_google_revokes_the_refresh_token_which_ends_the_whole_grant(home: Chart
         return httpx.Response(200)
 
     vault = _vault(home, keys, google)
-    tokens = TokenSet(access_token=f"ya29.{CANARY}", refresh_token=f"1//{CANARY}", expires_at=None)
-    cid = vault.add_connection(
-        service="gmail",
-        provider="google",
-        account="mona@acme.com",
-        tokens=tokens,
-        api_base="https://google.test",
-        oauth_base="https://google.test",
-        client_id="client",
-        client_secret="s",
-    ).id
+    cid = _connect_google(vault)
     assert vault.revoke(cid).remote_revoked
     assert len(sent) == 1
     assert f"1//{CANARY}".replace("/", "%2F") in sent[0] or f"1//{CANARY}" in sent[0]
