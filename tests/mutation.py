@@ -1,7 +1,8 @@
 """Mutation testing of the modules that carry the promises: `make mutate`, or with module paths
 (`python tests/mutation.py auth/attenuation.py`) to run only those; `--survivors` re-runs only the
-mutants the last full run of each module did not kill, against the tests as they are now, and
-`--resume` carries a stopped full run on in its tree.
+mutants the last full run of each module did not kill, against the tests as they are now,
+`--only PATTERN` re-measures the mutants of functions that changed since (e.g.
+`'charter.auth.audit.x__commit*'`), and `--resume` carries a stopped full run on in its tree.
 
 mutmut derives module names from file paths, and the folders map into `charter.*` only through
 setuptools' package-dir, so each module runs on its own copy laid out as `charter/<folder>/` under
@@ -21,6 +22,7 @@ import subprocess
 import sys
 from collections import Counter
 from collections.abc import Sequence
+from fnmatch import fnmatch
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -153,12 +155,17 @@ def full_run(module: str, max_children: int, *, resume: bool = False) -> str:
     outcomes = run_mutmut(module, (), max_children, resume=resume)
     outcomes_file(module).parent.mkdir(parents=True, exist_ok=True)
     outcomes_file(module).write_text(json.dumps(outcomes, indent=1, sort_keys=True) + "\n")
+    return score(module, outcomes)
+
+
+def score(module: str, outcomes: dict[str, str], note: str = "") -> str:
+    """The module's score over `outcomes`, and the names not killed."""
     counts = Counter(outcomes.values())
     total, killed = len(outcomes) - counts["not checked"], counts["killed"]
     if not total:
         raise SystemExit(f"no mutant of {module} was run")
     others = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()) if status != "killed")
-    line = f"{module}: {killed}/{total} killed ({100 * killed / total:.0f}%)"
+    line = f"{module}: {killed}/{total} killed ({100 * killed / total:.0f}%)" + (f", {note}" if note else "")
     not_killed = sorted(name for name, status in outcomes.items() if status not in UNTOLD)
     return "\n".join([f"{line}; {others}" if others else line, *(f"  {name}" for name in not_killed)])
 
@@ -182,11 +189,29 @@ def survivors_run(module: str, max_children: int) -> str:
     return "\n".join(lines)
 
 
+def functions_run(module: str, patterns: Sequence[str], max_children: int) -> str:
+    """Re-measure the mutants matching `patterns` (functions that changed since the last full run):
+    their old outcomes are replaced by the new ones in the module's outcomes, and its score given."""
+    if not outcomes_file(module).exists():
+        raise SystemExit(f"no full run of {module} to re-measure against: run it first")
+    known = json.loads(outcomes_file(module).read_text())
+    now = run_mutmut(module, patterns, max_children)
+    matched = {name: status for name, status in now.items() if any(fnmatch(name, p) for p in patterns)}
+    kept = {name: status for name, status in known.items() if not any(fnmatch(name, p) for p in patterns)}
+    outcomes = kept | matched
+    outcomes_file(module).parent.mkdir(parents=True, exist_ok=True)
+    outcomes_file(module).write_text(json.dumps(outcomes, indent=1, sort_keys=True) + "\n")
+    return score(module, outcomes, f"{len(matched)} re-measured")
+
+
 def main(argv: Sequence[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("modules", nargs="*", help="module paths, e.g. auth/grants.py (default: all)")
     parser.add_argument("--survivors", action="store_true", help="re-run only the last run's survivors")
     parser.add_argument("--resume", action="store_true", help="carry a stopped full run on in place")
+    parser.add_argument(
+        "--only", action="append", default=[], metavar="PATTERN", help="re-measure matching mutants only"
+    )
     parser.add_argument("--max-children", type=int, default=2, help="mutants run at once (default 2)")
     args = parser.parse_args(argv)
     modules = args.modules or list(SELECTIONS)
@@ -195,7 +220,9 @@ def main(argv: Sequence[str]) -> None:
         parser.error(f"no test selection for {', '.join(unknown)}; known: {', '.join(SELECTIONS)}")
     reports = []
     for module in modules:
-        if args.survivors:
+        if args.only:
+            reports.append(functions_run(module, args.only, args.max_children))
+        elif args.survivors:
             reports.append(survivors_run(module, args.max_children))
         else:
             reports.append(full_run(module, args.max_children, resume=args.resume))
