@@ -9,28 +9,22 @@ are approximated as characters / 4, as for the tool-list budgets.
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
-from typing import Any
 
 import pytest
 from mcp_rig import started
-from pydantic import BaseModel
 
+from benchmarks.result_tokens import LIMIT, plain, tokens
 from charter.agents.tools import read_data
 from charter.agents.untrusted import delimit, mark_read
 from charter.contract_tests.harness import ContractHarness
 from charter.contract_tests.running import run_action
 
 # The agent's form of a read, over the plain JSON of its fields, per service (all its reads).
-BUDGET = 1.15
+BUDGET = LIMIT
 # What the result of one listing may cost at most, for the two the budget was set on.
 LISTINGS = {"github_list_issues": BUDGET, "gmail_search_messages": BUDGET}
-
-
-def tokens(value: Any) -> int:
-    return len(json.dumps(value, ensure_ascii=False, separators=(",", ":"))) // 4
 
 
 @pytest.fixture(scope="module")
@@ -52,9 +46,9 @@ def _measure(service: str, harness: ContractHarness) -> dict[str, tuple[int, int
         if spec.verb != "read":
             continue
         result = run_action(connector, spec, example.args)
-        plain = _plain(result)
+        bare = plain(result)
         old = mark_read(result, service, bare=False)  # markers naming source, id, author and URL
-        found[f"{service}_{action}"] = (tokens(plain), tokens(read_data(result, service)), tokens(old))
+        found[f"{service}_{action}"] = (tokens(bare), tokens(read_data(result, service)), tokens(old))
     return found
 
 
@@ -68,25 +62,13 @@ QUOTED = re.compile(
 )
 
 
-def _plain(result: object) -> Any:
-    """The result's own fields as JSON, less the empty provenance fields no agent is shown."""
-    dumped = result.model_dump(mode="json") if isinstance(result, BaseModel) else result
-    if not isinstance(dumped, dict):
-        return dumped
-    for item in dumped.get("items", [dumped]):
-        provenance = item.get("provenance") if isinstance(item, dict) else None
-        if isinstance(provenance, dict):
-            item["provenance"] = {k: v for k, v in provenance.items() if v is not None}
-    return dumped
-
-
 def test_read_results_cost_little_more_than_their_plain_json(
     costs: dict[str, tuple[int, int, int]], capsys: pytest.CaptureFixture[str]
 ) -> None:
     per_service: dict[str, list[int]] = {}
-    for name, (plain, agent, _) in costs.items():
+    for name, (bare, agent, _) in costs.items():
         sums = per_service.setdefault(name.split("_", 1)[0], [0, 0])
-        sums[0] += plain
+        sums[0] += bare
         sums[1] += agent
     ratios = {s: agent / plain for s, (plain, agent) in per_service.items()}
     listings = {n: costs[n][1] / costs[n][0] for n in LISTINGS}
