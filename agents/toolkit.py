@@ -224,7 +224,9 @@ class Toolkit:
     def _call(self, trace: _Trace, claims: GrantClaims, idempotency_key: str | None) -> ToolResult:
         entry = self._catalog().entry(trace.tool)
         args = cast(dict[str, Any], trace.args)
-        work = self._prepare(claims, entry, args, idempotency_key)
+        # Namespaced by grant, so one agent's key can never replay another grant's write.
+        key = f"agent:{claims.id}:{idempotency_key}" if idempotency_key else None
+        work = self._prepare(entry, args, key)
         decision = self._decide(trace, claims, work)
         if decision.outcome == "approval_required":
             return self._pause(trace, claims, work)
@@ -253,17 +255,11 @@ class Toolkit:
         if approval.status is not ApprovalStatus.APPROVED:
             trace.decision = "deny"
             raise refusal(approval, approval.payload_hash)
-        work = self._prepare(claims, entry, approval.args, None)
+        work = self._prepare(entry, approval.args, None)
         self._decide(trace, claims, work)
         return self._run_approved(trace, claims, work, approval)
 
-    def _prepare(
-        self,
-        claims: GrantClaims,
-        entry: Entry,
-        args: dict[str, Any],
-        idempotency_key: str | None,
-    ) -> _Work:
+    def _prepare(self, entry: Entry, args: dict[str, Any], key: str | None) -> _Work:
         """Validate the arguments before anything is sent; for a commit, load and check the draft."""
         if entry.spec is None:
             draft, spec = self._catalog().load_draft(entry, args)
@@ -274,8 +270,6 @@ class Toolkit:
             )  # fmt: skip
         request = validate_request(entry.spec, args)
         payload = request.model_dump(mode="json")
-        # Namespaced by grant, so one agent's key can never replay another grant's write.
-        key = f"agent:{claims.id}:{idempotency_key}" if idempotency_key else None
         return _Work(
             entry, entry.spec, entry.base, request, request, key,
             payload_hash(entry.tool.name, payload), self._preview(entry, payload),

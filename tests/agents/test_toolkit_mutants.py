@@ -18,11 +18,12 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from pydantic import BaseModel
 from soft_passkey import SoftPasskey
+from sqlalchemy import select
 from test_notifiers import Receiver, configure, receiver  # noqa: F401 (the fixture)
 from test_passkey_proof import _forge, _genuine, _paused, setup  # noqa: F401 (the fixture)
 from waiting import PATIENCE, in_background
 
-from charter.agents import Toolkit
+from charter.agents import Toolkit, replay_records
 from charter.agents.replay_records import ReplayRecords
 from charter.agents.tools import ToolResult
 from charter.agents.toolsets import LOAD_TOOLSET
@@ -661,3 +662,91 @@ def test_whom_this_call_reaches_is_what_policy_weighs(env: Env) -> None:
     paused = kit.call("notes_label_note", {**LABEL, "label": "team"})
     assert paused.approval is not None
     assert any("domain" in r for r in paused.approval.reasons), paused.approval.reasons
+
+
+# -- what a refused or paused write leaves behind ---------------------------------------------------
+
+SECRET = "ghp_Q2x9TmVyZXhhbXBsZXNlY3JldDEyMzQ1"
+
+
+def _secret_in_halves(env: Env, policy: Policy) -> tuple[ToolResult, ToolResult]:
+    """A read of a secret, its first part in a label and its second part in a note; both results."""
+    env.service.notes[1] = env.service.notes[1].model_copy(update={"text": f"deploy key: {SECRET}"})
+    kit = env.toolkit(env.grant().token, policy=policy)
+    assert kit.call("notes_get_note", {"repo": "acme/web", "number": 1}).ok
+    # Each part carries under half of the secret's pieces; together they carry more than half.
+    first = kit.call("notes_label_note", {**LABEL, "label": SECRET[:18]})
+    return first, kit.call("notes_post_note", {"repo": "acme/web", "text": f"and {SECRET[18:]}"})
+
+
+def test_a_denied_write_sent_nothing_so_none_of_it_counts_as_gone_out(env: Env) -> None:
+    posting = Rule(outcome="allow", actions=("notes_post_note",))
+    # The control: a label that runs sends its part, and the note completing the secret is held.
+    sent, held = _secret_in_halves(env, Policy((posting,)))
+    assert sent.ok
+    assert held.status == "approval_required"
+    assert held.approval is not None
+    assert held.approval.reasons == [
+        "approval required because the text completes, with earlier writes, a secret-shaped token "
+        "read from notes note acme/web#1"
+    ]
+    # Denied by a condition on its arguments, so policy decides it with the call in hand.
+    labels = Policy.from_yaml(
+        "rules:\n  - {outcome: deny, actions: [notes_label_note], when: 'repo contains \"acme\"'}\n"
+        "  - {outcome: allow, actions: [notes_post_note]}\n"
+    )
+    denied, posted = _secret_in_halves(env, labels)
+    assert denied.error is not None
+    assert denied.error["details"]["reason"] == "not_allowed"
+    # The denied label never left, so the note carries under half of what was read: it runs.
+    assert posted.ok, posted.approval
+
+
+def test_a_recipient_outside_the_accounts_domain_is_named_with_the_tool_that_reaches_them(env: Env) -> None:
+    kit = env.toolkit(env.grant(connections=("notes-mona", "mail-mona")).token)
+    paused = kit.call("mail_send_mail", {"to": ["bob@acme.test", "ann@example.com"], "subject": "Hi"})
+    assert paused.approval is not None
+    assert paused.approval.reasons[1:] == [
+        "approval required because mail_send_mail reaches ann@example.com, outside the account's own domain"
+    ]
+
+
+def test_expired_replay_records_are_purged_every_so_many_recorded_calls(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(replay_records, "_PURGE_EVERY", 3)
+    env.clock.now = utcnow()
+    kit = env.toolkit(env.grant().token)
+    read = {"repo": "acme/web", "number": 1}
+    assert kit.call("notes_get_note", read).ok  # the home's records open, and purge, here: 1 counted
+    stale = {"chain": env.audit.chain, "seq": 10**9, "expires_at": 0.0, "sealed": b"gone"}
+    with env.home.engine.begin() as conn:
+        conn.execute(replay_records.replay_table.insert().values(**stale))
+
+    def kept() -> bool:
+        with env.home.engine.connect() as conn:
+            t = replay_records.replay_table
+            return conn.execute(select(t.c.seq).where(t.c.seq == 10**9)).first() is not None
+
+    # Calls that end before policy leave no record, and count for nothing.
+    for _ in range(4):
+        assert kit.call("notes_get_note", {"repo": "acme/web", "number": 0}).error is not None
+    assert kit.call("notes_get_note", read).ok
+    assert kept()
+    assert kit.call("notes_get_note", read).ok  # the third record: the expired one goes
+    assert not kept()
+
+
+def test_a_draft_committed_on_approval_is_committed_under_its_own_key(env: Env) -> None:
+    token = env.grant().token
+    kit = env.toolkit(token)
+    draft_id = kit.call("notes_draft_note", NOTE).data["draft_id"]
+    paused = kit.call("notes_commit_draft", {"draft_id": draft_id})
+    assert paused.approval is not None
+    env.approvals.approve(paused.approval.approval_id, by="mona")
+    assert kit.resume(paused.approval.approval_id).ok
+    # Committed again later, where policy lets it run without asking: the one write is replayed.
+    trusting = Policy((Rule(outcome="allow", actions=("notes_post_note",)),))
+    again = env.toolkit(token, policy=trusting).call("notes_commit_draft", {"draft_id": draft_id})
+    assert again.data["replayed"] is True
+    assert env.service.writes == [f"post:{NOTE['text']}"]
