@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,12 +19,15 @@ from typing import Any
 import pytest
 from sqlalchemy import delete, event, select
 from test_audit import _fill, _lines, _write
+from test_audit_durable import _notes
+from test_audit_group import _wait_until
 from test_audit_tamper import _with_db
+from waiting import PATIENCE
 
 from charter.auth.audit import AuditLog, VerifyReport, _path_anchors, audit_chain_table, digest, entry_hash
 from charter.auth.audit_sinks import FileSink
 from charter.auth.home import CharterHome
-from charter.auth.storage import synced_engine
+from charter.auth.storage import create_tables, synced_engine
 from charter.schemas import ConfigurationError
 
 
@@ -382,3 +386,54 @@ def test_two_copies_of_a_home_appending_at_once_are_refused_by_name(
         "gets a new identity), or let them share one home directory"
     )
     assert len(_lines(log)) == 3  # nothing half-written
+
+
+# -- rows attached to the entries of one group ------------------------------------------------------
+
+
+def test_each_entry_of_a_group_keeps_its_own_attached_row_whatever_its_neighbours_carry(
+    home: CharterHome, caplog: pytest.LogCaptureFixture
+) -> None:
+    create_tables(_notes.metadata, home.engine)
+    log = AuditLog(home, sinks=[])
+    entered, release = threading.Event(), threading.Event()
+
+    def held(entry: Any) -> Any:
+        # The first commit waits here, so the entries recorded meanwhile commit as one group.
+        entered.set()
+        assert release.wait(PATIENCE)
+        return _notes.insert(), {"seq": entry.seq, "note": "first"}
+
+    def broken(entry: Any) -> Any:
+        raise RuntimeError("no key")
+
+    def note(entry: Any) -> Any:
+        return _notes.insert(), {"seq": entry.seq, "note": "last"}
+
+    made: dict[str, Any] = {}
+
+    def record(name: str, attach: Any) -> threading.Thread:
+        def run() -> None:
+            made[name] = log.record(actor="agent", subject="mona", action=name, outcome="ok", attach=attach)
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        return thread
+
+    threads = [record("first", held)]
+    assert entered.wait(PATIENCE)
+    # In this order: an entry with no row, one whose row cannot be made, one with a row.
+    for n, (name, attach) in enumerate((("bare", None), ("broken", broken), ("last", note)), start=1):
+        threads.append(record(name, attach))
+        _wait_until(lambda n=n: len(log._commits._waiting) == n)
+    with caplog.at_level(logging.WARNING, logger="charter.audit"):
+        release.set()
+        for thread in threads:
+            thread.join(PATIENCE)
+    assert [e.action for e in log.entries()] == ["first", "bare", "broken", "last"]
+    with home.engine.connect() as conn:
+        rows = conn.execute(select(_notes.c.seq, _notes.c.note).order_by(_notes.c.seq)).all()
+    assert rows == [(made["first"].seq, "first"), (made["last"].seq, "last")]
+    assert caplog.messages == [
+        f"a row kept beside audit entry {made['broken'].seq} was not made: RuntimeError"
+    ]
