@@ -108,7 +108,8 @@ class _Work:
     target: BaseModel | str
     key: str | None
     payload_hash: str
-    preview: str
+    # A commit's is its draft's; a direct call's is made only when a person is asked.
+    draft_preview: str | None
 
 
 class Toolkit:
@@ -269,10 +270,9 @@ class Toolkit:
                 f"draft:{draft.id}", draft.payload_hash, draft_preview(draft.preview).text(),
             )  # fmt: skip
         request = validate_request(entry.spec, args)
-        payload = request.model_dump(mode="json")
         return _Work(
             entry, entry.spec, entry.base, request, request, key,
-            payload_hash(entry.tool.name, payload), self._preview(entry, payload),
+            payload_hash(entry.tool.name, _json(request)), None,
         )  # fmt: skip
 
     def _decide(self, trace: _Trace, claims: GrantClaims, work: _Work) -> Decision:
@@ -341,11 +341,13 @@ class Toolkit:
 
     def _described(self, work: _Work) -> str:
         """The preview, with the object a direct write changes named as a person knows it."""
-        if work.entry.spec is None:
-            return work.preview
+        if work.draft_preview is not None:
+            return work.draft_preview
+        # Never redacted: the person approves the real value that will be sent (the audit redacts).
+        preview = call_preview(work.entry.tool.name, work.entry.tool.description, _json(work.request)).text()
         connector = self._catalog().connector(work.entry.tool.connection)
         lines = describe_target(connector, work.request)
-        return f"{work.preview}\n\n{visible(chr(10).join(lines))[0]}" if lines else work.preview
+        return f"{preview}\n\n{visible(chr(10).join(lines))[0]}" if lines else preview
 
     def _run_approved(
         self, trace: _Trace, claims: GrantClaims, work: _Work, approval: ApprovalRequest
@@ -488,10 +490,6 @@ class Toolkit:
         if self._connector_classes is not None and service in self._connector_classes:
             return self._connector_classes[service]
         return get_connector(service)
-
-    def _preview(self, entry: Entry, payload: Mapping[str, Any]) -> str:
-        # Never redacted: the person approves the real value that will be sent (the audit redacts).
-        return call_preview(entry.tool.name, entry.tool.description, payload).text()
 
 
 def _json(model: BaseModel) -> dict[str, Any]:
