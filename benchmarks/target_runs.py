@@ -38,6 +38,7 @@ from charter.auth.storage import create_tables, synced_engine
 from charter.connectors.base import Connector
 from charter.connectors.calendar import ListEvents
 from charter.connectors.github import GetIssue
+from charter.connectors.gmail import SearchMessages
 from charter.connectors.sharepoint import ListChildren
 from charter.connectors.sharepoint.responses import ITEM_SELECT
 
@@ -266,6 +267,9 @@ def gmail_bulk(rig: RemoteGoogleRig, latency_ms: float, rounds: int) -> list[Tar
     finally:
         rig.set_latency(0)
     n = len(ids)
+    per_item = _per_item(timed, "charter", "floor", n)
+    request = SearchMessages(query=BULK_QUERY, page_size=500, bodies=True)
+    stages = cpu_stages(rig.gmail_connector(), request, rig.home, per_item, timed["floor"][1], n)
     return [
         Target(
             2,
@@ -275,7 +279,7 @@ def gmail_bulk(rig: RemoteGoogleRig, latency_ms: float, rounds: int) -> list[Tar
             "x",
             "httpx: messages.list at 500, then messages.get format=full in batches of 100",
             note=f"{requests} requests against the floor's {1 + -(-n // 100)}; Charter's CPU "
-            f"{_per_item(timed, 'charter', 'floor', n):.0f} us per message beyond the floor's",
+            f"{per_item:.0f} us per message beyond the floor's, {stages}",
         ),
         Target(
             2,
