@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -122,6 +124,22 @@ def test_attenuation_checks_what_the_child_names_anew(authority: GrantAuthority)
     assert authority.attenuate(parent.token, constraints={"repos": ("acme/web",)}).claims.constraints == {
         "repos": ("acme/web",)
     }
+
+
+def test_a_child_that_narrows_its_connections_keeps_its_parents_action_patterns(
+    authority: GrantAuthority,
+) -> None:
+    # What a child inherits was checked when its parent was issued: only what it names anew is.
+    parent = authority.issue(
+        "mona", "triage-bot", ("github-mona", "gmail-mona"), ("read",),
+        actions=("github_*", "gmail_*"), ttl=timedelta(hours=1),
+    )  # fmt: skip
+    child = authority.attenuate(parent.token, connections=("github-mona",))
+    assert child.claims.connections == ("github-mona",)
+    assert child.claims.actions == ("github_*", "gmail_*")
+    # The control: a child naming actions of its own has them checked against its connections.
+    with pytest.raises(ValidationError, match="gmail_"):
+        authority.attenuate(parent.token, connections=("github-mona",), actions=("gmail_*",))
 
 
 def test_the_default_authority_reads_each_connections_service_from_the_vault(home: CharterHome) -> None:
