@@ -221,7 +221,8 @@ def github_bulk(rig: RemoteGitHubRig, latency_ms: float, rounds: int) -> list[Ta
 
     rig.set_latency(latency_ms / 1000)
     try:
-        if charter() != floor():
+        items = charter()
+        if items != floor():
             raise RuntimeError("Charter and the floor read different numbers of issues and comments")
         timed = interleaved({"charter": charter, "floor": floor}, rounds)
         requests = rig.measure(charter).requests
@@ -230,8 +231,10 @@ def github_bulk(rig: RemoteGitHubRig, latency_ms: float, rounds: int) -> list[Ta
     ratio = timed["charter"][0] / timed["floor"][0]
     name = f"GitHub issues with comments at {latency_ms:g} ms"
     floor_text = "httpx: issues and repository comments listings, 100 a page"
+    per_item = _per_item(timed, "charter", "floor", items)
+    cpu = f"Charter's CPU {per_item:.0f} us per issue or comment beyond the floor's"
     return [
-        Target(2, name, ratio, 1.15, "x", floor_text),
+        Target(2, name, ratio, 1.15, "x", floor_text, note=cpu),
         Target(
             2, "GitHub issues with comments: requests", requests, 30, "requests", "issues/100 + comments/100"
         ),
