@@ -87,3 +87,29 @@ def test_the_gmail_floor_reads_the_same_whole_messages_as_get_messages(
             m.id for m in gmail.read(SearchMessages(page_size=500)).items
         )
         assert floors.gmail_full_messages(http, ids) == len(gmail.read(GetMessages(message_ids=ids)).items)
+
+
+def test_every_target_is_measured_in_one_run_at_quick_sizes() -> None:
+    # The run `make bench` makes, small: every row measured, each beside its floor, the reasons named.
+    from benchmarks.target_suite import TargetSizes, measure_targets
+
+    targets = measure_targets(TargetSizes.quick(), 20.0)
+    assert sorted({t.item for t in targets}) == [1, 2, 3, 4, 5, 6]
+    names = [t.name for t in targets]
+    assert len(names) == len(set(names)) == 26
+    assert all(t.floor for t in targets)
+    unmeasured = [t.name for t in targets if not math.isfinite(t.measured)]
+    assert unmeasured == [], unmeasured
+    notes = {t.name: t.note for t in targets}
+    assert (
+        "one synced commit of a single row"
+        in notes["Toolkit.call fixed cost on SQLite (median, durable audit)"]
+    )
+    for name in (
+        "Calendar: Charter's own CPU per event",
+        "SharePoint: Charter's own CPU per item",
+        "Gmail 60 messages with bodies (search with bodies) at 20 ms",
+    ):
+        assert "untrusted marking" in notes[name], notes[name]
+        assert "taint record" in notes[name], notes[name]
+    assert [t.measured for t in targets if t.item == 4] == [1, 1, 1]
