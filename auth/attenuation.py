@@ -49,12 +49,10 @@ def child_agent(parent_agent: str, name: str | None) -> str:
 def check_agent_pattern(pattern: str) -> str:
     """An `agents:` pattern, or ValueError: each segment a name, a name prefix and `*`, or a last `**`."""
     segments = pattern.split(AGENT_SEPARATOR)
-    for index, segment in enumerate(segments):
-        last = index == len(segments) - 1
-        if (segment == "**" and last and index > 0) or segment == "*":
-            continue
-        name = segment[:-1] if segment.endswith("*") else segment
-        if not _AGENT_NAME.fullmatch(name) and not (segment.endswith("*") and name == ""):
+    if len(segments) > 1 and segments[-1] == "**":
+        segments.pop()  # all descendants of what comes before
+    for segment in segments:
+        if segment != "*" and not _AGENT_NAME.fullmatch(segment.removesuffix("*")):
             raise ValueError(
                 f"agent pattern {pattern!r}: each `/` segment is a name, a name prefix ending in `*`, "
                 "or (last, after a name) `**`"

@@ -12,13 +12,18 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from charter.auth.attenuation import (
+    MAX_AGENT_CHAIN,
     attenuation_problem,
+    check_agent_name,
+    check_agent_pattern,
     check_constraints,
     check_patterns,
     check_verbs,
+    child_agent,
     covered,
     covers,
     matches,
+    matches_agent,
 )
 from charter.schemas import GrantClaims, ValidationError
 
@@ -226,3 +231,66 @@ def test_the_child_may_expire_with_its_parent_but_not_after() -> None:
     assert (
         attenuation_problem(parent, child(expires_at=parent.expires_at - timedelta(seconds=1)), None) is None
     )
+
+
+# -- agent names, chains and the policy's agent patterns -------------------------------------------
+
+NAME_RULE = (
+    "must be 1-64 ASCII letters, digits or . _ @ + -, starting with a letter or digit, with no `/` or `*`"
+)
+
+
+def test_a_bad_root_agent_name_is_refused_saying_what_a_name_is() -> None:
+    with pytest.raises(ValidationError) as exc:
+        check_agent_name("triage/bot")
+    assert exc.value.message == f"an agent name {NAME_RULE}; got 'triage/bot'"
+
+
+def test_a_bad_sub_agent_name_is_refused_saying_it_is_named_under_its_parent() -> None:
+    with pytest.raises(ValidationError) as exc:
+        child_agent("triage-bot", "triage-bot/sub-1")
+    assert exc.value.message == (
+        f"a sub-agent's name {NAME_RULE} (it is named under its parent: parent/NAME, so give NAME "
+        "only); got 'triage-bot/sub-1'"
+    )
+    assert child_agent("triage-bot", None) == "triage-bot/sub"
+
+
+def test_a_chain_may_be_as_long_as_the_table_keeps_and_no_longer() -> None:
+    parent = "/".join(["a" * 63] * 3) + "/" + "b" * 61  # 253 characters
+    assert len(child_agent(parent, "c")) == MAX_AGENT_CHAIN
+    with pytest.raises(ValidationError) as exc:
+        child_agent(parent, "cd")
+    longer = f"{parent}/cd"
+    assert exc.value.message == (
+        f"the sub-agent chain {longer[:60]!r}… is longer than {MAX_AGENT_CHAIN} characters"
+    )
+
+
+def test_a_child_named_outside_its_parent_is_refused_on_the_agent_axis() -> None:
+    assert attenuation_problem(claims(), child(agent="other/sub"), None) == (
+        "agent",
+        "a sub-agent is named under its parent 'bot', not 'other/sub'",
+    )
+
+
+@pytest.mark.parametrize("pattern", ["*", "triage-*", "triage-bot/*", "triage-bot/**", "*/**", "a/b*/c"])
+def test_agent_patterns_of_names_prefixes_and_a_last_double_star_are_accepted(pattern: str) -> None:
+    assert check_agent_pattern(pattern) == pattern
+
+
+@pytest.mark.parametrize("pattern", ["**", "a/**/b", "a**", "", "a//b", "a/b/", "tri age"])
+def test_other_agent_patterns_are_refused_saying_what_a_segment_is(pattern: str) -> None:
+    with pytest.raises(ValueError, match=r"agent pattern .*") as exc:
+        check_agent_pattern(pattern)
+    assert str(exc.value) == (
+        f"agent pattern {pattern!r}: each `/` segment is a name, a name prefix ending in `*`, "
+        "or (last, after a name) `**`"
+    )
+
+
+def test_a_double_star_after_two_names_matches_the_descendants_of_the_second() -> None:
+    assert matches_agent("triage-bot/sub-1/**", "triage-bot/sub-1/x")
+    assert matches_agent("triage-bot/sub-1/**", "triage-bot/sub-1/x/y")
+    assert not matches_agent("triage-bot/sub-1/**", "triage-bot/sub-1")
+    assert not matches_agent("triage-bot/sub-1/**", "triage-bot/sub-2/x")
