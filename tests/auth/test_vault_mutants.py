@@ -13,6 +13,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import parse_qsl
 
 import httpx
@@ -149,6 +150,30 @@ def test_a_lease_is_held_until_its_end_and_free_after_it(
     assert vault.access_token(cid) == f"ghu_{CANARY}_1"
 
 
+@pytest.mark.parametrize("changed", [False, True])
+def test_a_lease_is_not_taken_on_a_row_another_worker_has_changed_since_it_was_read(
+    home: CharterHome, keys: KeySet, github: ScriptedGitHub, changed: bool
+) -> None:
+    vault = _vault(home, keys, github.handle, Clock())
+    cid = _connect(vault, expires_at=T0)
+    take = vault._take_lease
+
+    def after_another_worker(row: Any) -> bool:
+        # Between this caller's read of the expiring row and its lease, another worker refreshed:
+        # a new version of the row whose token lasts an hour (its lease already freed).
+        if changed:
+            version = int(_row(home, cid)["version"])  # type: ignore[call-overload]
+            _set(home, cid, version=version + 1, expires_at=T0 + 3600)
+        return take(row)
+
+    vault._take_lease = after_another_worker  # type: ignore[method-assign]
+    token = vault.access_token(cid)
+    # The control: with nothing changed, the lease is taken and the token refreshed.
+    assert (token, github.refresh_calls) == (
+        (f"ghu_{CANARY}_start", 0) if changed else (f"ghu_{CANARY}_1", 1)
+    )
+
+
 def test_a_refresh_that_fails_frees_its_lease_for_the_next_caller(
     home: CharterHome, keys: KeySet, github: ScriptedGitHub
 ) -> None:
@@ -237,6 +262,19 @@ def test_rotation_retries_until_a_refresh_lease_ends_then_re_encrypts(
     # A few polls suffice; 2 s of patience instead of 20 ends a rotation that never gets through.
     assert Vault(home, keys=both, clock=clock, wait_seconds=2.0).rotate() == 1
     assert clock.now > T0 + 3  # it retried past the lease's end
+    only_new = Vault(home, keys=KeySet.parse(f"k2:{new_key}", source="test"))
+    assert only_new.access_token(cid) == f"ghu_{CANARY}_start"
+
+
+def test_a_rotation_nothing_contends_re_encrypts_at_its_first_try(
+    home: CharterHome, keys: KeySet, key_text: str, github: ScriptedGitHub
+) -> None:
+    vault = _vault(home, keys, github.handle, Clock())
+    cid = _connect(vault, expires_at=None)
+    new_key = generate_key()
+    both = KeySet.parse(f"k2:{new_key},k1:{key_text}", source="test")
+    # No patience at all: a rotation that needed a second try would give up.
+    assert Vault(home, keys=both, clock=Clock(), wait_seconds=0.0).rotate() == 1
     only_new = Vault(home, keys=KeySet.parse(f"k2:{new_key}", source="test"))
     assert only_new.access_token(cid) == f"ghu_{CANARY}_start"
 
