@@ -274,7 +274,9 @@ def test_a_child_named_outside_its_parent_is_refused_on_the_agent_axis() -> None
     )
 
 
-@pytest.mark.parametrize("pattern", ["*", "triage-*", "triage-bot/*", "triage-bot/**", "*/**", "a/b*/c"])
+@pytest.mark.parametrize(
+    "pattern", ["*", "triage-*", "triage-bot/*", "triage-bot/**", "triage-bot/sub-1/**", "*/**", "a/b*/c"]
+)
 def test_agent_patterns_of_names_prefixes_and_a_last_double_star_are_accepted(pattern: str) -> None:
     assert check_agent_pattern(pattern) == pattern
 
