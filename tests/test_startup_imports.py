@@ -259,7 +259,7 @@ def served_modules(
 
 
 def test_a_stdio_server_answers_a_read_without_what_the_read_does_not_need(
-    github_grant: IssuedGrant, worker_env: dict[str, str]
+    github_grant: IssuedGrant, worker_env: dict[str, str], home: CharterHome
 ) -> None:
     modules = served_modules(github_grant, worker_env, "github_get_issue", {"repo": "acme/web", "number": 1})
     # The control: the call really ran through the connector and its client library, and the read's
@@ -268,6 +268,10 @@ def test_a_stdio_server_answers_a_read_without_what_the_read_does_not_need(
     assert ran <= modules
     loaded_tops = {name.split(".")[0] for name in modules}
     assert not {n for n in NOT_FOR_A_READ if n in modules or n in loaded_tops}
+    if home.database_url is None:
+        # A SQLite home's server loads SQLite's dialect (the control) and never PostgreSQL's.
+        assert "sqlalchemy.dialects.sqlite" in modules
+        assert "sqlalchemy.dialects.postgresql" not in modules
 
 
 @pytest.mark.parametrize(
