@@ -11,7 +11,8 @@ import re
 import threading
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any, Protocol
 
 from charter.agents.tools import COMMIT_DRAFT_DESCRIPTION, COMMIT_DRAFT_SCHEMA, Tool
@@ -70,14 +71,24 @@ class VaultLike(Protocol):
 
 @dataclass(frozen=True)
 class Entry:
-    """One tool of the catalog, whether the grant and policy allow it, and why not."""
+    """One tool of the catalog, whether the grant and policy allow it, and why not.
 
-    tool: Tool
+    The `Tool` (with its JSON schemas) is built when first read: a call needs only its own.
+    """
+
+    name: str
+    action: str
+    risks: tuple[str, ...]
     base: str  # `{service}_{action}`: the name grants and policy speak of
     spec: ActionSpec | None  # None for the commit-draft tool
     allowed: bool
     refusal: tuple[str, ...] = ()
     scope_missing: bool = False
+    build: Callable[[], Tool] = field(kw_only=True, compare=False, repr=False)
+
+    @cached_property
+    def tool(self) -> Tool:
+        return self.build()
 
 
 def _slug(text: str) -> str:
@@ -114,7 +125,7 @@ class Catalog:
         """The allowed tool called `name`, or `GrantDenied` saying why it cannot be called."""
         entry = self.entries.get(name)
         if entry is None:
-            names = sorted(t.name for t in self.allowed())
+            names = sorted(e.name for e in self.entries.values() if e.allowed)
             hint = (
                 f"this grant's tools are: {', '.join(names[:30])}" if names else "this grant allows no tools"
             )
@@ -127,7 +138,7 @@ class Catalog:
 
     def commit_tool_for(self, entry: Entry) -> str | None:
         """The tool that commits drafts made by `entry`, if this grant may use it."""
-        name = entry.tool.name.removesuffix(entry.tool.action) + COMMIT_DRAFT
+        name = entry.name.removesuffix(entry.action) + COMMIT_DRAFT
         commit = self.entries.get(name)
         return name if commit is not None and commit.allowed else None
 
@@ -190,10 +201,10 @@ class Catalog:
                 conn.service if per_service[conn.service] == 1 else f"{conn.service}_{_slug(conn.account)}"
             )
             actions = [self._entry_for(claims, conn, prefix, cls, spec) for spec in cls.actions.values()]
-            entries.update((e.tool.name, e) for e in actions)
+            entries.update((e.name, e) for e in actions)
             commit = _commit_entry(claims, conn, prefix, actions)
             if commit is not None:
-                entries[commit.tool.name] = commit
+                entries[commit.name] = commit
         unread = _unread_constraints(claims, [self._resolve(c.service) for c in connections])
         if unread:
             # A limit no connector reads would be ignored, leaving the agent unrestricted (a grant
@@ -212,30 +223,35 @@ class Catalog:
         decision = check_grant(claims, base, spec)
         if decision.outcome != "deny":
             decision = self._policy.decide(claims, base, spec)
-        tool = Tool(
-            name=f"{prefix}_{spec.name}",
-            description=spec.description,
-            input_schema=input_schema(spec.request),
-            verb=spec.verb,
-            risks=tuple(sorted(spec.risks)),
-            service=conn.service,
-            connection=conn.id,
-            action=spec.name,
-            output_schema=output_schema(spec.verb, spec.result),
-            open_world=spec.verb != "draft" or spec.native,
-        )
+        name, risks = f"{prefix}_{spec.name}", tuple(sorted(spec.risks))
+
+        def build() -> Tool:
+            return Tool(
+                name=name,
+                description=spec.description,
+                input_schema=input_schema(spec.request),
+                verb=spec.verb,
+                risks=risks,
+                service=conn.service,
+                connection=conn.id,
+                action=spec.name,
+                output_schema=output_schema(spec.verb, spec.result),
+                open_world=spec.verb != "draft" or spec.native,
+            )
+
+        head = (name, spec.name, risks, base, spec)
         if decision.outcome == "deny":
-            return Entry(tool, base, spec, False, decision.reasons)
+            return Entry(*head, False, decision.reasons, build=build)
         # A tool the connection's token cannot run is not offered: the agent would only meet a refusal.
         missing = get_provider(cls.provider).missing_scopes(conn.scopes, spec.scopes)
         if missing:
             reason = (
-                f"{tool.name} needs the {cls.provider} scope(s) {', '.join(sorted(missing))}, which "
+                f"{name} needs the {cls.provider} scope(s) {', '.join(sorted(missing))}, which "
                 f"connection {conn.id} was not granted; the person can connect {conn.service} again "
                 f"enabling {spec.name}"
             )
-            return Entry(tool, base, spec, False, (reason,), scope_missing=True)
-        return Entry(tool, base, spec, True)
+            return Entry(*head, False, (reason,), scope_missing=True, build=build)
+        return Entry(*head, True, build=build)
 
 
 def _unread_constraints(claims: GrantClaims, classes: list[type[Connector]]) -> list[str]:
@@ -248,7 +264,7 @@ def _commit_entry(
     claims: GrantClaims, conn: ConnectionInfo, prefix: str, actions: list[Entry]
 ) -> Entry | None:
     """The commit-draft tool, when the grant may commit what this service's drafts commit."""
-    by_name = {e.tool.action: e for e in actions}
+    by_name = {e.action: e for e in actions}
     targets = {e.spec.commits for e in actions if e.spec is not None and e.spec.commits}
     allowed = [by_name[t] for t in sorted(targets) if t in by_name and by_name[t].allowed]
     if "write" not in claims.verbs or not allowed:
@@ -258,13 +274,15 @@ def _commit_entry(
         description=COMMIT_DRAFT_DESCRIPTION,
         input_schema=COMMIT_DRAFT_SCHEMA,
         verb="write",
-        risks=tuple(sorted({r for e in allowed for r in e.tool.risks})),
+        risks=tuple(sorted({r for e in allowed for r in e.risks})),
         service=conn.service,
         connection=conn.id,
         action=COMMIT_DRAFT,
         output_schema=WRITE_OUTPUT_SCHEMA,
     )
-    return Entry(tool, f"{conn.service}_{COMMIT_DRAFT}", None, True)
+    return Entry(
+        tool.name, COMMIT_DRAFT, tool.risks, f"{conn.service}_{COMMIT_DRAFT}", None, True, build=lambda: tool
+    )
 
 
 def within_constraints(claims: GrantClaims, result: Any) -> Any:

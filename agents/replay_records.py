@@ -14,10 +14,10 @@ import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 from sqlalchemy import BigInteger, Column, Float, MetaData, String, Table, Text, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
 
 from charter.auth.audit import Attachment
@@ -26,6 +26,9 @@ from charter.auth.home import CharterHome
 from charter.auth.policy import ActionFacts
 from charter.auth.storage import create_tables
 from charter.schemas import AuditEvent, ConfigurationError, GrantClaims, utcnow
+
+if TYPE_CHECKING:
+    from sqlalchemy.dialects import postgresql, sqlite
 
 RETENTION_ENV = "CHARTER_REPLAY_RETENTION_DAYS"
 DEFAULT_RETENTION = timedelta(days=7)
@@ -162,7 +165,16 @@ class ReplayRecords:
 
 def _upsert(dialect: str) -> Insert:
     """Insert a record, replacing one a lost entry of the same seq left: it never fails the entry's commit."""
-    made = postgresql.insert(replay_table) if dialect == "postgresql" else sqlite.insert(replay_table)
+    # Only the dialect in use is imported: PostgreSQL's (with asyncpg's) would cost a SQLite home's start.
+    made: postgresql.Insert | sqlite.Insert
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        made = postgresql_insert(replay_table)
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        made = sqlite_insert(replay_table)
     return made.on_conflict_do_update(
         index_elements=[replay_table.c.chain, replay_table.c.seq],
         set_={"expires_at": made.excluded.expires_at, "sealed": made.excluded.sealed},

